@@ -1,0 +1,23 @@
+// Bundles the Action (dist/index.js) and the CLI (dist/cli.js) into single files with no
+// runtime dependencies, so the Action runs from the repository and the CLI starts quickly.
+import { build } from 'esbuild'
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Some bundled CommonJS dependencies call require() for Node built-ins.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+}
+
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' })
+await build({
+  ...common,
+  entryPoints: ['src/cli.ts'],
+  outfile: 'dist/cli.js',
+  banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
+})

@@ -1,0 +1,9 @@
+/** The mtls-ca command line entry: argv in, exit code out. */
+import { main } from './cli/main.js'
+
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  cwd: process.cwd(),
+})
