@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'request.duplicate_name'
   | 'request.already_issued'
   | 'request.none'
+  | 'request.refused'
   // lint of a certificate about to be signed: a bug, never a user error
   | 'lint.failed'
   // state on disk
