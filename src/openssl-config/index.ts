@@ -1,0 +1,10 @@
+/**
+ * Adopting an `openssl ca` configuration: the NCONF parser (./parse.ts), what `openssl ca` takes
+ * from it (./ca-config.ts) and extension sections as typed specs (./extension-section.ts).
+ */
+
+export * from './parse.js'
+export * from './ca-config.js'
+export { parseList } from './extension-section.js'
+export { DN_ATTRIBUTES, EXTENDED_KEY_USAGES, isDottedOid } from './object-names.js'
+export type { ObjectName } from './object-names.js'
