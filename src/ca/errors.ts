@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'state.locked'
   | 'state.conflict'
   | 'state.write_failed'
+  | 'state.path_invalid'
   | 'config.invalid'
   // keys and signing
   | 'signer.unavailable'

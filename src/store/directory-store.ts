@@ -1,0 +1,297 @@
+/**
+ * The StateStore of a plain directory: the CA's files where OpenSSL expects them, plus the store's
+ * own folder `.mtls-ca/` (lock file and commit journal; it holds a `.gitignore` of `*`, so git
+ * ignores it without any change to the repository's own .gitignore). Writes go through the journal
+ * under the lock (see journal.ts, directory-lock.ts).
+ *
+ * Paths never leave the root: they are checked lexically (store-path.ts), and no folder or file on
+ * the way may be a symbolic link — a pull request can add a symlink to a CA repository, and the
+ * Action must not then read or write through it.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { constants } from 'node:fs'
+import { lstat, mkdir, open, readdir, stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { CaError, isCaError } from '../ca/errors.js'
+import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.js'
+import { errorCode, fsyncDirectory, replaceFileAtomically } from './durable-fs.js'
+import { Journal, type CommitStepHook, type StagedWrite } from './journal.js'
+import type { FileWrite, StateStore } from './state-store.js'
+import { STORE_DIR, storeFolderSegments, storePathSegments } from './store-path.js'
+
+export { STORE_DIR } from './store-path.js'
+
+export interface DirectoryStoreOptions {
+  /** Create the root folder (and its parents) when it is missing — for `init`. Otherwise locked() fails with `state.missing`. */
+  create?: boolean
+  /** How long locked() waits for another process holding the lock before `state.locked`. Default 30 s. */
+  lockTimeoutMs?: number
+  /** Tests only: awaited before each step of a commit ('stage:3', 'commit', 'apply:0', 'finish', …). */
+  onCommitStep?: CommitStepHook
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000
+const JOURNAL_DIR = 'journal'
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0
+
+/** The store whose locked() call the current async context is inside: tells nesting from concurrency. */
+const insideLock = new AsyncLocalStorage<DirectoryStore>()
+
+export function openDirectoryStore(root: string, options: DirectoryStoreOptions = {}): StateStore {
+  return new DirectoryStore(resolve(root), options)
+}
+
+type Kind = 'absent' | 'file' | 'folder' | 'symlink' | 'other'
+
+class DirectoryStore implements StateStore {
+  private readonly storeDir: string
+  private readonly journal: Journal
+  private lock: DirectoryLock | undefined
+  /** A commit failed under the current lock: the journal may need finishing before the next read. */
+  private unsettled = false
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    readonly root: string,
+    private readonly options: DirectoryStoreOptions,
+  ) {
+    this.storeDir = join(root, STORE_DIR)
+    this.journal = new Journal(root, join(this.storeDir, JOURNAL_DIR), options.onCommitStep)
+  }
+
+  async read(path: string): Promise<Buffer | undefined> {
+    const segments = storePathSegments(path)
+    await this.settle()
+    if (!(await this.foldersOnTheWay(segments, path))) return undefined
+    const target = join(this.root, ...segments)
+    const kind = await kindOf(target)
+    if (kind === 'absent') return undefined
+    if (kind === 'symlink') throw symlinkRefused(path, path)
+    if (kind !== 'file') throw new CaError('state.corrupt', `${path} is not a regular file`, { file: path })
+    try {
+      // O_NOFOLLOW closes the gap between the lstat above and the open.
+      const handle = await open(target, constants.O_RDONLY | NOFOLLOW)
+      try {
+        return await handle.readFile()
+      } finally {
+        await handle.close()
+      }
+    } catch (e) {
+      if (errorCode(e) === 'ENOENT') return undefined
+      if (errorCode(e) === 'ELOOP') throw symlinkRefused(path, path)
+      throw new CaError('state.corrupt', `cannot read ${path}: ${String(e)}`, { file: path, cause: e })
+    }
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const segments = storeFolderSegments(dir)
+    await this.settle()
+    if (!(await this.foldersOnTheWay([...segments, ''], dir))) return []
+    try {
+      const names = await readdir(join(this.root, ...segments))
+      return names.filter((n) => segments.length > 0 || n !== STORE_DIR).sort()
+    } catch (e) {
+      if (errorCode(e) === 'ENOENT') return []
+      throw new CaError('state.corrupt', `cannot list ${dir || this.root}: ${String(e)}`, {
+        file: dir,
+        cause: e,
+      })
+    }
+  }
+
+  locked<T>(fn: () => Promise<T>): Promise<T> {
+    if (insideLock.getStore() === this) {
+      return Promise.reject(
+        new CaError(
+          'state.locked',
+          `locked() called inside locked() of the same store (${this.root}): it would wait for itself`,
+        ),
+      )
+    }
+    // Concurrent calls on one store object queue here instead of polling the lock file against themselves.
+    const run = this.queue.then(() => this.runLocked(fn))
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  async commit(writes: FileWrite[]): Promise<void> {
+    const lock = this.lock
+    if (insideLock.getStore() !== this || lock === undefined) {
+      throw new CaError(
+        'state.write_failed',
+        `commit() outside locked() of ${this.root}; nothing was written`,
+      )
+    }
+    const checked = writes.map((w) => ({ write: w, segments: storePathSegments(w.path) }))
+    await this.settle()
+    const staged = await this.plan(checked).catch((e: unknown) => {
+      if (isCaError(e)) throw e
+      throw new CaError(
+        'state.write_failed',
+        `cannot inspect ${this.root}: ${String(e)}; nothing was written`,
+        {
+          cause: e,
+        },
+      )
+    })
+    if (staged.length === 0) return
+    try {
+      await this.journal.commit(staged, () => lock.assertHeld())
+    } catch (e) {
+      this.unsettled = true
+      throw e
+    }
+  }
+
+  private async runLocked<T>(fn: () => Promise<T>): Promise<T> {
+    await this.prepareRoot()
+    const lock = await acquireDirectoryLock(this.storeDir, {
+      timeoutMs: this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    })
+    let result: T
+    try {
+      await this.journal.recover()
+      this.lock = lock
+      result = await insideLock.run(this, fn)
+    } catch (e) {
+      this.lock = undefined
+      this.unsettled = false
+      // The failure of fn (or of recovery) is the one to report; releasing is best effort after it.
+      await lock.release().catch(() => undefined)
+      throw e
+    }
+    this.lock = undefined
+    this.unsettled = false
+    await lock.release()
+    return result
+  }
+
+  /** The root must exist (unless `create`), and the store folder is made on first use. */
+  private async prepareRoot(): Promise<void> {
+    try {
+      if (!(await stat(this.root)).isDirectory()) {
+        throw new CaError('state.corrupt', `${this.root} is not a folder`, { file: this.root })
+      }
+    } catch (e) {
+      if (errorCode(e) !== 'ENOENT') throw e
+      if (!this.options.create) {
+        throw new CaError('state.missing', `no CA directory at ${this.root}`, { file: this.root, cause: e })
+      }
+      const first = await mkdir(this.root, { recursive: true })
+      if (first !== undefined) await fsyncDirectory(dirname(first))
+    }
+    await mkdir(this.storeDir, { recursive: true })
+    const gitignore = join(this.storeDir, '.gitignore')
+    if ((await kindOf(gitignore)) === 'absent') {
+      // '*' matches the .gitignore itself too, so the whole folder stays out of git.
+      await replaceFileAtomically(
+        gitignore,
+        Buffer.from('# lock and journal of mtls-ca, never committed\n*\n'),
+      )
+      await fsyncDirectory(this.root)
+    }
+  }
+
+  private async settle(): Promise<void> {
+    if (!this.unsettled || insideLock.getStore() !== this) return
+    await this.journal.recover()
+    this.unsettled = false
+  }
+
+  /**
+   * Checks a batch before anything is staged, so that applying it after the commit point cannot fail
+   * for a reason that could have been seen: a path twice, a path that is also a folder of another,
+   * a folder on the way that is a file or a symlink, a target that is a folder.
+   */
+  private async plan(checked: { write: FileWrite; segments: string[] }[]): Promise<StagedWrite[]> {
+    const refuse = (path: string, why: string): never => {
+      throw new CaError('state.path_invalid', `refused path "${path}": ${why}; nothing was written`, {
+        file: path,
+      })
+    }
+    const paths = new Set<string>()
+    const folders = new Set<string>()
+    for (const { segments } of checked) {
+      const key = segments.join('/')
+      if (paths.has(key)) refuse(key, 'it is written twice in one commit')
+      paths.add(key)
+      for (let k = 1; k < segments.length; k++) folders.add(segments.slice(0, k).join('/'))
+    }
+    for (const key of paths)
+      if (folders.has(key)) refuse(key, 'it is both a file and a folder in this commit')
+
+    const kinds = new Map<string, Kind>()
+    const kindAt = async (segments: string[]): Promise<Kind> => {
+      const key = segments.join('/')
+      let kind = kinds.get(key)
+      if (kind === undefined) {
+        kind = await kindOf(join(this.root, ...segments))
+        kinds.set(key, kind)
+      }
+      return kind
+    }
+    const staged: StagedWrite[] = []
+    for (const { write, segments } of checked) {
+      const path = segments.join('/')
+      for (let k = 1; k < segments.length; k++) {
+        const kind = await kindAt(segments.slice(0, k))
+        if (kind === 'absent') break
+        if (kind === 'symlink') refuse(path, `${segments.slice(0, k).join('/')} is a symbolic link`)
+        if (kind !== 'folder') refuse(path, `${segments.slice(0, k).join('/')} is not a folder`)
+      }
+      const kind = await kindAt(segments)
+      if (kind === 'folder') refuse(path, 'it is a folder')
+      if (kind === 'symlink') refuse(path, 'it is a symbolic link')
+      if (kind === 'other') refuse(path, 'it is not a regular file')
+      const { mode } = write
+      if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
+        throw new CaError(
+          'state.write_failed',
+          `refused mode ${String(mode)} for ${path}; nothing was written`,
+          {
+            file: path,
+          },
+        )
+      }
+      const data = typeof write.data === 'string' ? Buffer.from(write.data, 'utf8') : Buffer.from(write.data)
+      staged.push({ path, data, ...(mode === undefined ? {} : { mode }) })
+    }
+    return staged
+  }
+
+  /**
+   * Whether every folder on the way to `segments` exists (false: the target cannot exist either);
+   * a symbolic link on the way is refused. The last segment is the target and is not checked.
+   */
+  private async foldersOnTheWay(segments: string[], path: string): Promise<boolean> {
+    for (let k = 1; k < segments.length; k++) {
+      const kind = await kindOf(join(this.root, ...segments.slice(0, k)))
+      if (kind === 'absent') return false
+      if (kind === 'symlink') throw symlinkRefused(path, segments.slice(0, k).join('/'))
+      if (kind !== 'folder') {
+        throw new CaError('state.corrupt', `${segments.slice(0, k).join('/')} is not a folder`, {
+          file: path,
+        })
+      }
+    }
+    return true
+  }
+}
+
+async function kindOf(path: string): Promise<Kind> {
+  try {
+    const s = await lstat(path)
+    if (s.isSymbolicLink()) return 'symlink'
+    if (s.isDirectory()) return 'folder'
+    return s.isFile() ? 'file' : 'other'
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR') return 'absent'
+    throw e
+  }
+}
+
+function symlinkRefused(path: string, link: string): CaError {
+  return new CaError('state.path_invalid', `refused path "${path}": ${link} is a symbolic link`, {
+    file: path,
+  })
+}

@@ -1,0 +1,40 @@
+/**
+ * The StateStore port: where a CA's files live and how a batch of changes to them becomes visible.
+ * Commands read the state, compute every file they change, and commit them as one batch under the
+ * store's exclusive lock; an implementation guarantees that a batch is seen whole or not at all, even
+ * when the process is killed half way. Paths are always relative to the store's root and '/'-separated.
+ */
+
+export interface FileWrite {
+  /** Relative to the CA directory, '/'-separated, without `.`/`..` segments or a leading '/'. */
+  path: string
+  /** Strings are written as UTF-8. */
+  data: Uint8Array | string
+  /**
+   * Permission bits of the written file, applied exactly (the umask does not narrow them), e.g. 0o400
+   * for private keys. When absent the file gets the usual default (0o666 less the umask), also when
+   * it replaces an existing file.
+   */
+  mode?: number
+}
+
+export interface StateStore {
+  /** Where the state lives, for messages (an absolute path for a directory store). */
+  readonly root: string
+  /** A file's bytes, or undefined when it does not exist. */
+  read(path: string): Promise<Buffer | undefined>
+  /** The names (files and folders) in a folder, sorted; [] when the folder does not exist. '' is the root. */
+  list(dir: string): Promise<string[]>
+  /**
+   * Runs `fn` holding the exclusive lock of the state, after completing or discarding any commit an
+   * earlier process was interrupted in. Reads inside `fn` see one consistent state; reads outside it
+   * may see a commit of another process half applied.
+   */
+  locked<T>(fn: () => Promise<T>): Promise<T>
+  /**
+   * Makes every one of `writes` visible, or none of them. Only inside `locked()`. Refuses, before
+   * writing anything, paths that are malformed, escape the root, go through a symbolic link or
+   * collide with a folder (`state.path_invalid`).
+   */
+  commit(writes: FileWrite[]): Promise<void>
+}
