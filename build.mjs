@@ -1,5 +1,6 @@
 // Bundles the Action (dist/index.js) and the CLI (dist/cli.js) into single files with no
 // runtime dependencies, so the Action runs from the repository and the CLI starts quickly.
+import { chmodSync } from 'node:fs'
 import { build } from 'esbuild'
 
 const common = {
@@ -21,3 +22,6 @@ await build({
   outfile: 'dist/cli.js',
   banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
 })
+
+// The CLI is the package's bin: keep it executable in a fresh build, as git records it.
+chmodSync('dist/cli.js', 0o755)

@@ -1,4 +1,13 @@
-/** The mtls-ca command line. */
+/**
+ * The mtls-ca command line: parses argv into typed options (node:util parseArgs), runs one command,
+ * and maps the outcome to an exit code — 0 success, 1 refused or failed (one line naming the file and
+ * the reason, with the error code), 2 usage error. `--json` prints machine-readable output instead.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { resolve } from 'node:path'
+import { CaError } from '../ca/errors.js'
+import { COMMANDS, type Command, type CommandContext } from './commands.js'
+
 export interface CliIo {
   stdout: (s: string) => void
   stderr: (s: string) => void
@@ -6,7 +15,96 @@ export interface CliIo {
   cwd: string
 }
 
-export async function main(_argv: string[], io: CliIo): Promise<number> {
-  io.stderr('mtls-ca: not implemented yet\n')
-  return 2
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+} as const
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length))
+  return [
+    'mtls-ca — a private CA for mutual TLS, with OpenSSL-compatible state',
+    '',
+    'Usage: mtls-ca <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run mtls-ca <command> --help for the options of a command.',
+    '',
+  ].join('\n')
+}
+
+function commandHelp(c: Command): string {
+  return [`Usage: ${c.usage}`, '', c.summary, '', ...c.help, ''].join('\n')
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage())
+    return name === undefined ? 2 : 0
+  }
+  if (name === '--version') {
+    io.stdout('mtls-ca 0.1.0\n')
+    return 0
+  }
+  const command = COMMANDS.find((c) => c.name === name)
+  if (!command) {
+    io.stderr(`mtls-ca: unknown command "${name}"\n\n${usage()}`)
+    return 2
+  }
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...COMMON, ...command.options } as ParseArgsConfig['options'],
+      allowPositionals: true,
+      strict: true,
+    })
+  } catch (e) {
+    io.stderr(`mtls-ca ${command.name}: ${(e as Error).message}\n\n${commandHelp(command)}`)
+    return 2
+  }
+  const values = parsed.values as Record<string, unknown>
+  if (values.help) {
+    io.stdout(commandHelp(command))
+    return 0
+  }
+  const json = values.json === true
+  const ctx: CommandContext = {
+    values,
+    positionals: parsed.positionals,
+    cwd: io.cwd,
+    dir: resolve(io.cwd, typeof values.dir === 'string' ? values.dir : '.'),
+    env: io.env,
+    out: (line) => {
+      if (!json) io.stdout(line + '\n')
+    },
+  }
+  try {
+    const result = await command.run(ctx)
+    if (json) io.stdout(JSON.stringify(result.json, null, 2) + '\n')
+    return result.exitCode ?? 0
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e
+    const usageError = e.code === 'usage.invalid'
+    if (json) {
+      io.stdout(JSON.stringify({ error: errorJson(e) }, null, 2) + '\n')
+    } else {
+      io.stderr(`mtls-ca ${command.name}: ${e.toLine()}\n`)
+      for (const d of e.details) io.stderr(`  ${d.toLine()}\n`)
+      if (usageError) io.stderr(`\n${commandHelp(command)}`)
+    }
+    return usageError ? 2 : 1
+  }
+}
+
+function errorJson(e: CaError): Record<string, unknown> {
+  return {
+    code: e.code,
+    message: e.message,
+    ...(e.file ? { file: e.file } : {}),
+    ...(e.details.length ? { details: e.details.map(errorJson) } : {}),
+  }
 }

@@ -1,0 +1,81 @@
+/**
+ * The X.509 extensions mtls-ca writes, built with @peculiar/x509's extension classes. Certificates get
+ * their extensions from a profile here, never from what a CSR asked for (except SANs that passed policy).
+ */
+import 'reflect-metadata'
+import { createHash } from 'node:crypto'
+import * as x509 from '@peculiar/x509'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import {
+  GeneralName,
+  SubjectAlternativeName,
+  SubjectPublicKeyInfo,
+  id_ce_subjectAltName,
+} from '@peculiar/asn1-x509'
+import type { KeyUsageName } from '../config/ca-config.js'
+
+const KEY_USAGE_FLAGS: Record<KeyUsageName, x509.KeyUsageFlags> = {
+  digitalSignature: x509.KeyUsageFlags.digitalSignature,
+  nonRepudiation: x509.KeyUsageFlags.nonRepudiation,
+  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
+  dataEncipherment: x509.KeyUsageFlags.dataEncipherment,
+  keyAgreement: x509.KeyUsageFlags.keyAgreement,
+  keyCertSign: x509.KeyUsageFlags.keyCertSign,
+  cRLSign: x509.KeyUsageFlags.cRLSign,
+  encipherOnly: x509.KeyUsageFlags.encipherOnly,
+  decipherOnly: x509.KeyUsageFlags.decipherOnly,
+}
+
+/** RFC 5280 method 1, as OpenSSL's `subjectKeyIdentifier = hash`: SHA-1 of the subjectPublicKey bits. */
+export function subjectKeyIdentifier(spki: Uint8Array): string {
+  const info = AsnConvert.parse(spki, SubjectPublicKeyInfo)
+  return createHash('sha1').update(new Uint8Array(info.subjectPublicKey)).digest('hex')
+}
+
+export function basicConstraints(ca: boolean, pathLength?: number): x509.Extension {
+  return new x509.BasicConstraintsExtension(ca, pathLength, true)
+}
+
+/** A critical keyUsage from names or from x509 flags. */
+export function keyUsage(usages: readonly KeyUsageName[] | number): x509.Extension {
+  const flags = typeof usages === 'number' ? usages : usages.reduce((f, u) => f | KEY_USAGE_FLAGS[u], 0)
+  return new x509.KeyUsagesExtension(flags, true)
+}
+
+export function extendedKeyUsage(oids: readonly string[]): x509.Extension {
+  return new x509.ExtendedKeyUsageExtension([...oids], false)
+}
+
+export function skiExtension(keyIdHex: string): x509.Extension {
+  return new x509.SubjectKeyIdentifierExtension(keyIdHex, false)
+}
+
+export function akiExtension(keyIdHex: string): x509.Extension {
+  return new x509.AuthorityKeyIdentifierExtension(keyIdHex, false)
+}
+
+export function crlDistributionPoints(urls: readonly string[]): x509.Extension | undefined {
+  return urls.length ? new x509.CRLDistributionPointsExtension([...urls], false) : undefined
+}
+
+export function authorityInfoAccess(
+  ocsp: readonly string[],
+  caIssuers: readonly string[],
+): x509.Extension | undefined {
+  if (!ocsp.length && !caIssuers.length) return undefined
+  return new x509.AuthorityInfoAccessExtension(
+    {
+      ocsp: ocsp.map((u) => new x509.GeneralName('url', u)),
+      caIssuers: caIssuers.map((u) => new x509.GeneralName('url', u)),
+    },
+    false,
+  )
+}
+
+export function subjectAltName(names: GeneralName[]): x509.Extension {
+  return new x509.Extension(
+    id_ce_subjectAltName,
+    false,
+    AsnConvert.serialize(new SubjectAlternativeName(names)),
+  )
+}

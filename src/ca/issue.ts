@@ -1,0 +1,314 @@
+/**
+ * The issuance pipeline (the shape step-ca uses): parse the CSR → verify its self-signature → check the
+ * key, the subject and the SANs against policy → build the certificate from the profile → lint → sign
+ * once → record. A batch is all or nothing: every request is checked before anything is signed, and
+ * every refusal is reported, not just the first.
+ */
+import type * as x509 from '@peculiar/x509'
+import { CaError } from './errors.js'
+import { parseCsr, type ParsedCsr } from './csr.js'
+import { formatOneline, getAttribute, OID_COMMON_NAME, type DistinguishedName } from './distinguished-name.js'
+import { applySubjectPolicy } from './subject-policy.js'
+import { checkSans, normaliseSans, validateDnsName } from './san-policy.js'
+import { sansFromGeneralNames, sansToGeneralNames, type SanEntry } from './subject-alt-name.js'
+import { checkKey, describeKey, keyUsageFlagsFor, type KeyInfo } from './key-policy.js'
+import { resolveProfile, type LeafProfile } from './profiles.js'
+import {
+  akiExtension,
+  authorityInfoAccess,
+  basicConstraints,
+  crlDistributionPoints,
+  extendedKeyUsage,
+  keyUsage,
+  skiExtension,
+  subjectAltName,
+  subjectKeyIdentifier,
+} from './extensions.js'
+import { signCertificate, type CertificateTemplate } from './certificate.js'
+import { lintLeaf } from './lint.js'
+import type { IndexEntry } from './index-txt.js'
+import { formatIndexTime } from './index-txt.js'
+import { randomSerial, serialToHex } from './serial-number.js'
+import type { CaConfig } from '../config/ca-config.js'
+import type { Signer } from '../keys/signer.js'
+
+export const MAX_DAYS = 3650
+
+export interface IssuanceRequest {
+  /** `<name>` of requests/<name>.csr.pem: names certs/<name>.cert.pem. */
+  name: string
+  /** Where the CSR came from, for messages. */
+  file: string
+  csr: Uint8Array | string
+  profile?: string
+  days?: number
+}
+
+export interface Issuer {
+  certificate: x509.X509Certificate
+  subject: DistinguishedName
+  /** SKI of the issuer, hex: becomes the AKI of what it signs. */
+  keyId: string
+  signer: Signer
+}
+
+export interface IssuanceContext {
+  config: CaConfig
+  issuer: Issuer
+  /** index.txt of the issuing CA as it is now. */
+  index: readonly IndexEntry[]
+  /** Next value of the `serial` file, for CAs in sequential mode. */
+  nextSerial: bigint | undefined
+  now: Date
+  random: (n: number) => Uint8Array
+}
+
+export interface IssuedCertificate {
+  name: string
+  file: string
+  serial: bigint
+  serialHex: string
+  certificate: x509.X509Certificate
+  subject: DistinguishedName
+  sans: SanEntry[]
+  key: KeyInfo
+  profile: string
+  notBefore: Date
+  notAfter: Date
+  /** notAfter was cut to the issuer's notAfter. */
+  clamped: boolean
+  /** Things the requester should know (ignored CSR extensions, clamping). */
+  notes: string[]
+  indexEntry: IndexEntry
+}
+
+export interface BatchResult {
+  issued: IssuedCertificate[]
+  /** The whole new index (old entries + new lines, in issue order). */
+  index: IndexEntry[]
+  /** The next serial for sequential CAs (unchanged for random serials). */
+  nextSerial: bigint | undefined
+}
+
+interface Checked {
+  request: IssuanceRequest
+  csr: ParsedCsr
+  key: KeyInfo
+  profile: LeafProfile
+  subject: DistinguishedName
+  sans: SanEntry[]
+  days: number
+  notes: string[]
+}
+
+/** Checks one request against policy; throws a CaError naming the file. */
+export function checkRequest(request: IssuanceRequest, ctx: IssuanceContext): Checked {
+  try {
+    const { config } = ctx
+    const csr = parseCsr(request.csr)
+    const key = describeKey(csr.spki)
+    checkKey(key, config.issuance.keys)
+    const profile = resolveProfile(request.profile ?? config.issuance.profile, config)
+    const days = request.days ?? profile.days ?? config.issuance.days
+    if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
+      throw new CaError(
+        'policy.days_invalid',
+        `days must be a whole number from 1 to ${MAX_DAYS}, not ${days}`,
+      )
+    }
+    const side = config.intermediate
+    const subject = applySubjectPolicy(csr.subject, ctx.issuer.subject, side.policy, {
+      preserve: side.preserveDn,
+      emailInDn: side.emailInDn,
+    })
+    let sans = csr.requestedSan ? sansFromGeneralNames(csr.requestedSan) : []
+    const cn = getAttribute(subject, OID_COMMON_NAME)
+    if (profile.copyCommonName && cn !== undefined && isDnsName(cn.toLowerCase())) {
+      sans = [{ type: 'dns', value: cn.toLowerCase() }, ...sans]
+    }
+    sans = normaliseSans(sans)
+    checkSans(sans, config.issuance.sans)
+    if (profile.requireSan && sans.length === 0) {
+      throw new CaError(
+        'policy.san_required',
+        `a ${profile.name} certificate needs a SAN: put a DNS name in the CN or ask for subjectAltName`,
+      )
+    }
+    const notes = csr.ignoredRequests.map(
+      (e) => `the CSR asked for ${e}: ignored, the ${profile.name} profile decides`,
+    )
+    return { request, csr, key, profile, subject, sans, days, notes }
+  } catch (e) {
+    throw e instanceof CaError ? e.withFile(request.file) : e
+  }
+}
+
+/**
+ * Checks every request, then signs them all. Throws without signing anything when any request is
+ * refused; the error's details list every refusal.
+ */
+export async function issueBatch(
+  requests: readonly IssuanceRequest[],
+  ctx: IssuanceContext,
+): Promise<BatchResult> {
+  if (requests.length === 0) throw new CaError('request.none', 'there is nothing to sign')
+  const refusals: CaError[] = []
+  const checked: Checked[] = []
+  const names = new Set<string>()
+  const subjects = new Set(
+    ctx.config.intermediate.uniqueSubject
+      ? ctx.index.filter((e) => e.status === 'V').map((e) => e.subject)
+      : [],
+  )
+  for (const request of requests) {
+    try {
+      if (names.has(request.name)) {
+        throw new CaError('request.duplicate_name', `two requests are named "${request.name}"`, {
+          file: request.file,
+        })
+      }
+      names.add(request.name)
+      const c = checkRequest(request, ctx)
+      if (ctx.config.intermediate.uniqueSubject) {
+        const oneline = formatOneline(c.subject)
+        if (subjects.has(oneline)) {
+          throw new CaError(
+            'policy.subject_mismatch',
+            `a valid certificate for ${oneline} exists and unique_subject is on`,
+            {
+              file: request.file,
+            },
+          )
+        }
+        subjects.add(oneline)
+      }
+      checked.push(c)
+    } catch (e) {
+      if (!(e instanceof CaError)) throw e
+      refusals.push(e)
+    }
+  }
+  if (refusals.length === 1) throw refusals[0] as CaError
+  if (refusals.length > 1) {
+    throw new CaError(
+      'request.refused',
+      `${refusals.length} of ${requests.length} requests were refused; nothing was issued`,
+      {
+        details: refusals,
+      },
+    )
+  }
+
+  const serials = allocateSerials(checked.length, ctx)
+  const issuerNotAfter = ctx.issuer.certificate.notAfter
+  const notBefore = new Date(Math.floor(ctx.now.getTime() / 1000) * 1000)
+  const templates = checked.map((c, i) => {
+    const wanted = new Date(notBefore.getTime() + c.days * 86_400_000)
+    const clamped = wanted > issuerNotAfter
+    const notAfter = clamped ? issuerNotAfter : wanted
+    const template = leafTemplate(c, serials[i] as bigint, notBefore, notAfter, ctx)
+    lintLeaf(template, { issuerNotAfter, requireSan: c.profile.requireSan })
+    const notes = clamped
+      ? [...c.notes, `validity cut to the intermediate's notAfter ${issuerNotAfter.toISOString()}`]
+      : c.notes
+    return { c, template, clamped, notes }
+  })
+
+  const certificates = await Promise.all(templates.map((t) => signCertificate(t.template, ctx.issuer.signer)))
+
+  const issued = templates.map((t, i): IssuedCertificate => {
+    const serial = t.template.serial
+    const serialHex = serialToHex(serial)
+    return {
+      name: t.c.request.name,
+      file: t.c.request.file,
+      serial,
+      serialHex,
+      certificate: certificates[i] as x509.X509Certificate,
+      subject: t.template.subject,
+      sans: t.c.sans,
+      key: t.c.key,
+      profile: t.c.profile.name,
+      notBefore: t.template.notBefore,
+      notAfter: t.template.notAfter,
+      clamped: t.clamped,
+      notes: t.notes,
+      indexEntry: {
+        status: 'V',
+        expiry: formatIndexTime(t.template.notAfter),
+        revocation: '',
+        serial: serialHex,
+        file: 'unknown',
+        subject: formatOneline(t.template.subject),
+      },
+    }
+  })
+  const nextSerial =
+    ctx.config.intermediate.serials === 'sequential' && ctx.nextSerial !== undefined
+      ? ctx.nextSerial + BigInt(issued.length)
+      : ctx.nextSerial
+  return { issued, index: [...ctx.index, ...issued.map((i) => i.indexEntry)], nextSerial }
+}
+
+function isDnsName(name: string): boolean {
+  try {
+    validateDnsName(name, { wildcard: true })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function allocateSerials(count: number, ctx: IssuanceContext): bigint[] {
+  const used = new Set(ctx.index.map((e) => BigInt(`0x${e.serial}`)))
+  const out: bigint[] = []
+  if (ctx.config.intermediate.serials === 'sequential') {
+    if (ctx.nextSerial === undefined) {
+      throw new CaError('state.missing', 'this CA uses sequential serials but has no serial file')
+    }
+    for (let i = 0; i < count; i++) {
+      const s = ctx.nextSerial + BigInt(i)
+      if (used.has(s)) throw new CaError('state.conflict', `serial ${serialToHex(s)} is already in index.txt`)
+      out.push(s)
+    }
+    return out
+  }
+  while (out.length < count) {
+    const s = randomSerial(ctx.random)
+    if (used.has(s)) continue // 2^-159: never in practice, but never reuse a serial
+    used.add(s)
+    out.push(s)
+  }
+  return out
+}
+
+function leafTemplate(
+  c: Checked,
+  serial: bigint,
+  notBefore: Date,
+  notAfter: Date,
+  ctx: IssuanceContext,
+): CertificateTemplate {
+  const { issuance } = ctx.config
+  const extensions = [
+    basicConstraints(false),
+    keyUsage(c.profile.keyUsage ?? keyUsageFlagsFor(c.key)),
+    extendedKeyUsage(c.profile.extendedKeyUsage),
+    skiExtension(subjectKeyIdentifier(c.csr.spki)),
+    akiExtension(ctx.issuer.keyId),
+  ]
+  if (c.sans.length) extensions.push(subjectAltName(sansToGeneralNames(c.sans)))
+  const cdp = crlDistributionPoints(issuance.crlUrls)
+  if (cdp) extensions.push(cdp)
+  const aia = authorityInfoAccess(issuance.ocspUrls, issuance.caIssuersUrls)
+  if (aia) extensions.push(aia)
+  return {
+    serial,
+    subject: c.subject,
+    issuer: ctx.issuer.subject,
+    notBefore,
+    notAfter,
+    spki: c.csr.spki,
+    extensions,
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Loading a CA repository's state through the StateStore: ca.yml, the CA certificates, the database
+ * files, and (only when a command signs) the signers. Every file problem becomes a CaError naming it.
+ */
+import 'reflect-metadata'
+import * as x509 from '@peculiar/x509'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import { Name } from '@peculiar/asn1-x509'
+import { CaError } from '../ca/errors.js'
+import { parseCaConfig, type CaConfig } from '../config/ca-config.js'
+import { CONFIG_FILE, databaseFiles } from '../config/layout.js'
+import { fromAsnName, type DistinguishedName } from '../ca/distinguished-name.js'
+import { parseIndex, type IndexEntry } from '../ca/index-txt.js'
+import { parseSerialFile } from '../ca/serial-number.js'
+import { subjectKeyIdentifier } from '../ca/extensions.js'
+import type { Issuer } from '../ca/issue.js'
+import { openSigner } from '../keys/open-signer.js'
+import type { StateStore } from '../store/state-store.js'
+import type { Runtime } from './runtime.js'
+
+export type Side = 'root' | 'intermediate'
+
+export interface CaCertificate {
+  certificate: x509.X509Certificate
+  pem: string
+  subject: DistinguishedName
+  keyId: string
+  spki: Uint8Array
+}
+
+export interface LoadedCa {
+  store: StateStore
+  config: CaConfig
+  root: CaCertificate
+  intermediate: CaCertificate
+}
+
+export async function readText(store: StateStore, path: string): Promise<string | undefined> {
+  const data = await store.read(path)
+  return data?.toString('utf8')
+}
+
+export async function requireText(store: StateStore, path: string): Promise<string> {
+  const text = await readText(store, path)
+  if (text === undefined) throw new CaError('state.missing', `${path} does not exist`, { file: path })
+  return text
+}
+
+export function parseCertificatePem(pem: string, file: string): CaCertificate {
+  let certificate: x509.X509Certificate
+  try {
+    certificate = new x509.X509Certificate(pem)
+  } catch (cause) {
+    throw new CaError('state.corrupt', 'not a PEM certificate', { file, cause })
+  }
+  const spki = new Uint8Array(certificate.publicKey.rawData)
+  return {
+    certificate,
+    pem: certificate.toString('pem') + '\n',
+    subject: fromAsnName(AsnConvert.parse(certificate.subjectName.toArrayBuffer(), Name)),
+    keyId: subjectKeyIdentifier(spki),
+    spki,
+  }
+}
+
+export async function loadCa(store: StateStore): Promise<LoadedCa> {
+  const text = await readText(store, CONFIG_FILE)
+  if (text === undefined) {
+    throw new CaError('state.missing', `no CA here: ${CONFIG_FILE} not found in ${store.root} (run mtls-ca init)`, {
+      file: CONFIG_FILE,
+    })
+  }
+  const config = parseCaConfig(text, CONFIG_FILE)
+  const root = parseCertificatePem(await requireText(store, config.root.certificate), config.root.certificate)
+  const intermediate = parseCertificatePem(
+    await requireText(store, config.intermediate.certificate),
+    config.intermediate.certificate,
+  )
+  return { store, config, root, intermediate }
+}
+
+export interface Database {
+  index: IndexEntry[]
+  /** Next sequential serial, when the CA has a serial file. */
+  nextSerial: bigint | undefined
+  hasAttr: boolean
+}
+
+export async function loadDatabase(store: StateStore, dir: string): Promise<Database> {
+  const files = databaseFiles(dir)
+  const indexText = await readText(store, files.index)
+  if (indexText === undefined) throw new CaError('state.missing', `${files.index} does not exist`, { file: files.index })
+  let index: IndexEntry[]
+  try {
+    index = parseIndex(indexText)
+  } catch (e) {
+    throw e instanceof CaError ? e.withFile(files.index) : e
+  }
+  const serialText = await readText(store, files.serial)
+  let nextSerial: bigint | undefined
+  try {
+    nextSerial = serialText === undefined ? undefined : parseSerialFile(serialText)
+  } catch (e) {
+    throw e instanceof CaError ? e.withFile(files.serial) : e
+  }
+  return { index, nextSerial, hasAttr: (await store.read(files.attr)) !== undefined }
+}
+
+/** The issuing side with its signer, after checking the key belongs to the certificate. */
+export async function openIssuer(ca: LoadedCa, side: Side, runtime: Runtime): Promise<Issuer> {
+  const cert = ca[side]
+  const cfg = ca.config[side]
+  const signer = await openSigner(
+    cfg.key,
+    { readFile: (path) => ca.store.read(path), openKeyVault: runtime.openKeyVault },
+    cfg.signature,
+  )
+  if (!Buffer.from(signer.spki).equals(Buffer.from(cert.spki))) {
+    throw new CaError(
+      'signer.mismatch',
+      `the key ${cfg.key} is not the key of ${cfg.certificate}: refusing to sign with it`,
+      { file: cfg.certificate },
+    )
+  }
+  return { certificate: cert.certificate, subject: cert.subject, keyId: cert.keyId, signer }
+}

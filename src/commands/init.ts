@@ -1,0 +1,161 @@
+/**
+ * `mtls-ca init`: the tutorial's root and intermediate, made in one step on the file key backend, with
+ * OpenSSL's database files and a validated ca.yml. Refuses to touch a directory that already holds a CA.
+ */
+import { CaError } from '../ca/errors.js'
+import { formatOneline, parseSlashDn } from '../ca/distinguished-name.js'
+import { createIntermediateCertificate, createRootCertificate } from '../ca/ca-certificates.js'
+import { formatIndexTime, formatIndexAttr, serializeIndex } from '../ca/index-txt.js'
+import { randomSerial, serialToHex, formatSerialFile } from '../ca/serial-number.js'
+import { formatCaConfig, validateCaConfig, type CaConfigInput } from '../config/ca-config.js'
+import { POLICY_LOOSE, POLICY_STRICT } from '../ca/subject-policy.js'
+import { validateSanPolicy } from '../ca/san-policy.js'
+import {
+  CONFIG_FILE,
+  DEFAULT_INTERMEDIATE_SUBJECT,
+  DEFAULT_LAYOUT,
+  DEFAULT_ROOT_SUBJECT,
+  CERTS_DIR,
+  REQUESTS_DIR,
+  databaseFiles,
+  newCertPath,
+} from '../config/layout.js'
+import { fileSigner, generatePrivateKeyPem, type KeyType } from '../keys/file-signer.js'
+import { subjectKeyIdentifier } from '../ca/extensions.js'
+import type { FileWrite, StateStore } from '../store/state-store.js'
+import type { Runtime } from './runtime.js'
+
+export interface InitOptions {
+  keyType: KeyType
+  rootSubject?: string
+  intermediateSubject?: string
+  /** SAN allow-list for DNS names; empty means every DNS name is allowed. */
+  allowDns: string[]
+  crlUrl?: string
+  ocspUrl?: string
+}
+
+export interface InitResult {
+  root: { subject: string; serial: string; notAfter: Date; certificate: string }
+  intermediate: { subject: string; serial: string; notAfter: Date; certificate: string }
+  files: string[]
+  notes: string[]
+}
+
+const GITIGNORE = `# CA private keys never go into git.
+rootCA/private/
+intermediateCA/private/
+`
+
+export async function initCa(store: StateStore, options: InitOptions, runtime: Runtime): Promise<InitResult> {
+  const rootDn = parseSlashDn(options.rootSubject ?? DEFAULT_ROOT_SUBJECT)
+  const intermediateDn = parseSlashDn(options.intermediateSubject ?? DEFAULT_INTERMEDIATE_SUBJECT)
+  const L = DEFAULT_LAYOUT
+  const config: CaConfigInput = {
+    version: 1,
+    root: {
+      dir: L.root.dir,
+      certificate: L.root.certificate,
+      key: `file:${L.root.key}`,
+      policy: POLICY_STRICT.map((p) => ({ ...p })),
+      crl: { file: L.root.crl, days: 30 },
+    },
+    intermediate: {
+      dir: L.intermediate.dir,
+      certificate: L.intermediate.certificate,
+      chain: L.intermediate.chain,
+      key: `file:${L.intermediate.key}`,
+      policy: POLICY_LOOSE.map((p) => ({ ...p })),
+      crl: { file: L.intermediate.crl, days: 30 },
+    },
+    issuance: {
+      profile: 'server',
+      days: 375,
+      sans: options.allowDns.length ? { dns: options.allowDns } : {},
+      crlUrls: options.crlUrl ? [options.crlUrl] : [],
+      ocspUrls: options.ocspUrl ? [options.ocspUrl] : [],
+    },
+  }
+  validateSanPolicy({ dns: options.allowDns })
+  validateCaConfig(config)
+
+  return store.locked(async () => {
+    for (const existing of [CONFIG_FILE, databaseFiles(L.root.dir).index, databaseFiles(L.intermediate.dir).index]) {
+      if ((await store.read(existing)) !== undefined) {
+        throw new CaError('state.exists', `a CA already exists in ${store.root} (${existing}); refusing to overwrite it`, {
+          file: existing,
+        })
+      }
+    }
+    const now = runtime.now()
+    const rootKeyPem = generatePrivateKeyPem(options.keyType)
+    const intermediateKeyPem = generatePrivateKeyPem(options.keyType)
+    const rootSigner = fileSigner(rootKeyPem, `file:${L.root.key}`)
+    const intermediateSigner = fileSigner(intermediateKeyPem, `file:${L.intermediate.key}`)
+
+    const rootSerial = randomSerial(runtime.random)
+    const root = await createRootCertificate({ subject: rootDn, signer: rootSigner, serial: rootSerial, now })
+    const intermediateSerial = randomSerial(runtime.random)
+    const intermediate = await createIntermediateCertificate({
+      subject: intermediateDn,
+      spki: intermediateSigner.spki,
+      root: { certificate: root, subject: rootDn, keyId: subjectKeyIdentifier(rootSigner.spki), signer: rootSigner },
+      serial: intermediateSerial,
+      now,
+    })
+    const rootPem = root.toString('pem') + '\n'
+    const intermediatePem = intermediate.toString('pem') + '\n'
+    const rootDb = databaseFiles(L.root.dir)
+    const intDb = databaseFiles(L.intermediate.dir)
+    const intSerialHex = serialToHex(intermediateSerial)
+    const writes: FileWrite[] = [
+      { path: CONFIG_FILE, data: formatCaConfig(config) },
+      { path: '.gitignore', data: GITIGNORE },
+      { path: L.root.key, data: rootKeyPem, mode: 0o400 },
+      { path: L.intermediate.key, data: intermediateKeyPem, mode: 0o400 },
+      { path: L.root.certificate, data: rootPem },
+      { path: L.intermediate.certificate, data: intermediatePem },
+      { path: L.intermediate.chain, data: intermediatePem + rootPem },
+      {
+        path: rootDb.index,
+        data: serializeIndex([
+          {
+            status: 'V',
+            expiry: formatIndexTime(intermediate.notAfter),
+            revocation: '',
+            serial: intSerialHex,
+            file: 'unknown',
+            subject: formatOneline(intermediateDn),
+          },
+        ]),
+      },
+      { path: rootDb.attr, data: formatIndexAttr({ uniqueSubject: false }) },
+      { path: rootDb.serial, data: formatSerialFile(0x1000n) },
+      { path: rootDb.crlnumber, data: formatSerialFile(0x1000n) },
+      { path: newCertPath(L.root.dir, intSerialHex), data: intermediatePem },
+      { path: intDb.index, data: '' },
+      { path: intDb.attr, data: formatIndexAttr({ uniqueSubject: false }) },
+      { path: intDb.serial, data: formatSerialFile(0x1000n) },
+      { path: intDb.crlnumber, data: formatSerialFile(0x1000n) },
+      { path: `${intDb.newcerts}/.gitkeep`, data: '' },
+      { path: `${REQUESTS_DIR}/.gitkeep`, data: '' },
+      { path: `${CERTS_DIR}/.gitkeep`, data: '' },
+    ]
+    await store.commit(writes)
+    const notes: string[] = []
+    if (!options.allowDns.length) {
+      notes.push('no --allow-dns given: every DNS name is allowed in SANs (set issuance.sans.dns in ca.yml to restrict)')
+    }
+    return {
+      root: { subject: formatOneline(rootDn), serial: serialToHex(rootSerial), notAfter: root.notAfter, certificate: L.root.certificate },
+      intermediate: {
+        subject: formatOneline(intermediateDn),
+        serial: intSerialHex,
+        notAfter: intermediate.notAfter,
+        certificate: L.intermediate.certificate,
+      },
+      files: writes.map((w) => w.path).filter((p) => !p.endsWith('.gitkeep')),
+      notes,
+    }
+  })
+}

@@ -1,0 +1,146 @@
+/**
+ * `ca.yml`: the CA's configuration, read once at the edge into a typed, validated object. Unknown keys
+ * are refused (a misspelt option must not be silently ignored). Paths are relative to the folder that
+ * holds ca.yml unless absolute (an adopted `openssl ca` directory keeps its absolute paths).
+ */
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
+import { z } from 'zod'
+import { CaError } from '../ca/errors.js'
+
+const SCHEMES = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const
+
+const keyRef = z
+  .string()
+  .regex(/^(file:.+|https:\/\/[^/]+\/keys\/[^/]+(\/[^/]*)?)$/, 'a key reference is file:PATH or a Key Vault key URL')
+
+const policyField = z.strictObject({ field: z.string().min(1), rule: z.enum(['match', 'supplied', 'optional']) })
+
+const crl = z.strictObject({
+  /** Where the current CRL is written (PEM; a .der is written beside it). */
+  file: z.string().min(1),
+  /** nextUpdate = thisUpdate + days. */
+  days: z.number().int().positive().max(3650).default(30),
+})
+
+const caSide = {
+  /** The openssl ca database folder: index.txt, index.txt.attr, serial, crlnumber, newcerts/. */
+  dir: z.string().min(1),
+  certificate: z.string().min(1),
+  key: keyRef,
+  /** Signature scheme; by default RS256 for RSA keys, ES256/384/512 by curve. */
+  signature: z.enum(SCHEMES).optional(),
+  /** OpenSSL `policy` section: which subject attributes must match the issuer, be supplied, or may be. */
+  policy: z.array(policyField).min(1),
+  /** OpenSSL `preserve`: keep the request's DN order and attributes instead of the policy's. */
+  preserveDn: z.boolean().default(false),
+  /** OpenSSL `email_in_dn`. */
+  emailInDn: z.boolean().default(true),
+  /** OpenSSL `unique_subject`: refuse a second valid certificate with the same subject. */
+  uniqueSubject: z.boolean().default(false),
+  /** `random` (159 bits from the CSPRNG) or `sequential` from the serial file (adopted CAs). */
+  serials: z.enum(['random', 'sequential']).default('random'),
+  crl,
+}
+
+const keyPolicy = z.strictObject({
+  rsaMinBits: z.number().int().min(2048).default(2048),
+  rsaMaxBits: z.number().int().max(16384).default(8192),
+  ecCurves: z.array(z.enum(['P-256', 'P-384', 'P-521'])).default(['P-256', 'P-384', 'P-521']),
+  ed25519: z.boolean().default(true),
+})
+
+const sanPolicy = z.strictObject({
+  dns: z.array(z.string()).optional(),
+  ip: z.array(z.string()).optional(),
+  email: z.array(z.string()).optional(),
+  uri: z.array(z.string()).optional(),
+})
+
+export const KEY_USAGES = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const
+export type KeyUsageName = (typeof KEY_USAGES)[number]
+
+const profile = z.strictObject({
+  /** EKU names (serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning) or OIDs. */
+  extendedKeyUsage: z.array(z.string().min(1)).min(1),
+  /** Key usages; by default those that fit the key type (RSA adds keyEncipherment). */
+  keyUsage: z.array(z.enum(KEY_USAGES)).optional(),
+  days: z.number().int().positive().optional(),
+  /** A certificate of this profile must carry a SAN. */
+  requireSan: z.boolean().default(false),
+  /** Copy the CN into the SAN list when it is a DNS name. */
+  copyCommonName: z.boolean().default(false),
+})
+
+export const caConfigSchema = z.strictObject({
+  version: z.literal(1),
+  root: z.strictObject(caSide),
+  intermediate: z.strictObject({
+    ...caSide,
+    /** Intermediate + root: the bundle for servers and the gateway. */
+    chain: z.string().min(1),
+  }),
+  issuance: z
+    .strictObject({
+      profile: z.string().default('server'),
+      days: z.number().int().positive().default(375),
+      keys: keyPolicy.default(keyPolicy.parse({})),
+      sans: sanPolicy.default({}),
+      crlUrls: z.array(z.url()).default([]),
+      ocspUrls: z.array(z.url()).default([]),
+      caIssuersUrls: z.array(z.url()).default([]),
+    })
+    .default(() => ({
+      profile: 'server',
+      days: 375,
+      keys: keyPolicy.parse({}),
+      sans: {},
+      crlUrls: [],
+      ocspUrls: [],
+      caIssuersUrls: [],
+    })),
+  profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), profile).default({}),
+})
+
+export type CaConfig = z.infer<typeof caConfigSchema>
+export type CaConfigInput = z.input<typeof caConfigSchema>
+export type ProfileConfig = z.infer<typeof profile>
+export type SanPolicyConfig = z.infer<typeof sanPolicy>
+export type KeyPolicyConfig = z.infer<typeof keyPolicy>
+
+export function parseCaConfig(text: string, file = 'ca.yml'): CaConfig {
+  let raw: unknown
+  try {
+    raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true })
+  } catch (cause) {
+    throw new CaError('config.invalid', `not valid YAML: ${(cause as Error).message.split('\n')[0]}`, { file, cause })
+  }
+  return validateCaConfig(raw, file)
+}
+
+export function validateCaConfig(raw: unknown, file = 'ca.yml'): CaConfig {
+  const result = caConfigSchema.safeParse(raw)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const where = issue?.path.length ? issue.path.join('.') : '(top level)'
+    throw new CaError('config.invalid', `${where}: ${issue?.message ?? 'invalid'}`, { file })
+  }
+  return result.data
+}
+
+const HEADER = `# mtls-ca configuration. Paths are relative to this file. Keys: file:PATH or a Key Vault key URL.
+# Validated on every run: unknown keys are refused.
+`
+
+export function formatCaConfig(config: CaConfigInput): string {
+  return HEADER + stringifyYaml(config, { lineWidth: 0 })
+}

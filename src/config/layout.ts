@@ -1,0 +1,52 @@
+/**
+ * Where things live in a CA repository made by `mtls-ca init`: the tutorial's layout (DESIGN.md "The
+ * state on disk is OpenSSL's"). ca.yml records the CA paths, so an adopted directory may differ; the
+ * request and certificate folders are fixed.
+ */
+export const CONFIG_FILE = 'ca.yml'
+export const REQUESTS_DIR = 'requests'
+export const CERTS_DIR = 'certs'
+
+export const DEFAULT_LAYOUT = {
+  root: {
+    dir: 'rootCA',
+    certificate: 'rootCA/certs/ca.cert.pem',
+    key: 'rootCA/private/ca.key.pem',
+    crl: 'rootCA/crl/ca.crl.pem',
+  },
+  intermediate: {
+    dir: 'intermediateCA',
+    certificate: 'intermediateCA/certs/intermediate.cert.pem',
+    chain: 'intermediateCA/certs/ca-chain.cert.pem',
+    key: 'intermediateCA/private/intermediate.key.pem',
+    crl: 'intermediateCA/crl/intermediate.crl.pem',
+  },
+} as const
+
+/** The tutorial's DNs. */
+export const DEFAULT_ROOT_SUBJECT = '/C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Root CA'
+export const DEFAULT_INTERMEDIATE_SUBJECT =
+  '/C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Intermediate CA'
+
+/** Files of a CA database folder. */
+export function databaseFiles(dir: string) {
+  return {
+    index: `${dir}/index.txt`,
+    attr: `${dir}/index.txt.attr`,
+    serial: `${dir}/serial`,
+    crlnumber: `${dir}/crlnumber`,
+    newcerts: `${dir}/newcerts`,
+  }
+}
+
+export function newCertPath(dir: string, serialHex: string): string {
+  return `${dir}/newcerts/${serialHex}.pem`
+}
+
+export function requestPaths(name: string) {
+  return { csr: `${REQUESTS_DIR}/${name}.csr.pem`, options: `${REQUESTS_DIR}/${name}.yml` }
+}
+
+export function certificatePaths(name: string) {
+  return { cert: `${CERTS_DIR}/${name}.cert.pem`, fullchain: `${CERTS_DIR}/${name}.fullchain.pem` }
+}
