@@ -26981,7 +26981,10 @@ function defaultScheme(key) {
     if (curve === "secp384r1" || curve === "P-384") return "ES384";
     if (curve === "secp521r1" || curve === "P-521") return "ES512";
   }
-  throw new CaError("signer.unavailable", `a CA key must be RSA or EC P-256/P-384/P-521, not ${describe(key)}`);
+  throw new CaError(
+    "signer.unavailable",
+    `a CA key must be RSA or EC P-256/P-384/P-521, not ${describe(key)}`
+  );
 }
 function describe(key) {
   return [key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve].filter(Boolean).join(" ");
@@ -26991,9 +26994,13 @@ function fileSigner(pem, ref, scheme) {
   try {
     key = createPrivateKey(pem);
   } catch (cause) {
-    throw new CaError("signer.unavailable", `${ref} is not a readable private key (encrypted keys are not supported)`, {
-      cause
-    });
+    throw new CaError(
+      "signer.unavailable",
+      `${ref} is not a readable private key (encrypted keys are not supported)`,
+      {
+        cause
+      }
+    );
   }
   const chosen = scheme ?? defaultScheme(key);
   const spki = new Uint8Array(createPublicKey(key).export({ type: "spki", format: "der" }));
@@ -27411,7 +27418,12 @@ function x509Signing(signer) {
     const curve = createPublicKey2({ key: Buffer.from(signer.spki), format: "der", type: "spki" }).asymmetricKeyDetails?.namedCurve;
     algorithm.namedCurve = CURVES[curve ?? ""] ?? curve;
   }
-  const signingKey = { algorithm, type: "private", extractable: false, usages: ["sign"] };
+  const signingKey = {
+    algorithm,
+    type: "private",
+    extractable: false,
+    usages: ["sign"]
+  };
   const subtle = {
     sign: async (_alg, _key, data) => {
       const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
@@ -27419,7 +27431,11 @@ function x509Signing(signer) {
       return sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength);
     }
   };
-  return { crypto: { subtle }, signingKey, signingAlgorithm: algorithm };
+  return {
+    crypto: { subtle },
+    signingKey,
+    signingAlgorithm: algorithm
+  };
 }
 
 // src/ca/certificate.ts
@@ -47581,8 +47597,14 @@ function date4(params) {
 
 // src/config/ca-config.ts
 var SCHEMES = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
-var keyRef = external_exports.string().regex(/^(file:.+|https:\/\/[^/]+\/keys\/[^/]+(\/[^/]*)?)$/, "a key reference is file:PATH or a Key Vault key URL");
-var policyField = external_exports.strictObject({ field: external_exports.string().min(1), rule: external_exports.enum(["match", "supplied", "optional"]) });
+var keyRef = external_exports.string().regex(
+  /^(file:.+|https:\/\/[^/]+\/keys\/[^/]+(\/[^/]*)?)$/,
+  "a key reference is file:PATH or a Key Vault key URL"
+);
+var policyField = external_exports.strictObject({
+  field: external_exports.string().min(1),
+  rule: external_exports.enum(["match", "supplied", "optional"])
+});
 var crl = external_exports.strictObject({
   /** Where the current CRL is written (PEM; a .der is written beside it). */
   file: external_exports.string().min(1),
@@ -47674,7 +47696,10 @@ function parseCaConfig(text, file2 = "ca.yml") {
   try {
     raw = (0, import_yaml.parse)(text, { prettyErrors: true, uniqueKeys: true });
   } catch (cause) {
-    throw new CaError("config.invalid", `not valid YAML: ${cause.message.split("\n")[0]}`, { file: file2, cause });
+    throw new CaError("config.invalid", `not valid YAML: ${cause.message.split("\n")[0]}`, {
+      file: file2,
+      cause
+    });
   }
   return validateCaConfig(raw, file2);
 }
@@ -48374,11 +48399,19 @@ async function initCa(store, options, runtime) {
   validateSanPolicy({ dns: options.allowDns });
   validateCaConfig(config2);
   return store.locked(async () => {
-    for (const existing of [CONFIG_FILE, databaseFiles(L.root.dir).index, databaseFiles(L.intermediate.dir).index]) {
+    for (const existing of [
+      CONFIG_FILE,
+      databaseFiles(L.root.dir).index,
+      databaseFiles(L.intermediate.dir).index
+    ]) {
       if (await store.read(existing) !== void 0) {
-        throw new CaError("state.exists", `a CA already exists in ${store.root} (${existing}); refusing to overwrite it`, {
-          file: existing
-        });
+        throw new CaError(
+          "state.exists",
+          `a CA already exists in ${store.root} (${existing}); refusing to overwrite it`,
+          {
+            file: existing
+          }
+        );
       }
     }
     const now = runtime.now();
@@ -48392,7 +48425,12 @@ async function initCa(store, options, runtime) {
     const intermediate = await createIntermediateCertificate({
       subject: intermediateDn,
       spki: intermediateSigner.spki,
-      root: { certificate: root, subject: rootDn, keyId: subjectKeyIdentifier(rootSigner.spki), signer: rootSigner },
+      root: {
+        certificate: root,
+        subject: rootDn,
+        keyId: subjectKeyIdentifier(rootSigner.spki),
+        signer: rootSigner
+      },
       serial: intermediateSerial,
       now
     });
@@ -48437,10 +48475,17 @@ async function initCa(store, options, runtime) {
     await store.commit(writes);
     const notes = [];
     if (!options.allowDns.length) {
-      notes.push("no --allow-dns given: every DNS name is allowed in SANs (set issuance.sans.dns in ca.yml to restrict)");
+      notes.push(
+        "no --allow-dns given: every DNS name is allowed in SANs (set issuance.sans.dns in ca.yml to restrict)"
+      );
     }
     return {
-      root: { subject: formatOneline(rootDn), serial: serialToHex(rootSerial), notAfter: root.notAfter, certificate: L.root.certificate },
+      root: {
+        subject: formatOneline(rootDn),
+        serial: serialToHex(rootSerial),
+        notAfter: root.notAfter,
+        certificate: L.root.certificate
+      },
       intermediate: {
         subject: formatOneline(intermediateDn),
         serial: intSerialHex,
@@ -48556,8 +48601,7 @@ function parseCsr(input2) {
   if (!alg) throw new CaError("csr.weak_signature", `unsupported CSR signature algorithm ${algOid}`);
   const spki = new Uint8Array(import_asn1_schema5.AsnConvert.serialize(info.subjectPKInfo));
   verifySelfSignature(req, spki, alg.hash);
-  let subject;
-  subject = fromAsnName(info.subject);
+  const subject = fromAsnName(info.subject);
   for (const a of subject) {
     if (hasControlCharacters(a.value)) {
       throw new CaError(
@@ -48572,7 +48616,7 @@ function parseCsr(input2) {
 function verifySelfSignature(req, spki, hash2) {
   const tbs = new Uint8Array(import_asn1_schema5.AsnConvert.serialize(req.certificationRequestInfo));
   const signature = new Uint8Array(req.signature);
-  let ok = false;
+  let ok;
   try {
     const key = createPublicKey4({ key: Buffer.from(spki), format: "der", type: "spki" });
     if (hash2 === "pss") {
@@ -48729,8 +48773,9 @@ function describeKey(spki) {
       result = describeEc(params, key);
       break;
     case OID_ED25519:
-      if (params !== void 0 && params !== null)
+      if (params !== void 0) {
         throw unsupported("the Ed25519 key has algorithm parameters, which RFC 8410 forbids");
+      }
       if (key.length !== 32) throw unsupported(`the Ed25519 key is ${key.length} octets long, not 32`);
       result = { kind: "ed25519" };
       break;
@@ -49176,9 +49221,13 @@ function parseCertificatePem(pem, file2) {
 async function loadCa(store) {
   const text = await readText(store, CONFIG_FILE);
   if (text === void 0) {
-    throw new CaError("state.missing", `no CA here: ${CONFIG_FILE} not found in ${store.root} (run mtls-ca init)`, {
-      file: CONFIG_FILE
-    });
+    throw new CaError(
+      "state.missing",
+      `no CA here: ${CONFIG_FILE} not found in ${store.root} (run mtls-ca init)`,
+      {
+        file: CONFIG_FILE
+      }
+    );
   }
   const config2 = parseCaConfig(text, CONFIG_FILE);
   const root = parseCertificatePem(await requireText(store, config2.root.certificate), config2.root.certificate);
@@ -49191,7 +49240,8 @@ async function loadCa(store) {
 async function loadDatabase(store, dir) {
   const files = databaseFiles(dir);
   const indexText = await readText(store, files.index);
-  if (indexText === void 0) throw new CaError("state.missing", `${files.index} does not exist`, { file: files.index });
+  if (indexText === void 0)
+    throw new CaError("state.missing", `${files.index} does not exist`, { file: files.index });
   let index;
   try {
     index = parseIndex(indexText);
@@ -49234,9 +49284,13 @@ function requestName(file2) {
   const base = basename(file2);
   const name = base.replace(/\.csr\.pem$|\.csr$|\.pem$/, "");
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new CaError("usage.invalid", `"${name}" cannot name a certificate: use letters, digits, '.', '_' and '-'`, {
-      file: file2
-    });
+    throw new CaError(
+      "usage.invalid",
+      `"${name}" cannot name a certificate: use letters, digits, '.', '_' and '-'`,
+      {
+        file: file2
+      }
+    );
   }
   return name;
 }
@@ -49251,7 +49305,9 @@ async function readLimited(path, shown) {
     throw new CaError("csr.unreadable", "cannot read the file", { file: shown, cause });
   }
   if (size > MAX_CSR_BYTES) {
-    throw new CaError("csr.too_large", `the file is ${size} bytes; a CSR is at most ${MAX_CSR_BYTES}`, { file: shown });
+    throw new CaError("csr.too_large", `the file is ${size} bytes; a CSR is at most ${MAX_CSR_BYTES}`, {
+      file: shown
+    });
   }
   return readFile(path);
 }
@@ -49265,9 +49321,13 @@ async function pendingRequests(store) {
     const csr = await store.read(paths.csr);
     if (csr === void 0) continue;
     if (csr.length > MAX_CSR_BYTES) {
-      throw new CaError("csr.too_large", `the file is ${csr.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`, {
-        file: paths.csr
-      });
+      throw new CaError(
+        "csr.too_large",
+        `the file is ${csr.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`,
+        {
+          file: paths.csr
+        }
+      );
     }
     const request = { name, file: paths.csr, csr };
     const optionsText = await readText(store, paths.options);
@@ -49340,7 +49400,8 @@ async function signRequests(store, options, runtime) {
       );
     }
     writes.push({ path: files.index, data: serializeIndex(batch.index) });
-    if (!db.hasAttr) writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: side.uniqueSubject }) });
+    if (!db.hasAttr)
+      writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: side.uniqueSubject }) });
     if (side.serials === "sequential" && batch.nextSerial !== void 0) {
       writes.push({ path: files.serial, data: formatSerialFile(batch.nextSerial) });
     }
@@ -49372,7 +49433,11 @@ async function list(store, now) {
     if (!file2.endsWith(".cert.pem")) continue;
     const pem = await readText(store, `${CERTS_DIR}/${file2}`);
     try {
-      if (pem) names.set(new x5094.X509Certificate(pem).serialNumber.toUpperCase().replace(/^0+(?=.)/, ""), file2.slice(0, -".cert.pem".length));
+      if (pem)
+        names.set(
+          new x5094.X509Certificate(pem).serialNumber.toUpperCase().replace(/^0+(?=.)/, ""),
+          file2.slice(0, -".cert.pem".length)
+        );
     } catch {
     }
   }
@@ -50115,9 +50180,24 @@ import { tmpdir } from "node:os";
 import { join as join4 } from "node:path";
 import { webcrypto, X509Certificate as NodeX509 } from "node:crypto";
 var REQUESTERS = [
-  { name: "www.example.com", subject: "C=US, O=Example Corp, CN=www.example.com", sans: ["www.example.com"], profile: "server" },
-  { name: "api.example.com", subject: "C=US, O=Example Corp, CN=api.example.com", sans: ["api.example.com"], profile: "server" },
-  { name: "payments-client", subject: "C=US, O=Example Corp, CN=payments-client", sans: [], profile: "client" }
+  {
+    name: "www.example.com",
+    subject: "C=US, O=Example Corp, CN=www.example.com",
+    sans: ["www.example.com"],
+    profile: "server"
+  },
+  {
+    name: "api.example.com",
+    subject: "C=US, O=Example Corp, CN=api.example.com",
+    sans: ["api.example.com"],
+    profile: "server"
+  },
+  {
+    name: "payments-client",
+    subject: "C=US, O=Example Corp, CN=payments-client",
+    sans: [],
+    profile: "client"
+  }
 ];
 async function makeRequest(r) {
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
@@ -50181,7 +50261,9 @@ async function runDemo(opts) {
     out("  replaces: openssl ca -extensions server_cert -days 375 -notext -md sha256 (once per CSR)");
     const signed = await signRequests(store, { csrFiles: [], cwd: ca }, systemRuntime);
     for (const c of signed.issued) {
-      out(`  ${c.name}: serial ${c.serialHex.slice(0, 16)}\u2026, ${c.profile}, until ${c.notAfter.toISOString().slice(0, 10)}`);
+      out(
+        `  ${c.name}: serial ${c.serialHex.slice(0, 16)}\u2026, ${c.profile}, until ${c.notAfter.toISOString().slice(0, 10)}`
+      );
     }
     out("");
     out("Step 4. The database, as openssl ca would show it (cat intermediateCA/index.txt)");
@@ -50203,7 +50285,18 @@ async function runDemo(opts) {
         try {
           const text = execFileSync(
             "openssl",
-            ["verify", "-x509_strict", "-check_ss_sig", "-purpose", purpose, "-CAfile", root, "-untrusted", intermediate, certFile],
+            [
+              "verify",
+              "-x509_strict",
+              "-check_ss_sig",
+              "-purpose",
+              purpose,
+              "-CAfile",
+              root,
+              "-untrusted",
+              intermediate,
+              certFile
+            ],
             { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }
           );
           ok2 = text.trim().endsWith(": OK");
@@ -50245,11 +50338,13 @@ function listOption(ctx, name) {
 function daysOption(ctx) {
   const v = stringOption(ctx, "days");
   if (v === void 0) return void 0;
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new CaError("usage.invalid", `--days takes a positive whole number, not "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new CaError("usage.invalid", `--days takes a positive whole number, not "${v}"`);
   return Number(v);
 }
 function noPositionals(ctx) {
-  if (ctx.positionals.length) throw new CaError("usage.invalid", `unexpected argument "${ctx.positionals[0]}"`);
+  if (ctx.positionals.length)
+    throw new CaError("usage.invalid", `unexpected argument "${ctx.positionals[0]}"`);
 }
 var init = {
   name: "init",
@@ -50280,7 +50375,10 @@ var init = {
     noPositionals(ctx);
     const keyType = stringOption(ctx, "key-type") ?? "rsa-2048";
     if (!KEY_TYPES.includes(keyType)) {
-      throw new CaError("usage.invalid", `--key-type must be one of ${KEY_TYPES.join(", ")}, not "${keyType}"`);
+      throw new CaError(
+        "usage.invalid",
+        `--key-type must be one of ${KEY_TYPES.join(", ")}, not "${keyType}"`
+      );
     }
     for (const name of ["crl-url", "ocsp-url"]) {
       const url2 = stringOption(ctx, name);
@@ -50301,7 +50399,9 @@ var init = {
       systemRuntime
     );
     ctx.out(`Created a CA in ${ctx.dir}`);
-    ctx.out(`  root          ${result.root.subject}  serial ${result.root.serial}  until ${result.root.notAfter.toISOString()}`);
+    ctx.out(
+      `  root          ${result.root.subject}  serial ${result.root.serial}  until ${result.root.notAfter.toISOString()}`
+    );
     ctx.out(
       `  intermediate  ${result.intermediate.subject}  serial ${result.intermediate.serial}  until ${result.intermediate.notAfter.toISOString()}`
     );
@@ -50329,7 +50429,12 @@ var sign = {
   async run(ctx) {
     const result = await signRequests(
       openDirectoryStore(ctx.dir),
-      { csrFiles: ctx.positionals, cwd: ctx.cwd, profile: stringOption(ctx, "profile"), days: daysOption(ctx) },
+      {
+        csrFiles: ctx.positionals,
+        cwd: ctx.cwd,
+        profile: stringOption(ctx, "profile"),
+        days: daysOption(ctx)
+      },
       systemRuntime
     );
     if (result.issued.length === 0) ctx.out("Nothing to sign: every request has a certificate.");
@@ -50371,7 +50476,14 @@ var list2 = {
     if (certs.length === 0) ctx.out("No certificates issued yet.");
     for (const c of certs) {
       ctx.out(
-        [c.status.padEnd(7), c.serial, c.notAfter.slice(0, 10), (c.profile ?? "-").padEnd(13), c.subject, c.sans.join(",")].join("  ").trimEnd()
+        [
+          c.status.padEnd(7),
+          c.serial,
+          c.notAfter.slice(0, 10),
+          (c.profile ?? "-").padEnd(13),
+          c.subject,
+          c.sans.join(",")
+        ].join("  ").trimEnd()
       );
     }
     return { json: { certificates: certs } };

@@ -10,11 +10,14 @@ import { cleanupTempDirs, initCa, makeCsr, runCli, snapshot, tempDir } from './s
 afterAll(cleanupTempDirs)
 
 describe('help and usage', () => {
-  it.each([['init'], ['sign'], ['list'], ['demo']])('%s --help prints the usage and exits 0', async (command) => {
-    const r = await runCli([command, '--help'], tempDir())
-    expect(r.status).toBe(0)
-    expect(r.stdout).toContain(`Usage: mtls-ca ${command}`)
-  })
+  it.each([['init'], ['sign'], ['list'], ['demo']])(
+    '%s --help prints the usage and exits 0',
+    async (command) => {
+      const r = await runCli([command, '--help'], tempDir())
+      expect(r.status).toBe(0)
+      expect(r.stdout).toContain(`Usage: mtls-ca ${command}`)
+    },
+  )
 
   it('lists the commands with --help and exits 2 with no command', async () => {
     const help = await runCli(['--help'], tempDir())
@@ -63,12 +66,16 @@ describe('mtls-ca init', () => {
     for (const key of ['rootCA/private/ca.key.pem', 'intermediateCA/private/intermediate.key.pem']) {
       expect(statSync(join(dir, key)).mode & 0o777).toBe(0o400)
     }
-    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toMatch(/rootCA\/private\/\nintermediateCA\/private\//)
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toMatch(
+      /rootCA\/private\/\nintermediateCA\/private\//,
+    )
     expect(readFileSync(join(dir, 'intermediateCA/serial'), 'utf8')).toBe('1000\n')
     expect(readFileSync(join(dir, 'intermediateCA/index.txt'), 'utf8')).toBe('')
     // the root's database records the intermediate, as openssl ca would
     const rootIndex = readFileSync(join(dir, 'rootCA/index.txt'), 'utf8')
-    expect(rootIndex).toMatch(/^V\t\d{12}Z\t\t[0-9A-F]+\tunknown\t\/C=US\/ST=California\/L=San Francisco\/O=Example Corp\/OU=IT Department\/CN=Intermediate CA\n$/)
+    expect(rootIndex).toMatch(
+      /^V\t\d{12}Z\t\t[0-9A-F]+\tunknown\t\/C=US\/ST=California\/L=San Francisco\/O=Example Corp\/OU=IT Department\/CN=Intermediate CA\n$/,
+    )
     const serial = rootIndex.split('\t')[3]
     expect(readFileSync(join(dir, `rootCA/newcerts/${serial}.pem`), 'utf8')).toBe(
       readFileSync(join(dir, 'intermediateCA/certs/intermediate.cert.pem'), 'utf8'),
@@ -94,7 +101,12 @@ describe('mtls-ca init', () => {
   })
 
   it('uses the subjects it is given', async () => {
-    const dir = await initCa(['--root-subject', '/O=Acme/CN=Acme Root', '--intermediate-subject', '/O=Acme/CN=Acme Issuing'])
+    const dir = await initCa([
+      '--root-subject',
+      '/O=Acme/CN=Acme Root',
+      '--intermediate-subject',
+      '/O=Acme/CN=Acme Issuing',
+    ])
     const r = await runCli(['list', '--dir', dir], dir)
     expect(r.status).toBe(0)
     expect(readFileSync(join(dir, 'rootCA/index.txt'), 'utf8')).toContain('/O=Acme/CN=Acme Issuing')
@@ -109,17 +121,26 @@ describe('mtls-ca sign', () => {
       ['web', undefined],
       ['batch-job', 'profile: client\ndays: 30\n'],
     ] as const) {
-      writeFileSync(join(dir, 'requests', `${name}.csr.pem`), readFileSync(makeCsr(work, name, { subject: `/CN=${name}.internal` })))
+      writeFileSync(
+        join(dir, 'requests', `${name}.csr.pem`),
+        readFileSync(makeCsr(work, name, { subject: `/CN=${name}.internal` })),
+      )
       if (yml) writeFileSync(join(dir, 'requests', `${name}.yml`), yml)
     }
     const r = await runCli(['sign', '--dir', dir, '--json'], dir)
     expect(r.status).toBe(0)
-    const issued = JSON.parse(r.stdout).issued as Array<{ name: string; profile: string; notBefore: string; notAfter: string }>
+    const issued = JSON.parse(r.stdout).issued as Array<{
+      name: string
+      profile: string
+      notBefore: string
+      notAfter: string
+    }>
     expect(issued.map((i) => [i.name, i.profile])).toEqual([
       ['batch-job', 'client'],
       ['web', 'server'],
     ])
-    const days = (i: { notBefore: string; notAfter: string }) => (Date.parse(i.notAfter) - Date.parse(i.notBefore)) / 86_400_000
+    const days = (i: { notBefore: string; notAfter: string }) =>
+      (Date.parse(i.notAfter) - Date.parse(i.notBefore)) / 86_400_000
     expect(issued.map(days)).toEqual([30, 375])
     expect(readFileSync(join(dir, 'intermediateCA/index.txt'), 'utf8').trim().split('\n')).toHaveLength(2)
 
@@ -128,7 +149,9 @@ describe('mtls-ca sign', () => {
     expect(again.stdout).toContain('Nothing to sign')
 
     const list = JSON.parse((await runCli(['list', '--dir', dir, '--json'], dir)).stdout).certificates
-    expect(list.map((c: { name: string; profile: string; sans: string[] }) => [c.name, c.profile, c.sans])).toEqual(
+    expect(
+      list.map((c: { name: string; profile: string; sans: string[] }) => [c.name, c.profile, c.sans]),
+    ).toEqual(
       expect.arrayContaining([
         ['web', 'server', ['DNS:web.internal']],
         ['batch-job', 'client', []],
@@ -143,7 +166,10 @@ describe('mtls-ca sign', () => {
     ['colour: blue\n', 'config.invalid'],
   ])('refuses a request whose options say %j, writing nothing', async (yml, code) => {
     const dir = await initCa()
-    writeFileSync(join(dir, 'requests', 'x.csr.pem'), readFileSync(makeCsr(tempDir(), 'x', { subject: '/CN=x.internal' })))
+    writeFileSync(
+      join(dir, 'requests', 'x.csr.pem'),
+      readFileSync(makeCsr(tempDir(), 'x', { subject: '/CN=x.internal' })),
+    )
     writeFileSync(join(dir, 'requests', 'x.yml'), yml)
     const before = snapshot(dir)
     const r = await runCli(['sign', '--dir', dir], dir)

@@ -10,7 +10,16 @@ import { initCa as initCommand } from '../src/commands/init.js'
 import { signRequests } from '../src/commands/sign.js'
 import type { Runtime } from '../src/commands/runtime.js'
 import { openDirectoryStore } from '../src/store/directory-store.js'
-import { caFiles, cleanupTempDirs, makeCsr, openssl, opensslOk, runCli, snapshot, tempDir } from './support/ca-fixture.js'
+import {
+  caFiles,
+  cleanupTempDirs,
+  makeCsr,
+  openssl,
+  opensslOk,
+  runCli,
+  snapshot,
+  tempDir,
+} from './support/ca-fixture.js'
 
 afterAll(cleanupTempDirs)
 
@@ -44,28 +53,49 @@ describe('2049 and 2050', () => {
     ['from2050', 365, 'GENERALIZEDTIME:20500601000000Z', /^V\t20500601000000Z\t/],
   ])('%s: notAfter is encoded as %s and index.txt follows', async (name, days, encoded, line) => {
     const csr = makeCsr(work, name, { subject: `/CN=${name}.example.com` })
-    const r = await signRequests(openDirectoryStore(dir), { csrFiles: [csr], cwd: work, days }, at('2049-06-01T00:00:00Z'))
+    const r = await signRequests(
+      openDirectoryStore(dir),
+      { csrFiles: [csr], cwd: work, days },
+      at('2049-06-01T00:00:00Z'),
+    )
     expect(r.issued[0]?.clamped).toBe(false)
     const times = asn1Times(join(dir, 'certs', `${name}.cert.pem`))
     expect(times).toEqual(['UTCTIME:490601000000Z', encoded])
-    const entry = readFileSync(caFiles(dir).index, 'utf8').trim().split('\n').find((l) => l.includes(`CN=${name}`))
+    const entry = readFileSync(caFiles(dir).index, 'utf8')
+      .trim()
+      .split('\n')
+      .find((l) => l.includes(`CN=${name}`))
     expect(entry).toMatch(line)
     // openssl ca reads the entry whatever the year form
     const serial = entry?.split('\t')[3] as string
     const cnf = join(work, 'status.cnf')
     writeFileSync(cnf, `[ca]\ndefault_ca=d\n[d]\ndatabase=${caFiles(dir).index}\n`)
     expect(openssl(['ca', '-config', cnf, '-status', serial]).stderr).toContain(`${serial}=Valid (V)`)
-    const verify = openssl(['verify', '-x509_strict', '-attime', String(Date.parse('2049-07-01') / 1000), '-CAfile', caFiles(dir).root, '-untrusted', caFiles(dir).intermediate, join(dir, 'certs', `${name}.cert.pem`)])
+    const verify = openssl([
+      'verify',
+      '-x509_strict',
+      '-attime',
+      String(Date.parse('2049-07-01') / 1000),
+      '-CAfile',
+      caFiles(dir).root,
+      '-untrusted',
+      caFiles(dir).intermediate,
+      join(dir, 'certs', `${name}.cert.pem`),
+    ])
     expect(verify.stdout).toMatch(/: OK\n$/)
   })
 })
 
-describe("a leaf never outlives its issuer", () => {
+describe('a leaf never outlives its issuer', () => {
   it("cuts notAfter to the intermediate's and says so", async () => {
     const dir = await caAt('2030-01-01T00:00:00Z') // intermediate valid for 3650 days: until 2039-12-30
     const work = tempDir()
     const csr = makeCsr(work, 'late', { subject: '/CN=late.example.com' })
-    const r = await signRequests(openDirectoryStore(dir), { csrFiles: [csr], cwd: work, days: 375 }, at('2039-06-01T00:00:00Z'))
+    const r = await signRequests(
+      openDirectoryStore(dir),
+      { csrFiles: [csr], cwd: work, days: 375 },
+      at('2039-06-01T00:00:00Z'),
+    )
     const issued = r.issued[0]
     const intermediateNotAfter = opensslOk(['x509', '-in', caFiles(dir).intermediate, '-noout', '-enddate'])
     const leafNotAfter = opensslOk(['x509', '-in', join(dir, 'certs/late.cert.pem'), '-noout', '-enddate'])
@@ -81,14 +111,23 @@ describe('sequential serials (adopted CAs)', () => {
     const yml = join(dir, 'ca.yml')
     const text = readFileSync(yml, 'utf8')
     const i = text.indexOf('intermediate:')
-    writeFileSync(yml, text.slice(0, i) + text.slice(i).replace('  dir: intermediateCA\n', '  dir: intermediateCA\n  serials: sequential\n'))
+    writeFileSync(
+      yml,
+      text.slice(0, i) +
+        text.slice(i).replace('  dir: intermediateCA\n', '  dir: intermediateCA\n  serials: sequential\n'),
+    )
     const work = tempDir()
     const csrs = ['a', 'b', 'c'].map((n) => makeCsr(work, n, { subject: `/CN=${n}.example.com` }))
     await signRequests(openDirectoryStore(dir), { csrFiles: csrs, cwd: work }, at('2026-02-01T00:00:00Z'))
-    const serials = readFileSync(caFiles(dir).index, 'utf8').trim().split('\n').map((l) => l.split('\t')[3])
+    const serials = readFileSync(caFiles(dir).index, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t')[3])
     expect(serials).toEqual(['1000', '1001', '1002'])
     expect(readFileSync(join(dir, 'intermediateCA/serial'), 'utf8')).toBe('1003\n')
-    expect(opensslOk(['x509', '-in', join(dir, 'certs/b.cert.pem'), '-noout', '-serial'])).toBe('serial=1001\n')
+    expect(opensslOk(['x509', '-in', join(dir, 'certs/b.cert.pem'), '-noout', '-serial'])).toBe(
+      'serial=1001\n',
+    )
   })
 })
 
@@ -96,15 +135,24 @@ describe('random serials', () => {
   it('are 159-bit, distinct, and match the certificate and newcerts/ file names', async () => {
     const dir = await caAt('2026-01-01T00:00:00Z')
     const work = tempDir()
-    const csrs = Array.from({ length: 20 }, (_, i) => makeCsr(work, `r${i}`, { subject: `/CN=r${i}.example.com` }))
+    const csrs = Array.from({ length: 20 }, (_, i) =>
+      makeCsr(work, `r${i}`, { subject: `/CN=r${i}.example.com` }),
+    )
     await signRequests(openDirectoryStore(dir), { csrFiles: csrs, cwd: work }, at('2026-02-01T00:00:00Z'))
-    const serials = readFileSync(caFiles(dir).index, 'utf8').trim().split('\n').map((l) => l.split('\t')[3] as string)
+    const serials = readFileSync(caFiles(dir).index, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t')[3] as string)
     expect(new Set(serials).size).toBe(20)
     for (const [i, s] of serials.entries()) {
       expect(BigInt(`0x${s}`) < 1n << 159n).toBe(true)
       expect(BigInt(`0x${s}`) > 0n).toBe(true)
-      expect(opensslOk(['x509', '-in', join(dir, `intermediateCA/newcerts/${s}.pem`), '-noout', '-serial'])).toBe(`serial=${s}\n`)
-      expect(readFileSync(join(dir, `certs/r${i}.cert.pem`), 'utf8')).toBe(readFileSync(join(dir, `intermediateCA/newcerts/${s}.pem`), 'utf8'))
+      expect(
+        opensslOk(['x509', '-in', join(dir, `intermediateCA/newcerts/${s}.pem`), '-noout', '-serial']),
+      ).toBe(`serial=${s}\n`)
+      expect(readFileSync(join(dir, `certs/r${i}.cert.pem`), 'utf8')).toBe(
+        readFileSync(join(dir, `intermediateCA/newcerts/${s}.pem`), 'utf8'),
+      )
     }
   })
 })
@@ -115,7 +163,11 @@ describe('unique subjects', () => {
     const yml = join(dir, 'ca.yml')
     const text = readFileSync(yml, 'utf8')
     const i = text.indexOf('intermediate:')
-    writeFileSync(yml, text.slice(0, i) + text.slice(i).replace('  dir: intermediateCA\n', '  dir: intermediateCA\n  uniqueSubject: true\n'))
+    writeFileSync(
+      yml,
+      text.slice(0, i) +
+        text.slice(i).replace('  dir: intermediateCA\n', '  dir: intermediateCA\n  uniqueSubject: true\n'),
+    )
     const work = tempDir()
     const first = makeCsr(work, 'one', { subject: '/CN=same.example.com' })
     const second = makeCsr(work, 'two', { subject: '/CN=same.example.com' })

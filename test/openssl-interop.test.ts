@@ -6,7 +6,17 @@ import { spawn } from 'node:child_process'
 import { connect, createServer } from 'node:net'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { caFiles, cleanupTempDirs, initCa, makeCsr, openssl, opensslOk, runCli, tempDir, verifyLeaf } from './support/ca-fixture.js'
+import {
+  caFiles,
+  cleanupTempDirs,
+  initCa,
+  makeCsr,
+  openssl,
+  opensslOk,
+  runCli,
+  tempDir,
+  verifyLeaf,
+} from './support/ca-fixture.js'
 
 afterAll(cleanupTempDirs)
 
@@ -17,22 +27,36 @@ describe.each([['rsa-2048'], ['ec-p256'], ['ec-p384']])('a CA made by init --key
     dir = await initCa(['--key-type', keyType, '--allow-dns', '.example.com'])
     work = tempDir()
     makeCsr(work, 'www', { subject: '/C=US/O=Example Corp/CN=www.example.com', key: 'rsa:2048' })
-    makeCsr(work, 'api', { subject: '/CN=api.example.com', key: 'ec:P-256', sans: ['DNS:api.example.com', 'DNS:api2.example.com'] })
+    makeCsr(work, 'api', {
+      subject: '/CN=api.example.com',
+      key: 'ec:P-256',
+      sans: ['DNS:api.example.com', 'DNS:api2.example.com'],
+    })
     makeCsr(work, 'client', { subject: '/O=Example Corp/CN=payments-client', key: 'ec:P-384' })
     makeCsr(work, 'both', { subject: '/CN=mesh.example.com', key: 'ed25519' })
-    const r1 = await runCli(['sign', '--dir', dir, join(work, 'www.csr.pem'), join(work, 'api.csr.pem')], work)
+    const r1 = await runCli(
+      ['sign', '--dir', dir, join(work, 'www.csr.pem'), join(work, 'api.csr.pem')],
+      work,
+    )
     expect(r1.stderr).toBe('')
     expect(r1.status).toBe(0)
     const r2 = await runCli(['sign', '--dir', dir, '--profile', 'client', join(work, 'client.csr.pem')], work)
     expect(r2.status).toBe(0)
-    const r3 = await runCli(['sign', '--dir', dir, '--profile', 'server-client', join(work, 'both.csr.pem')], work)
+    const r3 = await runCli(
+      ['sign', '--dir', dir, '--profile', 'server-client', join(work, 'both.csr.pem')],
+      work,
+    )
     expect(r3.status).toBe(0)
   })
 
   it('has a root and an intermediate that openssl verifies strictly, with the tutorial extensions', () => {
     const f = caFiles(dir)
-    expect(opensslOk(['verify', '-x509_strict', '-check_ss_sig', '-CAfile', f.root, f.root])).toContain(': OK')
-    expect(opensslOk(['verify', '-x509_strict', '-check_ss_sig', '-CAfile', f.root, f.intermediate])).toContain(': OK')
+    expect(opensslOk(['verify', '-x509_strict', '-check_ss_sig', '-CAfile', f.root, f.root])).toContain(
+      ': OK',
+    )
+    expect(
+      opensslOk(['verify', '-x509_strict', '-check_ss_sig', '-CAfile', f.root, f.intermediate]),
+    ).toContain(': OK')
     const root = opensslOk(['x509', '-in', f.root, '-noout', '-text'])
     expect(root).toMatch(/Basic Constraints: critical\s+CA:TRUE\n/)
     expect(root).toMatch(/Key Usage: critical\s+Certificate Sign, CRL Sign/)
@@ -120,7 +144,19 @@ describe.each([['rsa-2048'], ['ec-p256'], ['ec-p384']])('a CA made by init --key
     }
     // openssl ca appends a certificate of its own to our database; mtls-ca still reads it
     makeCsr(work, 'byopenssl', { subject: '/CN=by-openssl' })
-    const r = openssl(['ca', '-batch', '-config', cnf, '-extensions', 'ext', '-notext', '-in', join(work, 'byopenssl.csr.pem'), '-out', join(work, 'byopenssl.pem')])
+    const r = openssl([
+      'ca',
+      '-batch',
+      '-config',
+      cnf,
+      '-extensions',
+      'ext',
+      '-notext',
+      '-in',
+      join(work, 'byopenssl.csr.pem'),
+      '-out',
+      join(work, 'byopenssl.pem'),
+    ])
     expect(r.stderr).toContain('Database updated')
     return runCli(['list', '--dir', dir, '--json'], dir).then((list) => {
       const certs = JSON.parse(list.stdout).certificates as Array<{ subject: string; status: string }>
@@ -167,24 +203,49 @@ describe('an mTLS handshake between openssl s_server -Verify 1 and s_client', ()
     makeCsr(work, 'server', { subject: '/CN=localhost.example.com' })
     makeCsr(work, 'client', { subject: '/CN=orders-service' })
     expect((await runCli(['sign', '--dir', dir, join(work, 'server.csr.pem')], work)).status).toBe(0)
-    expect((await runCli(['sign', '--dir', dir, '--profile', 'client', join(work, 'client.csr.pem')], work)).status).toBe(0)
+    expect(
+      (await runCli(['sign', '--dir', dir, '--profile', 'client', join(work, 'client.csr.pem')], work))
+        .status,
+    ).toBe(0)
   })
 
   async function handshake(clientArgs: string[]): Promise<{ client: string; server: string }> {
     const port = await freePort()
     const f = caFiles(dir)
     const server = spawn('openssl', [
-      's_server', '-accept', `127.0.0.1:${port}`, '-Verify', '1', '-verify_return_error',
-      '-cert', join(dir, 'certs/server.cert.pem'), '-key', join(work, 'server.key.pem'),
-      '-cert_chain', f.intermediate, '-CAfile', f.root, '-www',
+      's_server',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-Verify',
+      '1',
+      '-verify_return_error',
+      '-cert',
+      join(dir, 'certs/server.cert.pem'),
+      '-key',
+      join(work, 'server.key.pem'),
+      '-cert_chain',
+      f.intermediate,
+      '-CAfile',
+      f.root,
+      '-www',
     ])
     let serverOut = ''
     server.stdout.on('data', (d) => (serverOut += d))
     server.stderr.on('data', (d) => (serverOut += d))
     await waitForPort(port, () => serverOut)
     const client = spawn('openssl', [
-      's_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost.example.com',
-      '-verify_hostname', 'localhost.example.com', '-verify_return_error', '-ign_eof', '-CAfile', f.root, ...clientArgs,
+      's_client',
+      '-connect',
+      `127.0.0.1:${port}`,
+      '-servername',
+      'localhost.example.com',
+      '-verify_hostname',
+      'localhost.example.com',
+      '-verify_return_error',
+      '-ign_eof',
+      '-CAfile',
+      f.root,
+      ...clientArgs,
     ])
     let clientOut = ''
     client.stdout.on('data', (d) => (clientOut += d))
@@ -197,7 +258,14 @@ describe('an mTLS handshake between openssl s_server -Verify 1 and s_client', ()
   }
 
   it('succeeds with our server and client certificates, each side verifying the other', async () => {
-    const { client } = await handshake(['-cert', join(dir, 'certs/client.cert.pem'), '-key', join(work, 'client.key.pem'), '-cert_chain', caFiles(dir).intermediate])
+    const { client } = await handshake([
+      '-cert',
+      join(dir, 'certs/client.cert.pem'),
+      '-key',
+      join(work, 'client.key.pem'),
+      '-cert_chain',
+      caFiles(dir).intermediate,
+    ])
     expect(client).toContain('Verify return code: 0 (ok)')
     // s_server -www answers only after a completed handshake, and reports the client certificate it verified
     expect(client).toContain('HTTP/1.0 200 ok')

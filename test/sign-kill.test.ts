@@ -25,7 +25,11 @@ function mulberry32(seed: number): () => number {
   }
 }
 
-function runSign(cli: string, dir: string, killAfterMs: number | undefined): Promise<{ code: number | null; signal: string | null; ms: number }> {
+function runSign(
+  cli: string,
+  dir: string,
+  killAfterMs: number | undefined,
+): Promise<{ code: number | null; signal: string | null; ms: number }> {
   const started = Date.now()
   const child = spawn(process.execPath, [cli, 'sign', '--dir', dir], { stdio: 'ignore' })
   const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
@@ -55,7 +59,8 @@ function classify(dir: string, old: Record<string, string>): string {
   }
   const unexpected = changed.filter((f) => !expected.has(f))
   const missing = [...expected].filter((f) => !changed.includes(f))
-  if (unexpected.length || missing.length) return `half a batch: unexpected ${unexpected.join(',')} missing ${missing.join(',')}`
+  if (unexpected.length || missing.length)
+    return `half a batch: unexpected ${unexpected.join(',')} missing ${missing.join(',')}`
   return 'new'
 }
 
@@ -87,8 +92,11 @@ it('leaves the old or the new state wherever a batch sign is killed', async () =
     await openDirectoryStore(dir).locked(async () => undefined)
     const outcome = classify(dir, old)
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
-    expect({ iteration: i, run, outcome }).toEqual({ iteration: i, run, outcome: expect.stringMatching(/^(old|new)$/) })
+    expect({ iteration: i, run, outcome }).toEqual({
+      iteration: i,
+      run,
+      outcome: expect.stringMatching(/^(old|new)$/),
+    })
   }
-  // eslint-disable-next-line no-console
   console.log(`kill test outcomes over 16 runs (batch ${full.ms} ms): ${JSON.stringify(outcomes)}`)
 })

@@ -1,3 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { CaError, type ErrorCode } from '../src/ca/errors.js'
 import {
   formatOneline,
@@ -482,5 +486,136 @@ describe("the tutorial's policies", () => {
       'emailAddress=optional',
     ])
     expect(Object.isFrozen(POLICY_STRICT) && Object.isFrozen(POLICY_LOOSE)).toBe(true)
+  })
+})
+
+describe('against openssl ca (the reference for order, preserve and email_in_dn)', () => {
+  let dir: string
+  let n = 0
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'subject-policy-'))
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(dir, 'ca.key'),
+        '-out',
+        join(dir, 'ca.pem'),
+        '-days',
+        '2',
+        '-subj',
+        formatOneline(ISSUER),
+      ],
+      { stdio: 'pipe' },
+    )
+    execFileSync('openssl', [
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      join(dir, 'r.key'),
+    ])
+    writeFileSync(join(dir, 'index.txt'), '')
+    writeFileSync(join(dir, 'serial'), '1000\n')
+    mkdirSync(join(dir, 'newcerts'))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  /** Runs `openssl ca` on a CSR with this subject; the issued subject in oneline form, or undefined if refused. */
+  function opensslCa(
+    subject: string,
+    pol: readonly SubjectPolicyField[],
+    options: SubjectPolicyOptions,
+  ): string | undefined {
+    const i = ++n
+    const cnf = join(dir, `ca${i}.cnf`)
+    writeFileSync(
+      cnf,
+      [
+        '[ca]',
+        'default_ca = CA_default',
+        '[CA_default]',
+        `database = ${join(dir, 'index.txt')}`,
+        `new_certs_dir = ${join(dir, 'newcerts')}`,
+        `serial = ${join(dir, 'serial')}`,
+        `certificate = ${join(dir, 'ca.pem')}`,
+        `private_key = ${join(dir, 'ca.key')}`,
+        'default_md = sha256',
+        'default_days = 1',
+        'unique_subject = no',
+        'policy = the_policy',
+        '[the_policy]',
+        ...pol.map((f) => `${f.field} = ${f.rule}`),
+        '',
+      ].join('\n'),
+    )
+    const csr = join(dir, `r${i}.csr`)
+    const cert = join(dir, `r${i}.pem`)
+    execFileSync('openssl', ['req', '-new', '-key', join(dir, 'r.key'), '-subj', subject, '-out', csr], {
+      stdio: 'pipe',
+    })
+    const args = ['ca', '-batch', '-config', cnf, '-in', csr, '-out', cert]
+    if (options.preserve) args.push('-preserveDN')
+    if (options.emailInDn === false) args.push('-noemailDN')
+    spawnSync('openssl', args, { stdio: 'pipe' })
+    if (!existsSync(cert) || statSync(cert).size === 0) return undefined
+    const out = execFileSync('openssl', [
+      'x509',
+      '-in',
+      cert,
+      '-noout',
+      '-subject',
+      '-nameopt',
+      'compat',
+    ]).toString()
+    return out.trim().replace(/^subject=/, '')
+  }
+
+  it.each<[string, readonly SubjectPolicyField[], SubjectPolicyOptions]>([
+    [
+      '/C=US/O=x/CN=y/emailAddress=e@example.com',
+      policy('CN=supplied,O=optional,C=optional,emailAddress=optional'),
+      {},
+    ],
+    ['/OU=b/CN=y/OU=a', policy('OU=optional,CN=supplied'), {}],
+    ['/C=GB/L=London/CN=y', policy('C=optional,CN=supplied'), {}],
+    ['/O=Alice Ltd/C=GB/CN=y', policy('C=match,O=match,CN=supplied'), {}],
+    ['/O=Alice Ltd/C=GB/CN=y/L=Leeds', policy('C=match,O=match,CN=supplied'), { preserve: true }],
+    ['/CN=y/emailAddress=a@example.com', policy('CN=supplied,emailAddress=supplied'), { emailInDn: false }],
+    [
+      '/emailAddress=a@example.com/CN=y/OU=z',
+      policy('CN=supplied,OU=optional'),
+      { preserve: true, emailInDn: false },
+    ],
+    [
+      '/C=GB/ST=England/O=Alice Ltd/OU=Alice Ltd Certificate Authority/CN=Alice Ltd Intermediate CA',
+      POLICY_STRICT,
+      {},
+    ],
+    ['/CN=www.example.com/OU=Web/O=Alice Ltd/L=Mountain View/ST=California/C=US', POLICY_LOOSE, {}],
+    ['/O=x', policy('CN=supplied'), {}],
+    ['/C=US/CN=y', policy('C=match,CN=supplied'), {}],
+    ['/CN=y', policy('C=match,CN=supplied'), {}],
+    ['/O=Alice Ltd/O=Mallory/CN=y', policy('O=match,CN=supplied'), {}],
+    ['/C=GB/ST=Wales/O=Alice Ltd/CN=x', POLICY_STRICT, {}],
+  ])('%s: the same result as openssl ca', (subject, pol, options) => {
+    const theirs = opensslCa(subject, pol, options)
+    let ours: string | undefined
+    try {
+      ours = formatOneline(applySubjectPolicy(parseSlashDn(subject), ISSUER, pol, options))
+    } catch (e) {
+      if (!(e instanceof CaError)) throw e
+      ours = undefined
+    }
+    expect(ours).toBe(theirs)
   })
 })

@@ -136,8 +136,7 @@ export function parseCsr(input: Uint8Array | string): ParsedCsr {
   const spki = new Uint8Array(AsnConvert.serialize(info.subjectPKInfo))
   verifySelfSignature(req, spki, alg.hash)
 
-  let subject: DistinguishedName
-  subject = fromAsnName(info.subject)
+  const subject: DistinguishedName = fromAsnName(info.subject)
   for (const a of subject) {
     if (hasControlCharacters(a.value)) {
       throw new CaError(
@@ -154,7 +153,7 @@ export function parseCsr(input: Uint8Array | string): ParsedCsr {
 function verifySelfSignature(req: CertificationRequest, spki: Uint8Array, hash: string | null): void {
   const tbs = new Uint8Array(AsnConvert.serialize(req.certificationRequestInfo))
   const signature = new Uint8Array(req.signature)
-  let ok = false
+  let ok: boolean
   try {
     const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
     if (hash === 'pss') {

@@ -177,6 +177,7 @@ export function parseSlashDn(text: string): DistinguishedName {
 
 /** NUL, C0/C1 controls and DEL have no place in a name. */
 export function hasControlCharacters(s: string): boolean {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   return /[\u0000-\u001f\u007f-\u009f]/.test(s)
 }
 

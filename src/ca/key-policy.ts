@@ -118,8 +118,10 @@ export function describeKey(spki: Uint8Array): KeyInfo {
       result = describeEc(params, key)
       break
     case OID_ED25519:
-      if (params !== undefined && params !== null)
+      // asn1-x509 reads an encoded NULL as `null` and absent parameters as `undefined`.
+      if (params !== undefined) {
         throw unsupported('the Ed25519 key has algorithm parameters, which RFC 8410 forbids')
+      }
       if (key.length !== 32) throw unsupported(`the Ed25519 key is ${key.length} octets long, not 32`)
       result = { kind: 'ed25519' }
       break

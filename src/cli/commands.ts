@@ -54,12 +54,14 @@ function listOption(ctx: CommandContext, name: string): string[] {
 function daysOption(ctx: CommandContext): number | undefined {
   const v = stringOption(ctx, 'days')
   if (v === undefined) return undefined
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new CaError('usage.invalid', `--days takes a positive whole number, not "${v}"`)
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new CaError('usage.invalid', `--days takes a positive whole number, not "${v}"`)
   return Number(v)
 }
 
 function noPositionals(ctx: CommandContext): void {
-  if (ctx.positionals.length) throw new CaError('usage.invalid', `unexpected argument "${ctx.positionals[0]}"`)
+  if (ctx.positionals.length)
+    throw new CaError('usage.invalid', `unexpected argument "${ctx.positionals[0]}"`)
 }
 
 const init: Command = {
@@ -92,7 +94,10 @@ const init: Command = {
     noPositionals(ctx)
     const keyType = (stringOption(ctx, 'key-type') ?? 'rsa-2048') as KeyType
     if (!KEY_TYPES.includes(keyType)) {
-      throw new CaError('usage.invalid', `--key-type must be one of ${KEY_TYPES.join(', ')}, not "${keyType}"`)
+      throw new CaError(
+        'usage.invalid',
+        `--key-type must be one of ${KEY_TYPES.join(', ')}, not "${keyType}"`,
+      )
     }
     for (const name of ['crl-url', 'ocsp-url']) {
       const url = stringOption(ctx, name)
@@ -113,7 +118,9 @@ const init: Command = {
       systemRuntime,
     )
     ctx.out(`Created a CA in ${ctx.dir}`)
-    ctx.out(`  root          ${result.root.subject}  serial ${result.root.serial}  until ${result.root.notAfter.toISOString()}`)
+    ctx.out(
+      `  root          ${result.root.subject}  serial ${result.root.serial}  until ${result.root.notAfter.toISOString()}`,
+    )
     ctx.out(
       `  intermediate  ${result.intermediate.subject}  serial ${result.intermediate.serial}  until ${result.intermediate.notAfter.toISOString()}`,
     )
@@ -142,7 +149,12 @@ const sign: Command = {
   async run(ctx) {
     const result = await signRequests(
       openDirectoryStore(ctx.dir),
-      { csrFiles: ctx.positionals, cwd: ctx.cwd, profile: stringOption(ctx, 'profile'), days: daysOption(ctx) },
+      {
+        csrFiles: ctx.positionals,
+        cwd: ctx.cwd,
+        profile: stringOption(ctx, 'profile'),
+        days: daysOption(ctx),
+      },
       systemRuntime,
     )
     if (result.issued.length === 0) ctx.out('Nothing to sign: every request has a certificate.')
@@ -185,7 +197,14 @@ const list: Command = {
     if (certs.length === 0) ctx.out('No certificates issued yet.')
     for (const c of certs) {
       ctx.out(
-        [c.status.padEnd(7), c.serial, c.notAfter.slice(0, 10), (c.profile ?? '-').padEnd(13), c.subject, c.sans.join(',')]
+        [
+          c.status.padEnd(7),
+          c.serial,
+          c.notAfter.slice(0, 10),
+          (c.profile ?? '-').padEnd(13),
+          c.subject,
+          c.sans.join(','),
+        ]
           .join('  ')
           .trimEnd(),
       )

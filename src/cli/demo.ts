@@ -31,9 +31,24 @@ interface Requester {
 }
 
 const REQUESTERS: Requester[] = [
-  { name: 'www.example.com', subject: 'C=US, O=Example Corp, CN=www.example.com', sans: ['www.example.com'], profile: 'server' },
-  { name: 'api.example.com', subject: 'C=US, O=Example Corp, CN=api.example.com', sans: ['api.example.com'], profile: 'server' },
-  { name: 'payments-client', subject: 'C=US, O=Example Corp, CN=payments-client', sans: [], profile: 'client' },
+  {
+    name: 'www.example.com',
+    subject: 'C=US, O=Example Corp, CN=www.example.com',
+    sans: ['www.example.com'],
+    profile: 'server',
+  },
+  {
+    name: 'api.example.com',
+    subject: 'C=US, O=Example Corp, CN=api.example.com',
+    sans: ['api.example.com'],
+    profile: 'server',
+  },
+  {
+    name: 'payments-client',
+    subject: 'C=US, O=Example Corp, CN=payments-client',
+    sans: [],
+    profile: 'client',
+  },
 ]
 
 async function makeRequest(r: Requester): Promise<{ csrPem: string; keyPem: string }> {
@@ -100,7 +115,9 @@ export async function runDemo(opts: { keep: boolean; out: (line: string) => void
     out('  replaces: openssl ca -extensions server_cert -days 375 -notext -md sha256 (once per CSR)')
     const signed = await signRequests(store, { csrFiles: [], cwd: ca }, systemRuntime)
     for (const c of signed.issued) {
-      out(`  ${c.name}: serial ${c.serialHex.slice(0, 16)}…, ${c.profile}, until ${c.notAfter.toISOString().slice(0, 10)}`)
+      out(
+        `  ${c.name}: serial ${c.serialHex.slice(0, 16)}…, ${c.profile}, until ${c.notAfter.toISOString().slice(0, 10)}`,
+      )
     }
     out('')
 
@@ -124,7 +141,18 @@ export async function runDemo(opts: { keep: boolean; out: (line: string) => void
         try {
           const text = execFileSync(
             'openssl',
-            ['verify', '-x509_strict', '-check_ss_sig', '-purpose', purpose, '-CAfile', root, '-untrusted', intermediate, certFile],
+            [
+              'verify',
+              '-x509_strict',
+              '-check_ss_sig',
+              '-purpose',
+              purpose,
+              '-CAfile',
+              root,
+              '-untrusted',
+              intermediate,
+              certFile,
+            ],
             { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
           )
           ok = text.trim().endsWith(': OK')
@@ -136,7 +164,10 @@ export async function runDemo(opts: { keep: boolean; out: (line: string) => void
         const leaf = new NodeX509(await import('node:fs').then((fs) => fs.readFileSync(certFile)))
         const inter = new NodeX509(await import('node:fs').then((fs) => fs.readFileSync(intermediate)))
         const rootCert = new NodeX509(await import('node:fs').then((fs) => fs.readFileSync(root)))
-        ok = leaf.verify(inter.publicKey) && inter.verify(rootCert.publicKey) && rootCert.verify(rootCert.publicKey)
+        ok =
+          leaf.verify(inter.publicKey) &&
+          inter.verify(rootCert.publicKey) &&
+          rootCert.verify(rootCert.publicKey)
       }
       verified.push({ name: c.name, purpose, ok, by })
       out(`  ${c.name}: ${ok ? 'OK' : 'FAILED'}  (${by})`)

@@ -66,9 +66,13 @@ export function parseCertificatePem(pem: string, file: string): CaCertificate {
 export async function loadCa(store: StateStore): Promise<LoadedCa> {
   const text = await readText(store, CONFIG_FILE)
   if (text === undefined) {
-    throw new CaError('state.missing', `no CA here: ${CONFIG_FILE} not found in ${store.root} (run mtls-ca init)`, {
-      file: CONFIG_FILE,
-    })
+    throw new CaError(
+      'state.missing',
+      `no CA here: ${CONFIG_FILE} not found in ${store.root} (run mtls-ca init)`,
+      {
+        file: CONFIG_FILE,
+      },
+    )
   }
   const config = parseCaConfig(text, CONFIG_FILE)
   const root = parseCertificatePem(await requireText(store, config.root.certificate), config.root.certificate)
@@ -89,7 +93,8 @@ export interface Database {
 export async function loadDatabase(store: StateStore, dir: string): Promise<Database> {
   const files = databaseFiles(dir)
   const indexText = await readText(store, files.index)
-  if (indexText === undefined) throw new CaError('state.missing', `${files.index} does not exist`, { file: files.index })
+  if (indexText === undefined)
+    throw new CaError('state.missing', `${files.index} does not exist`, { file: files.index })
   let index: IndexEntry[]
   try {
     index = parseIndex(indexText)

@@ -80,11 +80,19 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
   validateCaConfig(config)
 
   return store.locked(async () => {
-    for (const existing of [CONFIG_FILE, databaseFiles(L.root.dir).index, databaseFiles(L.intermediate.dir).index]) {
+    for (const existing of [
+      CONFIG_FILE,
+      databaseFiles(L.root.dir).index,
+      databaseFiles(L.intermediate.dir).index,
+    ]) {
       if ((await store.read(existing)) !== undefined) {
-        throw new CaError('state.exists', `a CA already exists in ${store.root} (${existing}); refusing to overwrite it`, {
-          file: existing,
-        })
+        throw new CaError(
+          'state.exists',
+          `a CA already exists in ${store.root} (${existing}); refusing to overwrite it`,
+          {
+            file: existing,
+          },
+        )
       }
     }
     const now = runtime.now()
@@ -99,7 +107,12 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
     const intermediate = await createIntermediateCertificate({
       subject: intermediateDn,
       spki: intermediateSigner.spki,
-      root: { certificate: root, subject: rootDn, keyId: subjectKeyIdentifier(rootSigner.spki), signer: rootSigner },
+      root: {
+        certificate: root,
+        subject: rootDn,
+        keyId: subjectKeyIdentifier(rootSigner.spki),
+        signer: rootSigner,
+      },
       serial: intermediateSerial,
       now,
     })
@@ -144,10 +157,17 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
     await store.commit(writes)
     const notes: string[] = []
     if (!options.allowDns.length) {
-      notes.push('no --allow-dns given: every DNS name is allowed in SANs (set issuance.sans.dns in ca.yml to restrict)')
+      notes.push(
+        'no --allow-dns given: every DNS name is allowed in SANs (set issuance.sans.dns in ca.yml to restrict)',
+      )
     }
     return {
-      root: { subject: formatOneline(rootDn), serial: serialToHex(rootSerial), notAfter: root.notAfter, certificate: L.root.certificate },
+      root: {
+        subject: formatOneline(rootDn),
+        serial: serialToHex(rootSerial),
+        notAfter: root.notAfter,
+        certificate: L.root.certificate,
+      },
       intermediate: {
         subject: formatOneline(intermediateDn),
         serial: intSerialHex,

@@ -45,7 +45,11 @@ async function list(store: StateStore, now: Date): Promise<ListedCertificate[]> 
     if (!file.endsWith('.cert.pem')) continue
     const pem = await readText(store, `${CERTS_DIR}/${file}`)
     try {
-      if (pem) names.set(new x509.X509Certificate(pem).serialNumber.toUpperCase().replace(/^0+(?=.)/, ''), file.slice(0, -'.cert.pem'.length))
+      if (pem)
+        names.set(
+          new x509.X509Certificate(pem).serialNumber.toUpperCase().replace(/^0+(?=.)/, ''),
+          file.slice(0, -'.cert.pem'.length),
+        )
     } catch {
       // a file that is not a certificate is not ours to list
     }

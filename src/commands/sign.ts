@@ -40,9 +40,13 @@ export function requestName(file: string): string {
   const base = basename(file)
   const name = base.replace(/\.csr\.pem$|\.csr$|\.pem$/, '')
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new CaError('usage.invalid', `"${name}" cannot name a certificate: use letters, digits, '.', '_' and '-'`, {
-      file,
-    })
+    throw new CaError(
+      'usage.invalid',
+      `"${name}" cannot name a certificate: use letters, digits, '.', '_' and '-'`,
+      {
+        file,
+      },
+    )
   }
   return name
 }
@@ -58,7 +62,9 @@ async function readLimited(path: string, shown: string): Promise<Buffer> {
     throw new CaError('csr.unreadable', 'cannot read the file', { file: shown, cause })
   }
   if (size > MAX_CSR_BYTES) {
-    throw new CaError('csr.too_large', `the file is ${size} bytes; a CSR is at most ${MAX_CSR_BYTES}`, { file: shown })
+    throw new CaError('csr.too_large', `the file is ${size} bytes; a CSR is at most ${MAX_CSR_BYTES}`, {
+      file: shown,
+    })
   }
   return readFile(path)
 }
@@ -73,9 +79,13 @@ async function pendingRequests(store: StateStore): Promise<IssuanceRequest[]> {
     const csr = await store.read(paths.csr)
     if (csr === undefined) continue
     if (csr.length > MAX_CSR_BYTES) {
-      throw new CaError('csr.too_large', `the file is ${csr.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`, {
-        file: paths.csr,
-      })
+      throw new CaError(
+        'csr.too_large',
+        `the file is ${csr.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`,
+        {
+          file: paths.csr,
+        },
+      )
     }
     const request: IssuanceRequest = { name, file: paths.csr, csr }
     const optionsText = await readText(store, paths.options)
@@ -118,11 +128,17 @@ async function explicitRequests(store: StateStore, options: SignOptions): Promis
   return out
 }
 
-export async function signRequests(store: StateStore, options: SignOptions, runtime: Runtime): Promise<SignResult> {
+export async function signRequests(
+  store: StateStore,
+  options: SignOptions,
+  runtime: Runtime,
+): Promise<SignResult> {
   return store.locked(async () => {
     const ca = await loadCa(store)
     const side = ca.config.intermediate
-    const requests = options.csrFiles.length ? await explicitRequests(store, options) : await pendingRequests(store)
+    const requests = options.csrFiles.length
+      ? await explicitRequests(store, options)
+      : await pendingRequests(store)
     if (requests.length === 0) return { issued: [], files: [] }
     for (const r of requests) {
       if (options.profile !== undefined) r.profile = options.profile
@@ -150,7 +166,8 @@ export async function signRequests(store: StateStore, options: SignOptions, runt
       )
     }
     writes.push({ path: files.index, data: serializeIndex(batch.index) })
-    if (!db.hasAttr) writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: side.uniqueSubject }) })
+    if (!db.hasAttr)
+      writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: side.uniqueSubject }) })
     if (side.serials === 'sequential' && batch.nextSerial !== undefined) {
       writes.push({ path: files.serial, data: formatSerialFile(batch.nextSerial) })
     }

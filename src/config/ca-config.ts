@@ -11,9 +11,15 @@ const SCHEMES = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 
 
 const keyRef = z
   .string()
-  .regex(/^(file:.+|https:\/\/[^/]+\/keys\/[^/]+(\/[^/]*)?)$/, 'a key reference is file:PATH or a Key Vault key URL')
+  .regex(
+    /^(file:.+|https:\/\/[^/]+\/keys\/[^/]+(\/[^/]*)?)$/,
+    'a key reference is file:PATH or a Key Vault key URL',
+  )
 
-const policyField = z.strictObject({ field: z.string().min(1), rule: z.enum(['match', 'supplied', 'optional']) })
+const policyField = z.strictObject({
+  field: z.string().min(1),
+  rule: z.enum(['match', 'supplied', 'optional']),
+})
 
 const crl = z.strictObject({
   /** Where the current CRL is written (PEM; a .der is written beside it). */
@@ -122,7 +128,10 @@ export function parseCaConfig(text: string, file = 'ca.yml'): CaConfig {
   try {
     raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true })
   } catch (cause) {
-    throw new CaError('config.invalid', `not valid YAML: ${(cause as Error).message.split('\n')[0]}`, { file, cause })
+    throw new CaError('config.invalid', `not valid YAML: ${(cause as Error).message.split('\n')[0]}`, {
+      file,
+      cause,
+    })
   }
   return validateCaConfig(raw, file)
 }

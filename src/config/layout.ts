@@ -24,7 +24,8 @@ export const DEFAULT_LAYOUT = {
 } as const
 
 /** The tutorial's DNs. */
-export const DEFAULT_ROOT_SUBJECT = '/C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Root CA'
+export const DEFAULT_ROOT_SUBJECT =
+  '/C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Root CA'
 export const DEFAULT_INTERMEDIATE_SUBJECT =
   '/C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Intermediate CA'
 

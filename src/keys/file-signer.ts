@@ -34,7 +34,10 @@ export function defaultScheme(key: KeyObject): SignatureScheme {
     if (curve === 'secp384r1' || curve === 'P-384') return 'ES384'
     if (curve === 'secp521r1' || curve === 'P-521') return 'ES512'
   }
-  throw new CaError('signer.unavailable', `a CA key must be RSA or EC P-256/P-384/P-521, not ${describe(key)}`)
+  throw new CaError(
+    'signer.unavailable',
+    `a CA key must be RSA or EC P-256/P-384/P-521, not ${describe(key)}`,
+  )
 }
 
 function describe(key: KeyObject): string {
@@ -47,19 +50,22 @@ export function fileSigner(pem: string | Buffer, ref: string, scheme?: Signature
   try {
     key = createPrivateKey(pem)
   } catch (cause) {
-    throw new CaError('signer.unavailable', `${ref} is not a readable private key (encrypted keys are not supported)`, {
-      cause,
-    })
+    throw new CaError(
+      'signer.unavailable',
+      `${ref} is not a readable private key (encrypted keys are not supported)`,
+      {
+        cause,
+      },
+    )
   }
   const chosen = scheme ?? defaultScheme(key)
   const spki = new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }))
   const hash = `sha${chosen.slice(2)}`
-  const options =
-    chosen.startsWith('PS')
-      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(chosen.slice(2)) / 8 }
-      : chosen.startsWith('ES')
-        ? { key, dsaEncoding: 'ieee-p1363' as const }
-        : { key }
+  const options = chosen.startsWith('PS')
+    ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(chosen.slice(2)) / 8 }
+    : chosen.startsWith('ES')
+      ? { key, dsaEncoding: 'ieee-p1363' as const }
+      : { key }
   return {
     ref,
     spki,

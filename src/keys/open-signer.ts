@@ -13,7 +13,11 @@ export interface SignerEnvironment {
   openKeyVault?: (keyId: string, scheme: SignatureScheme | undefined) => Promise<Signer>
 }
 
-export async function openSigner(ref: string, env: SignerEnvironment, scheme?: SignatureScheme): Promise<Signer> {
+export async function openSigner(
+  ref: string,
+  env: SignerEnvironment,
+  scheme?: SignatureScheme,
+): Promise<Signer> {
   if (ref.startsWith('file:')) {
     const path = ref.slice('file:'.length)
     const pem = await env.readFile(path)

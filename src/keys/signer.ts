@@ -5,7 +5,8 @@
  */
 
 /** Signature schemes a CA key can use; names follow JOSE/Key Vault. */
-export type SignatureScheme = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512'
+export type SignatureScheme =
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512'
 
 export interface Signer {
   /** Where the key is, for messages: `file:rootCA/private/ca.key.pem`, a Key Vault key id, … */

@@ -18,11 +18,16 @@ const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384'
 export function x509Signing(signer: Signer): X509Signing {
   const algorithm: Record<string, unknown> = { ...webCryptoAlgorithm(signer.scheme) }
   if (algorithm.name === 'ECDSA') {
-    const curve = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' }).asymmetricKeyDetails
-      ?.namedCurve
+    const curve = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' })
+      .asymmetricKeyDetails?.namedCurve
     algorithm.namedCurve = CURVES[curve ?? ''] ?? curve
   }
-  const signingKey = { algorithm, type: 'private', extractable: false, usages: ['sign'] } as unknown as webcrypto.CryptoKey
+  const signingKey = {
+    algorithm,
+    type: 'private',
+    extractable: false,
+    usages: ['sign'],
+  } as unknown as webcrypto.CryptoKey
   const subtle = {
     sign: async (_alg: unknown, _key: unknown, data: ArrayBuffer | ArrayBufferView) => {
       const bytes = ArrayBuffer.isView(data)
@@ -32,5 +37,9 @@ export function x509Signing(signer: Signer): X509Signing {
       return sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength)
     },
   }
-  return { crypto: { subtle } as unknown as webcrypto.Crypto, signingKey, signingAlgorithm: algorithm as unknown as webcrypto.Algorithm }
+  return {
+    crypto: { subtle } as unknown as webcrypto.Crypto,
+    signingKey,
+    signingAlgorithm: algorithm as unknown as webcrypto.Algorithm,
+  }
 }

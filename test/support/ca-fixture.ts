@@ -38,7 +38,8 @@ export function opensslOk(args: string[], options: { cwd?: string; input?: strin
   return r.stdout
 }
 
-export type KeySpec = 'rsa:1024' | 'rsa:2048' | 'rsa:3072' | 'rsa:4096' | 'ec:P-256' | 'ec:P-384' | 'ec:P-521' | 'ed25519'
+export type KeySpec =
+  'rsa:1024' | 'rsa:2048' | 'rsa:3072' | 'rsa:4096' | 'ec:P-256' | 'ec:P-384' | 'ec:P-521' | 'ed25519'
 
 function keyArgs(key: KeySpec): string[] {
   if (key.startsWith('rsa:')) return ['-newkey', key]
@@ -60,17 +61,49 @@ export function makeCsr(dir: string, name: string, spec: CsrSpec): string {
   const csr = join(dir, `${name}.csr.pem`)
   const key = join(dir, `${name}.key.pem`)
   const cnf = join(dir, `${name}.req.cnf`)
-  const ext = [...(spec.sans?.length ? [`subjectAltName = ${spec.sans.join(', ')}`] : []), ...(spec.extensions ?? [])]
+  const ext = [
+    ...(spec.sans?.length ? [`subjectAltName = ${spec.sans.join(', ')}`] : []),
+    ...(spec.extensions ?? []),
+  ]
   writeFileSync(
     cnf,
-    ['[ req ]', 'distinguished_name = dn', 'prompt = no', ...(ext.length ? ['req_extensions = ext'] : []), '[ dn ]', 'CN = unused', '[ ext ]', ...ext, ''].join('\n'),
+    [
+      '[ req ]',
+      'distinguished_name = dn',
+      'prompt = no',
+      ...(ext.length ? ['req_extensions = ext'] : []),
+      '[ dn ]',
+      'CN = unused',
+      '[ ext ]',
+      ...ext,
+      '',
+    ].join('\n'),
   )
   const digest = spec.key === 'ed25519' ? [] : [`-${spec.digest ?? 'sha256'}`]
-  opensslOk(['req', '-new', '-config', cnf, ...keyArgs(spec.key ?? 'ec:P-256'), '-nodes', '-keyout', key, '-subj', spec.subject, '-utf8', ...digest, '-out', csr])
+  opensslOk([
+    'req',
+    '-new',
+    '-config',
+    cnf,
+    ...keyArgs(spec.key ?? 'ec:P-256'),
+    '-nodes',
+    '-keyout',
+    key,
+    '-subj',
+    spec.subject,
+    '-utf8',
+    ...digest,
+    '-out',
+    csr,
+  ])
   return csr
 }
 
-export async function runCli(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<RunResult> {
+export async function runCli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string | undefined> = {},
+): Promise<RunResult> {
   let stdout = ''
   let stderr = ''
   const status = await main(args, {
@@ -90,7 +123,9 @@ export function snapshot(dir: string): Record<string, string> {
       const p = join(d, name)
       const st = statSync(p)
       if (st.isDirectory()) walk(p)
-      else out[relative(dir, p)] = `${createHash('sha256').update(readFileSync(p)).digest('hex')} ${(st.mode & 0o777).toString(8)}`
+      else
+        out[relative(dir, p)] =
+          `${createHash('sha256').update(readFileSync(p)).digest('hex')} ${(st.mode & 0o777).toString(8)}`
     }
   }
   walk(dir)
@@ -117,5 +152,16 @@ export function caFiles(dir: string) {
 /** `openssl verify` of a leaf against our root with the intermediate as untrusted; true when OK. */
 export function verifyLeaf(dir: string, cert: string, purpose: 'sslserver' | 'sslclient'): RunResult {
   const f = caFiles(dir)
-  return openssl(['verify', '-x509_strict', '-check_ss_sig', '-purpose', purpose, '-CAfile', f.root, '-untrusted', f.intermediate, cert])
+  return openssl([
+    'verify',
+    '-x509_strict',
+    '-check_ss_sig',
+    '-purpose',
+    purpose,
+    '-CAfile',
+    f.root,
+    '-untrusted',
+    f.intermediate,
+    cert,
+  ])
 }
