@@ -47614,6 +47614,11 @@ var crl = external_exports.strictObject({
 var caSide = {
   /** The openssl ca database folder: index.txt, index.txt.attr, serial, crlnumber, newcerts/. */
   dir: external_exports.string().min(1),
+  /** Other names for the database files, as an adopted openssl ca config may have them. */
+  database: external_exports.string().min(1).optional(),
+  serialFile: external_exports.string().min(1).optional(),
+  crlnumberFile: external_exports.string().min(1).optional(),
+  newCertsDir: external_exports.string().min(1).optional(),
   certificate: external_exports.string().min(1),
   key: keyRef,
   /** Signature scheme; by default RS256 for RSA keys, ES256/384/512 by curve. */
@@ -47666,7 +47671,17 @@ var profile = external_exports.strictObject({
 });
 var caConfigSchema = external_exports.strictObject({
   version: external_exports.literal(1),
-  root: external_exports.strictObject(caSide),
+  /**
+   * The root. Its key and database may be elsewhere (an offline root): only its certificate is
+   * required, for chains and verification.
+   */
+  root: external_exports.strictObject({
+    ...caSide,
+    dir: caSide.dir.optional(),
+    key: keyRef.optional(),
+    policy: caSide.policy.optional(),
+    crl: crl.optional()
+  }),
   intermediate: external_exports.strictObject({
     ...caSide,
     /** Intermediate + root: the bundle for servers and the gateway. */
@@ -48343,17 +48358,19 @@ var DEFAULT_LAYOUT = {
 };
 var DEFAULT_ROOT_SUBJECT = "/C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Root CA";
 var DEFAULT_INTERMEDIATE_SUBJECT = "/C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Intermediate CA";
-function databaseFiles(dir) {
+function databaseFiles(location) {
+  const l = typeof location === "string" ? { dir: location } : location;
+  const index = l.database ?? `${l.dir}/index.txt`;
   return {
-    index: `${dir}/index.txt`,
-    attr: `${dir}/index.txt.attr`,
-    serial: `${dir}/serial`,
-    crlnumber: `${dir}/crlnumber`,
-    newcerts: `${dir}/newcerts`
+    index,
+    attr: `${index}.attr`,
+    serial: l.serialFile ?? `${l.dir}/serial`,
+    crlnumber: l.crlnumberFile ?? `${l.dir}/crlnumber`,
+    newcerts: l.newCertsDir ?? `${l.dir}/newcerts`
   };
 }
-function newCertPath(dir, serialHex) {
-  return `${dir}/newcerts/${serialHex}.pem`;
+function newCertPath(files, serialHex) {
+  return `${files.newcerts}/${serialHex}.pem`;
 }
 function requestPaths(name) {
   return { csr: `${REQUESTS_DIR}/${name}.csr.pem`, options: `${REQUESTS_DIR}/${name}.yml` };
@@ -48463,7 +48480,7 @@ async function initCa(store, options, runtime) {
       { path: rootDb.attr, data: formatIndexAttr({ uniqueSubject: false }) },
       { path: rootDb.serial, data: formatSerialFile(0x1000n) },
       { path: rootDb.crlnumber, data: formatSerialFile(0x1000n) },
-      { path: newCertPath(L.root.dir, intSerialHex), data: intermediatePem },
+      { path: newCertPath(rootDb, intSerialHex), data: intermediatePem },
       { path: intDb.index, data: "" },
       { path: intDb.attr, data: formatIndexAttr({ uniqueSubject: false }) },
       { path: intDb.serial, data: formatSerialFile(0x1000n) },
@@ -49237,8 +49254,8 @@ async function loadCa(store) {
   );
   return { store, config: config2, root, intermediate };
 }
-async function loadDatabase(store, dir) {
-  const files = databaseFiles(dir);
+async function loadDatabase(store, location) {
+  const files = databaseFiles(location);
   const indexText = await readText(store, files.index);
   if (indexText === void 0)
     throw new CaError("state.missing", `${files.index} does not exist`, { file: files.index });
@@ -49260,6 +49277,11 @@ async function loadDatabase(store, dir) {
 async function openIssuer(ca, side, runtime) {
   const cert = ca[side];
   const cfg = ca.config[side];
+  if (cfg.key === void 0) {
+    throw new CaError("signer.unavailable", `the ${side} key is offline: ca.yml names no ${side}.key`, {
+      file: CONFIG_FILE
+    });
+  }
   const signer = await openSigner(
     cfg.key,
     { readFile: (path) => ca.store.read(path), openKeyVault: runtime.openKeyVault },
@@ -49378,7 +49400,7 @@ async function signRequests(store, options, runtime) {
       if (options.profile !== void 0) r.profile = options.profile;
       if (options.days !== void 0) r.days = options.days;
     }
-    const db = await loadDatabase(store, side.dir);
+    const db = await loadDatabase(store, side);
     const issuer = await openIssuer(ca, "intermediate", runtime);
     const batch = await issueBatch(requests, {
       config: ca.config,
@@ -49388,13 +49410,13 @@ async function signRequests(store, options, runtime) {
       now: runtime.now(),
       random: runtime.random
     });
-    const files = databaseFiles(side.dir);
+    const files = databaseFiles(side);
     const writes = [];
     for (const cert of batch.issued) {
       const pem = cert.certificate.toString("pem") + "\n";
       const paths = certificatePaths(cert.name);
       writes.push(
-        { path: newCertPath(side.dir, cert.serialHex), data: pem },
+        { path: newCertPath(files, cert.serialHex), data: pem },
         { path: paths.cert, data: pem },
         { path: paths.fullchain, data: pem + ca.intermediate.pem }
       );
@@ -49426,8 +49448,8 @@ async function listCertificates(store, now) {
 }
 async function list(store, now) {
   const ca = await loadCa(store);
-  const dir = ca.config.intermediate.dir;
-  const db = await loadDatabase(store, dir);
+  const files = databaseFiles(ca.config.intermediate);
+  const db = await loadDatabase(store, ca.config.intermediate);
   const names = /* @__PURE__ */ new Map();
   for (const file2 of await store.list(CERTS_DIR)) {
     if (!file2.endsWith(".cert.pem")) continue;
@@ -49442,15 +49464,15 @@ async function list(store, now) {
     }
   }
   const out = [];
-  for (const entry of db.index) out.push(await describe4(store, dir, entry, names, now));
+  for (const entry of db.index) out.push(await describe4(store, files, entry, names, now));
   return out;
 }
-async function describe4(store, dir, entry, names, now) {
+async function describe4(store, files, entry, names, now) {
   const expired = parseIndexTime(entry.expiry) <= now;
   const status = entry.status === "R" ? "revoked" : entry.status === "E" || expired ? "expired" : "valid";
   let sans = [];
   let profile2;
-  const pem = await readText(store, newCertPath(dir, entry.serial));
+  const pem = await readText(store, newCertPath(files, entry.serial));
   if (pem) {
     try {
       const cert = new x5094.X509Certificate(pem);

@@ -8,7 +8,7 @@ import { AsnConvert } from '@peculiar/asn1-schema'
 import { Name } from '@peculiar/asn1-x509'
 import { CaError } from '../ca/errors.js'
 import { parseCaConfig, type CaConfig } from '../config/ca-config.js'
-import { CONFIG_FILE, databaseFiles } from '../config/layout.js'
+import { CONFIG_FILE, databaseFiles, type DatabaseLocation } from '../config/layout.js'
 import { fromAsnName, type DistinguishedName } from '../ca/distinguished-name.js'
 import { parseIndex, type IndexEntry } from '../ca/index-txt.js'
 import { parseSerialFile } from '../ca/serial-number.js'
@@ -90,8 +90,8 @@ export interface Database {
   hasAttr: boolean
 }
 
-export async function loadDatabase(store: StateStore, dir: string): Promise<Database> {
-  const files = databaseFiles(dir)
+export async function loadDatabase(store: StateStore, location: DatabaseLocation): Promise<Database> {
+  const files = databaseFiles(location)
   const indexText = await readText(store, files.index)
   if (indexText === undefined)
     throw new CaError('state.missing', `${files.index} does not exist`, { file: files.index })
@@ -115,6 +115,11 @@ export async function loadDatabase(store: StateStore, dir: string): Promise<Data
 export async function openIssuer(ca: LoadedCa, side: Side, runtime: Runtime): Promise<Issuer> {
   const cert = ca[side]
   const cfg = ca.config[side]
+  if (cfg.key === undefined) {
+    throw new CaError('signer.unavailable', `the ${side} key is offline: ca.yml names no ${side}.key`, {
+      file: CONFIG_FILE,
+    })
+  }
   const signer = await openSigner(
     cfg.key,
     { readFile: (path) => ca.store.read(path), openKeyVault: runtime.openKeyVault },

@@ -145,7 +145,7 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
       { path: rootDb.attr, data: formatIndexAttr({ uniqueSubject: false }) },
       { path: rootDb.serial, data: formatSerialFile(0x1000n) },
       { path: rootDb.crlnumber, data: formatSerialFile(0x1000n) },
-      { path: newCertPath(L.root.dir, intSerialHex), data: intermediatePem },
+      { path: newCertPath(rootDb, intSerialHex), data: intermediatePem },
       { path: intDb.index, data: '' },
       { path: intDb.attr, data: formatIndexAttr({ uniqueSubject: false }) },
       { path: intDb.serial, data: formatSerialFile(0x1000n) },

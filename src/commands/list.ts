@@ -7,7 +7,7 @@ import * as x509 from '@peculiar/x509'
 import { parseIndexTime, type IndexEntry } from '../ca/index-txt.js'
 import { sansFromExtensionValue, formatSan } from '../ca/subject-alt-name.js'
 import { EKU_OIDS } from '../ca/profiles.js'
-import { CERTS_DIR, newCertPath } from '../config/layout.js'
+import { CERTS_DIR, databaseFiles, newCertPath, type DatabaseFiles } from '../config/layout.js'
 import type { StateStore } from '../store/state-store.js'
 import { loadCa, loadDatabase, readText } from './ca-state.js'
 
@@ -38,8 +38,8 @@ export async function listCertificates(store: StateStore, now: Date): Promise<Li
 
 async function list(store: StateStore, now: Date): Promise<ListedCertificate[]> {
   const ca = await loadCa(store)
-  const dir = ca.config.intermediate.dir
-  const db = await loadDatabase(store, dir)
+  const files = databaseFiles(ca.config.intermediate)
+  const db = await loadDatabase(store, ca.config.intermediate)
   const names = new Map<string, string>()
   for (const file of await store.list(CERTS_DIR)) {
     if (!file.endsWith('.cert.pem')) continue
@@ -55,13 +55,13 @@ async function list(store: StateStore, now: Date): Promise<ListedCertificate[]> 
     }
   }
   const out: ListedCertificate[] = []
-  for (const entry of db.index) out.push(await describe(store, dir, entry, names, now))
+  for (const entry of db.index) out.push(await describe(store, files, entry, names, now))
   return out
 }
 
 async function describe(
   store: StateStore,
-  dir: string,
+  files: DatabaseFiles,
   entry: IndexEntry,
   names: Map<string, string>,
   now: Date,
@@ -70,7 +70,7 @@ async function describe(
   const status = entry.status === 'R' ? 'revoked' : entry.status === 'E' || expired ? 'expired' : 'valid'
   let sans: string[] = []
   let profile: string | undefined
-  const pem = await readText(store, newCertPath(dir, entry.serial))
+  const pem = await readText(store, newCertPath(files, entry.serial))
   if (pem) {
     try {
       const cert = new x509.X509Certificate(pem)

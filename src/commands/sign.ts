@@ -144,7 +144,7 @@ export async function signRequests(
       if (options.profile !== undefined) r.profile = options.profile
       if (options.days !== undefined) r.days = options.days
     }
-    const db = await loadDatabase(store, side.dir)
+    const db = await loadDatabase(store, side)
     const issuer = await openIssuer(ca, 'intermediate', runtime)
     const batch = await issueBatch(requests, {
       config: ca.config,
@@ -154,13 +154,13 @@ export async function signRequests(
       now: runtime.now(),
       random: runtime.random,
     })
-    const files = databaseFiles(side.dir)
+    const files = databaseFiles(side)
     const writes: FileWrite[] = []
     for (const cert of batch.issued) {
       const pem = cert.certificate.toString('pem') + '\n'
       const paths = certificatePaths(cert.name)
       writes.push(
-        { path: newCertPath(side.dir, cert.serialHex), data: pem },
+        { path: newCertPath(files, cert.serialHex), data: pem },
         { path: paths.cert, data: pem },
         { path: paths.fullchain, data: pem + ca.intermediate.pem },
       )

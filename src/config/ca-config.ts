@@ -31,6 +31,11 @@ const crl = z.strictObject({
 const caSide = {
   /** The openssl ca database folder: index.txt, index.txt.attr, serial, crlnumber, newcerts/. */
   dir: z.string().min(1),
+  /** Other names for the database files, as an adopted openssl ca config may have them. */
+  database: z.string().min(1).optional(),
+  serialFile: z.string().min(1).optional(),
+  crlnumberFile: z.string().min(1).optional(),
+  newCertsDir: z.string().min(1).optional(),
   certificate: z.string().min(1),
   key: keyRef,
   /** Signature scheme; by default RS256 for RSA keys, ES256/384/512 by curve. */
@@ -89,7 +94,17 @@ const profile = z.strictObject({
 
 export const caConfigSchema = z.strictObject({
   version: z.literal(1),
-  root: z.strictObject(caSide),
+  /**
+   * The root. Its key and database may be elsewhere (an offline root): only its certificate is
+   * required, for chains and verification.
+   */
+  root: z.strictObject({
+    ...caSide,
+    dir: caSide.dir.optional(),
+    key: keyRef.optional(),
+    policy: caSide.policy.optional(),
+    crl: crl.optional(),
+  }),
   intermediate: z.strictObject({
     ...caSide,
     /** Intermediate + root: the bundle for servers and the gateway. */

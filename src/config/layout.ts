@@ -29,19 +29,38 @@ export const DEFAULT_ROOT_SUBJECT =
 export const DEFAULT_INTERMEDIATE_SUBJECT =
   '/C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Intermediate CA'
 
-/** Files of a CA database folder. */
-export function databaseFiles(dir: string) {
+/** Where a CA's database lives: a folder, with openssl ca's file names unless ca.yml names others. */
+export interface DatabaseLocation {
+  dir: string
+  database?: string | undefined
+  serialFile?: string | undefined
+  crlnumberFile?: string | undefined
+  newCertsDir?: string | undefined
+}
+
+export interface DatabaseFiles {
+  index: string
+  attr: string
+  serial: string
+  crlnumber: string
+  newcerts: string
+}
+
+/** Files of a CA database; `index.txt.attr` always sits beside the index, as openssl ca keeps it. */
+export function databaseFiles(location: DatabaseLocation | string): DatabaseFiles {
+  const l = typeof location === 'string' ? { dir: location } : location
+  const index = l.database ?? `${l.dir}/index.txt`
   return {
-    index: `${dir}/index.txt`,
-    attr: `${dir}/index.txt.attr`,
-    serial: `${dir}/serial`,
-    crlnumber: `${dir}/crlnumber`,
-    newcerts: `${dir}/newcerts`,
+    index,
+    attr: `${index}.attr`,
+    serial: l.serialFile ?? `${l.dir}/serial`,
+    crlnumber: l.crlnumberFile ?? `${l.dir}/crlnumber`,
+    newcerts: l.newCertsDir ?? `${l.dir}/newcerts`,
   }
 }
 
-export function newCertPath(dir: string, serialHex: string): string {
-  return `${dir}/newcerts/${serialHex}.pem`
+export function newCertPath(files: DatabaseFiles, serialHex: string): string {
+  return `${files.newcerts}/${serialHex}.pem`
 }
 
 export function requestPaths(name: string) {
