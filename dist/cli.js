@@ -176,11 +176,11 @@ function __metadata(metadataKey, metadataValue) {
 }
 function __awaiter(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -196,7 +196,7 @@ function __awaiter(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -387,14 +387,14 @@ function __asyncValues(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve4, reject) {
-        v = o[n](v), settle2(resolve4, reject, v.done, v.value);
+      return new Promise(function(resolve5, reject) {
+        v = o[n](v), settle2(resolve5, reject, v.done, v.value);
       });
     };
   }
-  function settle2(resolve4, reject, d, v) {
+  function settle2(resolve5, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve4({ value: v2, done: d });
+      resolve5({ value: v2, done: d });
     }, reject);
   }
 }
@@ -461,7 +461,7 @@ function __addDisposableResource(env, value, async) {
   return value;
 }
 function __disposeResources(env) {
-  function fail2(e) {
+  function fail3(e) {
     env.error = env.hasError ? new _SuppressedError(e, env.error, "An error was suppressed during disposal.") : e;
     env.hasError = true;
   }
@@ -473,12 +473,12 @@ function __disposeResources(env) {
         if (r.dispose) {
           var result = r.dispose.call(r.value);
           if (r.async) return s |= 2, Promise.resolve(result).then(next, function(e) {
-            fail2(e);
+            fail3(e);
             return next();
           });
         } else s |= 1;
       } catch (e) {
-        fail2(e);
+        fail3(e);
       }
     }
     if (s === 1) return env.hasError ? Promise.reject(env.error) : Promise.resolve();
@@ -489,11 +489,11 @@ function __disposeResources(env) {
 function __rewriteRelativeImportExtension(path, preserveJsx, extraExtensions, ignoreCase) {
   if (typeof path === "string" && /^\.\.?\//.test(path)) {
     if (extraExtensions) {
-      for (var extension2 in extraExtensions) {
-        var suffix = path.slice(-extension2.length);
-        if (suffix === extension2 || ignoreCase && suffix.toLowerCase() === extension2.toLowerCase()) {
-          var output2 = extraExtensions[extension2];
-          return output2 === extension2 ? path : path.slice(0, -extension2.length) + output2;
+      for (var extension3 in extraExtensions) {
+        var suffix = path.slice(-extension3.length);
+        if (suffix === extension3 || ignoreCase && suffix.toLowerCase() === extension3.toLowerCase()) {
+          var output2 = extraExtensions[extension3];
+          return output2 === extension3 ? path : path.slice(0, -extension3.length) + output2;
         }
       }
     }
@@ -701,10 +701,10 @@ var require_build = __commonJS({
     };
     var Utf16Converter = class {
       static toString(buffer, littleEndian = false) {
-        const arrayBuffer = BufferSourceConverter.toArrayBuffer(buffer);
-        const dataView = new DataView(arrayBuffer);
+        const arrayBuffer2 = BufferSourceConverter.toArrayBuffer(buffer);
+        const dataView = new DataView(arrayBuffer2);
         let res = "";
-        for (let i = 0; i < arrayBuffer.byteLength; i += 2) {
+        for (let i = 0; i < arrayBuffer2.byteLength; i += 2) {
           const code = dataView.getUint16(i, littleEndian);
           res += String.fromCharCode(code);
         }
@@ -2935,7 +2935,7 @@ ${values.join("\n")}` : `${blockName} :`;
     LocalOctetStringValueBlock.NAME = "OctetStringValueBlock";
     var ORIGINAL_LOCAL_OCTET_STRING_TO_BER = LocalOctetStringValueBlock.prototype.toBER;
     var _a$r;
-    var OctetString = class extends BaseBlock {
+    var OctetString2 = class extends BaseBlock {
       constructor({ idBlock = {}, lenBlock = {}, ...parameters } = {}) {
         var _b2, _c2;
         (_b2 = parameters.isConstructed) !== null && _b2 !== void 0 ? _b2 : parameters.isConstructed = !!((_c2 = parameters.value) === null || _c2 === void 0 ? void 0 : _c2.length);
@@ -3000,11 +3000,11 @@ ${values.join("\n")}` : `${blockName} :`;
         return pvtsutils__namespace.BufferSourceConverter.concat(array2);
       }
     };
-    _a$r = OctetString;
+    _a$r = OctetString2;
     (() => {
       typeStore.OctetString = _a$r;
     })();
-    OctetString.NAME = OCTET_STRING_NAME;
+    OctetString2.NAME = OCTET_STRING_NAME;
     var LocalBitStringValueBlock = class extends HexBlock(LocalConstructedValueBlock) {
       constructor({ unusedBits = 0, isConstructed: isConstructed2 = false, ...parameters } = {}) {
         super(parameters);
@@ -3425,11 +3425,11 @@ ${values.join("\n")}` : `${blockName} :`;
         while (bits.length % 7) {
           bits = "0" + bits;
         }
-        const bytes = new Uint8Array(bits.length / 7);
-        for (let i = 0; i < bytes.length; i++) {
-          bytes[i] = parseInt(bits.slice(i * 7, i * 7 + 7), 2) + (i + 1 < bytes.length ? 128 : 0);
+        const bytes2 = new Uint8Array(bits.length / 7);
+        for (let i = 0; i < bytes2.length; i++) {
+          bytes2[i] = parseInt(bits.slice(i * 7, i * 7 + 7), 2) + (i + 1 < bytes2.length ? 128 : 0);
         }
-        this.fromBER(bytes.buffer, 0, bytes.length);
+        this.fromBER(bytes2.buffer, 0, bytes2.length);
       }
       toBER(sizeOnly) {
         if (this.isHexOnly) {
@@ -4809,7 +4809,7 @@ ${values.join("\n")}` : `${blockName} :`;
       }
       return compareSchema(asn1.result, asn1.result, inputSchema);
     }
-    registerBuiltinEncoder({ BitString, Integer, OctetString, Primitive, Constructed, Sequence, Set: Set2 }, {
+    registerBuiltinEncoder({ BitString, Integer, OctetString: OctetString2, Primitive, Constructed, Sequence, Set: Set2 }, {
       BaseBlock,
       ViewWriter,
       LocalIdentificationBlock,
@@ -4857,7 +4857,7 @@ ${values.join("\n")}` : `${blockName} :`;
     exports.Null = Null;
     exports.NumericString = NumericString;
     exports.ObjectIdentifier = ObjectIdentifier;
-    exports.OctetString = OctetString;
+    exports.OctetString = OctetString2;
     exports.Primitive = Primitive;
     exports.PrintableString = PrintableString;
     exports.RawData = RawData;
@@ -5039,8 +5039,8 @@ var require_concat = __commonJS({
         }
         buffers.push(...rest);
       }
-      const bytes = concatToUint8Array(buffers);
-      return type ? (0, buffer_source_js_1.toView)(bytes, type) : bytes.buffer;
+      const bytes2 = concatToUint8Array(buffers);
+      return type ? (0, buffer_source_js_1.toView)(bytes2, type) : bytes2.buffer;
     }
   }
 });
@@ -5114,11 +5114,11 @@ var require_sequence = __commonJS({
       return normalized;
     }
     function encodeAscii(text) {
-      const bytes = new Uint8Array(text.length);
+      const bytes2 = new Uint8Array(text.length);
       for (let i = 0; i < text.length; i++) {
-        bytes[i] = text.charCodeAt(i) & 255;
+        bytes2[i] = text.charCodeAt(i) & 255;
       }
-      return bytes;
+      return bytes2;
     }
     function encodeUtf8(text) {
       return new TextEncoder().encode(text);
@@ -5138,9 +5138,9 @@ var require_sequence = __commonJS({
       return true;
     }
     function indexOf(data, pattern, options) {
-      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const bytes2 = (0, buffer_source_js_1.toUint8Array)(data);
       const needle = toPatternBytes(pattern, options);
-      const [start, end] = normalizeForwardRange(bytes.byteLength, options);
+      const [start, end] = normalizeForwardRange(bytes2.byteLength, options);
       if (needle.byteLength === 0) {
         return start;
       }
@@ -5149,16 +5149,16 @@ var require_sequence = __commonJS({
         return -1;
       }
       for (let offset = start; offset <= lastOffset; offset++) {
-        if (bytesEqualAt(bytes, needle, offset)) {
+        if (bytesEqualAt(bytes2, needle, offset)) {
           return offset;
         }
       }
       return -1;
     }
     function lastIndexOf(data, pattern, options) {
-      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const bytes2 = (0, buffer_source_js_1.toUint8Array)(data);
       const needle = toPatternBytes(pattern, options);
-      const [end, start] = normalizeReverseRange(bytes.byteLength, options);
+      const [end, start] = normalizeReverseRange(bytes2.byteLength, options);
       if (needle.byteLength === 0) {
         return start;
       }
@@ -5167,7 +5167,7 @@ var require_sequence = __commonJS({
         return -1;
       }
       for (let offset = firstOffset; offset >= end; offset--) {
-        if (bytesEqualAt(bytes, needle, offset)) {
+        if (bytesEqualAt(bytes2, needle, offset)) {
           return offset;
         }
       }
@@ -5177,37 +5177,37 @@ var require_sequence = __commonJS({
       return indexOf(data, pattern, options) !== -1;
     }
     function startsWith(data, pattern, options) {
-      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const bytes2 = (0, buffer_source_js_1.toUint8Array)(data);
       const needle = toPatternBytes(pattern, options);
-      if (needle.byteLength > bytes.byteLength) {
+      if (needle.byteLength > bytes2.byteLength) {
         return false;
       }
-      return bytesEqualAt(bytes, needle, 0);
+      return bytesEqualAt(bytes2, needle, 0);
     }
     function endsWith(data, pattern, options) {
-      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const bytes2 = (0, buffer_source_js_1.toUint8Array)(data);
       const needle = toPatternBytes(pattern, options);
-      if (needle.byteLength > bytes.byteLength) {
+      if (needle.byteLength > bytes2.byteLength) {
         return false;
       }
-      return bytesEqualAt(bytes, needle, bytes.byteLength - needle.byteLength);
+      return bytesEqualAt(bytes2, needle, bytes2.byteLength - needle.byteLength);
     }
     function slice(data, start, end) {
-      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
-      const normalizedStart = normalizeSliceIndex(start, 0, bytes.byteLength);
-      const normalizedEnd = normalizeSliceIndex(end, bytes.byteLength, bytes.byteLength);
+      const bytes2 = (0, buffer_source_js_1.toUint8Array)(data);
+      const normalizedStart = normalizeSliceIndex(start, 0, bytes2.byteLength);
+      const normalizedEnd = normalizeSliceIndex(end, bytes2.byteLength, bytes2.byteLength);
       if (normalizedEnd <= normalizedStart) {
-        return bytes.subarray(normalizedStart, normalizedStart);
+        return bytes2.subarray(normalizedStart, normalizedStart);
       }
-      return bytes.subarray(normalizedStart, normalizedEnd);
+      return bytes2.subarray(normalizedStart, normalizedEnd);
     }
     function tail(data, length) {
-      const bytes = (0, buffer_source_js_1.toUint8Array)(data);
+      const bytes2 = (0, buffer_source_js_1.toUint8Array)(data);
       const normalizedLength = Number.isFinite(length) ? Math.max(0, Math.trunc(length)) : 0;
-      if (normalizedLength >= bytes.byteLength) {
-        return bytes;
+      if (normalizedLength >= bytes2.byteLength) {
+        return bytes2;
       }
-      return bytes.subarray(bytes.byteLength - normalizedLength);
+      return bytes2.subarray(bytes2.byteLength - normalizedLength);
     }
     function copy(data) {
       return (0, buffer_source_js_1.toUint8ArrayCopy)(data);
@@ -5331,9 +5331,9 @@ var require_binary = __commonJS({
     exports.is = is;
     var index_js_1 = require_bytes();
     function encode3(data) {
-      const bytes = (0, index_js_1.toUint8Array)(data);
+      const bytes2 = (0, index_js_1.toUint8Array)(data);
       let result = "";
-      for (const byte of bytes) {
+      for (const byte of bytes2) {
         result += String.fromCharCode(byte);
       }
       return result;
@@ -5531,9 +5531,9 @@ var require_hex = __commonJS({
       }
     }
     function encode3(data, options = {}) {
-      const bytes = (0, index_js_1.toUint8Array)(data);
+      const bytes2 = (0, index_js_1.toUint8Array)(data);
       const casing = options.case ?? "lower";
-      const pairs = Array.from(bytes, (byte) => {
+      const pairs = Array.from(bytes2, (byte) => {
         const text = byte.toString(16).padStart(2, "0");
         return casing === "upper" ? text.toUpperCase() : text;
       });
@@ -5666,12 +5666,12 @@ var require_base64 = __commonJS({
       return normalized === "" || BASE64_REGEX.test(normalized);
     }
     function encode3(data, _options) {
-      const bytes = (0, index_js_1.toUint8Array)(data);
+      const bytes2 = (0, index_js_1.toUint8Array)(data);
       const buffer = nodeBuffer();
       if (buffer) {
-        return buffer.from(bytes).toString("base64");
+        return buffer.from(bytes2).toString("base64");
       }
-      return btoa((0, binary_js_1.encode)(bytes));
+      return btoa((0, binary_js_1.encode)(bytes2));
     }
     function decode3(text, _options) {
       const normalized = normalize(text);
@@ -6079,8 +6079,8 @@ var require_registry = __commonJS({
           return requireCapability(converter, name, "format").call(converter, data, format);
         },
         transcode(text, options) {
-          const bytes = this.decode(options.from, text, options.fromOptions);
-          return this.encode(options.to, bytes, options.toOptions);
+          const bytes2 = this.decode(options.from, text, options.fromOptions);
+          return this.encode(options.to, bytes2, options.toOptions);
         },
         detect(text, options = {}) {
           const formatNames = options.formats?.length ? options.formats.map((name) => String(name)) : this.list().map((converter) => converter.name).filter((name) => !["binary", "utf8", "utf16be", "utf16le"].includes(keyOf(name)));
@@ -6513,43 +6513,43 @@ var require_enums = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnPropTypes = exports.AsnTypeTypes = void 0;
-    var AsnTypeTypes;
-    (function(AsnTypeTypes2) {
-      AsnTypeTypes2[AsnTypeTypes2["Sequence"] = 0] = "Sequence";
-      AsnTypeTypes2[AsnTypeTypes2["Set"] = 1] = "Set";
-      AsnTypeTypes2[AsnTypeTypes2["Choice"] = 2] = "Choice";
-    })(AsnTypeTypes || (exports.AsnTypeTypes = AsnTypeTypes = {}));
-    var AsnPropTypes2;
-    (function(AsnPropTypes3) {
-      AsnPropTypes3[AsnPropTypes3["Any"] = 1] = "Any";
-      AsnPropTypes3[AsnPropTypes3["Boolean"] = 2] = "Boolean";
-      AsnPropTypes3[AsnPropTypes3["OctetString"] = 3] = "OctetString";
-      AsnPropTypes3[AsnPropTypes3["BitString"] = 4] = "BitString";
-      AsnPropTypes3[AsnPropTypes3["Integer"] = 5] = "Integer";
-      AsnPropTypes3[AsnPropTypes3["Enumerated"] = 6] = "Enumerated";
-      AsnPropTypes3[AsnPropTypes3["ObjectIdentifier"] = 7] = "ObjectIdentifier";
-      AsnPropTypes3[AsnPropTypes3["Utf8String"] = 8] = "Utf8String";
-      AsnPropTypes3[AsnPropTypes3["BmpString"] = 9] = "BmpString";
-      AsnPropTypes3[AsnPropTypes3["UniversalString"] = 10] = "UniversalString";
-      AsnPropTypes3[AsnPropTypes3["NumericString"] = 11] = "NumericString";
-      AsnPropTypes3[AsnPropTypes3["PrintableString"] = 12] = "PrintableString";
-      AsnPropTypes3[AsnPropTypes3["TeletexString"] = 13] = "TeletexString";
-      AsnPropTypes3[AsnPropTypes3["VideotexString"] = 14] = "VideotexString";
-      AsnPropTypes3[AsnPropTypes3["IA5String"] = 15] = "IA5String";
-      AsnPropTypes3[AsnPropTypes3["GraphicString"] = 16] = "GraphicString";
-      AsnPropTypes3[AsnPropTypes3["VisibleString"] = 17] = "VisibleString";
-      AsnPropTypes3[AsnPropTypes3["GeneralString"] = 18] = "GeneralString";
-      AsnPropTypes3[AsnPropTypes3["CharacterString"] = 19] = "CharacterString";
-      AsnPropTypes3[AsnPropTypes3["UTCTime"] = 20] = "UTCTime";
-      AsnPropTypes3[AsnPropTypes3["GeneralizedTime"] = 21] = "GeneralizedTime";
-      AsnPropTypes3[AsnPropTypes3["DATE"] = 22] = "DATE";
-      AsnPropTypes3[AsnPropTypes3["TimeOfDay"] = 23] = "TimeOfDay";
-      AsnPropTypes3[AsnPropTypes3["DateTime"] = 24] = "DateTime";
-      AsnPropTypes3[AsnPropTypes3["Duration"] = 25] = "Duration";
-      AsnPropTypes3[AsnPropTypes3["TIME"] = 26] = "TIME";
-      AsnPropTypes3[AsnPropTypes3["Null"] = 27] = "Null";
-      AsnPropTypes3[AsnPropTypes3["RelativeObjectIdentifier"] = 28] = "RelativeObjectIdentifier";
-    })(AsnPropTypes2 || (exports.AsnPropTypes = AsnPropTypes2 = {}));
+    var AsnTypeTypes2;
+    (function(AsnTypeTypes3) {
+      AsnTypeTypes3[AsnTypeTypes3["Sequence"] = 0] = "Sequence";
+      AsnTypeTypes3[AsnTypeTypes3["Set"] = 1] = "Set";
+      AsnTypeTypes3[AsnTypeTypes3["Choice"] = 2] = "Choice";
+    })(AsnTypeTypes2 || (exports.AsnTypeTypes = AsnTypeTypes2 = {}));
+    var AsnPropTypes3;
+    (function(AsnPropTypes4) {
+      AsnPropTypes4[AsnPropTypes4["Any"] = 1] = "Any";
+      AsnPropTypes4[AsnPropTypes4["Boolean"] = 2] = "Boolean";
+      AsnPropTypes4[AsnPropTypes4["OctetString"] = 3] = "OctetString";
+      AsnPropTypes4[AsnPropTypes4["BitString"] = 4] = "BitString";
+      AsnPropTypes4[AsnPropTypes4["Integer"] = 5] = "Integer";
+      AsnPropTypes4[AsnPropTypes4["Enumerated"] = 6] = "Enumerated";
+      AsnPropTypes4[AsnPropTypes4["ObjectIdentifier"] = 7] = "ObjectIdentifier";
+      AsnPropTypes4[AsnPropTypes4["Utf8String"] = 8] = "Utf8String";
+      AsnPropTypes4[AsnPropTypes4["BmpString"] = 9] = "BmpString";
+      AsnPropTypes4[AsnPropTypes4["UniversalString"] = 10] = "UniversalString";
+      AsnPropTypes4[AsnPropTypes4["NumericString"] = 11] = "NumericString";
+      AsnPropTypes4[AsnPropTypes4["PrintableString"] = 12] = "PrintableString";
+      AsnPropTypes4[AsnPropTypes4["TeletexString"] = 13] = "TeletexString";
+      AsnPropTypes4[AsnPropTypes4["VideotexString"] = 14] = "VideotexString";
+      AsnPropTypes4[AsnPropTypes4["IA5String"] = 15] = "IA5String";
+      AsnPropTypes4[AsnPropTypes4["GraphicString"] = 16] = "GraphicString";
+      AsnPropTypes4[AsnPropTypes4["VisibleString"] = 17] = "VisibleString";
+      AsnPropTypes4[AsnPropTypes4["GeneralString"] = 18] = "GeneralString";
+      AsnPropTypes4[AsnPropTypes4["CharacterString"] = 19] = "CharacterString";
+      AsnPropTypes4[AsnPropTypes4["UTCTime"] = 20] = "UTCTime";
+      AsnPropTypes4[AsnPropTypes4["GeneralizedTime"] = 21] = "GeneralizedTime";
+      AsnPropTypes4[AsnPropTypes4["DATE"] = 22] = "DATE";
+      AsnPropTypes4[AsnPropTypes4["TimeOfDay"] = 23] = "TimeOfDay";
+      AsnPropTypes4[AsnPropTypes4["DateTime"] = 24] = "DateTime";
+      AsnPropTypes4[AsnPropTypes4["Duration"] = 25] = "Duration";
+      AsnPropTypes4[AsnPropTypes4["TIME"] = 26] = "TIME";
+      AsnPropTypes4[AsnPropTypes4["Null"] = 27] = "Null";
+      AsnPropTypes4[AsnPropTypes4["RelativeObjectIdentifier"] = 28] = "RelativeObjectIdentifier";
+    })(AsnPropTypes3 || (exports.AsnPropTypes = AsnPropTypes3 = {}));
   }
 });
 
@@ -6633,7 +6633,7 @@ var require_octet_string = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1js = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
-    var OctetString = class {
+    var OctetString2 = class {
       buffer;
       get byteLength() {
         return this.buffer.byteLength;
@@ -6668,7 +6668,7 @@ var require_octet_string = __commonJS({
         return new asn1js.OctetString({ name });
       }
     };
-    exports.OctetString = OctetString;
+    exports.OctetString = OctetString2;
   }
 });
 
@@ -7068,7 +7068,7 @@ var require_decorators = __commonJS({
     var converters = tslib_1.__importStar(require_converters2());
     var enums_1 = require_enums();
     var storage_1 = require_storage();
-    var AsnType = (options) => (target) => {
+    var AsnType2 = (options) => (target) => {
       let schema;
       if (!storage_1.schemaStorage.has(target)) {
         schema = storage_1.schemaStorage.createDefault(target);
@@ -7078,7 +7078,7 @@ var require_decorators = __commonJS({
       }
       Object.assign(schema, options);
     };
-    exports.AsnType = AsnType;
+    exports.AsnType = AsnType2;
     var AsnChoiceType = () => (0, exports.AsnType)({ type: enums_1.AsnTypeTypes.Choice });
     exports.AsnChoiceType = AsnChoiceType;
     var AsnSetType = (options) => (0, exports.AsnType)({
@@ -7091,7 +7091,7 @@ var require_decorators = __commonJS({
       ...options
     });
     exports.AsnSequenceType = AsnSequenceType;
-    var AsnProp2 = (options) => (target, propertyKey) => {
+    var AsnProp3 = (options) => (target, propertyKey) => {
       let schema;
       if (!storage_1.schemaStorage.has(target.constructor)) {
         schema = storage_1.schemaStorage.createDefault(target.constructor);
@@ -7110,7 +7110,7 @@ var require_decorators = __commonJS({
       copyOptions.raw = options.raw;
       schema.items[propertyKey] = copyOptions;
     };
-    exports.AsnProp = AsnProp2;
+    exports.AsnProp = AsnProp3;
   }
 });
 
@@ -7608,7 +7608,7 @@ var require_convert3 = __commonJS({
     var utils_1 = require_cjs();
     var parser_1 = require_parser();
     var serializer_1 = require_serializer();
-    var AsnConvert8 = class _AsnConvert {
+    var AsnConvert11 = class _AsnConvert {
       static serialize(obj) {
         return serializer_1.AsnSerializer.serialize(obj);
       }
@@ -7624,7 +7624,7 @@ var require_convert3 = __commonJS({
         return asn.result.toString();
       }
     };
-    exports.AsnConvert = AsnConvert8;
+    exports.AsnConvert = AsnConvert11;
   }
 });
 
@@ -7704,14 +7704,14 @@ var require_ip_converter = __commonJS({
         if (parts.length !== 8) {
           throw new Error("Invalid IPv6 address");
         }
-        return parts.reduce((bytes, part) => {
+        return parts.reduce((bytes2, part) => {
           const num = parseInt(part, 16);
           if (isNaN(num) || num < 0 || num > 65535) {
             throw new Error("Invalid IPv6 address part");
           }
-          bytes.push(num >> 8 & 255);
-          bytes.push(num & 255);
-          return bytes;
+          bytes2.push(num >> 8 & 255);
+          bytes2.push(num & 255);
+          return bytes2;
         }, []);
       }
       static expandIPv6(ip) {
@@ -7730,10 +7730,10 @@ var require_ip_converter = __commonJS({
         }
         return [...left, ...Array(missing).fill("0"), ...right].join(":");
       }
-      static formatIPv6(bytes) {
+      static formatIPv6(bytes2) {
         const parts = [];
         for (let i = 0; i < 16; i += 2) {
-          parts.push((bytes[i] << 8 | bytes[i + 1]).toString(16));
+          parts.push((bytes2[i] << 8 | bytes2[i + 1]).toString(16));
         }
         return this.compressIPv6(parts.join(":"));
       }
@@ -7842,8 +7842,8 @@ var require_ip_converter = __commonJS({
           out.set(maskBytes, addr.length);
           return out.buffer;
         }
-        const bytes = this.isIPv4(text) ? this.parseIPv4(text) : this.parseIPv6(text);
-        return new Uint8Array(bytes).buffer;
+        const bytes2 = this.isIPv4(text) ? this.parseIPv4(text) : this.parseIPv6(text);
+        return new Uint8Array(bytes2).buffer;
       }
     };
     exports.IpConverter = IpConverter;
@@ -7955,16 +7955,16 @@ var require_name = __commonJS({
         itemType: RelativeDistinguishedName2
       })
     ], RDNSequence);
-    var Name4 = Name_1 = class Name extends RDNSequence {
+    var Name5 = Name_1 = class Name extends RDNSequence {
       constructor(items) {
         super(items);
         Object.setPrototypeOf(this, Name_1.prototype);
       }
     };
-    exports.Name = Name4;
-    exports.Name = Name4 = Name_1 = tslib_1.__decorate([
+    exports.Name = Name5;
+    exports.Name = Name5 = Name_1 = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
-    ], Name4);
+    ], Name5);
   }
 });
 
@@ -8759,7 +8759,7 @@ var require_crl_reason = __commonJS({
       CRLReasons2[CRLReasons2["privilegeWithdrawn"] = 9] = "privilegeWithdrawn";
       CRLReasons2[CRLReasons2["aACompromise"] = 10] = "aACompromise";
     })(CRLReasons || (exports.CRLReasons = CRLReasons = {}));
-    var CRLReason = class CRLReason {
+    var CRLReason2 = class CRLReason {
       reason = CRLReasons.unspecified;
       constructor(reason = CRLReasons.unspecified) {
         this.reason = reason;
@@ -8771,13 +8771,13 @@ var require_crl_reason = __commonJS({
         return this.toJSON();
       }
     };
-    exports.CRLReason = CRLReason;
+    exports.CRLReason = CRLReason2;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.Enumerated })
-    ], CRLReason.prototype, "reason", void 0);
-    exports.CRLReason = CRLReason = tslib_1.__decorate([
+    ], CRLReason2.prototype, "reason", void 0);
+    exports.CRLReason = CRLReason2 = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
-    ], CRLReason);
+    ], CRLReason2);
   }
 });
 
@@ -8854,7 +8854,7 @@ var require_invalidity_date = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var object_identifiers_1 = require_object_identifiers();
     exports.id_ce_invalidityDate = `${object_identifiers_1.id_ce}.24`;
-    var InvalidityDate = class InvalidityDate {
+    var InvalidityDate2 = class InvalidityDate {
       value = /* @__PURE__ */ new Date();
       constructor(value) {
         if (value) {
@@ -8862,13 +8862,13 @@ var require_invalidity_date = __commonJS({
         }
       }
     };
-    exports.InvalidityDate = InvalidityDate;
+    exports.InvalidityDate = InvalidityDate2;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.GeneralizedTime })
-    ], InvalidityDate.prototype, "value", void 0);
-    exports.InvalidityDate = InvalidityDate = tslib_1.__decorate([
+    ], InvalidityDate2.prototype, "value", void 0);
+    exports.InvalidityDate = InvalidityDate2 = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
-    ], InvalidityDate);
+    ], InvalidityDate2);
   }
 });
 
@@ -8906,47 +8906,47 @@ var require_key_usage = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var object_identifiers_1 = require_object_identifiers();
     exports.id_ce_keyUsage = `${object_identifiers_1.id_ce}.15`;
-    var KeyUsageFlags4;
-    (function(KeyUsageFlags5) {
-      KeyUsageFlags5[KeyUsageFlags5["digitalSignature"] = 1] = "digitalSignature";
-      KeyUsageFlags5[KeyUsageFlags5["nonRepudiation"] = 2] = "nonRepudiation";
-      KeyUsageFlags5[KeyUsageFlags5["keyEncipherment"] = 4] = "keyEncipherment";
-      KeyUsageFlags5[KeyUsageFlags5["dataEncipherment"] = 8] = "dataEncipherment";
-      KeyUsageFlags5[KeyUsageFlags5["keyAgreement"] = 16] = "keyAgreement";
-      KeyUsageFlags5[KeyUsageFlags5["keyCertSign"] = 32] = "keyCertSign";
-      KeyUsageFlags5[KeyUsageFlags5["cRLSign"] = 64] = "cRLSign";
-      KeyUsageFlags5[KeyUsageFlags5["encipherOnly"] = 128] = "encipherOnly";
-      KeyUsageFlags5[KeyUsageFlags5["decipherOnly"] = 256] = "decipherOnly";
-    })(KeyUsageFlags4 || (exports.KeyUsageFlags = KeyUsageFlags4 = {}));
+    var KeyUsageFlags5;
+    (function(KeyUsageFlags6) {
+      KeyUsageFlags6[KeyUsageFlags6["digitalSignature"] = 1] = "digitalSignature";
+      KeyUsageFlags6[KeyUsageFlags6["nonRepudiation"] = 2] = "nonRepudiation";
+      KeyUsageFlags6[KeyUsageFlags6["keyEncipherment"] = 4] = "keyEncipherment";
+      KeyUsageFlags6[KeyUsageFlags6["dataEncipherment"] = 8] = "dataEncipherment";
+      KeyUsageFlags6[KeyUsageFlags6["keyAgreement"] = 16] = "keyAgreement";
+      KeyUsageFlags6[KeyUsageFlags6["keyCertSign"] = 32] = "keyCertSign";
+      KeyUsageFlags6[KeyUsageFlags6["cRLSign"] = 64] = "cRLSign";
+      KeyUsageFlags6[KeyUsageFlags6["encipherOnly"] = 128] = "encipherOnly";
+      KeyUsageFlags6[KeyUsageFlags6["decipherOnly"] = 256] = "decipherOnly";
+    })(KeyUsageFlags5 || (exports.KeyUsageFlags = KeyUsageFlags5 = {}));
     var KeyUsage2 = class extends asn1_schema_1.BitString {
       toJSON() {
         const flag = this.toNumber();
         const res = [];
-        if (flag & KeyUsageFlags4.cRLSign) {
+        if (flag & KeyUsageFlags5.cRLSign) {
           res.push("crlSign");
         }
-        if (flag & KeyUsageFlags4.dataEncipherment) {
+        if (flag & KeyUsageFlags5.dataEncipherment) {
           res.push("dataEncipherment");
         }
-        if (flag & KeyUsageFlags4.decipherOnly) {
+        if (flag & KeyUsageFlags5.decipherOnly) {
           res.push("decipherOnly");
         }
-        if (flag & KeyUsageFlags4.digitalSignature) {
+        if (flag & KeyUsageFlags5.digitalSignature) {
           res.push("digitalSignature");
         }
-        if (flag & KeyUsageFlags4.encipherOnly) {
+        if (flag & KeyUsageFlags5.encipherOnly) {
           res.push("encipherOnly");
         }
-        if (flag & KeyUsageFlags4.keyAgreement) {
+        if (flag & KeyUsageFlags5.keyAgreement) {
           res.push("keyAgreement");
         }
-        if (flag & KeyUsageFlags4.keyCertSign) {
+        if (flag & KeyUsageFlags5.keyCertSign) {
           res.push("keyCertSign");
         }
-        if (flag & KeyUsageFlags4.keyEncipherment) {
+        if (flag & KeyUsageFlags5.keyEncipherment) {
           res.push("keyEncipherment");
         }
-        if (flag & KeyUsageFlags4.nonRepudiation) {
+        if (flag & KeyUsageFlags5.nonRepudiation) {
           res.push("nonRepudiation");
         }
         return res;
@@ -9432,7 +9432,7 @@ var require_time = __commonJS({
     exports.Time = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
-    var Time = class Time {
+    var Time2 = class Time {
       utcTime;
       generalTime;
       constructor(time3) {
@@ -9458,16 +9458,16 @@ var require_time = __commonJS({
         return time3;
       }
     };
-    exports.Time = Time;
+    exports.Time = Time2;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.UTCTime })
-    ], Time.prototype, "utcTime", void 0);
+    ], Time2.prototype, "utcTime", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.GeneralizedTime })
-    ], Time.prototype, "generalTime", void 0);
-    exports.Time = Time = tslib_1.__decorate([
+    ], Time2.prototype, "generalTime", void 0);
+    exports.Time = Time2 = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
-    ], Time);
+    ], Time2);
   }
 });
 
@@ -9509,7 +9509,7 @@ var require_extension = __commonJS({
     exports.Extensions = exports.Extension = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
-    var Extension3 = class _Extension {
+    var Extension4 = class _Extension {
       static CRITICAL = false;
       extnID = "";
       critical = _Extension.CRITICAL;
@@ -9518,19 +9518,19 @@ var require_extension = __commonJS({
         Object.assign(this, params);
       }
     };
-    exports.Extension = Extension3;
+    exports.Extension = Extension4;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
-    ], Extension3.prototype, "extnID", void 0);
+    ], Extension4.prototype, "extnID", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: asn1_schema_1.AsnPropTypes.Boolean,
-        defaultValue: Extension3.CRITICAL
+        defaultValue: Extension4.CRITICAL
       })
-    ], Extension3.prototype, "critical", void 0);
+    ], Extension4.prototype, "critical", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.OctetString })
-    ], Extension3.prototype, "extnValue", void 0);
+    ], Extension4.prototype, "extnValue", void 0);
     var Extensions2 = Extensions_1 = class Extensions extends asn1_schema_1.AsnArray {
       constructor(items) {
         super(items);
@@ -9541,7 +9541,7 @@ var require_extension = __commonJS({
     exports.Extensions = Extensions2 = Extensions_1 = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({
         type: asn1_schema_1.AsnTypeTypes.Sequence,
-        itemType: Extension3
+        itemType: Extension4
       })
     ], Extensions2);
   }
@@ -9553,12 +9553,12 @@ var require_types2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Version = void 0;
-    var Version;
-    (function(Version2) {
-      Version2[Version2["v1"] = 0] = "v1";
-      Version2[Version2["v2"] = 1] = "v2";
-      Version2[Version2["v3"] = 2] = "v3";
-    })(Version || (exports.Version = Version = {}));
+    var Version2;
+    (function(Version3) {
+      Version3[Version3["v1"] = 0] = "v1";
+      Version3[Version3["v2"] = 1] = "v2";
+      Version3[Version3["v3"] = 2] = "v3";
+    })(Version2 || (exports.Version = Version2 = {}));
   }
 });
 
@@ -9656,7 +9656,7 @@ var require_certificate = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var algorithm_identifier_1 = require_algorithm_identifier();
     var tbs_certificate_1 = require_tbs_certificate();
-    var Certificate = class {
+    var Certificate3 = class {
       tbsCertificate = new tbs_certificate_1.TBSCertificate();
       tbsCertificateRaw;
       signatureAlgorithm = new algorithm_identifier_1.AlgorithmIdentifier();
@@ -9665,19 +9665,19 @@ var require_certificate = __commonJS({
         Object.assign(this, params);
       }
     };
-    exports.Certificate = Certificate;
+    exports.Certificate = Certificate3;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: tbs_certificate_1.TBSCertificate,
         raw: true
       })
-    ], Certificate.prototype, "tbsCertificate", void 0);
+    ], Certificate3.prototype, "tbsCertificate", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
-    ], Certificate.prototype, "signatureAlgorithm", void 0);
+    ], Certificate3.prototype, "signatureAlgorithm", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BitString })
-    ], Certificate.prototype, "signatureValue", void 0);
+    ], Certificate3.prototype, "signatureValue", void 0);
   }
 });
 
@@ -9693,7 +9693,7 @@ var require_tbs_cert_list = __commonJS({
     var name_1 = require_name();
     var time_1 = require_time();
     var extension_1 = require_extension();
-    var RevokedCertificate = class {
+    var RevokedCertificate2 = class {
       userCertificate = new ArrayBuffer(0);
       revocationDate = new time_1.Time();
       crlEntryExtensions;
@@ -9701,24 +9701,24 @@ var require_tbs_cert_list = __commonJS({
         Object.assign(this, params);
       }
     };
-    exports.RevokedCertificate = RevokedCertificate;
+    exports.RevokedCertificate = RevokedCertificate2;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: asn1_schema_1.AsnPropTypes.Integer,
         converter: asn1_schema_1.AsnIntegerArrayBufferConverter
       })
-    ], RevokedCertificate.prototype, "userCertificate", void 0);
+    ], RevokedCertificate2.prototype, "userCertificate", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: time_1.Time })
-    ], RevokedCertificate.prototype, "revocationDate", void 0);
+    ], RevokedCertificate2.prototype, "revocationDate", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: extension_1.Extension,
         optional: true,
         repeated: "sequence"
       })
-    ], RevokedCertificate.prototype, "crlEntryExtensions", void 0);
-    var TBSCertList = class {
+    ], RevokedCertificate2.prototype, "crlEntryExtensions", void 0);
+    var TBSCertList2 = class {
       version;
       signature = new algorithm_identifier_1.AlgorithmIdentifier();
       issuer = new name_1.Name();
@@ -9730,35 +9730,35 @@ var require_tbs_cert_list = __commonJS({
         Object.assign(this, params);
       }
     };
-    exports.TBSCertList = TBSCertList;
+    exports.TBSCertList = TBSCertList2;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: asn1_schema_1.AsnPropTypes.Integer,
         optional: true
       })
-    ], TBSCertList.prototype, "version", void 0);
+    ], TBSCertList2.prototype, "version", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
-    ], TBSCertList.prototype, "signature", void 0);
+    ], TBSCertList2.prototype, "signature", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: name_1.Name })
-    ], TBSCertList.prototype, "issuer", void 0);
+    ], TBSCertList2.prototype, "issuer", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: time_1.Time })
-    ], TBSCertList.prototype, "thisUpdate", void 0);
+    ], TBSCertList2.prototype, "thisUpdate", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: time_1.Time,
         optional: true
       })
-    ], TBSCertList.prototype, "nextUpdate", void 0);
+    ], TBSCertList2.prototype, "nextUpdate", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
-        type: RevokedCertificate,
+        type: RevokedCertificate2,
         repeated: "sequence",
         optional: true
       })
-    ], TBSCertList.prototype, "revokedCertificates", void 0);
+    ], TBSCertList2.prototype, "revokedCertificates", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: extension_1.Extension,
@@ -9766,7 +9766,7 @@ var require_tbs_cert_list = __commonJS({
         context: 0,
         repeated: "sequence"
       })
-    ], TBSCertList.prototype, "crlExtensions", void 0);
+    ], TBSCertList2.prototype, "crlExtensions", void 0);
   }
 });
 
@@ -9780,7 +9780,7 @@ var require_certificate_list = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var algorithm_identifier_1 = require_algorithm_identifier();
     var tbs_cert_list_1 = require_tbs_cert_list();
-    var CertificateList = class {
+    var CertificateList2 = class {
       tbsCertList = new tbs_cert_list_1.TBSCertList();
       tbsCertListRaw;
       signatureAlgorithm = new algorithm_identifier_1.AlgorithmIdentifier();
@@ -9789,19 +9789,19 @@ var require_certificate_list = __commonJS({
         Object.assign(this, params);
       }
     };
-    exports.CertificateList = CertificateList;
+    exports.CertificateList = CertificateList2;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: tbs_cert_list_1.TBSCertList,
         raw: true
       })
-    ], CertificateList.prototype, "tbsCertList", void 0);
+    ], CertificateList2.prototype, "tbsCertList", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
-    ], CertificateList.prototype, "signatureAlgorithm", void 0);
+    ], CertificateList2.prototype, "signatureAlgorithm", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BitString })
-    ], CertificateList.prototype, "signature", void 0);
+    ], CertificateList2.prototype, "signature", void 0);
   }
 });
 
@@ -13718,11 +13718,11 @@ function __metadata2(metadataKey, metadataValue) {
 }
 function __awaiter2(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -13738,7 +13738,7 @@ function __awaiter2(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -13916,14 +13916,14 @@ function __asyncValues2(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve4, reject) {
-        v = o[n](v), settle2(resolve4, reject, v.done, v.value);
+      return new Promise(function(resolve5, reject) {
+        v = o[n](v), settle2(resolve5, reject, v.done, v.value);
       });
     };
   }
-  function settle2(resolve4, reject, d, v) {
+  function settle2(resolve5, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve4({ value: v2, done: d });
+      resolve5({ value: v2, done: d });
     }, reject);
   }
 }
@@ -15234,10 +15234,10 @@ var require_private_key_info = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var asn1_x509_1 = require_cjs3();
-    var Version;
-    (function(Version2) {
-      Version2[Version2["v1"] = 0] = "v1";
-    })(Version || (exports.Version = Version = {}));
+    var Version2;
+    (function(Version3) {
+      Version3[Version3["v1"] = 0] = "v1";
+    })(Version2 || (exports.Version = Version2 = {}));
     var PrivateKey = class extends asn1_schema_1.OctetString {
     };
     exports.PrivateKey = PrivateKey;
@@ -15255,7 +15255,7 @@ var require_private_key_info = __commonJS({
       })
     ], Attributes);
     var PrivateKeyInfo = class {
-      version = Version.v1;
+      version = Version2.v1;
       privateKeyAlgorithm = new asn1_x509_1.AlgorithmIdentifier();
       privateKey = new PrivateKey();
       attributes;
@@ -15523,7 +15523,7 @@ var require_cjs11 = __commonJS({
     var cms = tslib_1.__importStar(require_cjs5());
     var pfx = tslib_1.__importStar(require_cjs10());
     var pkcs8 = tslib_1.__importStar(require_cjs9());
-    var x5096 = tslib_1.__importStar(require_cjs3());
+    var x50910 = tslib_1.__importStar(require_cjs3());
     var attr = tslib_1.__importStar(require_cjs4());
     exports.id_pkcs9 = "1.2.840.113549.1.9";
     exports.id_pkcs9_mo = `${exports.id_pkcs9}.0`;
@@ -15567,7 +15567,7 @@ var require_cjs11 = __commonJS({
     exports.id_certTypes = `${exports.id_pkcs9}.22`;
     exports.crlTypes = `${exports.id_pkcs9}.23`;
     exports.id_at_pseudonym = `${attr.id_at}.65`;
-    var PKCS9String = class PKCS9String extends x5096.DirectoryString {
+    var PKCS9String = class PKCS9String extends x50910.DirectoryString {
       ia5String;
       constructor(params = {}) {
         super(params);
@@ -15625,7 +15625,7 @@ var require_cjs11 = __commonJS({
     exports.UnstructuredName = UnstructuredName = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], UnstructuredName);
-    var UnstructuredAddress = class UnstructuredAddress extends x5096.DirectoryString {
+    var UnstructuredAddress = class UnstructuredAddress extends x50910.DirectoryString {
     };
     exports.UnstructuredAddress = UnstructuredAddress;
     exports.UnstructuredAddress = UnstructuredAddress = tslib_1.__decorate([
@@ -15644,7 +15644,7 @@ var require_cjs11 = __commonJS({
     exports.DateOfBirth = DateOfBirth = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], DateOfBirth);
-    var PlaceOfBirth = class PlaceOfBirth extends x5096.DirectoryString {
+    var PlaceOfBirth = class PlaceOfBirth extends x50910.DirectoryString {
     };
     exports.PlaceOfBirth = PlaceOfBirth;
     exports.PlaceOfBirth = PlaceOfBirth = tslib_1.__decorate([
@@ -15688,7 +15688,7 @@ var require_cjs11 = __commonJS({
     exports.CountryOfResidence = CountryOfResidence = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], CountryOfResidence);
-    var Pseudonym = class Pseudonym extends x5096.DirectoryString {
+    var Pseudonym = class Pseudonym extends x50910.DirectoryString {
     };
     exports.Pseudonym = Pseudonym;
     exports.Pseudonym = Pseudonym = tslib_1.__decorate([
@@ -15713,7 +15713,7 @@ var require_cjs11 = __commonJS({
     var MessageDigest = class extends asn1_schema_1.OctetString {
     };
     exports.MessageDigest = MessageDigest;
-    var SigningTime = class SigningTime extends x5096.Time {
+    var SigningTime = class SigningTime extends x50910.Time {
     };
     exports.SigningTime = SigningTime;
     exports.SigningTime = SigningTime = tslib_1.__decorate([
@@ -15744,13 +15744,13 @@ var require_cjs11 = __commonJS({
     exports.CounterSignature = CounterSignature = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
     ], CounterSignature);
-    var ChallengePassword = class ChallengePassword extends x5096.DirectoryString {
+    var ChallengePassword = class ChallengePassword extends x50910.DirectoryString {
     };
     exports.ChallengePassword = ChallengePassword;
     exports.ChallengePassword = ChallengePassword = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], ChallengePassword);
-    var ExtensionRequest = ExtensionRequest_1 = class ExtensionRequest extends x5096.Extensions {
+    var ExtensionRequest = ExtensionRequest_1 = class ExtensionRequest extends x50910.Extensions {
       constructor(items) {
         super(items);
         Object.setPrototypeOf(this, ExtensionRequest_1.prototype);
@@ -15792,10 +15792,10 @@ var require_cjs11 = __commonJS({
     var LocalKeyId = class extends asn1_schema_1.OctetString {
     };
     exports.LocalKeyId = LocalKeyId;
-    var SigningDescription = class extends x5096.DirectoryString {
+    var SigningDescription = class extends x50910.DirectoryString {
     };
     exports.SigningDescription = SigningDescription;
-    var SMIMECapability = class SMIMECapability extends x5096.AlgorithmIdentifier {
+    var SMIMECapability = class SMIMECapability extends x50910.AlgorithmIdentifier {
     };
     exports.SMIMECapability = SMIMECapability;
     exports.SMIMECapability = SMIMECapability = tslib_1.__decorate([
@@ -15870,11 +15870,11 @@ var require_cjs12 = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var asn1_x509_1 = require_cjs3();
     exports.id_ct_KP_aKeyPackage = "2.16.840.1.101.2.1.78.5";
-    var Version;
-    (function(Version2) {
-      Version2[Version2["v1"] = 0] = "v1";
-      Version2[Version2["v2"] = 1] = "v2";
-    })(Version || (exports.Version = Version = {}));
+    var Version2;
+    (function(Version3) {
+      Version3[Version3["v1"] = 0] = "v1";
+      Version3[Version3["v2"] = 1] = "v2";
+    })(Version2 || (exports.Version = Version2 = {}));
     var PrivateKeyAlgorithmIdentifier = class PrivateKeyAlgorithmIdentifier extends asn1_x509_1.AlgorithmIdentifier {
     };
     exports.PrivateKeyAlgorithmIdentifier = PrivateKeyAlgorithmIdentifier;
@@ -15888,7 +15888,7 @@ var require_cjs12 = __commonJS({
     };
     exports.PublicKey = PublicKey;
     var OneAsymmetricKey = class OneAsymmetricKey {
-      version = Version.v1;
+      version = Version2.v1;
       privateKeyAlgorithm = new asn1_x509_1.AlgorithmIdentifier();
       privateKey = new ArrayBuffer(0);
       attributes;
@@ -16197,7 +16197,7 @@ var require_x509_cjs = __commonJS({
     var asn1Rsa__namespace = /* @__PURE__ */ _interopNamespaceDefault(asn1Rsa);
     var asnPkcs9__namespace = /* @__PURE__ */ _interopNamespaceDefault(asnPkcs9);
     var diAlgorithm = "crypto.algorithm";
-    var AlgorithmProvider = class {
+    var AlgorithmProvider2 = class {
       getAlgorithms() {
         return tsyringe.container.resolveAll(diAlgorithm);
       }
@@ -16237,7 +16237,7 @@ var require_x509_cjs = __commonJS({
       }
     };
     var diAlgorithmProvider = "crypto.algorithmProvider";
-    tsyringe.container.registerSingleton(diAlgorithmProvider, AlgorithmProvider);
+    tsyringe.container.registerSingleton(diAlgorithmProvider, AlgorithmProvider2);
     var EcAlgorithm_1;
     var idVersionOne = "1.3.36.3.3.2.8.1.1";
     var idBrainpoolP160r1 = `${idVersionOne}.1`;
@@ -16794,7 +16794,7 @@ var require_x509_cjs = __commonJS({
       }
       return pvtsutils.Convert.ToHex(serialNumber);
     }
-    var Extension3 = class _Extension extends AsnData {
+    var Extension4 = class _Extension extends AsnData {
       constructor(...args) {
         let raw;
         let options;
@@ -16873,7 +16873,7 @@ var require_x509_cjs = __commonJS({
     function escape2(data) {
       return data.replace(/([,+"\\<>;])/g, "\\$1").replace(/^([ #])/, "\\$1").replace(/([ ]$)/, "\\$1").replace(/([\r\n\t])/, replaceUnknownCharacter);
     }
-    var Name4 = class _Name {
+    var Name5 = class _Name {
       static isASCII(text) {
         for (let i = 0; i < text.length; i++) {
           const code = text.charCodeAt(i);
@@ -17079,7 +17079,7 @@ var require_x509_cjs = __commonJS({
           options = selfProducedParseOptions;
           switch (args[0]) {
             case DN: {
-              const derName = new Name4(args[1]).toArrayBuffer();
+              const derName = new Name5(args[1]).toArrayBuffer();
               const asnName = asn1Schema.AsnConvert.parse(derName, asn1X509__namespace.Name, selfProducedParseOptions);
               name = new asn1X509__namespace.GeneralName({ directoryName: asnName });
               break;
@@ -17154,7 +17154,7 @@ var require_x509_cjs = __commonJS({
           this.value = asn.registeredID;
         } else if (asn.directoryName != void 0) {
           this.type = DN;
-          this.value = new Name4(asn.directoryName).toString();
+          this.value = new Name5(asn.directoryName).toString();
         } else if (asn.otherName != void 0) {
           if (asn.otherName.typeId === id_GUID) {
             this.type = GUID;
@@ -17554,7 +17554,7 @@ var require_x509_cjs = __commonJS({
       raw = asn1Schema.AsnConvert.serialize(asnSpki);
       return raw;
     }
-    var AuthorityKeyIdentifierExtension2 = class _AuthorityKeyIdentifierExtension extends Extension3 {
+    var AuthorityKeyIdentifierExtension4 = class _AuthorityKeyIdentifierExtension extends Extension4 {
       static async create(param, critical = false, crypto2 = cryptoProvider.get()) {
         if ("name" in param && "serialNumber" in param) {
           return new _AuthorityKeyIdentifierExtension(param, critical);
@@ -17609,8 +17609,8 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    AuthorityKeyIdentifierExtension2.NAME = "Authority Key Identifier";
-    var BasicConstraintsExtension2 = class extends Extension3 {
+    AuthorityKeyIdentifierExtension4.NAME = "Authority Key Identifier";
+    var BasicConstraintsExtension3 = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
           super(args[0], args[1]);
@@ -17638,7 +17638,7 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    BasicConstraintsExtension2.NAME = "Basic Constraints";
+    BasicConstraintsExtension3.NAME = "Basic Constraints";
     exports.ExtendedKeyUsage = void 0;
     (function(ExtendedKeyUsage) {
       ExtendedKeyUsage["serverAuth"] = "1.3.6.1.5.5.7.3.1";
@@ -17648,7 +17648,7 @@ var require_x509_cjs = __commonJS({
       ExtendedKeyUsage["timeStamping"] = "1.3.6.1.5.5.7.3.8";
       ExtendedKeyUsage["ocspSigning"] = "1.3.6.1.5.5.7.3.9";
     })(exports.ExtendedKeyUsage || (exports.ExtendedKeyUsage = {}));
-    var ExtendedKeyUsageExtension3 = class extends Extension3 {
+    var ExtendedKeyUsageExtension3 = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
           super(args[0], args[1]);
@@ -17668,18 +17668,18 @@ var require_x509_cjs = __commonJS({
     };
     ExtendedKeyUsageExtension3.NAME = "Extended Key Usages";
     exports.KeyUsageFlags = void 0;
-    (function(KeyUsageFlags4) {
-      KeyUsageFlags4[KeyUsageFlags4["digitalSignature"] = 1] = "digitalSignature";
-      KeyUsageFlags4[KeyUsageFlags4["nonRepudiation"] = 2] = "nonRepudiation";
-      KeyUsageFlags4[KeyUsageFlags4["keyEncipherment"] = 4] = "keyEncipherment";
-      KeyUsageFlags4[KeyUsageFlags4["dataEncipherment"] = 8] = "dataEncipherment";
-      KeyUsageFlags4[KeyUsageFlags4["keyAgreement"] = 16] = "keyAgreement";
-      KeyUsageFlags4[KeyUsageFlags4["keyCertSign"] = 32] = "keyCertSign";
-      KeyUsageFlags4[KeyUsageFlags4["cRLSign"] = 64] = "cRLSign";
-      KeyUsageFlags4[KeyUsageFlags4["encipherOnly"] = 128] = "encipherOnly";
-      KeyUsageFlags4[KeyUsageFlags4["decipherOnly"] = 256] = "decipherOnly";
+    (function(KeyUsageFlags5) {
+      KeyUsageFlags5[KeyUsageFlags5["digitalSignature"] = 1] = "digitalSignature";
+      KeyUsageFlags5[KeyUsageFlags5["nonRepudiation"] = 2] = "nonRepudiation";
+      KeyUsageFlags5[KeyUsageFlags5["keyEncipherment"] = 4] = "keyEncipherment";
+      KeyUsageFlags5[KeyUsageFlags5["dataEncipherment"] = 8] = "dataEncipherment";
+      KeyUsageFlags5[KeyUsageFlags5["keyAgreement"] = 16] = "keyAgreement";
+      KeyUsageFlags5[KeyUsageFlags5["keyCertSign"] = 32] = "keyCertSign";
+      KeyUsageFlags5[KeyUsageFlags5["cRLSign"] = 64] = "cRLSign";
+      KeyUsageFlags5[KeyUsageFlags5["encipherOnly"] = 128] = "encipherOnly";
+      KeyUsageFlags5[KeyUsageFlags5["decipherOnly"] = 256] = "decipherOnly";
     })(exports.KeyUsageFlags || (exports.KeyUsageFlags = {}));
-    var KeyUsagesExtension2 = class extends Extension3 {
+    var KeyUsagesExtension3 = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
           super(args[0], args[1]);
@@ -17698,8 +17698,8 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    KeyUsagesExtension2.NAME = "Key Usages";
-    var SubjectKeyIdentifierExtension2 = class _SubjectKeyIdentifierExtension extends Extension3 {
+    KeyUsagesExtension3.NAME = "Key Usages";
+    var SubjectKeyIdentifierExtension5 = class _SubjectKeyIdentifierExtension extends Extension4 {
       static async create(publicKey, critical = false, crypto2 = cryptoProvider.get()) {
         const key = await PublicKey.create(publicKey, crypto2);
         const id = await key.getKeyIdentifier(crypto2);
@@ -17724,8 +17724,8 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    SubjectKeyIdentifierExtension2.NAME = "Subject Key Identifier";
-    var SubjectAlternativeNameExtension2 = class extends Extension3 {
+    SubjectKeyIdentifierExtension5.NAME = "Subject Key Identifier";
+    var SubjectAlternativeNameExtension2 = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
           super(args[0], args[1]);
@@ -17753,16 +17753,16 @@ var require_x509_cjs = __commonJS({
         this.items.set(id, type);
       }
       static create(data, options) {
-        const extension2 = new Extension3(data, options);
-        const Type = this.items.get(extension2.type);
+        const extension3 = new Extension4(data, options);
+        const Type = this.items.get(extension3.type);
         if (Type) {
           return new Type(data, options);
         }
-        return extension2;
+        return extension3;
       }
     };
     ExtensionFactory.items = /* @__PURE__ */ new Map();
-    var CertificatePolicyExtension = class extends Extension3 {
+    var CertificatePolicyExtension = class extends Extension4 {
       constructor(...args) {
         var _a4;
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
@@ -17785,7 +17785,7 @@ var require_x509_cjs = __commonJS({
     };
     CertificatePolicyExtension.NAME = "Certificate Policies";
     ExtensionFactory.register(asn1X509__namespace.id_ce_certificatePolicies, CertificatePolicyExtension);
-    var CRLDistributionPointsExtension2 = class extends Extension3 {
+    var CRLDistributionPointsExtension2 = class extends Extension4 {
       constructor(...args) {
         var _a4;
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
@@ -17832,7 +17832,7 @@ var require_x509_cjs = __commonJS({
       }
     };
     CRLDistributionPointsExtension2.NAME = "CRL Distribution Points";
-    var AuthorityInfoAccessExtension2 = class extends Extension3 {
+    var AuthorityInfoAccessExtension2 = class extends Extension4 {
       constructor(...args) {
         var _a4, _b, _c, _d;
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
@@ -17929,7 +17929,7 @@ var require_x509_cjs = __commonJS({
         });
       }
     }
-    var IssuerAlternativeNameExtension = class extends Extension3 {
+    var IssuerAlternativeNameExtension = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
           super(args[0], args[1]);
@@ -18021,8 +18021,8 @@ var require_x509_cjs = __commonJS({
         } else {
           const extensions = args[0];
           const value = new asn1X509__namespace.Extensions();
-          for (const extension2 of extensions) {
-            value.push(asn1Schema.AsnConvert.parse(extension2.rawData, asn1X509__namespace.Extension, selfProducedParseOptions));
+          for (const extension3 of extensions) {
+            value.push(asn1Schema.AsnConvert.parse(extension3.rawData, asn1X509__namespace.Extension, selfProducedParseOptions));
           }
           super(asnPkcs9__namespace.id_pkcs9_at_extensionRequest, [asn1Schema.AsnConvert.serialize(value)]);
         }
@@ -18038,8 +18038,8 @@ var require_x509_cjs = __commonJS({
       toTextObject() {
         const obj = this.toTextObjectWithoutValue();
         const extensions = this.items.map((o) => o.toTextObject());
-        for (const extension2 of extensions) {
-          obj[extension2[TextObject.NAME]] = extension2;
+        for (const extension3 of extensions) {
+          obj[extension3[TextObject.NAME]] = extension3;
         }
         return obj;
       }
@@ -18234,28 +18234,28 @@ var require_x509_cjs = __commonJS({
       tsyringe.injectable()
     ], exports.ShaAlgorithm);
     tsyringe.container.registerSingleton(diAlgorithm, exports.ShaAlgorithm);
-    var AsnEcSignatureFormatter = class _AsnEcSignatureFormatter {
+    var AsnEcSignatureFormatter2 = class _AsnEcSignatureFormatter {
       addPadding(pointSize, data) {
-        const bytes = pvtsutils.BufferSourceConverter.toUint8Array(data);
+        const bytes2 = pvtsutils.BufferSourceConverter.toUint8Array(data);
         const res = new Uint8Array(pointSize);
-        res.set(bytes, pointSize - bytes.length);
+        res.set(bytes2, pointSize - bytes2.length);
         return res.buffer;
       }
       removePadding(data, positive = false) {
-        let bytes = pvtsutils.BufferSourceConverter.toUint8Array(data);
-        for (let i = 0; i < bytes.length; i++) {
-          if (!bytes[i]) {
+        let bytes2 = pvtsutils.BufferSourceConverter.toUint8Array(data);
+        for (let i = 0; i < bytes2.length; i++) {
+          if (!bytes2[i]) {
             continue;
           }
-          bytes = bytes.slice(i);
+          bytes2 = bytes2.slice(i);
           break;
         }
-        if (positive && bytes[0] > 127) {
-          const result = new Uint8Array(bytes.length + 1);
-          result.set(bytes, 1);
+        if (positive && bytes2[0] > 127) {
+          const result = new Uint8Array(bytes2.length + 1);
+          result.set(bytes2, 1);
           return result.buffer;
         }
-        return bytes.buffer;
+        return bytes2.buffer;
       }
       toAsnSignature(algorithm, signature) {
         if (algorithm.name === "ECDSA") {
@@ -18281,8 +18281,8 @@ var require_x509_cjs = __commonJS({
         return null;
       }
     };
-    AsnEcSignatureFormatter.namedCurveSize = /* @__PURE__ */ new Map();
-    AsnEcSignatureFormatter.defaultNamedCurveSize = 32;
+    AsnEcSignatureFormatter2.namedCurveSize = /* @__PURE__ */ new Map();
+    AsnEcSignatureFormatter2.defaultNamedCurveSize = 32;
     var idX25519 = "1.3.101.110";
     var idX448 = "1.3.101.111";
     var idEd25519 = "1.3.101.112";
@@ -18472,7 +18472,7 @@ var require_x509_cjs = __commonJS({
     var Pkcs10CertificateRequest = class extends PemData {
       get subjectName() {
         if (!tslib.__classPrivateFieldGet(this, _Pkcs10CertificateRequest_subjectName, "f")) {
-          tslib.__classPrivateFieldSet(this, _Pkcs10CertificateRequest_subjectName, new Name4(this.asn.certificationRequestInfo.subject), "f");
+          tslib.__classPrivateFieldSet(this, _Pkcs10CertificateRequest_subjectName, new Name5(this.asn.certificationRequestInfo.subject), "f");
         }
         return tslib.__classPrivateFieldGet(this, _Pkcs10CertificateRequest_subjectName, "f");
       }
@@ -18622,7 +18622,7 @@ var require_x509_cjs = __commonJS({
           })
         });
         if (params.name) {
-          const name = params.name instanceof Name4 ? params.name : new Name4(params.name);
+          const name = params.name instanceof Name5 ? params.name : new Name5(params.name);
           asnReq.certificationRequestInfo.subject = asn1Schema.AsnConvert.parse(name.toArrayBuffer(), asn1X509.Name, selfProducedParseOptions);
         }
         if (params.attributes) {
@@ -18674,7 +18674,7 @@ var require_x509_cjs = __commonJS({
     var _X509Certificate_signature;
     var _X509Certificate_extensions;
     var _X509Certificate_publicKey;
-    var X509Certificate3 = class extends PemData {
+    var X509Certificate5 = class extends PemData {
       get publicKey() {
         if (!tslib.__classPrivateFieldGet(this, _X509Certificate_publicKey, "f")) {
           tslib.__classPrivateFieldSet(this, _X509Certificate_publicKey, new PublicKey(this.asn.tbsCertificate.subjectPublicKeyInfo, this.parseOptions), "f");
@@ -18689,7 +18689,7 @@ var require_x509_cjs = __commonJS({
       }
       get subjectName() {
         if (!tslib.__classPrivateFieldGet(this, _X509Certificate_subjectName, "f")) {
-          tslib.__classPrivateFieldSet(this, _X509Certificate_subjectName, new Name4(this.asn.tbsCertificate.subject), "f");
+          tslib.__classPrivateFieldSet(this, _X509Certificate_subjectName, new Name5(this.asn.tbsCertificate.subject), "f");
         }
         return tslib.__classPrivateFieldGet(this, _X509Certificate_subjectName, "f");
       }
@@ -18701,7 +18701,7 @@ var require_x509_cjs = __commonJS({
       }
       get issuerName() {
         if (!tslib.__classPrivateFieldGet(this, _X509Certificate_issuerName, "f")) {
-          tslib.__classPrivateFieldSet(this, _X509Certificate_issuerName, new Name4(this.asn.tbsCertificate.issuer), "f");
+          tslib.__classPrivateFieldSet(this, _X509Certificate_issuerName, new Name5(this.asn.tbsCertificate.issuer), "f");
         }
         return tslib.__classPrivateFieldGet(this, _X509Certificate_issuerName, "f");
       }
@@ -18917,7 +18917,7 @@ var require_x509_cjs = __commonJS({
       }
     };
     _X509Certificate_tbs = /* @__PURE__ */ new WeakMap(), _X509Certificate_serialNumber = /* @__PURE__ */ new WeakMap(), _X509Certificate_subjectName = /* @__PURE__ */ new WeakMap(), _X509Certificate_subject = /* @__PURE__ */ new WeakMap(), _X509Certificate_issuerName = /* @__PURE__ */ new WeakMap(), _X509Certificate_issuer = /* @__PURE__ */ new WeakMap(), _X509Certificate_notBefore = /* @__PURE__ */ new WeakMap(), _X509Certificate_notAfter = /* @__PURE__ */ new WeakMap(), _X509Certificate_signatureAlgorithm = /* @__PURE__ */ new WeakMap(), _X509Certificate_signature = /* @__PURE__ */ new WeakMap(), _X509Certificate_extensions = /* @__PURE__ */ new WeakMap(), _X509Certificate_publicKey = /* @__PURE__ */ new WeakMap();
-    X509Certificate3.NAME = "Certificate";
+    X509Certificate5.NAME = "Certificate";
     var _X509Certificates_options;
     var X509Certificates = class extends Array {
       constructor(param, options) {
@@ -18925,7 +18925,7 @@ var require_x509_cjs = __commonJS({
         _X509Certificates_options.set(this, void 0);
         if (PemData.isAsnEncoded(param)) {
           this.import(param, options);
-        } else if (param instanceof X509Certificate3) {
+        } else if (param instanceof X509Certificate5) {
           this.push(param);
         } else if (Array.isArray(param)) {
           for (const item of param) {
@@ -18963,7 +18963,7 @@ var require_x509_cjs = __commonJS({
         const certificates = [];
         for (const item of signedData.certificates || []) {
           if (item.certificate) {
-            certificates.push(new X509Certificate3(item.certificate, options));
+            certificates.push(new X509Certificate5(item.certificate, options));
           }
         }
         this.clear();
@@ -19125,11 +19125,11 @@ var require_x509_cjs = __commonJS({
           })
         });
         if (params.subject) {
-          const name = params.subject instanceof Name4 ? params.subject : new Name4(params.subject);
+          const name = params.subject instanceof Name5 ? params.subject : new Name5(params.subject);
           asnX509.tbsCertificate.subject = asn1Schema.AsnConvert.parse(name.toArrayBuffer(), asn1X509__namespace.Name, selfProducedParseOptions);
         }
         if (params.issuer) {
-          const name = params.issuer instanceof Name4 ? params.issuer : new Name4(params.issuer);
+          const name = params.issuer instanceof Name5 ? params.issuer : new Name5(params.issuer);
           asnX509.tbsCertificate.issuer = asn1Schema.AsnConvert.parse(name.toArrayBuffer(), asn1X509__namespace.Name, selfProducedParseOptions);
         }
         const defaultSigningAlgorithm = { hash: "SHA-256" };
@@ -19157,7 +19157,7 @@ var require_x509_cjs = __commonJS({
           throw Error("Cannot convert ASN.1 signature value to WebCrypto format");
         }
         asnX509.signatureValue = asnSignature;
-        return new X509Certificate3(asn1Schema.AsnConvert.serialize(asnX509), selfProducedParseOptions);
+        return new X509Certificate5(asn1Schema.AsnConvert.serialize(asnX509), selfProducedParseOptions);
       }
     };
     var _X509CrlEntry_serialNumber;
@@ -19166,17 +19166,17 @@ var require_x509_cjs = __commonJS({
     var _X509CrlEntry_invalidity;
     var _X509CrlEntry_extensions;
     exports.X509CrlReason = void 0;
-    (function(X509CrlReason) {
-      X509CrlReason[X509CrlReason["unspecified"] = 0] = "unspecified";
-      X509CrlReason[X509CrlReason["keyCompromise"] = 1] = "keyCompromise";
-      X509CrlReason[X509CrlReason["cACompromise"] = 2] = "cACompromise";
-      X509CrlReason[X509CrlReason["affiliationChanged"] = 3] = "affiliationChanged";
-      X509CrlReason[X509CrlReason["superseded"] = 4] = "superseded";
-      X509CrlReason[X509CrlReason["cessationOfOperation"] = 5] = "cessationOfOperation";
-      X509CrlReason[X509CrlReason["certificateHold"] = 6] = "certificateHold";
-      X509CrlReason[X509CrlReason["removeFromCRL"] = 8] = "removeFromCRL";
-      X509CrlReason[X509CrlReason["privilegeWithdrawn"] = 9] = "privilegeWithdrawn";
-      X509CrlReason[X509CrlReason["aACompromise"] = 10] = "aACompromise";
+    (function(X509CrlReason2) {
+      X509CrlReason2[X509CrlReason2["unspecified"] = 0] = "unspecified";
+      X509CrlReason2[X509CrlReason2["keyCompromise"] = 1] = "keyCompromise";
+      X509CrlReason2[X509CrlReason2["cACompromise"] = 2] = "cACompromise";
+      X509CrlReason2[X509CrlReason2["affiliationChanged"] = 3] = "affiliationChanged";
+      X509CrlReason2[X509CrlReason2["superseded"] = 4] = "superseded";
+      X509CrlReason2[X509CrlReason2["cessationOfOperation"] = 5] = "cessationOfOperation";
+      X509CrlReason2[X509CrlReason2["certificateHold"] = 6] = "certificateHold";
+      X509CrlReason2[X509CrlReason2["removeFromCRL"] = 8] = "removeFromCRL";
+      X509CrlReason2[X509CrlReason2["privilegeWithdrawn"] = 9] = "privilegeWithdrawn";
+      X509CrlReason2[X509CrlReason2["aACompromise"] = 10] = "aACompromise";
     })(exports.X509CrlReason || (exports.X509CrlReason = {}));
     var X509CrlEntry = class extends AsnData {
       get serialNumber() {
@@ -19208,20 +19208,20 @@ var require_x509_cjs = __commonJS({
           tslib.__classPrivateFieldSet(this, _X509CrlEntry_extensions, [], "f");
           if (this.asn.crlEntryExtensions) {
             tslib.__classPrivateFieldSet(this, _X509CrlEntry_extensions, this.asn.crlEntryExtensions.map((o) => {
-              const extension2 = ExtensionFactory.create(asn1Schema.AsnConvert.serialize(o), this.parseOptions);
-              switch (extension2.type) {
+              const extension3 = ExtensionFactory.create(asn1Schema.AsnConvert.serialize(o), this.parseOptions);
+              switch (extension3.type) {
                 case asn1X509.id_ce_cRLReasons:
                   if (tslib.__classPrivateFieldGet(this, _X509CrlEntry_reason, "f") === void 0) {
-                    tslib.__classPrivateFieldSet(this, _X509CrlEntry_reason, asn1Schema.AsnConvert.parse(extension2.value, asn1X509.CRLReason, this.parseOptions).reason, "f");
+                    tslib.__classPrivateFieldSet(this, _X509CrlEntry_reason, asn1Schema.AsnConvert.parse(extension3.value, asn1X509.CRLReason, this.parseOptions).reason, "f");
                   }
                   break;
                 case asn1X509.id_ce_invalidityDate:
                   if (tslib.__classPrivateFieldGet(this, _X509CrlEntry_invalidity, "f") === void 0) {
-                    tslib.__classPrivateFieldSet(this, _X509CrlEntry_invalidity, asn1Schema.AsnConvert.parse(extension2.value, asn1X509.InvalidityDate, this.parseOptions).value, "f");
+                    tslib.__classPrivateFieldSet(this, _X509CrlEntry_invalidity, asn1Schema.AsnConvert.parse(extension3.value, asn1X509.InvalidityDate, this.parseOptions).value, "f");
                   }
                   break;
               }
-              return extension2;
+              return extension3;
             }), "f");
           }
         }
@@ -19265,7 +19265,7 @@ var require_x509_cjs = __commonJS({
     var _X509Crl_nextUpdate;
     var _X509Crl_entries;
     var _X509Crl_extensions;
-    var X509Crl = class extends PemData {
+    var X509Crl4 = class extends PemData {
       get version() {
         return this.asn.tbsCertList.version;
       }
@@ -19284,7 +19284,7 @@ var require_x509_cjs = __commonJS({
       }
       get issuerName() {
         if (!tslib.__classPrivateFieldGet(this, _X509Crl_issuerName, "f")) {
-          tslib.__classPrivateFieldSet(this, _X509Crl_issuerName, new Name4(this.asn.tbsCertList.issuer), "f");
+          tslib.__classPrivateFieldSet(this, _X509Crl_issuerName, new Name5(this.asn.tbsCertList.issuer), "f");
         }
         return tslib.__classPrivateFieldGet(this, _X509Crl_issuerName, "f");
       }
@@ -19378,7 +19378,7 @@ var require_x509_cjs = __commonJS({
         let publicKey;
         const paramsKey = params.publicKey;
         try {
-          if (paramsKey instanceof X509Certificate3) {
+          if (paramsKey instanceof X509Certificate5) {
             keyAlgorithm = {
               ...paramsKey.publicKey.algorithm,
               ...paramsKey.signatureAlgorithm
@@ -19442,7 +19442,7 @@ var require_x509_cjs = __commonJS({
     var X509CrlGenerator = class {
       static async create(params, crypto2 = cryptoProvider.get()) {
         var _a4;
-        const name = params.issuer instanceof Name4 ? params.issuer : new Name4(params.issuer);
+        const name = params.issuer instanceof Name5 ? params.issuer : new Name5(params.issuer);
         const asnX509Crl = new asn1X509__namespace.CertificateList({
           tbsCertList: new asn1X509__namespace.TBSCertList({
             version: asn1X509__namespace.Version.v2,
@@ -19489,7 +19489,7 @@ var require_x509_cjs = __commonJS({
                 }));
               }
               if (entry.issuer) {
-                const name2 = params.issuer instanceof Name4 ? params.issuer : new Name4(params.issuer);
+                const name2 = params.issuer instanceof Name5 ? params.issuer : new Name5(params.issuer);
                 revokedCert.crlEntryExtensions.push(new asn1X509__namespace.Extension({
                   extnID: asn1X509__namespace.id_ce_certificateIssuer,
                   critical: false,
@@ -19520,14 +19520,14 @@ var require_x509_cjs = __commonJS({
           throw Error("Cannot convert ASN.1 signature value to WebCrypto format");
         }
         asnX509Crl.signature = asnSignature;
-        return new X509Crl(asn1Schema.AsnConvert.serialize(asnX509Crl), selfProducedParseOptions);
+        return new X509Crl4(asn1Schema.AsnConvert.serialize(asnX509Crl), selfProducedParseOptions);
       }
     };
-    ExtensionFactory.register(asn1X509__namespace.id_ce_basicConstraints, BasicConstraintsExtension2);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_basicConstraints, BasicConstraintsExtension3);
     ExtensionFactory.register(asn1X509__namespace.id_ce_extKeyUsage, ExtendedKeyUsageExtension3);
-    ExtensionFactory.register(asn1X509__namespace.id_ce_keyUsage, KeyUsagesExtension2);
-    ExtensionFactory.register(asn1X509__namespace.id_ce_subjectKeyIdentifier, SubjectKeyIdentifierExtension2);
-    ExtensionFactory.register(asn1X509__namespace.id_ce_authorityKeyIdentifier, AuthorityKeyIdentifierExtension2);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_keyUsage, KeyUsagesExtension3);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_subjectKeyIdentifier, SubjectKeyIdentifierExtension5);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_authorityKeyIdentifier, AuthorityKeyIdentifierExtension4);
     ExtensionFactory.register(asn1X509__namespace.id_ce_subjectAltName, SubjectAlternativeNameExtension2);
     ExtensionFactory.register(asn1X509__namespace.id_ce_cRLDistributionPoints, CRLDistributionPointsExtension2);
     ExtensionFactory.register(asn1X509__namespace.id_pe_authorityInfoAccess, AuthorityInfoAccessExtension2);
@@ -19535,20 +19535,20 @@ var require_x509_cjs = __commonJS({
     AttributeFactory.register(asnPkcs9__namespace.id_pkcs9_at_challengePassword, ChallengePasswordAttribute);
     AttributeFactory.register(asnPkcs9__namespace.id_pkcs9_at_extensionRequest, ExtensionsAttribute);
     tsyringe.container.registerSingleton(diAsnSignatureFormatter, AsnDefaultSignatureFormatter);
-    tsyringe.container.registerSingleton(diAsnSignatureFormatter, AsnEcSignatureFormatter);
-    AsnEcSignatureFormatter.namedCurveSize.set("P-256", 32);
-    AsnEcSignatureFormatter.namedCurveSize.set("K-256", 32);
-    AsnEcSignatureFormatter.namedCurveSize.set("P-384", 48);
-    AsnEcSignatureFormatter.namedCurveSize.set("P-521", 66);
-    exports.AlgorithmProvider = AlgorithmProvider;
+    tsyringe.container.registerSingleton(diAsnSignatureFormatter, AsnEcSignatureFormatter2);
+    AsnEcSignatureFormatter2.namedCurveSize.set("P-256", 32);
+    AsnEcSignatureFormatter2.namedCurveSize.set("K-256", 32);
+    AsnEcSignatureFormatter2.namedCurveSize.set("P-384", 48);
+    AsnEcSignatureFormatter2.namedCurveSize.set("P-521", 66);
+    exports.AlgorithmProvider = AlgorithmProvider2;
     exports.AsnData = AsnData;
     exports.AsnDefaultSignatureFormatter = AsnDefaultSignatureFormatter;
-    exports.AsnEcSignatureFormatter = AsnEcSignatureFormatter;
+    exports.AsnEcSignatureFormatter = AsnEcSignatureFormatter2;
     exports.Attribute = Attribute;
     exports.AttributeFactory = AttributeFactory;
     exports.AuthorityInfoAccessExtension = AuthorityInfoAccessExtension2;
-    exports.AuthorityKeyIdentifierExtension = AuthorityKeyIdentifierExtension2;
-    exports.BasicConstraintsExtension = BasicConstraintsExtension2;
+    exports.AuthorityKeyIdentifierExtension = AuthorityKeyIdentifierExtension4;
+    exports.BasicConstraintsExtension = BasicConstraintsExtension3;
     exports.CRLDistributionPointsExtension = CRLDistributionPointsExtension2;
     exports.CertificatePolicyExtension = CertificatePolicyExtension;
     exports.ChallengePasswordAttribute = ChallengePasswordAttribute;
@@ -19558,7 +19558,7 @@ var require_x509_cjs = __commonJS({
     exports.DefaultAlgorithmSerializer = DefaultAlgorithmSerializer;
     exports.EMAIL = EMAIL;
     exports.ExtendedKeyUsageExtension = ExtendedKeyUsageExtension3;
-    exports.Extension = Extension3;
+    exports.Extension = Extension4;
     exports.ExtensionFactory = ExtensionFactory;
     exports.ExtensionsAttribute = ExtensionsAttribute;
     exports.GUID = GUID;
@@ -19566,8 +19566,8 @@ var require_x509_cjs = __commonJS({
     exports.GeneralNames = GeneralNames;
     exports.IP = IP;
     exports.IssuerAlternativeNameExtension = IssuerAlternativeNameExtension;
-    exports.KeyUsagesExtension = KeyUsagesExtension2;
-    exports.Name = Name4;
+    exports.KeyUsagesExtension = KeyUsagesExtension3;
+    exports.Name = Name5;
     exports.NameIdentifier = NameIdentifier;
     exports.OidSerializer = OidSerializer;
     exports.PemConverter = PemConverter;
@@ -19577,16 +19577,16 @@ var require_x509_cjs = __commonJS({
     exports.PublicKey = PublicKey;
     exports.REGISTERED_ID = REGISTERED_ID;
     exports.SubjectAlternativeNameExtension = SubjectAlternativeNameExtension2;
-    exports.SubjectKeyIdentifierExtension = SubjectKeyIdentifierExtension2;
+    exports.SubjectKeyIdentifierExtension = SubjectKeyIdentifierExtension5;
     exports.TextConverter = TextConverter;
     exports.TextObject = TextObject;
     exports.UPN = UPN;
     exports.URL = URL2;
-    exports.X509Certificate = X509Certificate3;
+    exports.X509Certificate = X509Certificate5;
     exports.X509CertificateGenerator = X509CertificateGenerator2;
     exports.X509Certificates = X509Certificates;
     exports.X509ChainBuilder = X509ChainBuilder;
-    exports.X509Crl = X509Crl;
+    exports.X509Crl = X509Crl4;
     exports.X509CrlEntry = X509CrlEntry;
     exports.X509CrlGenerator = X509CrlGenerator;
     exports.cryptoProvider = cryptoProvider;
@@ -26932,7 +26932,7 @@ var require_dist = __commonJS({
 
 // src/cli/main.ts
 import { parseArgs } from "node:util";
-import { resolve as resolve3 } from "node:path";
+import { resolve as resolve4 } from "node:path";
 
 // src/ca/errors.ts
 var CaError = class _CaError extends Error {
@@ -27426,8 +27426,8 @@ function x509Signing(signer) {
   };
   const subtle = {
     sign: async (_alg, _key, data) => {
-      const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-      const sig = await signer.sign(bytes);
+      const bytes2 = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+      const sig = await signer.sign(bytes2);
       return sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength);
     }
   };
@@ -27657,12 +27657,12 @@ async function createIntermediateCertificate(opts) {
 var MAX_SERIAL_OCTETS = 20;
 var MAX_SERIAL2 = (1n << BigInt(MAX_SERIAL_OCTETS * 8 - 1)) - 1n;
 function randomSerial(random) {
-  const bytes = random(MAX_SERIAL_OCTETS);
-  if (bytes.length !== MAX_SERIAL_OCTETS) {
-    throw new RangeError(`random(${MAX_SERIAL_OCTETS}) returned ${bytes.length} bytes`);
+  const bytes2 = random(MAX_SERIAL_OCTETS);
+  if (bytes2.length !== MAX_SERIAL_OCTETS) {
+    throw new RangeError(`random(${MAX_SERIAL_OCTETS}) returned ${bytes2.length} bytes`);
   }
-  let value = BigInt(bytes[0] & 127);
-  for (const byte of bytes.subarray(1)) value = value << 8n | BigInt(byte);
+  let value = BigInt(bytes2[0] & 127);
+  for (const byte of bytes2.subarray(1)) value = value << 8n | BigInt(byte);
   return value === 0n ? 1n : value;
 }
 function serialToHex(serial) {
@@ -27673,6 +27673,14 @@ function serialToHex(serial) {
 function serialFromHex(hex3) {
   if (!/^[0-9A-Fa-f]+$/.test(hex3)) throw new RangeError(`'${hex3}' is not a hexadecimal serial`);
   return BigInt(`0x${hex3}`);
+}
+function serialToDer(serial) {
+  if (serial <= 0n || serial > MAX_SERIAL2) {
+    throw new RangeError(`serial ${serial} is not positive or does not fit ${MAX_SERIAL_OCTETS} octets`);
+  }
+  let hex3 = serialToHex(serial);
+  if (parseInt(hex3.slice(0, 2), 16) >= 128) hex3 = `00${hex3}`;
+  return Uint8Array.from(hex3.match(/../g), (octet) => parseInt(octet, 16));
 }
 function parseSerialFile(text) {
   const match = /^([0-9A-Fa-f]+)\r?\n?$/.exec(text);
@@ -27735,6 +27743,11 @@ function serializeIndex(entries) {
     return `${fields.map((f) => f.replaceAll("	", "\\	")).join("	")}
 `;
   }).join("");
+}
+function findBySerial(entries, serial) {
+  if (typeof serial === "string" && !/^[0-9A-Fa-f]+$/.test(serial)) return void 0;
+  const wanted = typeof serial === "string" ? serialFromHex(serial) : serial;
+  return entries.find((entry) => serialFromHex(entry.serial) === wanted);
 }
 function parseLine(line) {
   if (line.endsWith("\r")) throw new Error("ends with a carriage return: index.txt must have LF line endings");
@@ -27843,6 +27856,27 @@ var HOLD_INSTRUCTIONS = {
 function holdInstructionOid(text) {
   if (/^[0-2](?:\.(?:0|[1-9]\d*))+$/.test(text)) return text;
   return HOLD_INSTRUCTIONS[text];
+}
+function formatRevocation(r) {
+  const time3 = formatIndexTime(r.time);
+  if (time3.length !== 13) throw new RangeError(`OpenSSL cannot read a revocation time of ${time3}`);
+  if (r.invalidityDate !== void 0) {
+    if (r.reason !== "keyCompromise" && r.reason !== "CACompromise") {
+      throw new RangeError(`index.txt records an invalidity date only with keyCompromise or CACompromise`);
+    }
+    const pseudo = r.reason === "keyCompromise" ? "keyTime" : "CAkeyTime";
+    return `${time3},${pseudo},${formatGeneralizedTime(r.invalidityDate)}`;
+  }
+  if (r.holdInstruction !== void 0) {
+    if (r.reason !== "certificateHold") {
+      throw new RangeError("a hold instruction goes with certificateHold only");
+    }
+    if (holdInstructionOid(r.holdInstruction) === void 0) {
+      throw new RangeError(`'${r.holdInstruction}' is not a hold instruction OpenSSL knows`);
+    }
+    return `${time3},holdInstruction,${r.holdInstruction}`;
+  }
+  return r.reason === void 0 ? time3 : `${time3},${r.reason}`;
 }
 function parseRevocation(raw) {
   const [timeText = "", reasonText, argument, ...extra] = raw.split(",");
@@ -29161,16 +29195,16 @@ function cleanEnum(obj) {
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
-  const bytes = new Uint8Array(binaryString.length);
+  const bytes2 = new Uint8Array(binaryString.length);
   for (let i = 0; i < binaryString.length; i++) {
-    bytes[i] = binaryString.charCodeAt(i);
+    bytes2[i] = binaryString.charCodeAt(i);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToBase64(bytes) {
+function uint8ArrayToBase64(bytes2) {
   let binaryString = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binaryString += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes2.length; i++) {
+    binaryString += String.fromCharCode(bytes2[i]);
   }
   return btoa(binaryString);
 }
@@ -29179,22 +29213,22 @@ function base64urlToUint8Array(base64url3) {
   const padding = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding);
 }
-function uint8ArrayToBase64url(bytes) {
-  return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
+function uint8ArrayToBase64url(bytes2) {
+  return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
 function hexToUint8Array(hex3) {
   const cleanHex = hex3.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
-  const bytes = new Uint8Array(cleanHex.length / 2);
+  const bytes2 = new Uint8Array(cleanHex.length / 2);
   for (let i = 0; i < cleanHex.length; i += 2) {
-    bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
+    bytes2[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
+function uint8ArrayToHex(bytes2) {
+  return Array.from(bytes2).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
@@ -31898,7 +31932,7 @@ function handleIntersectionResults(result, left, right) {
   const unrecKeys = /* @__PURE__ */ new Map();
   let unrecIssue;
   const keyIssues = /* @__PURE__ */ new Map();
-  const collect = (iss, side) => {
+  const collect = (iss, side2) => {
     let keys;
     if (iss.code === "unrecognized_keys" && !iss.path?.length) {
       unrecIssue ?? (unrecIssue = iss);
@@ -31914,7 +31948,7 @@ function handleIntersectionResults(result, left, right) {
     for (const k of keys) {
       if (!unrecKeys.has(k))
         unrecKeys.set(k, {});
-      unrecKeys.get(k)[side] = true;
+      unrecKeys.get(k)[side2] = true;
     }
     return true;
   };
@@ -32945,7 +32979,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve4) {
+function isRecursive(inst, stack, resolve5) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -32955,7 +32989,7 @@ function isRecursive(inst, stack, resolve4) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve4);
+      const answer = isRecursive(child, stack, resolve5);
       if (answer > result)
         result = answer;
     }
@@ -32966,7 +33000,7 @@ function isRecursive(inst, stack, resolve4) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve5) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -33030,7 +33064,7 @@ function isRecursive(inst, stack, resolve4) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve5 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -47541,11 +47575,11 @@ function deepPartial(schema) {
 }
 
 // node_modules/zod/v4/classic/in-out.js
-function withChecks(side, checks) {
+function withChecks(side2, checks) {
   if (!checks?.length)
-    return side;
-  const def = side._zod.def;
-  return clone(side, mergeDefs(def, { checks: [...def.checks ?? [], ...checks] }), { parent: true });
+    return side2;
+  const def = side2._zod.def;
+  return clone(side2, mergeDefs(def, { checks: [...def.checks ?? [], ...checks] }), { parent: true });
 }
 function outSide(def) {
   return withChecks(def.out, def.checks);
@@ -48554,12 +48588,12 @@ var HASH_OIDS2 = {
   "2.16.840.1.101.3.4.2.3": "sha512"
 };
 function decodeCsrPem(input2) {
-  const bytes = typeof input2 === "string" ? Buffer.from(input2, "utf8") : Buffer.from(input2);
-  if (bytes.length > MAX_CSR_BYTES) {
-    throw new CaError("csr.too_large", `the file is ${bytes.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
+  const bytes2 = typeof input2 === "string" ? Buffer.from(input2, "utf8") : Buffer.from(input2);
+  if (bytes2.length > MAX_CSR_BYTES) {
+    throw new CaError("csr.too_large", `the file is ${bytes2.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
   }
-  if (bytes.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
-  const text = bytes.toString("latin1");
+  if (bytes2.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
+  const text = bytes2.toString("latin1");
   const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
   if (begins.length === 0)
     throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
@@ -48867,11 +48901,11 @@ function describeEc(params, key) {
   }
   return { kind: "ec", curve: curve.name };
 }
-function isNegative(bytes) {
-  return bytes.length === 0 || (bytes[0] & 128) !== 0;
+function isNegative(bytes2) {
+  return bytes2.length === 0 || (bytes2[0] & 128) !== 0;
 }
-function toBigInt(bytes) {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
+function toBigInt(bytes2) {
+  return bytes2.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes2).toString("hex")}`);
 }
 function equalBytes(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -49014,10 +49048,10 @@ function checkRequest(request, ctx) {
         `days must be a whole number from 1 to ${MAX_DAYS}, not ${days}`
       );
     }
-    const side = config2.intermediate;
-    const subject = applySubjectPolicy(csr.subject, ctx.issuer.subject, side.policy, {
-      preserve: side.preserveDn,
-      emailInDn: side.emailInDn
+    const side2 = config2.intermediate;
+    const subject = applySubjectPolicy(csr.subject, ctx.issuer.subject, side2.policy, {
+      preserve: side2.preserveDn,
+      emailInDn: side2.emailInDn
     });
     let sans = csr.requestedSan ? sansFromGeneralNames(csr.requestedSan) : [];
     const cn = getAttribute(subject, OID_COMMON_NAME);
@@ -49274,11 +49308,11 @@ async function loadDatabase(store, location) {
   }
   return { index, nextSerial, hasAttr: await store.read(files.attr) !== void 0 };
 }
-async function openIssuer(ca, side, runtime) {
-  const cert = ca[side];
-  const cfg = ca.config[side];
+async function openIssuer(ca, side2, runtime) {
+  const cert = ca[side2];
+  const cfg = ca.config[side2];
   if (cfg.key === void 0) {
-    throw new CaError("signer.unavailable", `the ${side} key is offline: ca.yml names no ${side}.key`, {
+    throw new CaError("signer.unavailable", `the ${side2} key is offline: ca.yml names no ${side2}.key`, {
       file: CONFIG_FILE
     });
   }
@@ -49393,14 +49427,14 @@ async function explicitRequests(store, options) {
 async function signRequests(store, options, runtime) {
   return store.locked(async () => {
     const ca = await loadCa(store);
-    const side = ca.config.intermediate;
+    const side2 = ca.config.intermediate;
     const requests = options.csrFiles.length ? await explicitRequests(store, options) : await pendingRequests(store);
     if (requests.length === 0) return { issued: [], files: [] };
     for (const r of requests) {
       if (options.profile !== void 0) r.profile = options.profile;
       if (options.days !== void 0) r.days = options.days;
     }
-    const db = await loadDatabase(store, side);
+    const db = await loadDatabase(store, side2);
     const issuer = await openIssuer(ca, "intermediate", runtime);
     const batch = await issueBatch(requests, {
       config: ca.config,
@@ -49410,7 +49444,7 @@ async function signRequests(store, options, runtime) {
       now: runtime.now(),
       random: runtime.random
     });
-    const files = databaseFiles(side);
+    const files = databaseFiles(side2);
     const writes = [];
     for (const cert of batch.issued) {
       const pem = cert.certificate.toString("pem") + "\n";
@@ -49423,8 +49457,8 @@ async function signRequests(store, options, runtime) {
     }
     writes.push({ path: files.index, data: serializeIndex(batch.index) });
     if (!db.hasAttr)
-      writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: side.uniqueSubject }) });
-    if (side.serials === "sequential" && batch.nextSerial !== void 0) {
+      writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: side2.uniqueSubject }) });
+    if (side2.serials === "sequential" && batch.nextSerial !== void 0) {
       writes.push({ path: files.serial, data: formatSerialFile(batch.nextSerial) });
     }
     await store.commit(writes);
@@ -50194,13 +50228,736 @@ function symlinkRefused(path, link2) {
 }
 
 // src/cli/demo.ts
-var import_reflect_metadata6 = __toESM(require_Reflect(), 1);
-var x5095 = __toESM(require_x509_cjs(), 1);
-import { mkdtemp, rm as rm4, writeFile as writeFile2, mkdir as mkdir3 } from "node:fs/promises";
+var import_reflect_metadata10 = __toESM(require_Reflect(), 1);
+var x5099 = __toESM(require_x509_cjs(), 1);
+import { mkdtemp, readFile as readFile4, rm as rm4, writeFile as writeFile2, mkdir as mkdir3 } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join as join4 } from "node:path";
-import { webcrypto, X509Certificate as NodeX509 } from "node:crypto";
+import { webcrypto } from "node:crypto";
+
+// src/commands/revocation.ts
+var import_reflect_metadata9 = __toESM(require_Reflect(), 1);
+var x5098 = __toESM(require_x509_cjs(), 1);
+
+// src/ca/crl.ts
+var import_reflect_metadata6 = __toESM(require_Reflect(), 1);
+var x5095 = __toESM(require_x509_cjs(), 1);
+var import_asn1_schema8 = __toESM(require_cjs2(), 1);
+var import_asn1_x5099 = __toESM(require_cjs3(), 1);
+var id_ce_holdInstructionCode = "2.5.29.23";
+function crlListings(entries, previousThisUpdate) {
+  const listed = [];
+  for (const entry of entries) {
+    if (entry.status !== "R") continue;
+    const revocation = parseRevocation(entry.revocation);
+    if (revocation.reason === "removeFromCRL") continue;
+    const expiry = parseIndexTime(entry.expiry);
+    if (previousThisUpdate !== void 0 && expiry.getTime() < previousThisUpdate.getTime()) continue;
+    const serial = serialFromHex(entry.serial);
+    if (serial <= 0n || serial > MAX_SERIAL2) {
+      throw new CaError("state.corrupt", `serial ${entry.serial} cannot be listed on a CRL (1\u20262^159-1)`);
+    }
+    listed.push({ serial, expiry, revocation });
+  }
+  return listed.sort((a, b) => a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0);
+}
+async function buildCrl(params) {
+  const { issuer } = params;
+  if (params.nextUpdate.getTime() <= params.thisUpdate.getTime()) {
+    throw new RangeError(`nextUpdate ${params.nextUpdate.toISOString()} is not after thisUpdate`);
+  }
+  const keyId = normalizedKeyId(issuer.keyId);
+  const ski = issuer.certificate.getExtension(x5095.SubjectKeyIdentifierExtension)?.keyId.toLowerCase();
+  if (ski !== void 0 && ski !== keyId) {
+    throw new CaError(
+      "config.invalid",
+      `the CRL's authority key id ${keyId} is not the subject key identifier ${ski} of the issuer certificate`
+    );
+  }
+  const listings = crlListings(params.entries, params.previousThisUpdate);
+  const issuerCert = import_asn1_schema8.AsnConvert.parse(issuer.certificate.rawData, import_asn1_x5099.Certificate);
+  const { signingKey, signingAlgorithm } = x509Signing(issuer.signer);
+  const webAlgorithm = { ...signingAlgorithm, ...signingKey.algorithm };
+  const algorithm = new x5095.AlgorithmProvider().toAsnAlgorithm(webAlgorithm);
+  const tbs = new import_asn1_x5099.TBSCertList({
+    version: import_asn1_x5099.Version.v2,
+    signature: algorithm,
+    issuer: issuerCert.tbsCertificate.subject,
+    thisUpdate: asnTime(params.thisUpdate),
+    nextUpdate: asnTime(params.nextUpdate),
+    // OpenSSL's crl_ext order: the AKI, then the CRL number it adds itself.
+    crlExtensions: [
+      import_asn1_schema8.AsnConvert.parse(akiExtension(keyId).rawData, import_asn1_x5099.Extension),
+      extension2(import_asn1_x5099.id_ce_cRLNumber, new CrlNumber(crlNumberContent(params.crlNumber)))
+    ]
+  });
+  if (listings.length > 0) tbs.revokedCertificates = listings.map(revokedCertificate);
+  const tbsDer = new Uint8Array(import_asn1_schema8.AsnConvert.serialize(tbs));
+  let signature;
+  try {
+    const raw = await issuer.signer.sign(tbsDer);
+    signature = new x5095.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw) ?? arrayBuffer(raw);
+  } catch (cause) {
+    if (cause instanceof CaError) throw cause;
+    throw new CaError(
+      "signer.failed",
+      `signing the CRL with ${issuer.signer.ref} failed: ${cause.message}`,
+      { cause }
+    );
+  }
+  const der = import_asn1_schema8.AsnConvert.serialize(
+    new import_asn1_x5099.CertificateList({ tbsCertList: tbs, signatureAlgorithm: algorithm, signature })
+  );
+  if (!verifiesWith(der, new Uint8Array(issuer.certificate.publicKey.rawData))) {
+    throw new CaError(
+      "signer.mismatch",
+      `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ${issuer.certificate.subject}: is it the right key?`
+    );
+  }
+  return new x5095.X509Crl(der);
+}
+function crlPem(crl3) {
+  const lines = Buffer.from(crl3.rawData).toString("base64").match(/.{1,64}/g) ?? [];
+  return `-----BEGIN X509 CRL-----
+${lines.join("\n")}
+-----END X509 CRL-----
+`;
+}
+function crlDer(crl3) {
+  return new Uint8Array(crl3.rawData);
+}
+function revokedCertificate(listing) {
+  const { revocation } = listing;
+  const extensions = [];
+  if (revocation.reason !== void 0) {
+    extensions.push(extension2(import_asn1_x5099.id_ce_cRLReasons, new import_asn1_x5099.CRLReason(REVOCATION_REASON_CODES[revocation.reason])));
+  }
+  if (revocation.invalidityDate !== void 0) {
+    extensions.push(
+      extension2(import_asn1_x5099.id_ce_invalidityDate, new import_asn1_x5099.InvalidityDate(wholeSeconds(revocation.invalidityDate)))
+    );
+  }
+  if (revocation.holdInstruction !== void 0) {
+    const oid = holdInstructionOid(revocation.holdInstruction);
+    extensions.push(extension2(id_ce_holdInstructionCode, new HoldInstructionCode(oid)));
+  }
+  const entry = new import_asn1_x5099.RevokedCertificate({
+    userCertificate: arrayBuffer(serialToDer(listing.serial)),
+    revocationDate: asnTime(revocation.time)
+  });
+  if (extensions.length > 0) entry.crlEntryExtensions = extensions;
+  return entry;
+}
+function extension2(oid, value, critical = false) {
+  return new import_asn1_x5099.Extension({ extnID: oid, critical, extnValue: new import_asn1_schema8.OctetString(import_asn1_schema8.AsnConvert.serialize(value)) });
+}
+function asnTime(d) {
+  const t = wholeSeconds(d);
+  const year = t.getUTCFullYear();
+  return year >= 1950 && year <= 2049 ? new import_asn1_x5099.Time({ utcTime: t }) : new import_asn1_x5099.Time({ generalTime: t });
+}
+function wholeSeconds(d) {
+  if (Number.isNaN(d.getTime())) throw new RangeError("invalid date");
+  return new Date(Math.floor(d.getTime() / 1e3) * 1e3);
+}
+function crlNumberContent(crlNumber) {
+  if (crlNumber < 0n || crlNumber > MAX_SERIAL2) {
+    throw new RangeError(`CRL number ${crlNumber} is not an integer 0\u20262^159-1`);
+  }
+  return crlNumber === 0n ? new ArrayBuffer(1) : arrayBuffer(serialToDer(crlNumber));
+}
+function arrayBuffer(bytes2) {
+  return bytes2.buffer.slice(bytes2.byteOffset, bytes2.byteOffset + bytes2.byteLength);
+}
+function normalizedKeyId(hex3) {
+  const keyId = hex3.replaceAll(":", "").toLowerCase();
+  if (!/^(?:[0-9a-f]{2})+$/.test(keyId)) throw new RangeError(`'${hex3}' is not a key identifier in hex`);
+  return keyId;
+}
+var CrlNumber = class {
+  value;
+  constructor(value = new ArrayBuffer(1)) {
+    this.value = value;
+  }
+};
+__decorateClass([
+  (0, import_asn1_schema8.AsnProp)({ type: import_asn1_schema8.AsnPropTypes.Integer, converter: import_asn1_schema8.AsnIntegerArrayBufferConverter })
+], CrlNumber.prototype, "value", 2);
+CrlNumber = __decorateClass([
+  (0, import_asn1_schema8.AsnType)({ type: import_asn1_schema8.AsnTypeTypes.Choice })
+], CrlNumber);
+var HoldInstructionCode = class {
+  value;
+  constructor(value = "") {
+    this.value = value;
+  }
+};
+__decorateClass([
+  (0, import_asn1_schema8.AsnProp)({ type: import_asn1_schema8.AsnPropTypes.ObjectIdentifier })
+], HoldInstructionCode.prototype, "value", 2);
+HoldInstructionCode = __decorateClass([
+  (0, import_asn1_schema8.AsnType)({ type: import_asn1_schema8.AsnTypeTypes.Choice })
+], HoldInstructionCode);
+
+// src/ca/revocation.ts
+var import_reflect_metadata8 = __toESM(require_Reflect(), 1);
+var x5097 = __toESM(require_x509_cjs(), 1);
+var import_asn1_schema10 = __toESM(require_cjs2(), 1);
+
+// src/ca/chain-verification.ts
+var import_reflect_metadata7 = __toESM(require_Reflect(), 1);
+var x5096 = __toESM(require_x509_cjs(), 1);
+var import_asn1_schema9 = __toESM(require_cjs2(), 1);
+var import_asn1_x50910 = __toESM(require_cjs3(), 1);
+function verifyCertificate(params) {
+  const leaf = parseCertificate(params.certificate, "certificate");
+  const intermediate = parseCertificate(params.intermediate, "intermediate");
+  const root = parseCertificate(params.root, "root");
+  const crl3 = params.crl === void 0 ? void 0 : parseCrl(params.crl);
+  const { now } = params;
+  const failure2 = chainFailure(leaf, intermediate, root) ?? caFailure(intermediate, "intermediate", 0) ?? caFailure(root, "root", 1) ?? (crl3 === void 0 ? void 0 : revocationFailure(leaf, intermediate, crl3, now)) ?? signatureAndTimeFailure([root, intermediate, leaf], now);
+  if (failure2 !== void 0) return failure2;
+  const serial = leaf.serialNumber.toUpperCase();
+  return {
+    ok: true,
+    subject: leaf.subject,
+    serial: serial.length % 2 ? `0${serial}` : serial,
+    notAfter: leaf.notAfter,
+    revocationChecked: crl3 !== void 0,
+    message: `OK: ${leaf.subject} is valid until ${isoSeconds(leaf.notAfter)}${crl3 === void 0 ? " (revocation not checked: no CRL)" : " and not revoked"}`
+  };
+}
+function sameName(a, b) {
+  const x = bytes(a);
+  const y = bytes(b);
+  if (Buffer.compare(x, y) === 0) return true;
+  try {
+    return canonicalName(x) === canonicalName(y);
+  } catch {
+    return false;
+  }
+}
+function certificateNames(cert) {
+  const tbs = import_asn1_schema9.AsnConvert.parse(cert.rawData, import_asn1_x50910.Certificate).tbsCertificate;
+  return {
+    issuer: new Uint8Array(import_asn1_schema9.AsnConvert.serialize(tbs.issuer)),
+    subject: new Uint8Array(import_asn1_schema9.AsnConvert.serialize(tbs.subject))
+  };
+}
+function chainFailure(leaf, intermediate, root) {
+  const rootNames = certificateNames(root);
+  if (!sameName(rootNames.issuer, rootNames.subject) || !keyIdsMatch(root, root)) {
+    return fail2(
+      "unknown_issuer",
+      "root",
+      `the root ${root.subject} is not self-signed (issued by ${root.issuer})`
+    );
+  }
+  const links = [
+    [leaf, intermediate, "leaf", "intermediate"],
+    [intermediate, root, "intermediate", "root"]
+  ];
+  for (const [child, issuer, about, issuerRole] of links) {
+    if (!sameName(certificateNames(child).issuer, certificateNames(issuer).subject)) {
+      return fail2(
+        "unknown_issuer",
+        about,
+        `${child.subject} was issued by ${child.issuer}, not by the ${issuerRole} ${issuer.subject}`
+      );
+    }
+    if (!keyIdsMatch(child, issuer)) {
+      return fail2(
+        "unknown_issuer",
+        about,
+        `${child.subject} was issued by another key named ${child.issuer}: its authority key identifier ${akiOf(child)} is not the ${issuerRole}'s subject key identifier ${skiOf(issuer)}`
+      );
+    }
+  }
+  return void 0;
+}
+function caFailure(cert, about, casBelow) {
+  const bc = cert.getExtension(x5096.BasicConstraintsExtension);
+  if (bc === null || !bc.ca) {
+    return fail2(
+      "invalid_ca",
+      about,
+      `the ${about} ${cert.subject} is not a CA certificate (basicConstraints CA:FALSE or absent)`
+    );
+  }
+  const ku = cert.getExtension(x5096.KeyUsagesExtension);
+  if (ku !== null && (ku.usages & x5096.KeyUsageFlags.keyCertSign) === 0) {
+    return fail2(
+      "invalid_ca",
+      about,
+      `the ${about} ${cert.subject} may not sign certificates (no keyCertSign)`
+    );
+  }
+  if (bc.pathLength !== void 0 && casBelow > bc.pathLength) {
+    return fail2(
+      "invalid_ca",
+      about,
+      `the ${about} ${cert.subject} allows ${bc.pathLength} CA certificates below it, not ${casBelow}`
+    );
+  }
+  return void 0;
+}
+function revocationFailure(leaf, intermediate, crl3, now) {
+  const crlIssuer = new Uint8Array(crl3.issuerName.toArrayBuffer());
+  if (!sameName(crlIssuer, certificateNames(intermediate).subject)) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the CRL was issued by ${crl3.issuer}, not by the intermediate ${intermediate.subject}`
+    );
+  }
+  const aki = crl3.getExtension(x5096.AuthorityKeyIdentifierExtension)?.keyId;
+  const ski = skiOf(intermediate);
+  if (aki !== void 0 && ski !== void 0 && aki.toLowerCase() !== ski.toLowerCase()) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the CRL's authority key identifier ${aki} is not the intermediate's ${ski}`
+    );
+  }
+  const ku = intermediate.getExtension(x5096.KeyUsagesExtension);
+  if (ku !== null && (ku.usages & x5096.KeyUsageFlags.cRLSign) === 0) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the intermediate ${intermediate.subject} may not sign CRLs (no cRLSign)`
+    );
+  }
+  if (!verifiesWith(crl3.rawData, new Uint8Array(intermediate.publicKey.rawData))) {
+    return fail2("crl_invalid", "crl", `the CRL's signature does not verify with the intermediate's key`);
+  }
+  const critical = [...crl3.extensions, ...crl3.entries.flatMap((e) => e.extensions)].find((e) => e.critical);
+  if (critical !== void 0) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the CRL has a critical extension ${critical.type} that is not supported`
+    );
+  }
+  if (crl3.thisUpdate.getTime() > now.getTime()) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the CRL is not valid yet: it was issued for ${isoSeconds(crl3.thisUpdate)}`
+    );
+  }
+  if (crl3.nextUpdate !== void 0 && crl3.nextUpdate.getTime() < now.getTime()) {
+    return fail2(
+      "crl_expired",
+      "crl",
+      `the CRL expired on ${isoSeconds(crl3.nextUpdate)}: a newer one should have been issued by then`
+    );
+  }
+  const serial = BigInt(`0x${leaf.serialNumber}`);
+  const entry = crl3.entries.find((e) => BigInt(`0x${e.serialNumber}`) === serial);
+  if (entry === void 0 || entry.reason === x5096.X509CrlReason.removeFromCRL) return void 0;
+  const revocation = { date: entry.revocationDate };
+  const reason = reasonName(entry.reason);
+  if (reason !== void 0) revocation.reason = reason;
+  if (entry.invalidity !== void 0) revocation.invalidityDate = entry.invalidity;
+  const because = reason === void 0 ? "" : ` (${reason})`;
+  const compromised = revocation.invalidityDate === void 0 ? "" : `, invalid since ${isoSeconds(revocation.invalidityDate)}`;
+  return {
+    ...fail2("revoked", "leaf", `revoked${because} on ${isoSeconds(entry.revocationDate)}${compromised}`),
+    revocation
+  };
+}
+function signatureAndTimeFailure(path, now) {
+  const roles = ["root", "intermediate", "leaf"];
+  for (const [i, cert] of path.entries()) {
+    const about = roles[i];
+    const issuer = path[Math.max(0, i - 1)];
+    if (!verifiesWith(cert.rawData, new Uint8Array(issuer.publicKey.rawData))) {
+      return fail2(
+        "bad_signature",
+        about,
+        `the signature of the ${about} ${cert.subject} does not verify with its issuer's key`
+      );
+    }
+    if (cert.notBefore.getTime() > now.getTime()) {
+      return fail2(
+        "not_yet_valid",
+        about,
+        `the ${about} ${cert.subject} is not valid before ${isoSeconds(cert.notBefore)}`
+      );
+    }
+    if (cert.notAfter.getTime() < now.getTime()) {
+      return fail2("expired", about, `the ${about} ${cert.subject} expired on ${isoSeconds(cert.notAfter)}`);
+    }
+  }
+  return void 0;
+}
+function fail2(reason, about, message) {
+  return { ok: false, reason, about, message };
+}
+function keyIdsMatch(child, issuer) {
+  const aki = akiOf(child);
+  const ski = skiOf(issuer);
+  return aki === void 0 || ski === void 0 || aki.toLowerCase() === ski.toLowerCase();
+}
+function akiOf(cert) {
+  return cert.getExtension(x5096.AuthorityKeyIdentifierExtension)?.keyId;
+}
+function skiOf(cert) {
+  return cert.getExtension(x5096.SubjectKeyIdentifierExtension)?.keyId;
+}
+var REASON_NAMES = new Map([
+  ...Object.entries(REVOCATION_REASON_CODES).map(
+    ([name, code]) => [code, name]
+  ),
+  [9, "privilegeWithdrawn"],
+  [10, "AACompromise"]
+]);
+function reasonName(code) {
+  return code === void 0 ? void 0 : REASON_NAMES.get(code);
+}
+function isoSeconds(d) {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+function parseCertificate(input2, what) {
+  if (input2 instanceof x5096.X509Certificate) return input2;
+  try {
+    if (typeof input2 === "string") {
+      const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(input2);
+      if (block === null) throw new Error("no PEM CERTIFICATE block");
+      return new x5096.X509Certificate(block[0]);
+    }
+    return new x5096.X509Certificate(input2);
+  } catch (cause) {
+    throw new CaError("verify.failed", `the ${what} is not a readable X.509 certificate`, { cause });
+  }
+}
+function parseCrl(input2) {
+  if (input2 instanceof x5096.X509Crl) return input2;
+  try {
+    if (typeof input2 === "string") {
+      const block = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(input2);
+      if (block === null) throw new Error("no PEM X509 CRL block");
+      return new x5096.X509Crl(Buffer.from((block[1] ?? "").replace(/\s+/g, ""), "base64"));
+    }
+    return new x5096.X509Crl(input2);
+  } catch (cause) {
+    throw new CaError("verify.failed", "the CRL is not a readable X.509 CRL", { cause });
+  }
+}
+function bytes(b) {
+  return ArrayBuffer.isView(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b);
+}
+function canonicalName(der) {
+  const name = import_asn1_schema9.AsnConvert.parse(der, import_asn1_x50910.Name);
+  return JSON.stringify(
+    name.map(
+      (rdn) => rdn.map((atv) => {
+        const v = atv.value;
+        const text = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
+        const value = text === void 0 ? `#${Buffer.from(import_asn1_schema9.AsnConvert.serialize(v)).toString("hex")}` : text.replace(/[\t\n\v\f\r ]+/g, " ").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+        return `${atv.type}=${value}`;
+      }).sort()
+    )
+  );
+}
+
+// src/ca/revocation.ts
+function revoke(entries, request, now) {
+  if (request.reason === "removeFromCRL") {
+    throw new CaError(
+      "usage.invalid",
+      "removeFromCRL is not a reason to revoke: it only exists in delta CRLs; to take a certificate off hold, release it"
+    );
+  }
+  const { entry, index } = locate(entries, request.serial);
+  const serial = entry.serial;
+  if (entry.status === "R") {
+    const current = parseRevocation(entry.revocation);
+    const currentReason = current.reason ?? "unspecified";
+    const requested = request.reason ?? "unspecified";
+    if (currentReason === requested) return { entries: [...entries], outcome: "unchanged", entry };
+    if (currentReason !== "certificateHold") {
+      throw new CaError(
+        "revoke.already_revoked",
+        `certificate ${serial} was already revoked (${currentReason}) on ${isoSeconds2(current.time)}; a revocation cannot be changed to ${requested}`
+      );
+    }
+    refuseExpired(entry, now);
+    const revoked2 = withRevocation(entry, { ...request, time: current.time });
+    return { entries: replaced(entries, index, revoked2), outcome: "hold-made-final", entry: revoked2 };
+  }
+  refuseExpired(entry, now);
+  const revoked = withRevocation(entry, request);
+  return { entries: replaced(entries, index, revoked), outcome: "revoked", entry: revoked };
+}
+function release(entries, serial) {
+  const { entry, index } = locate(entries, serial);
+  const reason = entry.status === "R" ? parseRevocation(entry.revocation).reason : void 0;
+  if (reason !== "certificateHold") {
+    const state = entry.status === "R" ? `revoked (${reason ?? "no reason"})` : "not revoked";
+    throw new CaError(
+      "revoke.not_on_hold",
+      `certificate ${entry.serial} is ${state}: only a certificate on hold (certificateHold) can be released`
+    );
+  }
+  const released = { ...entry, status: "V", revocation: "" };
+  return { entries: replaced(entries, index, released), entry: released };
+}
+function caIdentityOf(certificate) {
+  const ski = certificate.getExtension(x5097.SubjectKeyIdentifierExtension);
+  if (ski === null) {
+    throw new CaError(
+      "config.invalid",
+      `the CA certificate ${certificate.subject} has no subject key identifier`
+    );
+  }
+  return { subject: certificateNames(certificate).subject, keyId: ski.keyId };
+}
+function serialOfCertificate(pem, issuer) {
+  const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
+  let cert;
+  try {
+    if (block === null) throw new Error("no PEM CERTIFICATE block");
+    cert = new x5097.X509Certificate(block[0]);
+  } catch (cause) {
+    throw new CaError("usage.invalid", "not a PEM certificate (-----BEGIN CERTIFICATE-----)", { cause });
+  }
+  const caSubject = Array.isArray(issuer.subject) ? new Uint8Array(import_asn1_schema10.AsnConvert.serialize(toAsnName(issuer.subject))) : issuer.subject;
+  const serial = serialToHex(BigInt(`0x${cert.serialNumber}`));
+  if (!sameName(certificateNames(cert).issuer, caSubject)) {
+    throw new CaError(
+      "revoke.wrong_issuer",
+      `certificate ${serial} (${cert.subject}) was issued by ${cert.issuer}, not by this CA`
+    );
+  }
+  const aki = cert.getExtension(x5097.AuthorityKeyIdentifierExtension)?.keyId;
+  const keyId = issuer.keyId.replaceAll(":", "").toLowerCase();
+  if (aki !== void 0 && aki.toLowerCase() !== keyId) {
+    throw new CaError(
+      "revoke.wrong_issuer",
+      `certificate ${serial} (${cert.subject}) was issued by another key named ${cert.issuer}: its authority key identifier ${aki} is not this CA's ${keyId}`
+    );
+  }
+  return BigInt(`0x${cert.serialNumber}`);
+}
+function locate(entries, serial) {
+  const entry = findBySerial(entries, serial);
+  if (entry === void 0) {
+    const shown = typeof serial === "bigint" ? serialToHex(serial) : serial;
+    throw new CaError("revoke.unknown_serial", `no certificate with serial ${shown} in index.txt`);
+  }
+  return { entry, index: entries.indexOf(entry) };
+}
+function refuseExpired(entry, now) {
+  const expiry = parseIndexTime(entry.expiry);
+  if (entry.status === "E" || expiry.getTime() <= now.getTime()) {
+    throw new CaError(
+      "revoke.expired",
+      `certificate ${entry.serial} expired on ${isoSeconds2(expiry)}: an expired certificate is not revoked`
+    );
+  }
+}
+function withRevocation(entry, request) {
+  const revocation = { time: request.time };
+  if (request.reason !== void 0) revocation.reason = request.reason;
+  if (request.invalidityDate !== void 0) revocation.invalidityDate = request.invalidityDate;
+  if (request.holdInstruction !== void 0) revocation.holdInstruction = request.holdInstruction;
+  try {
+    return { ...entry, status: "R", revocation: formatRevocation(revocation) };
+  } catch (cause) {
+    if (!(cause instanceof RangeError)) throw cause;
+    throw new CaError("usage.invalid", `cannot revoke ${entry.serial}: ${cause.message}`, { cause });
+  }
+}
+function replaced(entries, index, entry) {
+  const copy = [...entries];
+  copy[index] = entry;
+  return copy;
+}
+function isoSeconds2(d) {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+// src/commands/revocation.ts
+var REVOCATION_REASONS = [
+  "unspecified",
+  "keyCompromise",
+  "CACompromise",
+  "affiliationChanged",
+  "superseded",
+  "cessationOfOperation",
+  "certificateHold"
+];
+function sideConfig(ca, side2) {
+  const cfg = ca.config[side2];
+  if (cfg.dir === void 0) {
+    throw new CaError(
+      "state.missing",
+      `ca.yml names no database for the ${side2} (${side2}.dir): it is kept elsewhere`
+    );
+  }
+  return { ...cfg, dir: cfg.dir };
+}
+function derPath(pemPath) {
+  return pemPath.replace(/(\.crl)?\.pem$/, "") + ".crl.der";
+}
+async function crlWrites(ca, side2, entries, runtime, days) {
+  const cfg = sideConfig(ca, side2);
+  if (!cfg.crl) throw new CaError("config.invalid", `ca.yml names no CRL file for the ${side2} (${side2}.crl)`);
+  const files = databaseFiles(cfg);
+  const numberText = await readText(ca.store, files.crlnumber);
+  if (numberText === void 0) {
+    throw new CaError("state.missing", `${files.crlnumber} does not exist: it holds the next CRL number`, {
+      file: files.crlnumber
+    });
+  }
+  let crlNumber;
+  try {
+    crlNumber = parseSerialFile(numberText);
+  } catch (e) {
+    throw e instanceof CaError ? e.withFile(files.crlnumber) : e;
+  }
+  const validDays = days ?? cfg.crl.days;
+  if (!Number.isInteger(validDays) || validDays < 1 || validDays > 3650) {
+    throw new CaError("usage.invalid", `--days must be a whole number from 1 to 3650, not ${validDays}`);
+  }
+  const previousThisUpdate = await previousCrlThisUpdate(ca.store, cfg.crl.file);
+  const now = runtime.now();
+  const thisUpdate = new Date(Math.floor(now.getTime() / 1e3) * 1e3);
+  const nextUpdate = new Date(thisUpdate.getTime() + validDays * 864e5);
+  const issuer = await openIssuer(ca, side2, runtime);
+  const crl3 = await buildCrl({
+    entries,
+    issuer: { certificate: issuer.certificate, keyId: issuer.keyId, signer: issuer.signer },
+    crlNumber,
+    thisUpdate,
+    nextUpdate,
+    previousThisUpdate
+  });
+  const derFile = derPath(cfg.crl.file);
+  return {
+    writes: [
+      { path: cfg.crl.file, data: crlPem(crl3) },
+      { path: derFile, data: crlDer(crl3) },
+      { path: files.crlnumber, data: formatSerialFile(crlNumber + 1n) }
+    ],
+    result: {
+      file: cfg.crl.file,
+      derFile,
+      crlNumber: crlNumber.toString(16).toUpperCase(),
+      thisUpdate,
+      nextUpdate,
+      revoked: crl3.entries.length
+    }
+  };
+}
+async function previousCrlThisUpdate(store, file2) {
+  const pem = await readText(store, file2);
+  if (pem === void 0) return void 0;
+  try {
+    return new x5098.X509Crl(pem.replace(/X509 CRL/g, "CRL")).thisUpdate;
+  } catch {
+    return void 0;
+  }
+}
+async function generateCrl(store, options, runtime) {
+  return store.locked(async () => {
+    const ca = await loadCa(store);
+    const db = await loadDatabase(store, sideConfig(ca, options.side));
+    const { writes, result } = await crlWrites(ca, options.side, db.index, runtime, options.days);
+    await store.commit(writes);
+    return result;
+  });
+}
+async function revokeCertificate(store, options, runtime) {
+  return store.locked(async () => {
+    const ca = await loadCa(store);
+    const cfg = sideConfig(ca, options.side);
+    const files = databaseFiles(cfg);
+    const db = await loadDatabase(store, cfg);
+    let serial;
+    if ("pem" in options.target) {
+      try {
+        serial = serialOfCertificate(options.target.pem, caIdentityOf(ca[options.side].certificate));
+      } catch (e) {
+        throw e instanceof CaError ? e.withFile(options.target.file) : e;
+      }
+    } else {
+      serial = options.target.serial;
+    }
+    const now = runtime.now();
+    const result = revoke(
+      db.index,
+      {
+        serial,
+        reason: options.reason,
+        time: now,
+        ...options.invalidityDate ? { invalidityDate: options.invalidityDate } : {}
+      },
+      now
+    );
+    let crl3;
+    if (result.outcome !== "unchanged") {
+      const writes = [{ path: files.index, data: serializeIndex(result.entries) }];
+      if (options.crl !== false) {
+        const published = await crlWrites(ca, options.side, result.entries, runtime, options.crlDays);
+        writes.push(...published.writes);
+        crl3 = published.result;
+      }
+      await store.commit(writes);
+    }
+    return {
+      outcome: result.outcome,
+      serial: result.entry.serial,
+      subject: result.entry.subject,
+      revocation: result.entry.revocation,
+      crl: crl3
+    };
+  });
+}
+async function releaseCertificate(store, options, runtime) {
+  return store.locked(async () => {
+    const ca = await loadCa(store);
+    const cfg = sideConfig(ca, options.side);
+    const db = await loadDatabase(store, cfg);
+    const result = release(db.index, options.serial);
+    const writes = [{ path: databaseFiles(cfg).index, data: serializeIndex(result.entries) }];
+    let crl3;
+    if (options.crl !== false) {
+      const published = await crlWrites(ca, options.side, result.entries, runtime, void 0);
+      writes.push(...published.writes);
+      crl3 = published.result;
+    }
+    await store.commit(writes);
+    return { serial: result.entry.serial, subject: result.entry.subject, crl: crl3 };
+  });
+}
+
+// src/commands/verify.ts
+async function verifyAgainstCa(store, certificate, now) {
+  return store.locked(async () => {
+    const ca = await loadCa(store);
+    const crlFile = ca.config.intermediate.crl.file;
+    const crl3 = await readText(store, crlFile);
+    let result;
+    try {
+      result = verifyCertificate({
+        certificate: certificate.pem,
+        intermediate: ca.intermediate.certificate,
+        root: ca.root.certificate,
+        ...crl3 === void 0 ? {} : { crl: crl3 },
+        now
+      });
+    } catch (e) {
+      throw e instanceof CaError ? e.withFile(certificate.file) : e;
+    }
+    if (!result.ok) throw new CaError("verify.failed", result.message, { file: certificate.file });
+    return result;
+  });
+}
+
+// src/cli/demo.ts
 var REQUESTERS = [
   {
     name: "www.example.com",
@@ -50224,12 +50981,12 @@ var REQUESTERS = [
 async function makeRequest(r) {
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
-  const csr = await x5095.Pkcs10CertificateRequestGenerator.create(
+  const csr = await x5099.Pkcs10CertificateRequestGenerator.create(
     {
       name: r.subject,
       keys,
       signingAlgorithm: alg,
-      extensions: r.sans.length ? [new x5095.SubjectAlternativeNameExtension(r.sans.map((value) => ({ type: "dns", value })))] : []
+      extensions: r.sans.length ? [new x5099.SubjectAlternativeNameExtension(r.sans.map((value) => ({ type: "dns", value })))] : []
     },
     webcrypto
   );
@@ -50240,9 +50997,36 @@ ${pkcs8.toString("base64").replace(/(.{64})/g, "$1\n")}
 `;
   return { csrPem: csr.toString("pem") + "\n", keyPem };
 }
-function hasOpenssl() {
+function opensslVerify(env, cert, purpose, root, intermediate, crl3) {
   try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    const out = execFileSync(
+      "openssl",
+      [
+        "verify",
+        "-x509_strict",
+        "-check_ss_sig",
+        "-crl_check",
+        "-CRLfile",
+        crl3,
+        "-purpose",
+        purpose,
+        "-CAfile",
+        root,
+        "-untrusted",
+        intermediate,
+        cert
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env }
+    );
+    return out.trim().endsWith(": OK") ? "OK" : out.trim();
+  } catch (e) {
+    const out = `${e.stdout ?? ""}${e.stderr ?? ""}`;
+    return /certificate revoked/.test(out) ? "revoked" : out.split("\n").find((l) => l.startsWith("error")) ?? "failed";
+  }
+}
+function hasOpenssl(env) {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore", env });
     return true;
   } catch {
     return false;
@@ -50293,51 +51077,59 @@ async function runDemo(opts) {
       out(`  ${c.status}  ${c.serial.slice(0, 16)}\u2026  ${c.subject}`);
     }
     out("");
-    out("Step 5. Verify each certificate against the chain");
-    const root = join4(ca, DEFAULT_LAYOUT.root.certificate);
-    const intermediate = join4(ca, DEFAULT_LAYOUT.intermediate.certificate);
-    const openssl = hasOpenssl();
+    out("Step 5. Revoke api.example.com (key compromise) and publish the CRL (tutorial \xA77)");
+    out("  replaces: openssl ca -revoke \u2026 -crl_reason keyCompromise, then openssl ca -gencrl");
+    const api = signed.issued.find((c) => c.name === "api.example.com");
+    if (!api) throw new Error("the demo did not issue api.example.com");
+    const revoked = await revokeCertificate(
+      store,
+      { side: "intermediate", target: { serial: api.serialHex }, reason: "keyCompromise" },
+      systemRuntime
+    );
+    out(`  index.txt   R line: ${revoked.revocation}`);
+    out(
+      `  CRL         ${revoked.crl?.file}, number ${revoked.crl?.crlNumber}, ${revoked.crl?.revoked} revoked`
+    );
+    out("");
+    out("Step 6. Verify each certificate: chain, purpose and revocation");
+    const crlFile = join4(ca, DEFAULT_LAYOUT.intermediate.crl);
+    const openssl = hasOpenssl(opts.env);
     for (const c of signed.issued) {
       const certFile = join4(ca, "certs", `${c.name}.cert.pem`);
       const purpose = c.profile === "client" ? "sslclient" : "sslserver";
-      let ok2;
+      const expected = c.name === api.name ? "revoked" : "OK";
+      let seen;
       let by;
       if (openssl) {
-        by = `openssl verify -x509_strict -check_ss_sig -purpose ${purpose}`;
-        try {
-          const text = execFileSync(
-            "openssl",
-            [
-              "verify",
-              "-x509_strict",
-              "-check_ss_sig",
-              "-purpose",
-              purpose,
-              "-CAfile",
-              root,
-              "-untrusted",
-              intermediate,
-              certFile
-            ],
-            { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }
-          );
-          ok2 = text.trim().endsWith(": OK");
-        } catch {
-          ok2 = false;
-        }
+        by = `openssl verify -x509_strict -check_ss_sig -crl_check -purpose ${purpose}`;
+        seen = opensslVerify(
+          opts.env,
+          certFile,
+          purpose,
+          join4(ca, DEFAULT_LAYOUT.root.certificate),
+          join4(ca, DEFAULT_LAYOUT.intermediate.certificate),
+          crlFile
+        );
       } else {
-        by = "node:crypto (openssl not installed)";
-        const leaf = new NodeX509(await import("node:fs").then((fs) => fs.readFileSync(certFile)));
-        const inter = new NodeX509(await import("node:fs").then((fs) => fs.readFileSync(intermediate)));
-        const rootCert = new NodeX509(await import("node:fs").then((fs) => fs.readFileSync(root)));
-        ok2 = leaf.verify(inter.publicKey) && inter.verify(rootCert.publicKey) && rootCert.verify(rootCert.publicKey);
+        by = "mtls-ca verify (openssl is not installed)";
+        seen = await verifyAgainstCa(
+          store,
+          { pem: await readFile4(certFile, "utf8"), file: certFile },
+          systemRuntime.now()
+        ).then(
+          () => "OK",
+          (e) => /revoked/.test(e.message) ? "revoked" : e.message
+        );
       }
+      const ok2 = seen === expected;
       verified.push({ name: c.name, purpose, ok: ok2, by });
-      out(`  ${c.name}: ${ok2 ? "OK" : "FAILED"}  (${by})`);
+      out(`  ${c.name}: ${seen}${ok2 ? "" : ` (expected ${expected})`}  (${by})`);
     }
     out("");
     const ok = verified.every((v) => v.ok);
-    out(ok ? "Demo complete: every certificate verifies." : "Demo FAILED: a certificate did not verify.");
+    out(
+      ok ? "Demo complete: the valid certificates verify and the revoked one is refused." : "Demo FAILED: a certificate did not verify as expected."
+    );
     if (opts.keep) out(`The CA is in ${ca}; requester keys in ${keysDir}.`);
     return { ok, dir: opts.keep ? ca : void 0, verified };
   } finally {
@@ -50345,7 +51137,7 @@ async function runDemo(opts) {
   }
 }
 
-// src/cli/commands.ts
+// src/cli/options.ts
 var DIR = { dir: { type: "string" } };
 var DIR_HELP = "  --dir D          the CA directory (default: the current directory)";
 var JSON_HELP = "  --json           machine-readable output on stdout";
@@ -50368,6 +51160,176 @@ function noPositionals(ctx) {
   if (ctx.positionals.length)
     throw new CaError("usage.invalid", `unexpected argument "${ctx.positionals[0]}"`);
 }
+
+// src/cli/revocation-commands.ts
+import { existsSync, readFileSync as readFileSync2, statSync } from "node:fs";
+import { resolve as resolve3 } from "node:path";
+var MAX_CERT_BYTES = 256 * 1024;
+function readPem(ctx, file2) {
+  const path = resolve3(ctx.cwd, file2);
+  let size;
+  try {
+    size = statSync(path).size;
+  } catch (cause) {
+    throw new CaError("usage.invalid", "cannot read the certificate file", { file: file2, cause });
+  }
+  if (size > MAX_CERT_BYTES)
+    throw new CaError("usage.invalid", `the file is ${size} bytes: not a certificate`, { file: file2 });
+  return { pem: readFileSync2(path, "utf8"), file: file2 };
+}
+function onePositional(ctx, what) {
+  if (ctx.positionals.length !== 1) {
+    throw new CaError("usage.invalid", `expected exactly one ${what}, got ${ctx.positionals.length}`);
+  }
+  return ctx.positionals[0];
+}
+function printCrl(ctx, crl3) {
+  if (!crl3) return;
+  ctx.out(
+    `CRL ${crl3.file}: number ${crl3.crlNumber}, ${crl3.revoked} revoked, next update ${crl3.nextUpdate.toISOString()}`
+  );
+}
+var side = (ctx) => ctx.values.root === true ? "root" : "intermediate";
+var revoke2 = {
+  name: "revoke",
+  summary: "revoke a certificate (by serial or file) and publish a new CRL",
+  usage: "mtls-ca revoke <SERIAL|CERT.pem> --reason R [--invalidity-date T] [--root] [--no-crl] [--dir D]",
+  help: [
+    "Writes OpenSSL's R line into index.txt and, in the same atomic commit, a new CRL (PEM and DER) and",
+    "the next CRL number. Revoking again with the same reason changes nothing; another reason is refused,",
+    "except that a certificateHold can be made final (or released with mtls-ca release).",
+    "",
+    "Options:",
+    `  --reason R             ${REVOCATION_REASONS.join(", ")}`,
+    "  --invalidity-date T    when the key was compromised (ISO 8601; keyCompromise, CACompromise)",
+    "  --root                 revoke in the root's database (an intermediate)",
+    "  --no-crl               only record the revocation; publish later with mtls-ca crl",
+    DIR_HELP,
+    JSON_HELP
+  ],
+  options: {
+    ...DIR,
+    reason: { type: "string" },
+    "invalidity-date": { type: "string" },
+    root: { type: "boolean" },
+    "no-crl": { type: "boolean" }
+  },
+  async run(ctx) {
+    const target = onePositional(ctx, "serial or certificate file");
+    const reason = stringOption(ctx, "reason");
+    if (reason === void 0)
+      throw new CaError("usage.invalid", `--reason is required: one of ${REVOCATION_REASONS.join(", ")}`);
+    if (!REVOCATION_REASONS.includes(reason)) {
+      throw new CaError(
+        "usage.invalid",
+        `--reason must be one of ${REVOCATION_REASONS.join(", ")}, not "${reason}"`
+      );
+    }
+    const invalidity = stringOption(ctx, "invalidity-date");
+    let invalidityDate;
+    if (invalidity !== void 0) {
+      invalidityDate = new Date(invalidity);
+      if (Number.isNaN(invalidityDate.getTime())) {
+        throw new CaError("usage.invalid", `--invalidity-date must be an ISO 8601 time, not "${invalidity}"`);
+      }
+    }
+    const isSerial = /^[0-9A-Fa-f]{1,40}$/.test(target) && !existsSync(resolve3(ctx.cwd, target));
+    const result = await revokeCertificate(
+      openDirectoryStore(ctx.dir),
+      {
+        side: side(ctx),
+        target: isSerial ? { serial: target } : readPem(ctx, target),
+        reason,
+        ...invalidityDate ? { invalidityDate } : {},
+        crl: ctx.values["no-crl"] !== true
+      },
+      systemRuntime
+    );
+    if (result.outcome === "unchanged") {
+      ctx.out(`${result.serial} (${result.subject}) was already revoked for ${reason}: nothing changed.`);
+    } else {
+      const what = result.outcome === "hold-made-final" ? "hold made final" : "revoked";
+      ctx.out(`${result.serial} (${result.subject}) ${what}: ${result.revocation}`);
+      if (!result.crl) ctx.out("No CRL published (--no-crl): run mtls-ca crl to publish the revocation.");
+    }
+    printCrl(ctx, result.crl);
+    return { json: result };
+  }
+};
+var release2 = {
+  name: "release",
+  summary: "take a certificate off hold (certificateHold) and publish a new CRL",
+  usage: "mtls-ca release <SERIAL> [--root] [--no-crl] [--dir D]",
+  help: [
+    "Options:",
+    "  --root           in the root's database",
+    "  --no-crl         do not publish a new CRL",
+    DIR_HELP,
+    JSON_HELP
+  ],
+  options: { ...DIR, root: { type: "boolean" }, "no-crl": { type: "boolean" } },
+  async run(ctx) {
+    const serial = onePositional(ctx, "serial");
+    if (!/^[0-9A-Fa-f]{1,40}$/.test(serial))
+      throw new CaError("usage.invalid", `"${serial}" is not a serial in hex`);
+    const result = await releaseCertificate(
+      openDirectoryStore(ctx.dir),
+      { side: side(ctx), serial, crl: ctx.values["no-crl"] !== true },
+      systemRuntime
+    );
+    ctx.out(`${result.serial} (${result.subject}) released: valid again.`);
+    printCrl(ctx, result.crl);
+    return { json: result };
+  }
+};
+var crl2 = {
+  name: "crl",
+  summary: "issue a new CRL for the intermediate (or, with --root, the root's CRL of intermediates)",
+  usage: "mtls-ca crl [--days N] [--root] [--dir D]",
+  help: [
+    'Writes crl/<name>.crl.pem (PEM "X509 CRL") and .crl.der beside it, and advances crlnumber.',
+    "",
+    "Options:",
+    "  --days N         nextUpdate = now + N days (default: ca.yml crl.days)",
+    "  --root           the root's CRL, listing revoked intermediates",
+    DIR_HELP,
+    JSON_HELP
+  ],
+  options: { ...DIR, days: { type: "string" }, root: { type: "boolean" } },
+  async run(ctx) {
+    noPositionals(ctx);
+    const days = daysOption(ctx);
+    const result = await generateCrl(
+      openDirectoryStore(ctx.dir),
+      { side: side(ctx), ...days === void 0 ? {} : { days } },
+      systemRuntime
+    );
+    printCrl(ctx, result);
+    return { json: result };
+  }
+};
+var verify = {
+  name: "verify",
+  summary: "check a certificate: chain to the root, validity, and revocation against the current CRL",
+  usage: "mtls-ca verify CERT [--dir D]",
+  help: [
+    "Exit 0 when the certificate is good; 1 with the reason otherwise.",
+    "",
+    "Options:",
+    DIR_HELP,
+    JSON_HELP
+  ],
+  options: { ...DIR },
+  async run(ctx) {
+    const file2 = onePositional(ctx, "certificate file");
+    const result = await verifyAgainstCa(openDirectoryStore(ctx.dir), readPem(ctx, file2), systemRuntime.now());
+    ctx.out(`${file2}: ${result.message}`);
+    return { json: result };
+  }
+};
+var REVOCATION_COMMANDS = [revoke2, release2, crl2, verify];
+
+// src/cli/commands.ts
 var init = {
   name: "init",
   summary: "create a root and an intermediate CA with OpenSSL-compatible state (keys in files)",
@@ -50519,11 +51481,11 @@ var demo = {
   options: { keep: { type: "boolean" } },
   async run(ctx) {
     noPositionals(ctx);
-    const result = await runDemo({ keep: ctx.values.keep === true, out: ctx.out });
+    const result = await runDemo({ keep: ctx.values.keep === true, out: ctx.out, env: ctx.env });
     return { json: result, exitCode: result.ok ? 0 : 1 };
   }
 };
-var COMMANDS = [init, sign, list2, demo];
+var COMMANDS = [init, sign, list2, ...REVOCATION_COMMANDS, demo];
 
 // src/cli/main.ts
 var COMMON = {
@@ -50588,7 +51550,7 @@ ${commandHelp(command)}`);
     values,
     positionals: parsed.positionals,
     cwd: io.cwd,
-    dir: resolve3(io.cwd, typeof values.dir === "string" ? values.dir : "."),
+    dir: resolve4(io.cwd, typeof values.dir === "string" ? values.dir : "."),
     env: io.env,
     out: (line) => {
       if (!json2) io.stdout(line + "\n");

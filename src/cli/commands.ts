@@ -11,58 +11,17 @@ import { listCertificates } from '../commands/list.js'
 import { systemRuntime } from '../commands/runtime.js'
 import { openDirectoryStore } from '../store/directory-store.js'
 import { runDemo } from './demo.js'
-
-export interface CommandContext {
-  values: Record<string, unknown>
-  positionals: string[]
-  cwd: string
-  /** --dir resolved against cwd (cwd when absent). */
-  dir: string
-  env: Record<string, string | undefined>
-  /** Prints a line of human output (suppressed with --json). */
-  out: (line: string) => void
-}
-
-export interface CommandResult {
-  json: unknown
-  exitCode?: number
-}
-
-export interface Command {
-  name: string
-  summary: string
-  usage: string
-  help: string[]
-  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>
-  run(ctx: CommandContext): Promise<CommandResult>
-}
-
-const DIR = { dir: { type: 'string' } } as const
-const DIR_HELP = '  --dir D          the CA directory (default: the current directory)'
-const JSON_HELP = '  --json           machine-readable output on stdout'
-
-function stringOption(ctx: CommandContext, name: string): string | undefined {
-  const v = ctx.values[name]
-  return typeof v === 'string' ? v : undefined
-}
-
-function listOption(ctx: CommandContext, name: string): string[] {
-  const v = ctx.values[name]
-  return Array.isArray(v) ? (v as string[]) : []
-}
-
-function daysOption(ctx: CommandContext): number | undefined {
-  const v = stringOption(ctx, 'days')
-  if (v === undefined) return undefined
-  if (!/^\d+$/.test(v) || Number(v) < 1)
-    throw new CaError('usage.invalid', `--days takes a positive whole number, not "${v}"`)
-  return Number(v)
-}
-
-function noPositionals(ctx: CommandContext): void {
-  if (ctx.positionals.length)
-    throw new CaError('usage.invalid', `unexpected argument "${ctx.positionals[0]}"`)
-}
+import {
+  DIR,
+  DIR_HELP,
+  JSON_HELP,
+  daysOption,
+  listOption,
+  noPositionals,
+  stringOption,
+  type Command,
+} from './options.js'
+import { REVOCATION_COMMANDS } from './revocation-commands.js'
 
 const init: Command = {
   name: 'init',
@@ -221,9 +180,9 @@ const demo: Command = {
   options: { keep: { type: 'boolean' } },
   async run(ctx) {
     noPositionals(ctx)
-    const result = await runDemo({ keep: ctx.values.keep === true, out: ctx.out })
+    const result = await runDemo({ keep: ctx.values.keep === true, out: ctx.out, env: ctx.env })
     return { json: result, exitCode: result.ok ? 0 : 1 }
   },
 }
 
-export const COMMANDS: Command[] = [init, sign, list, demo]
+export const COMMANDS: Command[] = [init, sign, list, ...REVOCATION_COMMANDS, demo]

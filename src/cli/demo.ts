@@ -4,15 +4,17 @@
  * the verification by the real `openssl verify` when it is installed.
  */
 import 'reflect-metadata'
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
 import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto'
+import { webcrypto } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 import { initCa } from '../commands/init.js'
 import { signRequests } from '../commands/sign.js'
 import { listCertificates } from '../commands/list.js'
+import { revokeCertificate } from '../commands/revocation.js'
+import { verifyAgainstCa } from '../commands/verify.js'
 import { systemRuntime } from '../commands/runtime.js'
 import { openDirectoryStore } from '../store/directory-store.js'
 import { DEFAULT_LAYOUT } from '../config/layout.js'
@@ -70,16 +72,59 @@ async function makeRequest(r: Requester): Promise<{ csrPem: string; keyPem: stri
   return { csrPem: csr.toString('pem') + '\n', keyPem }
 }
 
-function hasOpenssl(): boolean {
+/** 'OK', 'revoked', or openssl's reason. */
+function opensslVerify(
+  env: NodeJS.ProcessEnv,
+  cert: string,
+  purpose: string,
+  root: string,
+  intermediate: string,
+  crl: string,
+): string {
   try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' })
+    const out = execFileSync(
+      'openssl',
+      [
+        'verify',
+        '-x509_strict',
+        '-check_ss_sig',
+        '-crl_check',
+        '-CRLfile',
+        crl,
+        '-purpose',
+        purpose,
+        '-CAfile',
+        root,
+        '-untrusted',
+        intermediate,
+        cert,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env },
+    )
+    return out.trim().endsWith(': OK') ? 'OK' : out.trim()
+  } catch (e) {
+    const out = `${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`
+    return /certificate revoked/.test(out)
+      ? 'revoked'
+      : (out.split('\n').find((l) => l.startsWith('error')) ?? 'failed')
+  }
+}
+
+function hasOpenssl(env: NodeJS.ProcessEnv): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore', env })
     return true
   } catch {
     return false
   }
 }
 
-export async function runDemo(opts: { keep: boolean; out: (line: string) => void }): Promise<DemoResult> {
+export async function runDemo(opts: {
+  keep: boolean
+  out: (line: string) => void
+  /** The environment openssl is looked up and run in. */
+  env: NodeJS.ProcessEnv
+}): Promise<DemoResult> {
   const { out } = opts
   const dir = await mkdtemp(join(tmpdir(), 'mtls-ca-demo-'))
   const ca = join(dir, 'myCA')
@@ -127,54 +172,62 @@ export async function runDemo(opts: { keep: boolean; out: (line: string) => void
     }
     out('')
 
-    out('Step 5. Verify each certificate against the chain')
-    const root = join(ca, DEFAULT_LAYOUT.root.certificate)
-    const intermediate = join(ca, DEFAULT_LAYOUT.intermediate.certificate)
-    const openssl = hasOpenssl()
+    out('Step 5. Revoke api.example.com (key compromise) and publish the CRL (tutorial §7)')
+    out('  replaces: openssl ca -revoke … -crl_reason keyCompromise, then openssl ca -gencrl')
+    const api = signed.issued.find((c) => c.name === 'api.example.com')
+    if (!api) throw new Error('the demo did not issue api.example.com')
+    const revoked = await revokeCertificate(
+      store,
+      { side: 'intermediate', target: { serial: api.serialHex }, reason: 'keyCompromise' },
+      systemRuntime,
+    )
+    out(`  index.txt   R line: ${revoked.revocation}`)
+    out(
+      `  CRL         ${revoked.crl?.file}, number ${revoked.crl?.crlNumber}, ${revoked.crl?.revoked} revoked`,
+    )
+    out('')
+
+    out('Step 6. Verify each certificate: chain, purpose and revocation')
+    const crlFile = join(ca, DEFAULT_LAYOUT.intermediate.crl)
+    const openssl = hasOpenssl(opts.env)
     for (const c of signed.issued) {
       const certFile = join(ca, 'certs', `${c.name}.cert.pem`)
       const purpose = c.profile === 'client' ? 'sslclient' : 'sslserver'
-      let ok: boolean
+      const expected = c.name === api.name ? 'revoked' : 'OK'
+      let seen: string
       let by: string
       if (openssl) {
-        by = `openssl verify -x509_strict -check_ss_sig -purpose ${purpose}`
-        try {
-          const text = execFileSync(
-            'openssl',
-            [
-              'verify',
-              '-x509_strict',
-              '-check_ss_sig',
-              '-purpose',
-              purpose,
-              '-CAfile',
-              root,
-              '-untrusted',
-              intermediate,
-              certFile,
-            ],
-            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-          )
-          ok = text.trim().endsWith(': OK')
-        } catch {
-          ok = false
-        }
+        by = `openssl verify -x509_strict -check_ss_sig -crl_check -purpose ${purpose}`
+        seen = opensslVerify(
+          opts.env,
+          certFile,
+          purpose,
+          join(ca, DEFAULT_LAYOUT.root.certificate),
+          join(ca, DEFAULT_LAYOUT.intermediate.certificate),
+          crlFile,
+        )
       } else {
-        by = 'node:crypto (openssl not installed)'
-        const leaf = new NodeX509(await import('node:fs').then((fs) => fs.readFileSync(certFile)))
-        const inter = new NodeX509(await import('node:fs').then((fs) => fs.readFileSync(intermediate)))
-        const rootCert = new NodeX509(await import('node:fs').then((fs) => fs.readFileSync(root)))
-        ok =
-          leaf.verify(inter.publicKey) &&
-          inter.verify(rootCert.publicKey) &&
-          rootCert.verify(rootCert.publicKey)
+        by = 'mtls-ca verify (openssl is not installed)'
+        seen = await verifyAgainstCa(
+          store,
+          { pem: await readFile(certFile, 'utf8'), file: certFile },
+          systemRuntime.now(),
+        ).then(
+          () => 'OK',
+          (e: Error) => (/revoked/.test(e.message) ? 'revoked' : e.message),
+        )
       }
+      const ok = seen === expected
       verified.push({ name: c.name, purpose, ok, by })
-      out(`  ${c.name}: ${ok ? 'OK' : 'FAILED'}  (${by})`)
+      out(`  ${c.name}: ${seen}${ok ? '' : ` (expected ${expected})`}  (${by})`)
     }
     out('')
     const ok = verified.every((v) => v.ok)
-    out(ok ? 'Demo complete: every certificate verifies.' : 'Demo FAILED: a certificate did not verify.')
+    out(
+      ok
+        ? 'Demo complete: the valid certificates verify and the revoked one is refused.'
+        : 'Demo FAILED: a certificate did not verify as expected.',
+    )
     if (opts.keep) out(`The CA is in ${ca}; requester keys in ${keysDir}.`)
     return { ok, dir: opts.keep ? ca : undefined, verified }
   } finally {

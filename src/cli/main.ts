@@ -6,7 +6,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { resolve } from 'node:path'
 import { CaError } from '../ca/errors.js'
-import { COMMANDS, type Command, type CommandContext } from './commands.js'
+import { COMMANDS } from './commands.js'
+import type { Command, CommandContext } from './options.js'
 
 export interface CliIo {
   stdout: (s: string) => void

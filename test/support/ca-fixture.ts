@@ -102,7 +102,7 @@ export function makeCsr(dir: string, name: string, spec: CsrSpec): string {
 export async function runCli(
   args: string[],
   cwd: string,
-  env: Record<string, string | undefined> = {},
+  env: Record<string, string | undefined> = process.env,
 ): Promise<RunResult> {
   let stdout = ''
   let stderr = ''

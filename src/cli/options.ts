@@ -1,0 +1,57 @@
+/**
+ * What every CLI command shares: the context it runs in, its result, and the parsing of option values
+ * into typed ones (at the edge, with usage errors that say what was expected).
+ */
+import { CaError } from '../ca/errors.js'
+
+export interface CommandContext {
+  values: Record<string, unknown>
+  positionals: string[]
+  cwd: string
+  /** --dir resolved against cwd (cwd when absent). */
+  dir: string
+  env: Record<string, string | undefined>
+  /** Prints a line of human output (suppressed with --json). */
+  out: (line: string) => void
+}
+
+export interface CommandResult {
+  json: unknown
+  exitCode?: number
+}
+
+export interface Command {
+  name: string
+  summary: string
+  usage: string
+  help: string[]
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>
+  run(ctx: CommandContext): Promise<CommandResult>
+}
+
+export const DIR = { dir: { type: 'string' } } as const
+export const DIR_HELP = '  --dir D          the CA directory (default: the current directory)'
+export const JSON_HELP = '  --json           machine-readable output on stdout'
+
+export function stringOption(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.values[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+export function listOption(ctx: CommandContext, name: string): string[] {
+  const v = ctx.values[name]
+  return Array.isArray(v) ? (v as string[]) : []
+}
+
+export function daysOption(ctx: CommandContext): number | undefined {
+  const v = stringOption(ctx, 'days')
+  if (v === undefined) return undefined
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new CaError('usage.invalid', `--days takes a positive whole number, not "${v}"`)
+  return Number(v)
+}
+
+export function noPositionals(ctx: CommandContext): void {
+  if (ctx.positionals.length)
+    throw new CaError('usage.invalid', `unexpected argument "${ctx.positionals[0]}"`)
+}

@@ -1,0 +1,200 @@
+/** The CLI's revocation commands: revoke, release, crl and verify. */
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { CaError } from '../ca/errors.js'
+import type { RevocationReason } from '../ca/index-txt.js'
+import {
+  generateCrl,
+  releaseCertificate,
+  REVOCATION_REASONS,
+  revokeCertificate,
+  type CrlResult,
+} from '../commands/revocation.js'
+import { verifyAgainstCa } from '../commands/verify.js'
+import { systemRuntime } from '../commands/runtime.js'
+import { openDirectoryStore } from '../store/directory-store.js'
+import {
+  DIR,
+  DIR_HELP,
+  JSON_HELP,
+  daysOption,
+  noPositionals,
+  stringOption,
+  type Command,
+  type CommandContext,
+} from './options.js'
+
+const MAX_CERT_BYTES = 256 * 1024
+
+function readPem(ctx: CommandContext, file: string): { pem: string; file: string } {
+  const path = resolve(ctx.cwd, file)
+  let size: number
+  try {
+    size = statSync(path).size
+  } catch (cause) {
+    throw new CaError('usage.invalid', 'cannot read the certificate file', { file, cause })
+  }
+  if (size > MAX_CERT_BYTES)
+    throw new CaError('usage.invalid', `the file is ${size} bytes: not a certificate`, { file })
+  return { pem: readFileSync(path, 'utf8'), file }
+}
+
+function onePositional(ctx: CommandContext, what: string): string {
+  if (ctx.positionals.length !== 1) {
+    throw new CaError('usage.invalid', `expected exactly one ${what}, got ${ctx.positionals.length}`)
+  }
+  return ctx.positionals[0] as string
+}
+
+function printCrl(ctx: CommandContext, crl: CrlResult | undefined): void {
+  if (!crl) return
+  ctx.out(
+    `CRL ${crl.file}: number ${crl.crlNumber}, ${crl.revoked} revoked, next update ${crl.nextUpdate.toISOString()}`,
+  )
+}
+
+const side = (ctx: CommandContext) =>
+  (ctx.values.root === true ? 'root' : 'intermediate') as 'root' | 'intermediate'
+
+const revoke: Command = {
+  name: 'revoke',
+  summary: 'revoke a certificate (by serial or file) and publish a new CRL',
+  usage: 'mtls-ca revoke <SERIAL|CERT.pem> --reason R [--invalidity-date T] [--root] [--no-crl] [--dir D]',
+  help: [
+    "Writes OpenSSL's R line into index.txt and, in the same atomic commit, a new CRL (PEM and DER) and",
+    'the next CRL number. Revoking again with the same reason changes nothing; another reason is refused,',
+    'except that a certificateHold can be made final (or released with mtls-ca release).',
+    '',
+    'Options:',
+    `  --reason R             ${REVOCATION_REASONS.join(', ')}`,
+    '  --invalidity-date T    when the key was compromised (ISO 8601; keyCompromise, CACompromise)',
+    "  --root                 revoke in the root's database (an intermediate)",
+    '  --no-crl               only record the revocation; publish later with mtls-ca crl',
+    DIR_HELP,
+    JSON_HELP,
+  ],
+  options: {
+    ...DIR,
+    reason: { type: 'string' },
+    'invalidity-date': { type: 'string' },
+    root: { type: 'boolean' },
+    'no-crl': { type: 'boolean' },
+  },
+  async run(ctx) {
+    const target = onePositional(ctx, 'serial or certificate file')
+    const reason = stringOption(ctx, 'reason')
+    if (reason === undefined)
+      throw new CaError('usage.invalid', `--reason is required: one of ${REVOCATION_REASONS.join(', ')}`)
+    if (!(REVOCATION_REASONS as readonly string[]).includes(reason)) {
+      throw new CaError(
+        'usage.invalid',
+        `--reason must be one of ${REVOCATION_REASONS.join(', ')}, not "${reason}"`,
+      )
+    }
+    const invalidity = stringOption(ctx, 'invalidity-date')
+    let invalidityDate: Date | undefined
+    if (invalidity !== undefined) {
+      invalidityDate = new Date(invalidity)
+      if (Number.isNaN(invalidityDate.getTime())) {
+        throw new CaError('usage.invalid', `--invalidity-date must be an ISO 8601 time, not "${invalidity}"`)
+      }
+    }
+    const isSerial = /^[0-9A-Fa-f]{1,40}$/.test(target) && !existsSync(resolve(ctx.cwd, target))
+    const result = await revokeCertificate(
+      openDirectoryStore(ctx.dir),
+      {
+        side: side(ctx),
+        target: isSerial ? { serial: target } : readPem(ctx, target),
+        reason: reason as RevocationReason,
+        ...(invalidityDate ? { invalidityDate } : {}),
+        crl: ctx.values['no-crl'] !== true,
+      },
+      systemRuntime,
+    )
+    if (result.outcome === 'unchanged') {
+      ctx.out(`${result.serial} (${result.subject}) was already revoked for ${reason}: nothing changed.`)
+    } else {
+      const what = result.outcome === 'hold-made-final' ? 'hold made final' : 'revoked'
+      ctx.out(`${result.serial} (${result.subject}) ${what}: ${result.revocation}`)
+      if (!result.crl) ctx.out('No CRL published (--no-crl): run mtls-ca crl to publish the revocation.')
+    }
+    printCrl(ctx, result.crl)
+    return { json: result }
+  },
+}
+
+const release: Command = {
+  name: 'release',
+  summary: 'take a certificate off hold (certificateHold) and publish a new CRL',
+  usage: 'mtls-ca release <SERIAL> [--root] [--no-crl] [--dir D]',
+  help: [
+    'Options:',
+    "  --root           in the root's database",
+    '  --no-crl         do not publish a new CRL',
+    DIR_HELP,
+    JSON_HELP,
+  ],
+  options: { ...DIR, root: { type: 'boolean' }, 'no-crl': { type: 'boolean' } },
+  async run(ctx) {
+    const serial = onePositional(ctx, 'serial')
+    if (!/^[0-9A-Fa-f]{1,40}$/.test(serial))
+      throw new CaError('usage.invalid', `"${serial}" is not a serial in hex`)
+    const result = await releaseCertificate(
+      openDirectoryStore(ctx.dir),
+      { side: side(ctx), serial, crl: ctx.values['no-crl'] !== true },
+      systemRuntime,
+    )
+    ctx.out(`${result.serial} (${result.subject}) released: valid again.`)
+    printCrl(ctx, result.crl)
+    return { json: result }
+  },
+}
+
+const crl: Command = {
+  name: 'crl',
+  summary: "issue a new CRL for the intermediate (or, with --root, the root's CRL of intermediates)",
+  usage: 'mtls-ca crl [--days N] [--root] [--dir D]',
+  help: [
+    'Writes crl/<name>.crl.pem (PEM "X509 CRL") and .crl.der beside it, and advances crlnumber.',
+    '',
+    'Options:',
+    '  --days N         nextUpdate = now + N days (default: ca.yml crl.days)',
+    "  --root           the root's CRL, listing revoked intermediates",
+    DIR_HELP,
+    JSON_HELP,
+  ],
+  options: { ...DIR, days: { type: 'string' }, root: { type: 'boolean' } },
+  async run(ctx) {
+    noPositionals(ctx)
+    const days = daysOption(ctx)
+    const result = await generateCrl(
+      openDirectoryStore(ctx.dir),
+      { side: side(ctx), ...(days === undefined ? {} : { days }) },
+      systemRuntime,
+    )
+    printCrl(ctx, result)
+    return { json: result }
+  },
+}
+
+const verify: Command = {
+  name: 'verify',
+  summary: 'check a certificate: chain to the root, validity, and revocation against the current CRL',
+  usage: 'mtls-ca verify CERT [--dir D]',
+  help: [
+    'Exit 0 when the certificate is good; 1 with the reason otherwise.',
+    '',
+    'Options:',
+    DIR_HELP,
+    JSON_HELP,
+  ],
+  options: { ...DIR },
+  async run(ctx) {
+    const file = onePositional(ctx, 'certificate file')
+    const result = await verifyAgainstCa(openDirectoryStore(ctx.dir), readPem(ctx, file), systemRuntime.now())
+    ctx.out(`${file}: ${result.message}`)
+    return { json: result }
+  },
+}
+
+export const REVOCATION_COMMANDS: Command[] = [revoke, release, crl, verify]
