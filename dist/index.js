@@ -68341,6 +68341,35 @@ var import_asn1_x5098 = __toESM(require_cjs3(), 1);
 
 // src/config/ca-config.ts
 var import_yaml = __toESM(require_dist(), 1);
+
+// src/openssl-config/parse.ts
+var MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+var MAX_TOTAL_VALUE_LENGTH = 16 * 1024 * 1024;
+var WS = 1;
+var ALNUM = 2;
+var PUNCT = 4;
+var QUOTE = 8;
+var CLASSES = new Uint8Array(128);
+for (const c of " 	\r\n") CLASSES[c.charCodeAt(0)] = WS;
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+  CLASSES[c.charCodeAt(0)] = ALNUM;
+for (const c of "!%&*+,-./;?@^|~") CLASSES[c.charCodeAt(0)] = PUNCT;
+for (const c of "\"'`") CLASSES[c.charCodeAt(0)] = QUOTE;
+
+// src/openssl-config/extension-section.ts
+var KEY_USAGES = [
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly"
+];
+
+// src/config/ca-config.ts
 var SCHEMES = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
 var keyRef = external_exports.string().regex(
   /^(file:.+|https:\/\/[^/]+\/keys\/[^/]+(\/[^/]*)?)$/,
@@ -68392,17 +68421,6 @@ var sanPolicy = external_exports.strictObject({
   email: external_exports.array(external_exports.string()).optional(),
   uri: external_exports.array(external_exports.string()).optional()
 });
-var KEY_USAGES = [
-  "digitalSignature",
-  "nonRepudiation",
-  "keyEncipherment",
-  "dataEncipherment",
-  "keyAgreement",
-  "keyCertSign",
-  "cRLSign",
-  "encipherOnly",
-  "decipherOnly"
-];
 var profile = external_exports.strictObject({
   /** EKU names (serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning) or OIDs. */
   extendedKeyUsage: external_exports.array(external_exports.string().min(1)).min(1),

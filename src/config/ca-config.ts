@@ -6,6 +6,7 @@
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { z } from 'zod'
 import { CaError } from '../ca/errors.js'
+import { KEY_USAGES } from '../openssl-config/extension-section.js'
 
 const SCHEMES = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const
 
@@ -67,18 +68,7 @@ const sanPolicy = z.strictObject({
   uri: z.array(z.string()).optional(),
 })
 
-export const KEY_USAGES = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-] as const
-export type KeyUsageName = (typeof KEY_USAGES)[number]
+export { KEY_USAGES, type KeyUsageName } from '../openssl-config/extension-section.js'
 
 const profile = z.strictObject({
   /** EKU names (serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning) or OIDs. */
