@@ -100,3 +100,26 @@ it('leaves the old or the new state wherever a batch sign is killed', async () =
   }
   console.log(`kill test outcomes over 16 runs (batch ${full.ms} ms): ${JSON.stringify(outcomes)}`)
 })
+
+it('never interleaves two sign processes on one directory: both batches land whole', async () => {
+  const cli = await bundleForTest('src/cli.ts')
+  const dir = await initCa()
+  const work = tempDir()
+  const batches = ['a', 'b'].map((p) =>
+    Array.from({ length: 15 }, (_, i) => makeCsr(work, `${p}${i}`, { subject: `/CN=${p}${i}.example.com` })),
+  )
+  const runs = batches.map(
+    (csrs) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [cli, 'sign', '--dir', dir, ...csrs], { stdio: 'ignore' })
+        child.on('exit', (code) => resolve(code))
+      }),
+  )
+  expect(await Promise.all(runs)).toEqual([0, 0])
+  const index = readFileSync(join(dir, 'intermediateCA/index.txt'), 'utf8').trim().split('\n')
+  expect(index).toHaveLength(30)
+  expect(new Set(index.map((l) => l.split('\t')[3])).size).toBe(30)
+  for (let i = 0; i < 15; i++) {
+    for (const p of ['a', 'b']) expect(index.some((l) => l.endsWith(`/CN=${p}${i}.example.com`))).toBe(true)
+  }
+})
