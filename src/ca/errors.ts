@@ -56,6 +56,8 @@ export type ErrorCode =
   // adopting an existing openssl ca directory
   | 'adopt.config_invalid'
   | 'adopt.unsupported'
+  /** The files a configuration names are not a working CA: missing, not a CA, key not matching. */
+  | 'adopt.ca_invalid'
   // Azure Key Vault
   | 'vault.not_found'
   | 'vault.disabled'
