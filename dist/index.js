@@ -68397,6 +68397,8 @@ var caSide = {
   key: keyRef,
   /** Signature scheme; by default RS256 for RSA keys, ES256/384/512 by curve. */
   signature: external_exports.enum(SCHEMES).optional(),
+  /** Key Vault keys: signatures in flight at once (the vault throttles per vault). Default 8. */
+  concurrency: external_exports.number().int().min(1).max(64).optional(),
   /** OpenSSL `policy` section: which subject attributes must match the issuer, be supplied, or may be. */
   policy: external_exports.array(policyField).min(1),
   /** OpenSSL `preserve`: keep the request's DN order and attributes instead of the policy's. */
@@ -68409,6 +68411,18 @@ var caSide = {
   serials: external_exports.enum(["random", "sequential"]).default("random"),
   crl
 };
+var previousIntermediate = external_exports.strictObject({
+  /** Its serial in the root's database (hex), by which commands name it. */
+  serial: external_exports.string().regex(/^[0-9A-Fa-f]{1,40}$/, "a serial in hex"),
+  dir: caSide.dir,
+  /** Its issued certificates stay where they were written. */
+  newCertsDir: caSide.newCertsDir,
+  certificate: caSide.certificate,
+  key: keyRef,
+  signature: caSide.signature,
+  concurrency: caSide.concurrency,
+  crl
+});
 var keyPolicy = external_exports.strictObject({
   rsaMinBits: external_exports.number().int().min(2048).default(2048),
   rsaMaxBits: external_exports.number().int().max(16384).default(8192),
@@ -68448,7 +68462,9 @@ var caConfigSchema = external_exports.strictObject({
   intermediate: external_exports.strictObject({
     ...caSide,
     /** Intermediate + root: the bundle for servers and the gateway. */
-    chain: external_exports.string().min(1)
+    chain: external_exports.string().min(1),
+    /** Intermediates this one replaced, newest first. */
+    previous: external_exports.array(previousIntermediate).default([])
   }),
   issuance: external_exports.strictObject({
     profile: external_exports.string().default("server"),
@@ -68541,20 +68557,20 @@ function fileSigner(pem, ref, scheme) {
 }
 
 // src/keys/open-signer.ts
-async function openSigner(ref, env, scheme) {
+async function openSigner(ref, env, options = {}) {
   if (ref.startsWith("file:")) {
     const path = ref.slice("file:".length);
     const pem = await env.readFile(path);
     if (pem === void 0) {
       throw new CaError("signer.unavailable", `the key file ${path} does not exist`, { file: path });
     }
-    return fileSigner(pem, ref, scheme);
+    return fileSigner(pem, ref, options.scheme);
   }
   if (ref.startsWith("https://")) {
     if (!env.openKeyVault) {
       throw new CaError("signer.unavailable", `${ref} is a Key Vault key, but Key Vault is not set up here`);
     }
-    return env.openKeyVault(ref, scheme);
+    return env.openKeyVault(ref, options);
   }
   throw new CaError("config.invalid", `"${ref}" is not a key reference: use file:PATH or a Key Vault key URL`);
 }
@@ -68585,7 +68601,7 @@ function parseCertificatePem(pem, file2) {
     spki
   };
 }
-async function loadCa(store) {
+async function loadCa(store, options = {}) {
   const text = await readText(store, CONFIG_FILE);
   if (text === void 0) {
     throw new CaError(
@@ -68596,13 +68612,45 @@ async function loadCa(store) {
       }
     );
   }
-  const config2 = parseCaConfig(text, CONFIG_FILE);
+  const config2 = selectIntermediate(parseCaConfig(text, CONFIG_FILE), options.intermediate);
   const root = parseCertificatePem(await requireText(store, config2.root.certificate), config2.root.certificate);
   const intermediate = parseCertificatePem(
     await requireText(store, config2.intermediate.certificate),
     config2.intermediate.certificate
   );
   return { store, config: config2, root, intermediate };
+}
+function selectIntermediate(config2, serial) {
+  if (serial === void 0) return config2;
+  const wanted = serial.replace(/^0+/, "").toUpperCase();
+  const previous = config2.intermediate.previous.find(
+    (p) => p.serial.replace(/^0+/, "").toUpperCase() === wanted
+  );
+  if (!previous) {
+    const known = config2.intermediate.previous.map((p) => p.serial);
+    throw new CaError(
+      "state.missing",
+      `no previous intermediate with serial ${serial} in ca.yml (intermediate.previous: ${known.length ? known.join(", ") : "none"})`,
+      { file: CONFIG_FILE }
+    );
+  }
+  return {
+    ...config2,
+    intermediate: {
+      ...config2.intermediate,
+      dir: previous.dir,
+      database: void 0,
+      serialFile: void 0,
+      crlnumberFile: void 0,
+      newCertsDir: previous.newCertsDir,
+      certificate: previous.certificate,
+      key: previous.key,
+      signature: previous.signature,
+      concurrency: previous.concurrency,
+      crl: previous.crl,
+      previous: []
+    }
+  };
 }
 async function loadDatabase(store, location) {
   const files = databaseFiles(location);
@@ -68635,7 +68683,7 @@ async function openIssuer(ca, side, runtime) {
   const signer = await openSigner(
     cfg.key,
     { readFile: (path) => ca.store.read(path), openKeyVault: runtime.openKeyVault },
-    cfg.signature
+    { scheme: cfg.signature, concurrency: cfg.concurrency }
   );
   if (!Buffer.from(signer.spki).equals(Buffer.from(cert.spki))) {
     throw new CaError(

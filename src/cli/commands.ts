@@ -8,6 +8,8 @@ import { formatSans } from '../ca/subject-alt-name.js'
 import { initCa } from '../commands/init.js'
 import { signRequests } from '../commands/sign.js'
 import { listCertificates } from '../commands/list.js'
+import { adoptCa, formatAdoptReport, includeReader, readConfigSource } from '../commands/adopt.js'
+import { rotateIntermediate } from '../commands/rotate-intermediate.js'
 import { systemRuntime } from '../commands/runtime.js'
 import { openDirectoryStore } from '../store/directory-store.js'
 import { runDemo } from './demo.js'
@@ -15,23 +17,35 @@ import {
   DIR,
   DIR_HELP,
   JSON_HELP,
+  cliRuntime,
   daysOption,
   listOption,
   noPositionals,
   stringOption,
   type Command,
+  type CommandContext,
 } from './options.js'
 import { REVOCATION_COMMANDS } from './revocation-commands.js'
 
 const init: Command = {
   name: 'init',
-  summary: 'create a root and an intermediate CA with OpenSSL-compatible state (keys in files)',
+  summary: 'create a root and an intermediate CA with OpenSSL-compatible state (keys in files or Key Vault)',
   usage:
-    'mtls-ca init [--dir D] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--crl-url URL] [--ocsp-url URL]',
+    'mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--crl-url URL] [--ocsp-url URL]',
   help: [
+    'Each key REF is file:PATH (inside D; used when the file exists, generated when not) or a Key Vault',
+    'key URL https://<vault>/keys/<name>[/<version>] (an existing key; without a version the latest one,',
+    'which ca.yml then pins). Any mix works. With --create, each Key Vault key is made as a new Key Vault',
+    'certificate (issuer Unknown, non-exportable RSA-HSM or EC-HSM key) and the CA certificate mtls-ca',
+    'makes is merged back into it. Key Vault credentials: DefaultAzureCredential (az login, environment,',
+    'managed identity). Nothing is written to D unless everything succeeded.',
+    '',
     'Options:',
     DIR_HELP,
-    `  --key-type T     ${KEY_TYPES.join('|')} (default: rsa-2048)`,
+    '  --root-key REF   default: file:rootCA/private/ca.key.pem',
+    '  --intermediate-key REF      default: file:intermediateCA/private/intermediate.key.pem',
+    '  --create         make the Key Vault keys (as certificates) instead of using existing ones',
+    `  --key-type T     ${KEY_TYPES.join('|')} (default: rsa-2048): generated and created keys`,
     '  --root-subject DN           default: /C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Root CA',
     '  --intermediate-subject DN   default: the same with CN=Intermediate CA',
     '  --allow-dns NAME repeatable: DNS names certificates may carry; example.com allows itself,',
@@ -42,6 +56,9 @@ const init: Command = {
   ],
   options: {
     ...DIR,
+    'root-key': { type: 'string' },
+    'intermediate-key': { type: 'string' },
+    create: { type: 'boolean' },
     'key-type': { type: 'string' },
     'root-subject': { type: 'string' },
     'intermediate-subject': { type: 'string' },
@@ -51,13 +68,7 @@ const init: Command = {
   },
   async run(ctx) {
     noPositionals(ctx)
-    const keyType = (stringOption(ctx, 'key-type') ?? 'rsa-2048') as KeyType
-    if (!KEY_TYPES.includes(keyType)) {
-      throw new CaError(
-        'usage.invalid',
-        `--key-type must be one of ${KEY_TYPES.join(', ')}, not "${keyType}"`,
-      )
-    }
+    const keyType = keyTypeOption(ctx) ?? 'rsa-2048'
     for (const name of ['crl-url', 'ocsp-url']) {
       const url = stringOption(ctx, name)
       if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url)) {
@@ -68,13 +79,16 @@ const init: Command = {
       openDirectoryStore(ctx.dir, { create: true }),
       {
         keyType,
+        rootKey: stringOption(ctx, 'root-key'),
+        intermediateKey: stringOption(ctx, 'intermediate-key'),
+        create: ctx.values.create === true,
         rootSubject: stringOption(ctx, 'root-subject'),
         intermediateSubject: stringOption(ctx, 'intermediate-subject'),
         allowDns: listOption(ctx, 'allow-dns'),
         crlUrl: stringOption(ctx, 'crl-url'),
         ocspUrl: stringOption(ctx, 'ocsp-url'),
       },
-      systemRuntime,
+      cliRuntime(ctx),
     )
     ctx.out(`Created a CA in ${ctx.dir}`)
     ctx.out(
@@ -83,9 +97,73 @@ const init: Command = {
     ctx.out(
       `  intermediate  ${result.intermediate.subject}  serial ${result.intermediate.serial}  until ${result.intermediate.notAfter.toISOString()}`,
     )
-    ctx.out(`  keys in rootCA/private/ and intermediateCA/private/ (mode 0400, git-ignored)`)
+    ctx.out(`  root key          ${describeKey(result.keys.root)}`)
+    ctx.out(`  intermediate key  ${describeKey(result.keys.intermediate)}`)
     for (const note of result.notes) ctx.out(`Note: ${note}`)
     return { json: { dir: ctx.dir, ...result } }
+  },
+}
+
+function keyTypeOption(ctx: CommandContext): KeyType | undefined {
+  const keyType = stringOption(ctx, 'key-type')
+  if (keyType !== undefined && !KEY_TYPES.includes(keyType as KeyType)) {
+    throw new CaError('usage.invalid', `--key-type must be one of ${KEY_TYPES.join(', ')}, not "${keyType}"`)
+  }
+  return keyType as KeyType | undefined
+}
+
+function describeKey(ref: string): string {
+  return ref.startsWith('file:')
+    ? `${ref.slice('file:'.length)} (mode 0400, git-ignored)`
+    : `${ref} (Key Vault)`
+}
+
+const rotate: Command = {
+  name: 'rotate-intermediate',
+  summary: 'replace the intermediate with a new one signed by the root; the old one stays revocable',
+  usage:
+    'mtls-ca rotate-intermediate [--dir D] [--intermediate-key REF] [--create] [--key-type T] [--intermediate-subject DN]',
+  help: [
+    "Makes a new intermediate certificate signed by the root key and puts it in the old one's place",
+    '(certificate, chain, key in ca.yml, an empty index.txt and a first CRL). The old intermediate moves to',
+    'intermediateCA/previous/<SERIAL>/ and ca.yml intermediate.previous: revoke, release and crl take',
+    '--intermediate <SERIAL> to work on the certificates it issued.',
+    '',
+    'Options:',
+    DIR_HELP,
+    '  --intermediate-key REF      file:PATH or a Key Vault key URL. Default: the current Key Vault key',
+    '                   (a new version with --create, else its latest version), or a new key file',
+    '  --create         make the new Key Vault key version as a Key Vault certificate',
+    `  --key-type T     ${KEY_TYPES.join('|')} (default: the current intermediate's)`,
+    "  --intermediate-subject DN   default: the current intermediate's subject",
+    JSON_HELP,
+  ],
+  options: {
+    ...DIR,
+    'intermediate-key': { type: 'string' },
+    create: { type: 'boolean' },
+    'key-type': { type: 'string' },
+    'intermediate-subject': { type: 'string' },
+  },
+  async run(ctx) {
+    noPositionals(ctx)
+    const result = await rotateIntermediate(
+      openDirectoryStore(ctx.dir),
+      {
+        intermediateKey: stringOption(ctx, 'intermediate-key'),
+        create: ctx.values.create === true,
+        keyType: keyTypeOption(ctx),
+        subject: stringOption(ctx, 'intermediate-subject'),
+      },
+      cliRuntime(ctx),
+    )
+    const i = result.intermediate
+    ctx.out(`New intermediate ${i.subject}  serial ${i.serial}  until ${i.notAfter.toISOString()}`)
+    ctx.out(`  key       ${describeKey(i.key)}`)
+    ctx.out(`  CRL       ${result.crl.file} (number ${result.crl.crlNumber}, empty)`)
+    ctx.out(`Previous intermediate ${result.previous.serial} moved to ${result.previous.dir}/`)
+    for (const note of result.notes) ctx.out(`Note: ${note}`)
+    return { json: result }
   },
 }
 
@@ -114,7 +192,7 @@ const sign: Command = {
         profile: stringOption(ctx, 'profile'),
         days: daysOption(ctx),
       },
-      systemRuntime,
+      cliRuntime(ctx),
     )
     if (result.issued.length === 0) ctx.out('Nothing to sign: every request has a certificate.')
     for (const c of result.issued) {
@@ -172,6 +250,42 @@ const list: Command = {
   },
 }
 
+const adopt: Command = {
+  name: 'adopt',
+  summary: "write ca.yml for an existing openssl ca directory (the tutorial's), leaving its files in place",
+  usage: 'mtls-ca adopt --intermediate-config FILE [--root-config FILE] [--dir D] [--json]',
+  help: [
+    'Reads the OpenSSL configuration files as openssl ca does ($ENV::X from the environment; relative paths',
+    'and .include from the current directory) and maps them to ca.yml in D. Every file of the CA must lie',
+    'inside D. Lists what was mapped, notes, every item not mapped (file, section, line) and next steps.',
+    'Without --root-config the root is offline: its certificate is taken from the chain file.',
+    '',
+    'Options:',
+    '  --intermediate-config FILE  the configuration openssl ca issued leaves with (required)',
+    "  --root-config FILE          the root's configuration (optional)",
+    DIR_HELP,
+    JSON_HELP,
+  ],
+  options: { ...DIR, 'intermediate-config': { type: 'string' }, 'root-config': { type: 'string' } },
+  async run(ctx) {
+    noPositionals(ctx)
+    const intermediate = stringOption(ctx, 'intermediate-config')
+    if (intermediate === undefined)
+      throw new CaError('usage.invalid', '--intermediate-config FILE is required')
+    const root = stringOption(ctx, 'root-config')
+    const result = await adoptCa(openDirectoryStore(ctx.dir), {
+      intermediate: readConfigSource(intermediate, ctx.cwd),
+      ...(root === undefined ? {} : { root: readConfigSource(root, ctx.cwd) }),
+      cwd: ctx.cwd,
+      env: ctx.env,
+      readInclude: includeReader(ctx.cwd),
+      now: systemRuntime.now(),
+    })
+    for (const line of formatAdoptReport(result)) ctx.out(line)
+    return { json: result }
+  },
+}
+
 const demo: Command = {
   name: 'demo',
   summary: "run the tutorial's whole flow in a temporary folder, printing each step",
@@ -185,4 +299,4 @@ const demo: Command = {
   },
 }
 
-export const COMMANDS: Command[] = [init, sign, list, ...REVOCATION_COMMANDS, demo]
+export const COMMANDS: Command[] = [init, adopt, rotate, sign, list, ...REVOCATION_COMMANDS, demo]

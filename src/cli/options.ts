@@ -3,6 +3,8 @@
  * into typed ones (at the edge, with usage errors that say what was expected).
  */
 import { CaError } from '../ca/errors.js'
+import { systemRuntime, type Runtime } from '../commands/runtime.js'
+import { keyVaultRuntime } from '../keys/key-vault-runtime.js'
 
 export interface CommandContext {
   values: Record<string, unknown>
@@ -54,4 +56,28 @@ export function daysOption(ctx: CommandContext): number | undefined {
 export function noPositionals(ctx: CommandContext): void {
   if (ctx.positionals.length)
     throw new CaError('usage.invalid', `unexpected argument "${ctx.positionals[0]}"`)
+}
+
+/**
+ * The runtime of one CLI command: the system clock and CSPRNG, and Key Vault from the environment
+ * (DefaultAzureCredential; MTLS_CA_AZURE_CREDENTIAL and MTLS_CA_AZURE_CA_FILE for emulators). The CLI
+ * has no GitHub id token, so no OIDC here. Nothing reaches Azure unless ca.yml names a Key Vault key.
+ */
+export function cliRuntime(ctx: CommandContext): Runtime {
+  const { openKeyVault, keyVault } = keyVaultRuntime(ctx.env)
+  return { ...systemRuntime, openKeyVault, keyVault }
+}
+
+/** `--intermediate SERIAL`: a previous intermediate (ca.yml intermediate.previous) instead of the current one. */
+export function previousIntermediateOption(ctx: CommandContext): string | undefined {
+  const v = stringOption(ctx, 'intermediate')
+  if (v === undefined) return undefined
+  if (!/^[0-9A-Fa-f]{1,40}$/.test(v))
+    throw new CaError(
+      'usage.invalid',
+      `--intermediate takes the serial (hex) of a previous intermediate, not "${v}"`,
+    )
+  if (ctx.values.root === true)
+    throw new CaError('usage.invalid', '--intermediate and --root exclude each other')
+  return v
 }

@@ -17,8 +17,10 @@ import {
   DIR,
   DIR_HELP,
   JSON_HELP,
+  cliRuntime,
   daysOption,
   noPositionals,
+  previousIntermediateOption,
   stringOption,
   type Command,
   type CommandContext,
@@ -59,7 +61,8 @@ const side = (ctx: CommandContext) =>
 const revoke: Command = {
   name: 'revoke',
   summary: 'revoke a certificate (by serial or file) and publish a new CRL',
-  usage: 'mtls-ca revoke <SERIAL|CERT.pem> --reason R [--invalidity-date T] [--root] [--no-crl] [--dir D]',
+  usage:
+    'mtls-ca revoke <SERIAL|CERT.pem> --reason R [--invalidity-date T] [--root | --intermediate SERIAL] [--no-crl] [--dir D]',
   help: [
     "Writes OpenSSL's R line into index.txt and, in the same atomic commit, a new CRL (PEM and DER) and",
     'the next CRL number. Revoking again with the same reason changes nothing; another reason is refused,',
@@ -69,6 +72,7 @@ const revoke: Command = {
     `  --reason R             ${REVOCATION_REASONS.join(', ')}`,
     '  --invalidity-date T    when the key was compromised (ISO 8601; keyCompromise, CACompromise)',
     "  --root                 revoke in the root's database (an intermediate)",
+    '  --intermediate SERIAL  a certificate of a previous intermediate (see rotate-intermediate)',
     '  --no-crl               only record the revocation; publish later with mtls-ca crl',
     DIR_HELP,
     JSON_HELP,
@@ -78,9 +82,11 @@ const revoke: Command = {
     reason: { type: 'string' },
     'invalidity-date': { type: 'string' },
     root: { type: 'boolean' },
+    intermediate: { type: 'string' },
     'no-crl': { type: 'boolean' },
   },
   async run(ctx) {
+    const previous = previousIntermediateOption(ctx)
     const target = onePositional(ctx, 'serial or certificate file')
     const reason = stringOption(ctx, 'reason')
     if (reason === undefined)
@@ -104,12 +110,13 @@ const revoke: Command = {
       openDirectoryStore(ctx.dir),
       {
         side: side(ctx),
+        intermediate: previous,
         target: isSerial ? { serial: target } : readPem(ctx, target),
         reason: reason as RevocationReason,
         ...(invalidityDate ? { invalidityDate } : {}),
         crl: ctx.values['no-crl'] !== true,
       },
-      systemRuntime,
+      cliRuntime(ctx),
     )
     if (result.outcome === 'unchanged') {
       ctx.out(`${result.serial} (${result.subject}) was already revoked for ${reason}: nothing changed.`)
@@ -126,23 +133,30 @@ const revoke: Command = {
 const release: Command = {
   name: 'release',
   summary: 'take a certificate off hold (certificateHold) and publish a new CRL',
-  usage: 'mtls-ca release <SERIAL> [--root] [--no-crl] [--dir D]',
+  usage: 'mtls-ca release <SERIAL> [--root | --intermediate SERIAL] [--no-crl] [--dir D]',
   help: [
     'Options:',
     "  --root           in the root's database",
+    '  --intermediate SERIAL  in the database of a previous intermediate',
     '  --no-crl         do not publish a new CRL',
     DIR_HELP,
     JSON_HELP,
   ],
-  options: { ...DIR, root: { type: 'boolean' }, 'no-crl': { type: 'boolean' } },
+  options: {
+    ...DIR,
+    root: { type: 'boolean' },
+    intermediate: { type: 'string' },
+    'no-crl': { type: 'boolean' },
+  },
   async run(ctx) {
+    const previous = previousIntermediateOption(ctx)
     const serial = onePositional(ctx, 'serial')
     if (!/^[0-9A-Fa-f]{1,40}$/.test(serial))
       throw new CaError('usage.invalid', `"${serial}" is not a serial in hex`)
     const result = await releaseCertificate(
       openDirectoryStore(ctx.dir),
-      { side: side(ctx), serial, crl: ctx.values['no-crl'] !== true },
-      systemRuntime,
+      { side: side(ctx), intermediate: previous, serial, crl: ctx.values['no-crl'] !== true },
+      cliRuntime(ctx),
     )
     ctx.out(`${result.serial} (${result.subject}) released: valid again.`)
     printCrl(ctx, result.crl)
@@ -153,24 +167,26 @@ const release: Command = {
 const crl: Command = {
   name: 'crl',
   summary: "issue a new CRL for the intermediate (or, with --root, the root's CRL of intermediates)",
-  usage: 'mtls-ca crl [--days N] [--root] [--dir D]',
+  usage: 'mtls-ca crl [--days N] [--root | --intermediate SERIAL] [--dir D]',
   help: [
     'Writes crl/<name>.crl.pem (PEM "X509 CRL") and .crl.der beside it, and advances crlnumber.',
     '',
     'Options:',
     '  --days N         nextUpdate = now + N days (default: ca.yml crl.days)',
     "  --root           the root's CRL, listing revoked intermediates",
+    '  --intermediate SERIAL  the CRL of a previous intermediate (see rotate-intermediate)',
     DIR_HELP,
     JSON_HELP,
   ],
-  options: { ...DIR, days: { type: 'string' }, root: { type: 'boolean' } },
+  options: { ...DIR, days: { type: 'string' }, root: { type: 'boolean' }, intermediate: { type: 'string' } },
   async run(ctx) {
     noPositionals(ctx)
     const days = daysOption(ctx)
+    const previous = previousIntermediateOption(ctx)
     const result = await generateCrl(
       openDirectoryStore(ctx.dir),
-      { side: side(ctx), ...(days === undefined ? {} : { days }) },
-      systemRuntime,
+      { side: side(ctx), intermediate: previous, ...(days === undefined ? {} : { days }) },
+      cliRuntime(ctx),
     )
     printCrl(ctx, result)
     return { json: result }

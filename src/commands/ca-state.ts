@@ -63,7 +63,15 @@ export function parseCertificatePem(pem: string, file: string): CaCertificate {
   }
 }
 
-export async function loadCa(store: StateStore): Promise<LoadedCa> {
+export interface LoadCaOptions {
+  /**
+   * The serial (hex) of a previous intermediate (ca.yml `intermediate.previous`): it then stands in
+   * for the intermediate, so that revoke, release and crl work on its database, CRL and key.
+   */
+  intermediate?: string | undefined
+}
+
+export async function loadCa(store: StateStore, options: LoadCaOptions = {}): Promise<LoadedCa> {
   const text = await readText(store, CONFIG_FILE)
   if (text === undefined) {
     throw new CaError(
@@ -74,13 +82,47 @@ export async function loadCa(store: StateStore): Promise<LoadedCa> {
       },
     )
   }
-  const config = parseCaConfig(text, CONFIG_FILE)
+  const config = selectIntermediate(parseCaConfig(text, CONFIG_FILE), options.intermediate)
   const root = parseCertificatePem(await requireText(store, config.root.certificate), config.root.certificate)
   const intermediate = parseCertificatePem(
     await requireText(store, config.intermediate.certificate),
     config.intermediate.certificate,
   )
   return { store, config, root, intermediate }
+}
+
+/** The config with a previous intermediate in the intermediate's place (see LoadCaOptions). */
+function selectIntermediate(config: CaConfig, serial: string | undefined): CaConfig {
+  if (serial === undefined) return config
+  const wanted = serial.replace(/^0+/, '').toUpperCase()
+  const previous = config.intermediate.previous.find(
+    (p) => p.serial.replace(/^0+/, '').toUpperCase() === wanted,
+  )
+  if (!previous) {
+    const known = config.intermediate.previous.map((p) => p.serial)
+    throw new CaError(
+      'state.missing',
+      `no previous intermediate with serial ${serial} in ca.yml (intermediate.previous: ${known.length ? known.join(', ') : 'none'})`,
+      { file: CONFIG_FILE },
+    )
+  }
+  return {
+    ...config,
+    intermediate: {
+      ...config.intermediate,
+      dir: previous.dir,
+      database: undefined,
+      serialFile: undefined,
+      crlnumberFile: undefined,
+      newCertsDir: previous.newCertsDir,
+      certificate: previous.certificate,
+      key: previous.key,
+      signature: previous.signature,
+      concurrency: previous.concurrency,
+      crl: previous.crl,
+      previous: [],
+    },
+  }
 }
 
 export interface Database {
@@ -123,7 +165,7 @@ export async function openIssuer(ca: LoadedCa, side: Side, runtime: Runtime): Pr
   const signer = await openSigner(
     cfg.key,
     { readFile: (path) => ca.store.read(path), openKeyVault: runtime.openKeyVault },
-    cfg.signature,
+    { scheme: cfg.signature, concurrency: cfg.concurrency },
   )
   if (!Buffer.from(signer.spki).equals(Buffer.from(cert.spki))) {
     throw new CaError(

@@ -1,6 +1,9 @@
 /**
- * `mtls-ca init`: the tutorial's root and intermediate, made in one step on the file key backend, with
- * OpenSSL's database files and a validated ca.yml. Refuses to touch a directory that already holds a CA.
+ * `mtls-ca init`: the tutorial's root and intermediate, made in one step, with OpenSSL's database files
+ * and a validated ca.yml. Each key is a file (the default, generated unless the file exists) or a Key
+ * Vault key, used as it is or made with `create` as a Key Vault certificate (see ca-keys.ts); the CA
+ * certificates are always ours. Refuses to touch a directory that already holds a CA, and writes
+ * nothing to it unless every key and certificate was made.
  */
 import { CaError } from '../ca/errors.js'
 import { formatOneline, parseSlashDn } from '../ca/distinguished-name.js'
@@ -20,13 +23,20 @@ import {
   databaseFiles,
   newCertPath,
 } from '../config/layout.js'
-import { fileSigner, generatePrivateKeyPem, type KeyType } from '../keys/file-signer.js'
+import type { KeyType } from '../keys/file-signer.js'
 import { subjectKeyIdentifier } from '../ca/extensions.js'
+import { planCaKey, prepareCaKeys, type PreparedCaKey } from './ca-keys.js'
 import type { FileWrite, StateStore } from '../store/state-store.js'
 import type { Runtime } from './runtime.js'
 
 export interface InitOptions {
   keyType: KeyType
+  /** `file:PATH` (default `file:rootCA/private/ca.key.pem`) or a Key Vault key URL. */
+  rootKey?: string | undefined
+  /** `file:PATH` (default `file:intermediateCA/private/intermediate.key.pem`) or a Key Vault key URL. */
+  intermediateKey?: string | undefined
+  /** Make the Key Vault keys as new Key Vault certificates instead of using existing keys. */
+  create?: boolean | undefined
   rootSubject?: string
   intermediateSubject?: string
   /** SAN allow-list for DNS names; empty means every DNS name is allowed. */
@@ -38,6 +48,8 @@ export interface InitOptions {
 export interface InitResult {
   root: { subject: string; serial: string; notAfter: Date; certificate: string }
   intermediate: { subject: string; serial: string; notAfter: Date; certificate: string }
+  /** The key references ca.yml pins (Key Vault keys with their version). */
+  keys: { root: string; intermediate: string }
   files: string[]
   notes: string[]
 }
@@ -51,12 +63,21 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
   const rootDn = parseSlashDn(options.rootSubject ?? DEFAULT_ROOT_SUBJECT)
   const intermediateDn = parseSlashDn(options.intermediateSubject ?? DEFAULT_INTERMEDIATE_SUBJECT)
   const L = DEFAULT_LAYOUT
+  const rootKeyRef = options.rootKey ?? `file:${L.root.key}`
+  const intermediateKeyRef = options.intermediateKey ?? `file:${L.intermediate.key}`
+  const create = options.create === true
+  if (create && !rootKeyRef.startsWith('https://') && !intermediateKeyRef.startsWith('https://')) {
+    throw new CaError(
+      'usage.invalid',
+      '--create makes keys in Key Vault: give --root-key and/or --intermediate-key as https://<vault>/keys/<name>',
+    )
+  }
   const config: CaConfigInput = {
     version: 1,
     root: {
       dir: L.root.dir,
       certificate: L.root.certificate,
-      key: `file:${L.root.key}`,
+      key: rootKeyRef,
       policy: POLICY_STRICT.map((p) => ({ ...p })),
       crl: { file: L.root.crl, days: 30 },
     },
@@ -64,7 +85,7 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
       dir: L.intermediate.dir,
       certificate: L.intermediate.certificate,
       chain: L.intermediate.chain,
-      key: `file:${L.intermediate.key}`,
+      key: intermediateKeyRef,
       policy: POLICY_LOOSE.map((p) => ({ ...p })),
       crl: { file: L.intermediate.crl, days: 30 },
     },
@@ -75,6 +96,27 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
       crlUrls: options.crlUrl ? [options.crlUrl] : [],
       ocspUrls: options.ocspUrl ? [options.ocspUrl] : [],
     },
+  }
+  const plans = [
+    planCaKey(
+      { ref: rootKeyRef, role: 'root', keyType: options.keyType, create, subject: rootDn },
+      store,
+      runtime,
+    ),
+    planCaKey(
+      {
+        ref: intermediateKeyRef,
+        role: 'intermediate',
+        keyType: options.keyType,
+        create,
+        subject: intermediateDn,
+      },
+      store,
+      runtime,
+    ),
+  ]
+  if (sameReference(rootKeyRef, intermediateKeyRef)) {
+    throw new CaError('usage.invalid', `the root and the intermediate need two keys, not both ${rootKeyRef}`)
   }
   validateSanPolicy({ dns: options.allowDns })
   validateCaConfig(config)
@@ -96,17 +138,21 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
       }
     }
     const now = runtime.now()
-    const rootKeyPem = generatePrivateKeyPem(options.keyType)
-    const intermediateKeyPem = generatePrivateKeyPem(options.keyType)
-    const rootSigner = fileSigner(rootKeyPem, `file:${L.root.key}`)
-    const intermediateSigner = fileSigner(intermediateKeyPem, `file:${L.intermediate.key}`)
+    const [rootKey, intermediateKey] = (await prepareCaKeys(plans)) as [PreparedCaKey, PreparedCaKey]
+    if (Buffer.from(rootKey.spki).equals(Buffer.from(intermediateKey.spki))) {
+      throw new CaError(
+        'usage.invalid',
+        `${rootKeyRef} and ${intermediateKeyRef} are the same key: the root and the intermediate need two keys`,
+      )
+    }
+    const rootSigner = await rootKey.signer()
 
     const rootSerial = randomSerial(runtime.random)
     const root = await createRootCertificate({ subject: rootDn, signer: rootSigner, serial: rootSerial, now })
     const intermediateSerial = randomSerial(runtime.random)
     const intermediate = await createIntermediateCertificate({
       subject: intermediateDn,
-      spki: intermediateSigner.spki,
+      spki: intermediateKey.spki,
       root: {
         certificate: root,
         subject: rootDn,
@@ -116,6 +162,11 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
       serial: intermediateSerial,
       now,
     })
+    const rootDer = new Uint8Array(root.rawData)
+    const rootDone = await rootKey.complete([rootDer])
+    const intermediateDone = await intermediateKey.complete([new Uint8Array(intermediate.rawData), rootDer])
+    config.root.key = rootDone.ref
+    config.intermediate.key = intermediateDone.ref
     const rootPem = root.toString('pem') + '\n'
     const intermediatePem = intermediate.toString('pem') + '\n'
     const rootDb = databaseFiles(L.root.dir)
@@ -124,8 +175,8 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
     const writes: FileWrite[] = [
       { path: CONFIG_FILE, data: formatCaConfig(config) },
       { path: '.gitignore', data: GITIGNORE },
-      { path: L.root.key, data: rootKeyPem, mode: 0o400 },
-      { path: L.intermediate.key, data: intermediateKeyPem, mode: 0o400 },
+      ...rootDone.writes,
+      ...intermediateDone.writes,
       { path: L.root.certificate, data: rootPem },
       { path: L.intermediate.certificate, data: intermediatePem },
       { path: L.intermediate.chain, data: intermediatePem + rootPem },
@@ -174,8 +225,16 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
         notAfter: intermediate.notAfter,
         certificate: L.intermediate.certificate,
       },
+      keys: { root: rootDone.ref, intermediate: intermediateDone.ref },
       files: writes.map((w) => w.path).filter((p) => !p.endsWith('.gitkeep')),
       notes,
     }
   })
+}
+
+/** Two references to one key file or one Key Vault key (any versions). */
+function sameReference(a: string, b: string): boolean {
+  const key = (ref: string) =>
+    ref.startsWith('https://') ? ref.toLowerCase().split('/').slice(0, 5).join('/') : ref
+  return key(a) === key(b)
 }

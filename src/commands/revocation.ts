@@ -27,6 +27,8 @@ export const REVOCATION_REASONS: readonly RevocationReason[] = [
 
 export interface CrlOptions {
   side: Side
+  /** The serial of a previous intermediate (ca.yml intermediate.previous) to work on instead. */
+  intermediate?: string | undefined
   /** nextUpdate = now + days; default: ca.yml's crl.days. */
   days?: number
 }
@@ -42,6 +44,8 @@ export interface CrlResult {
 
 export interface RevokeOptions {
   side: Side
+  /** The serial of a previous intermediate (ca.yml intermediate.previous) to work on instead. */
+  intermediate?: string | undefined
   /** A serial in hex, or the certificate as PEM text (with the file it came from). */
   target: { serial: string } | { pem: string; file: string }
   reason: RevocationReason
@@ -149,7 +153,7 @@ export async function generateCrl(
   runtime: Runtime,
 ): Promise<CrlResult> {
   return store.locked(async () => {
-    const ca = await loadCa(store)
+    const ca = await loadCa(store, options)
     const db = await loadDatabase(store, sideConfig(ca, options.side))
     const { writes, result } = await crlWrites(ca, options.side, db.index, runtime, options.days)
     await store.commit(writes)
@@ -163,7 +167,7 @@ export async function revokeCertificate(
   runtime: Runtime,
 ): Promise<RevokeResult> {
   return store.locked(async () => {
-    const ca = await loadCa(store)
+    const ca = await loadCa(store, options)
     const cfg = sideConfig(ca, options.side)
     const files = databaseFiles(cfg)
     const db = await loadDatabase(store, cfg)
@@ -210,11 +214,11 @@ export async function revokeCertificate(
 
 export async function releaseCertificate(
   store: StateStore,
-  options: { side: Side; serial: string; crl?: boolean },
+  options: { side: Side; serial: string; crl?: boolean; intermediate?: string | undefined },
   runtime: Runtime,
 ): Promise<{ serial: string; subject: string; crl: CrlResult | undefined }> {
   return store.locked(async () => {
-    const ca = await loadCa(store)
+    const ca = await loadCa(store, options)
     const cfg = sideConfig(ca, options.side)
     const db = await loadDatabase(store, cfg)
     const result = release(db.index, options.serial)

@@ -1,12 +1,18 @@
-/** The side effects commands need besides the state store: the clock and the CSPRNG, passed in. */
+/**
+ * The side effects commands need besides the state store: the clock, the CSPRNG and, where configured,
+ * Azure Key Vault — passed in, built at the edge (see keys/key-vault-runtime.ts for Key Vault).
+ */
 import { randomBytes } from 'node:crypto'
+import type { KeyVaultCaKeys } from '../keys/key-vault-runtime.js'
 import type { SignerEnvironment } from '../keys/open-signer.js'
 
 export interface Runtime {
   now(): Date
   random(n: number): Uint8Array
-  /** Opens Key Vault keys; absent when Key Vault is not configured. */
+  /** Opens Key Vault keys (one signer per key id per run); absent when Key Vault is not configured. */
   openKeyVault?: SignerEnvironment['openKeyVault']
+  /** Key Vault operations of init and rotate-intermediate; absent when Key Vault is not configured. */
+  keyVault?: KeyVaultCaKeys | undefined
 }
 
 export const systemRuntime: Runtime = {

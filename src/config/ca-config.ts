@@ -41,6 +41,8 @@ const caSide = {
   key: keyRef,
   /** Signature scheme; by default RS256 for RSA keys, ES256/384/512 by curve. */
   signature: z.enum(SCHEMES).optional(),
+  /** Key Vault keys: signatures in flight at once (the vault throttles per vault). Default 8. */
+  concurrency: z.number().int().min(1).max(64).optional(),
   /** OpenSSL `policy` section: which subject attributes must match the issuer, be supplied, or may be. */
   policy: z.array(policyField).min(1),
   /** OpenSSL `preserve`: keep the request's DN order and attributes instead of the policy's. */
@@ -53,6 +55,23 @@ const caSide = {
   serials: z.enum(['random', 'sequential']).default('random'),
   crl,
 }
+
+/**
+ * An intermediate replaced by `rotate-intermediate`: its database moved to `dir`, kept so that its
+ * certificates can still be revoked and its CRL published (`--intermediate <serial>`).
+ */
+const previousIntermediate = z.strictObject({
+  /** Its serial in the root's database (hex), by which commands name it. */
+  serial: z.string().regex(/^[0-9A-Fa-f]{1,40}$/, 'a serial in hex'),
+  dir: caSide.dir,
+  /** Its issued certificates stay where they were written. */
+  newCertsDir: caSide.newCertsDir,
+  certificate: caSide.certificate,
+  key: keyRef,
+  signature: caSide.signature,
+  concurrency: caSide.concurrency,
+  crl,
+})
 
 const keyPolicy = z.strictObject({
   rsaMinBits: z.number().int().min(2048).default(2048),
@@ -99,6 +118,8 @@ export const caConfigSchema = z.strictObject({
     ...caSide,
     /** Intermediate + root: the bundle for servers and the gateway. */
     chain: z.string().min(1),
+    /** Intermediates this one replaced, newest first. */
+    previous: z.array(previousIntermediate).default([]),
   }),
   issuance: z
     .strictObject({
@@ -127,6 +148,7 @@ export type CaConfigInput = z.input<typeof caConfigSchema>
 export type ProfileConfig = z.infer<typeof profile>
 export type SanPolicyConfig = z.infer<typeof sanPolicy>
 export type KeyPolicyConfig = z.infer<typeof keyPolicy>
+export type PreviousIntermediateConfig = z.infer<typeof previousIntermediate>
 
 export function parseCaConfig(text: string, file = 'ca.yml'): CaConfig {
   let raw: unknown
