@@ -1,7 +1,12 @@
 /** The Action's inputs and outputs: names in one place, read once into a typed, validated object. */
 import { CaError } from '../ca/errors.js'
 
-export const INPUT = { command: 'command', directory: 'directory' } as const
+export const INPUT = {
+  command: 'command',
+  directory: 'directory',
+  azureClientId: 'azure-client-id',
+  azureTenantId: 'azure-tenant-id',
+} as const
 export const OUTPUT = { issued: 'issued', certificates: 'certificates' } as const
 
 export const ACTION_COMMANDS = ['sign', 'list'] as const
@@ -11,6 +16,8 @@ export interface ActionInputs {
   command: ActionCommand
   /** Absolute path of the CA directory. */
   directory: string
+  /** Entra application federated with this repository: Key Vault through GitHub OIDC, no secret. */
+  azure: { clientId: string; tenantId: string } | undefined
 }
 
 export function readInputs(getInput: (name: string) => string, workspace: string): ActionInputs {
@@ -28,5 +35,17 @@ export function readInputs(getInput: (name: string) => string, workspace: string
       `Invalid directory '${directory}'. Expected a folder inside the workspace.`,
     )
   }
-  return { command: command as ActionCommand, directory: `${workspace}/${directory}`.replace(/\/\.?$/, '') }
+  const clientId = getInput(INPUT.azureClientId)
+  const tenantId = getInput(INPUT.azureTenantId)
+  if (Boolean(clientId) !== Boolean(tenantId)) {
+    throw new CaError(
+      'usage.invalid',
+      `Invalid Azure identity: give both ${INPUT.azureClientId} and ${INPUT.azureTenantId}, or neither.`,
+    )
+  }
+  return {
+    command: command as ActionCommand,
+    directory: `${workspace}/${directory}`.replace(/\/\.?$/, ''),
+    azure: clientId && tenantId ? { clientId, tenantId } : undefined,
+  }
 }

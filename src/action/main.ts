@@ -8,6 +8,7 @@ import { signRequests } from '../commands/sign.js'
 import { listCertificates } from '../commands/list.js'
 import { systemRuntime, type Runtime } from '../commands/runtime.js'
 import { openDirectoryStore } from '../store/directory-store.js'
+import { keyVaultRuntime } from '../keys/key-vault-runtime.js'
 import { OUTPUT, readInputs, type ActionInputs } from './inputs.js'
 
 export async function runWith(inputs: ActionInputs, runtime: Runtime = systemRuntime): Promise<void> {
@@ -33,9 +34,19 @@ export async function runWith(inputs: ActionInputs, runtime: Runtime = systemRun
   }
 }
 
+/** Key Vault keys through GitHub OIDC when an Azure identity is given, else the SDK's default chain. */
+function actionRuntime(inputs: ActionInputs): Runtime {
+  const { openKeyVault, keyVault } = keyVaultRuntime(process.env, {
+    getIdToken: (audience) => core.getIDToken(audience),
+    ...(inputs.azure ?? {}),
+  })
+  return { ...systemRuntime, openKeyVault, keyVault }
+}
+
 export async function run(): Promise<void> {
   try {
-    await runWith(readInputs((name) => core.getInput(name), process.env.GITHUB_WORKSPACE ?? process.cwd()))
+    const inputs = readInputs((name) => core.getInput(name), process.env.GITHUB_WORKSPACE ?? process.cwd())
+    await runWith(inputs, actionRuntime(inputs))
   } catch (e) {
     if (isCaError(e)) core.setFailed(`${e.toLine()}${e.details.map((d) => `\n  ${d.toLine()}`).join('')}`)
     else core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e))
