@@ -15555,7 +15555,7 @@ var require_cjs11 = __commonJS({
     var cms = tslib_1.__importStar(require_cjs5());
     var pfx = tslib_1.__importStar(require_cjs10());
     var pkcs8 = tslib_1.__importStar(require_cjs9());
-    var x50912 = tslib_1.__importStar(require_cjs3());
+    var x50911 = tslib_1.__importStar(require_cjs3());
     var attr = tslib_1.__importStar(require_cjs4());
     exports.id_pkcs9 = "1.2.840.113549.1.9";
     exports.id_pkcs9_mo = `${exports.id_pkcs9}.0`;
@@ -15599,7 +15599,7 @@ var require_cjs11 = __commonJS({
     exports.id_certTypes = `${exports.id_pkcs9}.22`;
     exports.crlTypes = `${exports.id_pkcs9}.23`;
     exports.id_at_pseudonym = `${attr.id_at}.65`;
-    var PKCS9String = class PKCS9String extends x50912.DirectoryString {
+    var PKCS9String = class PKCS9String extends x50911.DirectoryString {
       ia5String;
       constructor(params = {}) {
         super(params);
@@ -15657,7 +15657,7 @@ var require_cjs11 = __commonJS({
     exports.UnstructuredName = UnstructuredName = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], UnstructuredName);
-    var UnstructuredAddress = class UnstructuredAddress extends x50912.DirectoryString {
+    var UnstructuredAddress = class UnstructuredAddress extends x50911.DirectoryString {
     };
     exports.UnstructuredAddress = UnstructuredAddress;
     exports.UnstructuredAddress = UnstructuredAddress = tslib_1.__decorate([
@@ -15676,7 +15676,7 @@ var require_cjs11 = __commonJS({
     exports.DateOfBirth = DateOfBirth = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], DateOfBirth);
-    var PlaceOfBirth = class PlaceOfBirth extends x50912.DirectoryString {
+    var PlaceOfBirth = class PlaceOfBirth extends x50911.DirectoryString {
     };
     exports.PlaceOfBirth = PlaceOfBirth;
     exports.PlaceOfBirth = PlaceOfBirth = tslib_1.__decorate([
@@ -15720,7 +15720,7 @@ var require_cjs11 = __commonJS({
     exports.CountryOfResidence = CountryOfResidence = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], CountryOfResidence);
-    var Pseudonym = class Pseudonym extends x50912.DirectoryString {
+    var Pseudonym = class Pseudonym extends x50911.DirectoryString {
     };
     exports.Pseudonym = Pseudonym;
     exports.Pseudonym = Pseudonym = tslib_1.__decorate([
@@ -15745,7 +15745,7 @@ var require_cjs11 = __commonJS({
     var MessageDigest = class extends asn1_schema_1.OctetString {
     };
     exports.MessageDigest = MessageDigest;
-    var SigningTime = class SigningTime extends x50912.Time {
+    var SigningTime = class SigningTime extends x50911.Time {
     };
     exports.SigningTime = SigningTime;
     exports.SigningTime = SigningTime = tslib_1.__decorate([
@@ -15776,13 +15776,13 @@ var require_cjs11 = __commonJS({
     exports.CounterSignature = CounterSignature = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
     ], CounterSignature);
-    var ChallengePassword = class ChallengePassword extends x50912.DirectoryString {
+    var ChallengePassword = class ChallengePassword extends x50911.DirectoryString {
     };
     exports.ChallengePassword = ChallengePassword;
     exports.ChallengePassword = ChallengePassword = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], ChallengePassword);
-    var ExtensionRequest = ExtensionRequest_1 = class ExtensionRequest extends x50912.Extensions {
+    var ExtensionRequest = ExtensionRequest_1 = class ExtensionRequest extends x50911.Extensions {
       constructor(items) {
         super(items);
         Object.setPrototypeOf(this, ExtensionRequest_1.prototype);
@@ -15824,10 +15824,10 @@ var require_cjs11 = __commonJS({
     var LocalKeyId = class extends asn1_schema_1.OctetString {
     };
     exports.LocalKeyId = LocalKeyId;
-    var SigningDescription = class extends x50912.DirectoryString {
+    var SigningDescription = class extends x50911.DirectoryString {
     };
     exports.SigningDescription = SigningDescription;
-    var SMIMECapability = class SMIMECapability extends x50912.AlgorithmIdentifier {
+    var SMIMECapability = class SMIMECapability extends x50911.AlgorithmIdentifier {
     };
     exports.SMIMECapability = SMIMECapability;
     exports.SMIMECapability = SMIMECapability = tslib_1.__decorate([
@@ -19297,7 +19297,7 @@ var require_x509_cjs = __commonJS({
     var _X509Crl_nextUpdate;
     var _X509Crl_entries;
     var _X509Crl_extensions;
-    var X509Crl4 = class extends PemData {
+    var X509Crl3 = class extends PemData {
       get version() {
         return this.asn.tbsCertList.version;
       }
@@ -19552,7 +19552,7 @@ var require_x509_cjs = __commonJS({
           throw Error("Cannot convert ASN.1 signature value to WebCrypto format");
         }
         asnX509Crl.signature = asnSignature;
-        return new X509Crl4(asn1Schema.AsnConvert.serialize(asnX509Crl), selfProducedParseOptions);
+        return new X509Crl3(asn1Schema.AsnConvert.serialize(asnX509Crl), selfProducedParseOptions);
       }
     };
     ExtensionFactory.register(asn1X509__namespace.id_ce_basicConstraints, BasicConstraintsExtension4);
@@ -19618,7 +19618,7 @@ var require_x509_cjs = __commonJS({
     exports.X509CertificateGenerator = X509CertificateGenerator2;
     exports.X509Certificates = X509Certificates;
     exports.X509ChainBuilder = X509ChainBuilder;
-    exports.X509Crl = X509Crl4;
+    exports.X509Crl = X509Crl3;
     exports.X509CrlEntry = X509CrlEntry;
     exports.X509CrlGenerator = X509CrlGenerator;
     exports.cryptoProvider = cryptoProvider;
@@ -64056,6 +64056,16 @@ function x509Signing(signer) {
   };
 }
 
+// src/ca/asn1-limits.ts
+function parseLimitsFor(length) {
+  return {
+    berOptions: {
+      maxNodes: Math.max(1e4, Math.ceil(length / 2) + 16),
+      maxContentLength: Math.max(16 * 1024 * 1024, length)
+    }
+  };
+}
+
 // src/ca/certificate.ts
 function serialHexForX509(serial) {
   const hex3 = serial.toString(16);
@@ -64142,7 +64152,7 @@ __decorateClass([
   (0, import_asn1_schema3.AsnProp)({ type: import_asn1_schema3.AsnPropTypes.BitString })
 ], SignedObject.prototype, "signature", 2);
 function parseSigned(der) {
-  const signed = import_asn1_schema3.AsnConvert.parse(der, SignedObject);
+  const signed = import_asn1_schema3.AsnConvert.parse(der, SignedObject, parseLimitsFor(der.byteLength));
   return {
     tbs: new Uint8Array(signed.tbs),
     signature: new Uint8Array(signed.signature),
@@ -88965,6 +88975,14 @@ function crlListings(entries, previousThisUpdate) {
   }
   return listed.sort((a, b) => a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0);
 }
+function parseCrlDer(der) {
+  return new x5097.X509Crl(der, parseLimitsFor(der.byteLength));
+}
+function parseCrlPem(pem) {
+  const block = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(pem);
+  if (block === null) throw new Error("no PEM X509 CRL block");
+  return parseCrlDer(Buffer.from((block[1] ?? "").replace(/\s+/g, ""), "base64"));
+}
 async function buildCrl(params) {
   const { issuer } = params;
   if (params.nextUpdate.getTime() <= params.thisUpdate.getTime()) {
@@ -89018,7 +89036,7 @@ async function buildCrl(params) {
       `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ${issuer.certificate.subject}: is it the right key?`
     );
   }
-  return new x5097.X509Crl(der);
+  return parseCrlDer(der);
 }
 function crlPem(crl3) {
   const lines = Buffer.from(crl3.rawData).toString("base64").match(/.{1,64}/g) ?? [];
@@ -89964,7 +89982,7 @@ function symlinkRefused(path3, link2) {
 
 // src/cli/demo.ts
 var import_reflect_metadata12 = __toESM(require_Reflect(), 1);
-var x50911 = __toESM(require_x509_cjs(), 1);
+var x50910 = __toESM(require_x509_cjs(), 1);
 import { mkdtemp, readFile as readFile7, rm as rm4, writeFile as writeFile2, mkdir as mkdir3 } from "node:fs/promises";
 import { execFileSync as execFileSync2 } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -89973,7 +89991,6 @@ import { webcrypto } from "node:crypto";
 
 // src/commands/revocation.ts
 var import_reflect_metadata11 = __toESM(require_Reflect(), 1);
-var x50910 = __toESM(require_x509_cjs(), 1);
 init_errors();
 
 // src/ca/revocation.ts
@@ -90212,12 +90229,7 @@ function parseCertificate2(input2, what2) {
 function parseCrl(input2) {
   if (input2 instanceof x5098.X509Crl) return input2;
   try {
-    if (typeof input2 === "string") {
-      const block = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(input2);
-      if (block === null) throw new Error("no PEM X509 CRL block");
-      return new x5098.X509Crl(Buffer.from((block[1] ?? "").replace(/\s+/g, ""), "base64"));
-    }
-    return new x5098.X509Crl(input2);
+    return typeof input2 === "string" ? parseCrlPem(input2) : parseCrlDer(input2);
   } catch (cause) {
     throw new CaError("verify.failed", "the CRL is not a readable X.509 CRL", { cause });
   }
@@ -90434,7 +90446,7 @@ async function previousCrlThisUpdate(store, file2) {
   const pem = await readText(store, file2);
   if (pem === void 0) return void 0;
   try {
-    return new x50910.X509Crl(pem.replace(/X509 CRL/g, "CRL")).thisUpdate;
+    return parseCrlPem(pem).thisUpdate;
   } catch {
     return void 0;
   }
@@ -90560,12 +90572,12 @@ var REQUESTERS = [
 async function makeRequest(r) {
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
-  const csr = await x50911.Pkcs10CertificateRequestGenerator.create(
+  const csr = await x50910.Pkcs10CertificateRequestGenerator.create(
     {
       name: r.subject,
       keys,
       signingAlgorithm: alg,
-      extensions: r.sans.length ? [new x50911.SubjectAlternativeNameExtension(r.sans.map((value) => ({ type: "dns", value })))] : []
+      extensions: r.sans.length ? [new x50910.SubjectAlternativeNameExtension(r.sans.map((value) => ({ type: "dns", value })))] : []
     },
     webcrypto
   );

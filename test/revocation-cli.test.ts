@@ -308,3 +308,29 @@ describe('refusals leave the state exactly as it was', () => {
     expect(r.stderr).toMatch(/signature/)
   })
 })
+
+describe('large CRLs', () => {
+  it('publishes, re-reads and verifies against a CRL of 5,000 entries', async () => {
+    const { dir } = await caWith(['alive'])
+    const index = caFiles(dir).index
+    const lines = Array.from({ length: 5000 }, () => {
+      const serial = randomBytes(16).toString('hex').toUpperCase().replace(/^0/, '1')
+      return `R\t301231235959Z\t260101000000Z,superseded\t${serial}\tunknown\t/CN=old.example.com\n`
+    })
+    writeFileSync(index, readFileSync(index, 'utf8') + lines.join(''))
+    for (let run = 0; run < 2; run++) {
+      // the second run reads the first run's CRL back (for the expiry rule)
+      const r = await runCli(['crl', '--dir', dir, '--json'], dir)
+      expect(r.stderr).toBe('')
+      expect(JSON.parse(r.stdout).revoked).toBe(5000)
+    }
+    expect(openssl(['crl', '-in', join(dir, CRL), '-CAfile', caFiles(dir).chain, '-noout']).stderr).toContain(
+      'verify OK',
+    )
+    const listed = opensslOk(['crl', '-in', join(dir, CRL), '-noout', '-text']).match(/Serial Number:/g) ?? []
+    expect(listed).toHaveLength(5000)
+    const verify = await runCli(['verify', join(dir, 'certs/alive.cert.pem'), '--dir', dir], dir)
+    expect(verify.stderr).toBe('')
+    expect(verify.stdout).toContain('and not revoked')
+  })
+})

@@ -14,6 +14,7 @@ import { CaError } from './errors.js'
 import { toAsnName, type DistinguishedName } from './distinguished-name.js'
 import type { Signer } from '../keys/signer.js'
 import { x509Signing } from '../keys/x509-signing.js'
+import { parseLimitsFor } from './asn1-limits.js'
 
 export interface CertificateTemplate {
   serial: bigint
@@ -122,7 +123,8 @@ function parseSigned(der: Uint8Array): {
   signature: Uint8Array
   algorithm: { name: string; hash: string; saltLength?: number }
 } {
-  const signed = AsnConvert.parse(der, SignedObject)
+  // A CRL can list many thousands of entries: the node limit grows with the input (see crl.ts).
+  const signed = AsnConvert.parse(der, SignedObject, parseLimitsFor(der.byteLength))
   return {
     tbs: new Uint8Array(signed.tbs),
     signature: new Uint8Array(signed.signature),

@@ -6,6 +6,7 @@
  * a certificate that is wrong in two ways gets the answer OpenSSL would give. Also owns name matching
  * (RFC 5280 §7.1 as OpenSSL does it), which revocation uses to recognise this CA's certificates.
  */
+import { parseCrlDer, parseCrlPem } from './crl.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { AsnConvert } from '@peculiar/asn1-schema'
@@ -355,12 +356,7 @@ function parseCertificate(input: CertificateInput, what: string): x509.X509Certi
 function parseCrl(input: NonNullable<VerifyParams['crl']>): x509.X509Crl {
   if (input instanceof x509.X509Crl) return input
   try {
-    if (typeof input === 'string') {
-      const block = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(input)
-      if (block === null) throw new Error('no PEM X509 CRL block')
-      return new x509.X509Crl(Buffer.from((block[1] ?? '').replace(/\s+/g, ''), 'base64'))
-    }
-    return new x509.X509Crl(input)
+    return typeof input === 'string' ? parseCrlPem(input) : parseCrlDer(input)
   } catch (cause) {
     throw new CaError('verify.failed', 'the CRL is not a readable X.509 CRL', { cause })
   }

@@ -8,6 +8,7 @@
  * the generator writes an empty crlEntryExtensions SEQUENCE for an entry without a reason (RFC 5280
  * says SIZE (1..MAX)) and drops the reason code 0 (`unspecified`), which OpenSSL writes.
  */
+import { parseLimitsFor } from './asn1-limits.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import {
@@ -107,6 +108,18 @@ export function crlListings(entries: readonly IndexEntry[], previousThisUpdate?:
   return listed.sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))
 }
 
+/** Parses a CRL in DER, however many entries it lists. */
+export function parseCrlDer(der: Uint8Array | ArrayBuffer): x509.X509Crl {
+  return new x509.X509Crl(der, parseLimitsFor(der.byteLength))
+}
+
+/** Parses a CRL in PEM (label `X509 CRL`, as OpenSSL writes it), however many entries it lists. */
+export function parseCrlPem(pem: string): x509.X509Crl {
+  const block = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(pem)
+  if (block === null) throw new Error('no PEM X509 CRL block')
+  return parseCrlDer(Buffer.from((block[1] ?? '').replace(/\s+/g, ''), 'base64'))
+}
+
 /** Builds and signs the CRL: exactly one call to `issuer.signer.sign`. */
 export async function buildCrl(params: CrlParams): Promise<x509.X509Crl> {
   const { issuer } = params
@@ -166,7 +179,7 @@ export async function buildCrl(params: CrlParams): Promise<x509.X509Crl> {
         `${issuer.certificate.subject}: is it the right key?`,
     )
   }
-  return new x509.X509Crl(der)
+  return parseCrlDer(der)
 }
 
 /** PEM as OpenSSL writes and reads it: `X509 CRL` (x509's toString('pem') writes `CRL`, which OpenSSL refuses). */

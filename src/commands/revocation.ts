@@ -6,7 +6,7 @@
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { CaError } from '../ca/errors.js'
-import { buildCrl, crlDer, crlPem } from '../ca/crl.js'
+import { buildCrl, crlDer, crlPem, parseCrlPem } from '../ca/crl.js'
 import { caIdentityOf, release, revoke, serialOfCertificate, type RevokeOutcome } from '../ca/revocation.js'
 import { formatSerialFile, parseSerialFile } from '../ca/serial-number.js'
 import { serializeIndex, type IndexEntry, type RevocationReason } from '../ca/index-txt.js'
@@ -141,7 +141,7 @@ async function previousCrlThisUpdate(store: StateStore, file: string): Promise<D
   const pem = await readText(store, file)
   if (pem === undefined) return undefined
   try {
-    return new x509.X509Crl(pem.replace(/X509 CRL/g, 'CRL')).thisUpdate
+    return parseCrlPem(pem).thisUpdate
   } catch {
     return undefined // an unreadable old CRL is replaced; listing everything is the safe side
   }
