@@ -11,6 +11,7 @@ import { signRequests } from '../src/commands/sign.js'
 import type { Runtime } from '../src/commands/runtime.js'
 import { openDirectoryStore } from '../src/store/directory-store.js'
 import {
+  editCaYml,
   caFiles,
   cleanupTempDirs,
   makeCsr,
@@ -108,14 +109,9 @@ describe('a leaf never outlives its issuer', () => {
 describe('sequential serials (adopted CAs)', () => {
   it('takes serials from the serial file and advances it', async () => {
     const dir = await caAt('2026-01-01T00:00:00Z')
-    const yml = join(dir, 'ca.yml')
-    const text = readFileSync(yml, 'utf8')
-    const i = text.indexOf('intermediate:')
-    writeFileSync(
-      yml,
-      text.slice(0, i) +
-        text.slice(i).replace('  dir: intermediateCA\n', '  dir: intermediateCA\n  serials: sequential\n'),
-    )
+    editCaYml(dir, (c) => {
+      c.intermediate.serials = 'sequential'
+    })
     const work = tempDir()
     const csrs = ['a', 'b', 'c'].map((n) => makeCsr(work, n, { subject: `/CN=${n}.example.com` }))
     await signRequests(openDirectoryStore(dir), { csrFiles: csrs, cwd: work }, at('2026-02-01T00:00:00Z'))
@@ -160,14 +156,9 @@ describe('random serials', () => {
 describe('unique subjects', () => {
   it('refuses a second valid certificate for the same subject when uniqueSubject is on', async () => {
     const dir = await caAt('2026-01-01T00:00:00Z')
-    const yml = join(dir, 'ca.yml')
-    const text = readFileSync(yml, 'utf8')
-    const i = text.indexOf('intermediate:')
-    writeFileSync(
-      yml,
-      text.slice(0, i) +
-        text.slice(i).replace('  dir: intermediateCA\n', '  dir: intermediateCA\n  uniqueSubject: true\n'),
-    )
+    editCaYml(dir, (c) => {
+      c.intermediate.uniqueSubject = true
+    })
     const work = tempDir()
     const first = makeCsr(work, 'one', { subject: '/CN=same.example.com' })
     const second = makeCsr(work, 'two', { subject: '/CN=same.example.com' })

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { main } from '../../src/cli/main.js'
 
 const made: string[] = []
@@ -164,4 +165,24 @@ export function verifyLeaf(dir: string, cert: string, purpose: 'sslserver' | 'ss
     f.intermediate,
     cert,
   ])
+}
+
+/** ca.yml as data, for tests that change one setting. */
+export type CaYml = {
+  root: { key?: string } & Record<string, unknown>
+  intermediate: {
+    key: string
+    concurrency?: number
+    previous?: Array<{ serial: string; key: string; dir: string; certificate: string; crl: { file: string } }>
+  } & Record<string, unknown>
+} & Record<string, unknown>
+
+export function readCaYml(dir: string): CaYml {
+  return parseYaml(readFileSync(join(dir, 'ca.yml'), 'utf8')) as CaYml
+}
+
+export function editCaYml(dir: string, edit: (config: CaYml) => void): void {
+  const config = readCaYml(dir)
+  edit(config)
+  writeFileSync(join(dir, 'ca.yml'), stringifyYaml(config))
 }

@@ -6,9 +6,8 @@
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { webcrypto } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { systemRuntime, type Runtime } from '../../src/commands/runtime.js'
 import { keyVaultRuntime } from '../../src/keys/key-vault-runtime.js'
 import { KeyVaultDouble } from '../doubles/key-vault-double.js'
@@ -70,24 +69,7 @@ export async function writeCsrs(dir: string, prefix: string, count: number): Pro
   return names
 }
 
-export type CaYml = {
-  root: { key?: string } & Record<string, unknown>
-  intermediate: {
-    key: string
-    concurrency?: number
-    previous?: Array<{ serial: string; key: string; dir: string; certificate: string; crl: { file: string } }>
-  } & Record<string, unknown>
-} & Record<string, unknown>
-
-export function readCaYml(dir: string): CaYml {
-  return parseYaml(readFileSync(join(dir, 'ca.yml'), 'utf8')) as CaYml
-}
-
-export function editCaYml(dir: string, edit: (config: CaYml) => void): void {
-  const config = readCaYml(dir)
-  edit(config)
-  writeFileSync(join(dir, 'ca.yml'), stringifyYaml(config))
-}
+export { editCaYml, readCaYml, type CaYml } from './ca-fixture.js'
 
 /**
  * `openssl verify -x509_strict -check_ss_sig` of many certificates in one run; returns the files
