@@ -87539,7 +87539,7 @@ async function list(store, now) {
     try {
       if (pem)
         names.set(
-          new x5095.X509Certificate(pem).serialNumber.toUpperCase().replace(/^0+(?=.)/, ""),
+          serialFromHex(new x5095.X509Certificate(pem).serialNumber),
           file2.slice(0, -".cert.pem".length)
         );
     } catch {
@@ -87568,7 +87568,7 @@ async function describe4(store, files, entry, names, now) {
     status,
     serial: entry.serial,
     subject: entry.subject,
-    name: names.get(entry.serial.replace(/^0+(?=.)/, "")),
+    name: names.get(serialFromHex(entry.serial)),
     sans,
     profile: profile2,
     notAfter: parseIndexTime(entry.expiry).toISOString(),

@@ -5,6 +5,7 @@
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { parseIndexTime, type IndexEntry } from '../ca/index-txt.js'
+import { serialFromHex } from '../ca/serial-number.js'
 import { sansFromExtensionValue, formatSan } from '../ca/subject-alt-name.js'
 import { EKU_OIDS } from '../ca/profiles.js'
 import { CERTS_DIR, databaseFiles, newCertPath, type DatabaseFiles } from '../config/layout.js'
@@ -40,14 +41,14 @@ async function list(store: StateStore, now: Date): Promise<ListedCertificate[]> 
   const ca = await loadCa(store)
   const files = databaseFiles(ca.config.intermediate)
   const db = await loadDatabase(store, ca.config.intermediate)
-  const names = new Map<string, string>()
+  const names = new Map<bigint, string>()
   for (const file of await store.list(CERTS_DIR)) {
     if (!file.endsWith('.cert.pem')) continue
     const pem = await readText(store, `${CERTS_DIR}/${file}`)
     try {
       if (pem)
         names.set(
-          new x509.X509Certificate(pem).serialNumber.toUpperCase().replace(/^0+(?=.)/, ''),
+          serialFromHex(new x509.X509Certificate(pem).serialNumber),
           file.slice(0, -'.cert.pem'.length),
         )
     } catch {
@@ -63,7 +64,7 @@ async function describe(
   store: StateStore,
   files: DatabaseFiles,
   entry: IndexEntry,
-  names: Map<string, string>,
+  names: Map<bigint, string>,
   now: Date,
 ): Promise<ListedCertificate> {
   const expired = parseIndexTime(entry.expiry) <= now
@@ -85,7 +86,7 @@ async function describe(
     status,
     serial: entry.serial,
     subject: entry.subject,
-    name: names.get(entry.serial.replace(/^0+(?=.)/, '')),
+    name: names.get(serialFromHex(entry.serial)),
     sans,
     profile,
     notAfter: parseIndexTime(entry.expiry).toISOString(),
