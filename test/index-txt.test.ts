@@ -414,3 +414,401 @@ describe('against the tutorial CA made by openssl ca', () => {
     }
   })
 })
+
+// ---------------------------------------------------------------------------------------------------
+// The fast paths (issue #5) against the straightforward codec they replaced, kept here verbatim as
+// the reference: same entries, same bytes, same errors with the same line numbers.
+
+import fc from 'fast-check'
+import { indexBySerial } from '../src/ca/index-txt.js'
+
+const reference = (() => {
+  function isIndexTime(s: string): boolean {
+    try {
+      parseIndexTime(s)
+      return true
+    } catch {
+      return false
+    }
+  }
+  function entryProblem(entry: IndexEntry): string | undefined {
+    if (!['V', 'R', 'E'].includes(entry.status)) return `status '${entry.status}' is not V, R or E`
+    if (!isIndexTime(entry.expiry)) return `expiry '${entry.expiry}' is not YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`
+    if (entry.status === 'R') {
+      try {
+        parseRevocation(entry.revocation)
+      } catch (e) {
+        return (e as Error).message
+      }
+    } else if (entry.revocation !== '') {
+      return `status ${entry.status} but a revocation field '${entry.revocation}'`
+    }
+    if (!/^(?:[0-9A-Fa-f]{2})+$/.test(entry.serial)) {
+      return `serial '${entry.serial}' is not hexadecimal with an even number of digits`
+    }
+    return undefined
+  }
+  function splitFields(line: string): string[] {
+    const fields: string[] = []
+    let field = ''
+    for (const ch of line) {
+      if (ch === '\t' && !field.endsWith('\\')) {
+        fields.push(field)
+        field = ''
+      } else {
+        field = ch === '\t' ? `${field.slice(0, -1)}\t` : field + ch
+      }
+    }
+    fields.push(field)
+    return fields
+  }
+  function parseLine(line: string): IndexEntry {
+    if (line.endsWith('\r'))
+      throw new Error('ends with a carriage return: index.txt must have LF line endings')
+    const fields = splitFields(line)
+    if (fields.length !== 6) throw new Error(`expected 6 tab-separated fields, found ${fields.length}`)
+    const [status = '', expiry = '', revocation = '', serial = '', file = '', subject = ''] = fields
+    const entry: IndexEntry = {
+      status: status as IndexEntry['status'],
+      expiry,
+      revocation,
+      serial,
+      file,
+      subject,
+    }
+    const problem = entryProblem(entry)
+    if (problem !== undefined) throw new Error(problem)
+    return entry
+  }
+  function parse(text: string): IndexEntry[] {
+    const lines = text.split('\n')
+    if (lines.at(-1) === '') lines.pop()
+    const entries: IndexEntry[] = []
+    const lineOfSerial = new Map<bigint, number>()
+    lines.forEach((line, i) => {
+      const lineNumber = i + 1
+      if (line.startsWith('#')) return
+      let entry: IndexEntry
+      try {
+        entry = parseLine(line)
+      } catch (e) {
+        throw new CaError('state.corrupt', `line ${lineNumber}: ${(e as Error).message}`, { cause: e })
+      }
+      const serial = serialFromHex(entry.serial)
+      const earlier = lineOfSerial.get(serial)
+      if (earlier !== undefined) {
+        throw new CaError(
+          'state.corrupt',
+          `line ${lineNumber}: serial ${entry.serial} is already on line ${earlier}`,
+        )
+      }
+      lineOfSerial.set(serial, lineNumber)
+      entries.push(entry)
+    })
+    return entries
+  }
+  function serialize(entries: readonly IndexEntry[]): string {
+    return entries
+      .map((entry) => {
+        const fields = [entry.status, entry.expiry, entry.revocation, entry.serial, entry.file, entry.subject]
+        const problem =
+          entryProblem(entry) ?? (fields.some((f) => /[\r\n]/.test(f)) ? 'a line break' : undefined)
+        if (problem !== undefined) {
+          throw new CaError('state.write_failed', `index entry for serial ${entry.serial} has ${problem}`)
+        }
+        return `${fields.map((f) => f.replaceAll('\t', '\\\t')).join('\t')}\n`
+      })
+      .join('')
+  }
+  function find(entries: readonly IndexEntry[], serial: string | bigint): IndexEntry | undefined {
+    if (typeof serial === 'string' && !/^[0-9A-Fa-f]+$/.test(serial)) return undefined
+    const wanted = typeof serial === 'string' ? serialFromHex(serial) : serial
+    return entries.find((entry) => serialFromHex(entry.serial) === wanted)
+  }
+  return { parse, serialize, find }
+})()
+
+/** What a call gives: its value, or the class, code and message of what it threw. */
+function outcome<T>(f: () => T): { value: T } | { threw: string } {
+  try {
+    return { value: f() }
+  } catch (e) {
+    const code = e instanceof CaError ? e.code : ''
+    return { threw: `${(e as Error).constructor.name} ${code} ${(e as Error).message}` }
+  }
+}
+
+/** The same result, entry for entry (and entries the same objects' fields), or the same error. */
+function expectSameParse(text: string): IndexEntry[] | undefined {
+  const fast = outcome(() => parseIndex(text))
+  const slow = outcome(() => reference.parse(text))
+  expect(fast).toEqual(slow)
+  return 'value' in fast ? fast.value : undefined
+}
+
+/** Every line form openssl ca writes, and the odd ones the straightforward path must still see. */
+function everyLineForm(): string {
+  const lines: string[] = ['# a comment line is skipped']
+  const expiries = ['271208202105Z', '20500101000000Z', '491231235959Z', '19491231235959Z', '000229000000Z']
+  const revocations = [
+    '261128202105Z',
+    ...Object.keys(REVOCATION_REASON_CODES).map((reason) => `261128202105Z,${reason}`),
+    '261128202105Z,holdInstruction,holdInstructionNone',
+    '261128202105Z,holdInstruction,Hold Instruction Call Issuer',
+    '261128202105Z,holdInstruction,1.2.840.10040.2.3',
+    '261128202105Z,keyTime,20240102030405Z',
+    '261128202105Z,CAkeyTime,20240102030405Z',
+    '261128202105Z,KEYCOMPROMISE',
+    '261128202105Z,cakeytime,20240102030405Z',
+    '261128202105Z,HoldInstruction,1.2.840.10040.2.1',
+  ]
+  const subjects = [
+    '/C=US/O=Example Corp/CN=www.example.com',
+    '/CN=a\\\tb',
+    '/CN=trailing backslash\\',
+    '/CN=caf\\xC3\\xA9',
+    '/CN=two\\\t\\\tescaped tabs',
+    '',
+    '/CN=ünïcødé ✓',
+  ]
+  let serial = 0x1000
+  const next = () => (serial++).toString(16).toUpperCase()
+  for (const expiry of expiries) {
+    for (const status of ['V', 'E'])
+      lines.push(`${status}\t${expiry}\t\t${next()}\tunknown\t/CN=${status}-${expiry}`)
+  }
+  for (const revocation of revocations)
+    lines.push(`R\t271208202105Z\t${revocation}\t${next()}\tunknown\t/CN=r`)
+  for (const subject of subjects) lines.push(`V\t271208202105Z\t\t${next()}\tunknown\t${subject}`)
+  lines.push(`V\t271208202105Z\t\t00${next()}\tunknown\t/CN=leading zeros`)
+  lines.push(`V\t271208202105Z\t\t${next().toLowerCase()}\tunknown\t/CN=lower case`)
+  lines.push(`V\t271208202105Z\t\t${next()}\tcerts/some file.pem\t/CN=a file name`)
+  lines.push(`V\t271208202105Z\t\t${next()}\tunknown\t/CN=carriage\rreturn inside`)
+  return `${lines.join('\n')}\n`
+}
+
+describe('the fast codec against the straightforward one', () => {
+  it('reads every line form into the same entries and writes them back byte for byte', () => {
+    const text = everyLineForm()
+    const entries = expectSameParse(text)!
+    expect(entries).toHaveLength(text.split('\n').length - 2)
+    // A carriage return inside a field is read (as before) but never written.
+    const writable = entries.filter((e) => !e.subject.includes('\r'))
+    expect(outcome(() => serializeIndex(writable))).toEqual(outcome(() => reference.serialize(writable)))
+    expect(outcome(() => serializeIndex(entries))).toEqual(outcome(() => reference.serialize(entries)))
+    expect(serializeIndex(entries.filter((e) => e.subject !== '/CN=carriage\rreturn inside'))).toBe(
+      text
+        .split('\n')
+        .filter((l) => !l.startsWith('#') && !l.includes('carriage'))
+        .join('\n'),
+    )
+  })
+
+  it('finds every serial as before, by findBySerial and by indexBySerial', () => {
+    const entries = parseIndex(everyLineForm())
+    const index = indexBySerial(entries)
+    const wanted: (string | bigint)[] = [
+      '1000',
+      '001000',
+      '1001',
+      'abc',
+      '0',
+      '00',
+      'xyz',
+      '',
+      -1n,
+      0n,
+      0x1003n,
+    ]
+    for (const entry of entries)
+      wanted.push(entry.serial, entry.serial.toLowerCase(), BigInt(`0x${entry.serial}`))
+    for (const serial of wanted) {
+      const expected = reference.find(entries, serial)
+      expect(findBySerial(entries, serial)).toBe(expected)
+      expect(index.find(serial)).toBe(expected)
+    }
+  })
+
+  it('finds the first of duplicate serials and throws on a non-hex one as before', () => {
+    const [entry] = parseIndex(`${V1}\n`)
+    const entries = [
+      { ...entry!, serial: '0ABC', subject: 'first' },
+      { ...entry!, serial: 'abc', subject: 'second' },
+      { ...entry!, serial: 'zz' },
+      { ...entry!, serial: '00' },
+    ]
+    for (const serial of ['abc', 0xabcn, '00', 0n, '1234', -5n]) {
+      expect(outcome(() => findBySerial(entries, serial))).toEqual(
+        outcome(() => reference.find(entries, serial)),
+      )
+    }
+    expect(() => indexBySerial(entries)).toThrow(RangeError)
+    const valid = entries.filter((e) => e.serial !== 'zz')
+    expect(indexBySerial(valid).find('ABC')?.subject).toBe('first')
+    expect(indexBySerial(valid).find(0n)?.serial).toBe('00')
+  })
+
+  // Fields made of what matters to the codec: digits, hex, the separators and the escape.
+  const junk = fc.string({
+    unit: fc.constantFrom(
+      '0',
+      '1',
+      '2',
+      '3',
+      '5',
+      '9',
+      'A',
+      'f',
+      'Z',
+      'V',
+      'R',
+      'E',
+      ',',
+      '\t',
+      '\\',
+      '\r',
+      '#',
+      ' ',
+      'é',
+    ),
+    maxLength: 20,
+  })
+  const digits = (n: number) =>
+    fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: n, maxLength: n })
+  const two = (min: number, max: number) => fc.integer({ min, max }).map((n) => String(n).padStart(2, '0'))
+  // Calendar edges: plausible fields with their limits and one past them (29 February, 31 April,
+  // month 13, hour 24, second 60, years 1900, 2000, 0000), and any digits at all.
+  const time = fc.oneof(
+    fc
+      .tuple(
+        fc.oneof(
+          two(0, 99),
+          fc.constantFrom('1900', '2000', '2100', '0000', '9999', '2024', '2023', '1950', '2049', '2050'),
+        ),
+        two(0, 13),
+        two(0, 32),
+        two(0, 24),
+        two(0, 60),
+        two(0, 60),
+      )
+      .map((parts) => `${parts.join('')}Z`),
+    digits(12).map((d) => `${d}Z`),
+    digits(14).map((d) => `${d}Z`),
+    fc.constantFrom(
+      '240229000000Z',
+      '230229000000Z',
+      '20000229000000Z',
+      '19000229000000Z',
+      '2712082021Z',
+      '',
+    ),
+  )
+  const utc = fc.oneof(
+    time.filter((t) => t.length === 13),
+    fc.constantFrom('261128202105Z', '491231235959Z'),
+  )
+  const revocation = fc.oneof(
+    utc,
+    fc
+      .tuple(utc, fc.constantFrom(...Object.keys(REVOCATION_REASON_CODES), 'KeyCompromise', 'stolen', ''))
+      .map(([t, r]) => `${t},${r}`),
+    fc
+      .tuple(utc, fc.constantFrom('keyTime', 'CAkeyTime', 'cakeytime', 'keyTime,x'), time)
+      .map(([t, p, c]) => `${t},${p},${c}`),
+    fc
+      .tuple(
+        utc,
+        fc.constantFrom('holdInstructionReject', 'Hold Instruction None', '1.2.3', '1.2.', 'CN', ''),
+      )
+      .map(([t, h]) => `${t},holdInstruction,${h}`),
+    junk,
+  )
+  const serial = fc.oneof(
+    fc.bigInt({ min: 0n, max: (1n << 160n) - 1n }).map((n) => serialToHex(n)),
+    fc.bigInt({ min: 0n, max: 0xffffn }).map((n) => `00${serialToHex(n).toLowerCase()}`),
+    junk,
+  )
+  const validLine = fc
+    .record({
+      status: fc.constantFrom('V', 'E', 'R'),
+      expiry: time,
+      revocation,
+      serial,
+      file: fc.oneof(fc.constant('unknown'), junk),
+      subject: fc.oneof(fc.constant('/C=US/O=Example Corp/CN=host.example.com'), junk, fc.string()),
+    })
+    .map((f) =>
+      [f.status, f.expiry, f.status === 'R' ? f.revocation : '', f.serial, f.file, f.subject].join('\t'),
+    )
+  const anyLine = fc.oneof(
+    { weight: 6, arbitrary: validLine },
+    { weight: 1, arbitrary: junk },
+    { weight: 1, arbitrary: fc.string() },
+  )
+
+  it('reads any text into the same entries, or refuses it with the same error and line number', () => {
+    fc.assert(
+      fc.property(fc.array(anyLine, { maxLength: 12 }), fc.boolean(), (lines, terminated) => {
+        expectSameParse(lines.join('\n') + (terminated ? '\n' : ''))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('writes any entries as before, or refuses them with the same error', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            status: fc.constantFrom('V', 'E', 'R', 'X', ''),
+            expiry: time,
+            revocation: fc.oneof(fc.constant(''), revocation),
+            serial,
+            file: fc.oneof(fc.constant('unknown'), junk),
+            subject: fc.oneof(junk, fc.string()),
+          }) as fc.Arbitrary<IndexEntry>,
+          { maxLength: 8 },
+        ),
+        (entries) => {
+          expect(outcome(() => serializeIndex(entries))).toEqual(outcome(() => reference.serialize(entries)))
+        },
+      ),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('parse ∘ serialize is the identity on valid indexes, and serialize ∘ parse gives the text back', () => {
+    fc.assert(
+      fc.property(fc.array(validLine, { maxLength: 12 }), (lines) => {
+        const text = lines.map((l) => `${l}\n`).join('')
+        const entries = outcome(() => reference.parse(text))
+        fc.pre('value' in entries && entries.value.every((e) => !/[\r\n]/.test(e.subject + e.file)))
+        const parsed = parseIndex(text)
+        const written = serializeIndex(parsed)
+        expect(parseIndex(written)).toEqual(parsed)
+        expect(written).toBe(reference.serialize(parsed))
+        // Byte for byte when every serial was already hex (the only normal form the text has).
+        expect(written).toBe(text)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('names the line of a bad line in a long index', () => {
+    const good = Array.from({ length: 300 }, (_, i) =>
+      V1.replace('1000', (0x1000 + i).toString(16).toUpperCase()),
+    )
+    for (const [at, bad] of [
+      [0, V1.replace('271208202105Z', '270229000000Z')],
+      [150, R1.replace('keyCompromise', 'keyTime,2024010203040Z')],
+      [299, V1.replace('1000', '1000').replace('\t1000\t', '\t01000\t')],
+      [42, `${V1}\r`],
+    ] as const) {
+      const lines = [...good]
+      lines[at] = bad
+      const text = `${lines.join('\n')}\n`
+      expectSameParse(text)
+      expect(corruptError(() => parseIndex(text)).message).toMatch(new RegExp(`^line ${at + 1}: `))
+    }
+  })
+})

@@ -33,89 +33,446 @@ const FIELD_COUNT = 6
  * does (and, like `openssl ca`, serializeIndex does not write them back). OpenSSL always ends the
  * last line with a newline and silently ignores an unterminated last line; here it is read, so
  * writing the file back makes that certificate visible to OpenSSL again.
+ *
+ * Speed (issue #5: a 1,000,000-line index loads in under 2 s and 500 MB). A line of the usual form
+ * (no backslash, six fields, each one valid) is checked where it lies in the text, by character
+ * codes and without building a Date, and its fields are taken as slices of the text; lines in a row
+ * with the same expiry share one string. Any other line goes through `parseLine`, the
+ * straightforward path, which words the error (or accepts the rare forms the fast check leaves to
+ * it, such as a reason name in unusual case). The fast check only accepts what the straightforward
+ * one accepts, and builds the same entry; the tests compare the two.
  */
 export function parseIndex(text: string): IndexEntry[] {
-  const lines = text.split('\n')
-  if (lines.at(-1) === '') lines.pop()
   const entries: IndexEntry[] = []
-  const lineOfSerial = new Map<bigint, number>()
-  lines.forEach((line, i) => {
-    const lineNumber = i + 1
-    if (line.startsWith('#')) return
-    let entry: IndexEntry
-    try {
-      entry = parseLine(line)
-    } catch (e) {
-      throw new CaError('state.corrupt', `line ${lineNumber}: ${(e as Error).message}`, { cause: e })
+  const bySerial = new SerialTable((position) => (entries[position] as IndexEntry).serial)
+  let lineOfEntry = new Int32Array(1024)
+  const end = text.length
+  let pos = 0
+  let lineNumber = 0
+  let nextBackslash = text.indexOf('\\')
+  let lastExpiry = ''
+  while (pos < end) {
+    lineNumber++
+    let eol = text.indexOf('\n', pos)
+    if (eol === -1) eol = end
+    const start = pos
+    pos = eol + 1
+    if (text.charCodeAt(start) === 0x23 /* # */) continue
+    if (nextBackslash !== -1 && nextBackslash < start) nextBackslash = text.indexOf('\\', start)
+    const escaped = nextBackslash !== -1 && nextBackslash < eol
+
+    let entry: IndexEntry | undefined
+    let serialStart = 0
+    let serialEnd = 0
+    // The usual line: status, tab, then five tab-separated fields, each checked in place.
+    const status = statusOf(text.charCodeAt(start))
+    const t1 = start + 1
+    if (
+      !escaped &&
+      status !== undefined &&
+      text.charCodeAt(t1) === 0x09 &&
+      text.charCodeAt(eol - 1) !== 0x0d
+    ) {
+      // indexOf may find a tab of a later line (> eol), or none (-1): then the line is not the usual one.
+      const t2 = text.indexOf('\t', t1 + 1)
+      const t3 = text.indexOf('\t', t2 + 1)
+      const t4 = text.indexOf('\t', t3 + 1)
+      const t5 = text.indexOf('\t', t4 + 1)
+      const t6 = text.indexOf('\t', t5 + 1)
+      if (
+        t1 < t2 &&
+        t2 < t3 &&
+        t3 < t4 &&
+        t4 < t5 &&
+        t5 < eol &&
+        (t6 === -1 || t6 > eol) &&
+        isTimeAt(text, t1 + 1, t2 - t1 - 1) &&
+        (status === 'R' ? isRevocationAt(text, t2 + 1, t3) : t3 === t2 + 1) &&
+        isEvenHexAt(text, t3 + 1, t4)
+      ) {
+        if (lastExpiry.length !== t2 - t1 - 1 || !text.startsWith(lastExpiry, t1 + 1)) {
+          lastExpiry = text.slice(t1 + 1, t2)
+        }
+        // Every line openssl ca writes says `unknown`: one string for all of them, not one per line.
+        const file = t5 - t4 === 8 && text.startsWith('unknown', t4 + 1) ? 'unknown' : text.slice(t4 + 1, t5)
+        entry = {
+          status,
+          expiry: lastExpiry,
+          revocation: t3 === t2 + 1 ? '' : text.slice(t2 + 1, t3),
+          serial: text.slice(t3 + 1, t4),
+          file,
+          subject: text.slice(t5 + 1, eol),
+        }
+        serialStart = t3 + 1
+        serialEnd = t4
+      }
     }
+    if (entry === undefined) {
+      try {
+        entry = parseLine(text.slice(start, eol), escaped)
+      } catch (e) {
+        throw new CaError('state.corrupt', `line ${lineNumber}: ${(e as Error).message}`, { cause: e })
+      }
+      serialStart = -1
+    }
+
     // OpenSSL indexes serials uniquely (ignoring leading zeros) and refuses to load duplicates, which
     // is what a union merge of two branches' index.txt produces.
-    const serial = serialFromHex(entry.serial)
-    const earlier = lineOfSerial.get(serial)
-    if (earlier !== undefined) {
+    const hash =
+      serialStart === -1
+        ? hashSerial(entry.serial, 0, entry.serial.length)
+        : hashSerial(text, serialStart, serialEnd)
+    const earlier = bySerial.find(entry.serial, hash)
+    if (earlier !== -1) {
       throw new CaError(
         'state.corrupt',
-        `line ${lineNumber}: serial ${entry.serial} is already on line ${earlier}`,
+        `line ${lineNumber}: serial ${entry.serial} is already on line ${lineOfEntry[earlier]}`,
       )
     }
-    lineOfSerial.set(serial, lineNumber)
+    const position = entries.length
+    if (position === lineOfEntry.length) {
+      const grown = new Int32Array(position * 2)
+      grown.set(lineOfEntry)
+      lineOfEntry = grown
+    }
+    lineOfEntry[position] = lineNumber
+    bySerial.add(hash, position)
     entries.push(entry)
-  })
+  }
   return entries
 }
 
-/** What `openssl ca` writes (TXT_DB_write): each entry on its own line, a tab inside a field escaped as `\<tab>`. */
+function statusOf(code: number): IndexStatus | undefined {
+  return code === 0x56 ? 'V' : code === 0x52 ? 'R' : code === 0x45 ? 'E' : undefined
+}
+
+/** Where `code` first is in s[from, end), or -1. */
+function indexIn(s: string, code: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (s.charCodeAt(i) === code) return i
+  return -1
+}
+
+/**
+ * What `openssl ca` writes (TXT_DB_write): each entry on its own line, a tab inside a field escaped as `\<tab>`.
+ *
+ * Entries are checked with the same fast check as parseIndex (no Date); one that fails it, or has a
+ * tab to escape, goes the straightforward way. Lines are joined in chunks, so that no string of the
+ * size of the file is built from a million small pieces at once.
+ */
 export function serializeIndex(entries: readonly IndexEntry[]): string {
-  return entries
-    .map((entry) => {
-      const fields = [entry.status, entry.expiry, entry.revocation, entry.serial, entry.file, entry.subject]
-      const problem =
-        entryProblem(entry) ?? (fields.some((f) => /[\r\n]/.test(f)) ? 'a line break' : undefined)
-      if (problem !== undefined) {
-        throw new CaError('state.write_failed', `index entry for serial ${entry.serial} has ${problem}`)
-      }
-      return `${fields.map((f) => f.replaceAll('\t', '\\\t')).join('\t')}\n`
-    })
-    .join('')
+  const chunks: string[] = []
+  let lines: string[] = []
+  for (const entry of entries) {
+    lines.push(serializeEntry(entry))
+    if (lines.length === 4096) {
+      chunks.push(lines.join(''))
+      lines = []
+    }
+  }
+  chunks.push(lines.join(''))
+  return chunks.length === 1 ? (chunks[0] as string) : chunks.join('')
 }
 
-/** The entry for a serial, given as a bigint or hex in either case with or without leading zeros. */
+function serializeEntry(entry: IndexEntry): string {
+  const { file, subject } = entry
+  if (
+    isValidEntry(entry) &&
+    typeof file === 'string' &&
+    typeof subject === 'string' &&
+    !TAB_OR_BREAK.test(file) &&
+    !TAB_OR_BREAK.test(subject)
+  ) {
+    // The other four fields passed isValidEntry, so they hold no tab and no line break.
+    return `${entry.status}\t${entry.expiry}\t${entry.revocation}\t${entry.serial}\t${file}\t${subject}\n`
+  }
+  // The straightforward path: the error for a bad entry, and the escaping of tabs.
+  const fields = [entry.status, entry.expiry, entry.revocation, entry.serial, entry.file, entry.subject]
+  const problem = entryProblem(entry) ?? (fields.some((f) => /[\r\n]/.test(f)) ? 'a line break' : undefined)
+  if (problem !== undefined) {
+    throw new CaError('state.write_failed', `index entry for serial ${entry.serial} has ${problem}`)
+  }
+  return `${fields.map((f) => f.replaceAll('\t', '\\\t')).join('\t')}\n`
+}
+
+const TAB_OR_BREAK = /[\t\r\n]/
+
+/**
+ * The entry for a serial, given as a bigint or hex in either case with or without leading zeros.
+ * This scans the entries, comparing text (no BigInt per entry). For many lookups in the same
+ * entries, build an `indexBySerial` once: its lookups take constant time.
+ */
 export function findBySerial(
   entries: readonly IndexEntry[],
   serial: string | bigint,
 ): IndexEntry | undefined {
-  if (typeof serial === 'string' && !/^[0-9A-Fa-f]+$/.test(serial)) return undefined
-  const wanted = typeof serial === 'string' ? serialFromHex(serial) : serial
-  return entries.find((entry) => serialFromHex(entry.serial) === wanted)
+  if (typeof serial === 'string' && !HEX.test(serial)) return undefined
+  // undefined when nothing can match (a negative bigint); every entry is still read, as before.
+  const wanted = wantedKey(serial)
+  for (const entry of entries) {
+    if (serialMatches(entry.serial, wanted)) return entry
+  }
+  return undefined
 }
 
-function parseLine(line: string): IndexEntry {
+/** Lookups by serial in constant time, answered as findBySerial answers them. */
+export interface SerialIndex {
+  /** The first entry with this serial (a bigint, or hex in either case with or without leading zeros). */
+  find(serial: string | bigint): IndexEntry | undefined
+}
+
+/**
+ * An index of entries by serial, built in one pass, for callers that look up many serials in the
+ * same entries (the load of a 1,000,000-line index is about a second; this pass a few hundred ms,
+ * then each lookup a few microseconds). It answers for the array as it was when built (it keeps a
+ * copy) and expects the entries' serials not to change. Like findBySerial, it throws a RangeError
+ * when an entry's serial is not hexadecimal.
+ */
+export function indexBySerial(entries: readonly IndexEntry[]): SerialIndex {
+  const list = [...entries]
+  const table = new SerialTable((position) => (list[position] as IndexEntry).serial)
+  list.forEach((entry, position) => {
+    const { serial } = entry
+    if (typeof serial !== 'string' || !isHex(serial)) serialFromHex(serial) // throws, with its message
+    const hash = hashSerial(serial, 0, serial.length)
+    if (table.find(serial, hash) === -1) table.add(hash, position)
+  })
+  return {
+    find(serial) {
+      if (typeof serial === 'string' && !HEX.test(serial)) return undefined
+      const key = wantedKey(serial)
+      if (key === undefined) return undefined
+      const position = table.find(key, hashSerial(key, 0, key.length))
+      return position === -1 ? undefined : list[position]
+    },
+  }
+}
+
+const HEX = /^[0-9A-Fa-f]+$/
+
+/** The key a lookup compares with: upper-case hex without leading zeros ('' for zero). */
+function wantedKey(serial: string | bigint): string | undefined {
+  if (typeof serial === 'string') {
+    let zeros = 0
+    while (serial.charCodeAt(zeros) === 0x30) zeros++
+    return serial.slice(zeros).toUpperCase()
+  }
+  if (typeof serial !== 'bigint' || serial < 0n) return undefined
+  return serial === 0n ? '' : serial.toString(16).toUpperCase()
+}
+
+/** serialFromHex(hex) === BigInt(`0x${wanted}`), throwing where serialFromHex throws. */
+function serialMatches(hex: string, wanted: string | undefined): boolean {
+  if (typeof hex !== 'string' || !isHex(hex)) {
+    const value = serialFromHex(hex) // throws, with its message, unless hex is a number made of digits
+    return wanted !== undefined && value === BigInt(`0x0${wanted}`)
+  }
+  if (wanted === undefined) return false
+  // Most serials differ in their last digit: compare it first (| 0x20 is the lower case of a letter).
+  const last = wanted.length === 0 ? 0x30 : wanted.charCodeAt(wanted.length - 1)
+  return (hex.charCodeAt(hex.length - 1) | 0x20) === (last | 0x20) && sameSerial(hex, wanted)
+}
+
+/** Whether two hex strings are the same number (either case, leading zeros or not). */
+function sameSerial(a: string, b: string): boolean {
+  if (a === b) return true
+  let i = 0
+  let j = 0
+  while (a.charCodeAt(i) === 0x30) i++
+  while (b.charCodeAt(j) === 0x30) j++
+  if (a.length - i !== b.length - j) return false
+  for (; i < a.length; i++, j++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(j)
+    // Only hex digits get here, so clearing bit 0x20 of a letter is its upper case.
+    if (x !== y && (x < 0x41 || y < 0x41 || (x & ~0x20) !== (y & ~0x20))) return false
+  }
+  return true
+}
+
+/** FNV-1a of the upper-case digits of s[start, end) after its leading zeros: equal serials, equal hashes. */
+function hashSerial(s: string, start: number, end: number): number {
+  let i = start
+  while (i < end && s.charCodeAt(i) === 0x30) i++
+  let h = 0x811c9dc5
+  for (; i < end; i++) {
+    let c = s.charCodeAt(i)
+    if (c >= 0x61) c -= 0x20
+    h = Math.imul(h ^ c, 0x01000193)
+  }
+  return h | 0
+}
+
+/**
+ * Positions of entries by serial: open addressing over two typed arrays, a few bytes per entry
+ * (a Map keyed by a million strings costs far more time and memory). Serials are compared as
+ * numbers, through `serialAt`.
+ */
+class SerialTable {
+  private positions = new Int32Array(1024) // position + 1; 0 is a free slot
+  private hashes = new Int32Array(1024)
+  private size = 0
+
+  constructor(private readonly serialAt: (position: number) => string) {}
+
+  /** The position of an entry with this serial (valid hex), or -1. */
+  find(serial: string, hash: number): number {
+    const mask = this.positions.length - 1
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const stored = this.positions[slot] as number
+      if (stored === 0) return -1
+      if (this.hashes[slot] === hash && sameSerial(this.serialAt(stored - 1), serial)) return stored - 1
+    }
+  }
+
+  /** Records a position for a serial that find did not find. */
+  add(hash: number, position: number): void {
+    if ((this.size + 1) * 2 > this.positions.length) this.grow()
+    this.put(hash, position + 1)
+    this.size++
+  }
+
+  private put(hash: number, stored: number): void {
+    const mask = this.positions.length - 1
+    let slot = hash & mask
+    while (this.positions[slot] !== 0) slot = (slot + 1) & mask
+    this.positions[slot] = stored
+    this.hashes[slot] = hash
+  }
+
+  private grow(): void {
+    const { positions, hashes } = this
+    this.positions = new Int32Array(positions.length * 2)
+    this.hashes = new Int32Array(positions.length * 2)
+    for (let slot = 0; slot < positions.length; slot++) {
+      const stored = positions[slot] as number
+      if (stored !== 0) this.put(hashes[slot] as number, stored)
+    }
+  }
+}
+
+/** The straightforward path for one line: any form, and the words of the error. */
+function parseLine(line: string, escaped: boolean): IndexEntry {
   if (line.endsWith('\r')) throw new Error('ends with a carriage return: index.txt must have LF line endings')
-  const fields = splitFields(line)
+  const fields = escaped ? splitFields(line) : line.split('\t')
   if (fields.length !== FIELD_COUNT) {
     throw new Error(`expected ${FIELD_COUNT} tab-separated fields, found ${fields.length}`)
   }
   const [status = '', expiry = '', revocation = '', serial = '', file = '', subject = ''] = fields
   const entry: IndexEntry = { status: status as IndexStatus, expiry, revocation, serial, file, subject }
-  const problem = entryProblem(entry)
-  if (problem !== undefined) throw new Error(problem)
+  if (!isValidEntry(entry)) {
+    const problem = entryProblem(entry)
+    if (problem !== undefined) throw new Error(problem)
+  }
   return entry
 }
 
-/** TXT_DB_read's splitting: a tab preceded by a backslash belongs to the field (the backslash goes). */
+/**
+ * TXT_DB_read's splitting: a tab preceded by a backslash belongs to the field (the backslash goes).
+ * The field so far ends with a backslash exactly when the character before the tab is one and lies
+ * in this field (an escaped tab before it became a tab, not a backslash).
+ */
 function splitFields(line: string): string[] {
   const fields: string[] = []
   let field = ''
-  for (const ch of line) {
-    if (ch === '\t' && !field.endsWith('\\')) {
-      fields.push(field)
-      field = ''
+  let from = 0
+  for (let tab = line.indexOf('\t'); tab !== -1; tab = line.indexOf('\t', tab + 1)) {
+    if (tab > from && line.charCodeAt(tab - 1) === 0x5c /* \ */) {
+      field += `${line.slice(from, tab - 1)}\t`
     } else {
-      field = ch === '\t' ? `${field.slice(0, -1)}\t` : field + ch
+      fields.push(field + line.slice(from, tab))
+      field = ''
     }
+    from = tab + 1
   }
-  fields.push(field)
+  fields.push(field + line.slice(from))
   return fields
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fast checks. Each one answers "valid" only for what the straightforward check (entryProblem,
+// timeOrUndefined, parseRevocation) accepts; anything else goes to the straightforward check.
+
+function isValidEntry(entry: IndexEntry): boolean {
+  const { status, expiry, revocation, serial } = entry
+  if (typeof expiry !== 'string' || typeof revocation !== 'string' || typeof serial !== 'string') return false
+  if (!isTimeAt(expiry, 0, expiry.length)) return false
+  if (status === 'R') {
+    if (!isRevocationAt(revocation, 0, revocation.length)) return false
+  } else if ((status !== 'V' && status !== 'E') || revocation !== '') return false
+  return isEvenHexAt(serial, 0, serial.length)
+}
+
+function isEvenHexAt(s: string, start: number, end: number): boolean {
+  return (end - start) % 2 === 0 && isHexAt(s, start, end)
+}
+
+/** HEX.test(s), twice as fast on a million serials: a table instead of a regular expression call. */
+function isHex(s: string): boolean {
+  return isHexAt(s, 0, s.length)
+}
+
+/** s[start, end) is one or more hex digits. */
+function isHexAt(s: string, start: number, end: number): boolean {
+  if (end <= start) return false
+  let bad = 0
+  for (let i = start; i < end; i++) bad |= (HEX_DIGIT[s.charCodeAt(i)] as number) ^ 1
+  return bad === 0
+}
+
+/** 1 for the code units 0–9, A–F, a–f; 0 for every other one (all 65,536). */
+const HEX_DIGIT = new Uint8Array(0x10000)
+for (const c of '0123456789ABCDEFabcdef') HEX_DIGIT[c.charCodeAt(0)] = 1
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** s[start, start + length) is a time timeOrUndefined accepts: the same digits, ranges and calendar. */
+function isTimeAt(s: string, start: number, length: number): boolean {
+  if ((length !== 13 && length !== 15) || s.length < start + length) return false
+  const last = start + length - 1
+  if (s.charCodeAt(last) !== 0x5a /* Z */) return false
+  for (let i = start; i < last; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
+  }
+  const two = (i: number) => (s.charCodeAt(i) - 0x30) * 10 + s.charCodeAt(i + 1) - 0x30
+  let year: number
+  let at: number
+  if (length === 13) {
+    year = two(start)
+    year += year < 50 ? 2000 : 1900
+    at = start + 2
+  } else {
+    year = two(start) * 100 + two(start + 2)
+    at = start + 4
+  }
+  const month = two(at)
+  const day = two(at + 2)
+  if (month < 1 || month > 12 || day < 1) return false
+  // The proleptic Gregorian calendar, as Date's.
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number)
+  return day <= days && two(at + 4) <= 23 && two(at + 6) <= 59 && two(at + 8) <= 59
+}
+
+/** s[start, end) has a form make_revocation_str writes, as it writes it; parseRevocation accepts those. */
+function isRevocationAt(s: string, start: number, end: number): boolean {
+  if (end - start < 13 || !isTimeAt(s, start, 13)) return false
+  if (end - start === 13) return true
+  if (s.charCodeAt(start + 13) !== 0x2c /* , */) return false
+  const at = start + 14
+  const comma = indexIn(s, 0x2c, at, end)
+  if (comma === -1) return REASONS.some((name) => name.length === end - at && s.startsWith(name, at))
+  if (indexIn(s, 0x2c, comma + 1, end) !== -1) return false
+  const pseudo = comma - at
+  if ((pseudo === 7 && s.startsWith('keyTime', at)) || (pseudo === 9 && s.startsWith('CAkeyTime', at))) {
+    // The compromise time is always GeneralizedTime.
+    return end - comma - 1 === 15 && isTimeAt(s, comma + 1, 15)
+  }
+  return (
+    pseudo === 15 &&
+    s.startsWith('holdInstruction', at) &&
+    holdInstructionOid(s.slice(comma + 1, end)) !== undefined
+  )
 }
 
 /** The checks `openssl ca` makes when it loads the database, plus a stricter serial. */
