@@ -9,10 +9,59 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildCrl, crlDer, crlListings, crlPem, type CrlParams } from '../src/ca/crl.js'
+import {
+  AsnArray,
+  AsnConvert,
+  AsnIntegerArrayBufferConverter,
+  AsnProp,
+  AsnPropTypes,
+  AsnType,
+  AsnTypeTypes,
+  OctetString,
+} from '@peculiar/asn1-schema'
+import {
+  Certificate,
+  CertificateList,
+  CRLReason,
+  Extension,
+  InvalidityDate,
+  RevokedCertificate,
+  TBSCertList,
+  Time,
+  Version,
+  id_ce_cRLNumber,
+  id_ce_cRLReasons,
+  id_ce_invalidityDate,
+} from '@peculiar/asn1-x509'
+import fc from 'fast-check'
+import { parseLimitsFor } from '../src/ca/asn1-limits.js'
+import {
+  buildCrl,
+  crlDer,
+  crlListings,
+  crlPem,
+  parseCrlDer,
+  parseCrlPem,
+  type CrlParams,
+} from '../src/ca/crl.js'
+import {
+  encodeRevokedCertificates,
+  insertIntoSequence,
+  readTlv,
+  type DerRevokedEntry,
+} from '../src/ca/der-writer.js'
+import { akiExtension } from '../src/ca/extensions.js'
+import { x509Signing } from '../src/keys/x509-signing.js'
 import { CaError } from '../src/ca/errors.js'
-import { parseIndex, serializeIndex, type IndexEntry } from '../src/ca/index-txt.js'
-import { parseSerialFile } from '../src/ca/serial-number.js'
+import {
+  REVOCATION_REASON_CODES,
+  formatIndexTime,
+  holdInstructionOid,
+  parseIndex,
+  serializeIndex,
+  type IndexEntry,
+} from '../src/ca/index-txt.js'
+import { parseSerialFile, serialToDer, serialToHex } from '../src/ca/serial-number.js'
 import { fileSigner, generatePrivateKeyPem } from '../src/keys/file-signer.js'
 import type { SignatureScheme, Signer } from '../src/keys/signer.js'
 
@@ -480,5 +529,483 @@ describe.each([
     )
     const text = opensslOk(['crl', '-in', file, '-noout', '-text'])
     expect(text).toContain(scheme.startsWith('PS') ? 'rsassaPss' : `ecdsa-with-SHA${scheme.slice(2)}`)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// The fast path (der-writer.ts, spliced TBS, hand-assembled outer SEQUENCE, node:crypto verify)
+// against the straightforward one: every part through @peculiar/asn1-schema, as buildCrl did before.
+
+/** CRLNumber with the content octets as given (as crl.ts writes it). */
+@AsnType({ type: AsnTypeTypes.Choice })
+class RefCrlNumber {
+  @AsnProp({ type: AsnPropTypes.Integer, converter: AsnIntegerArrayBufferConverter })
+  value: ArrayBuffer = new ArrayBuffer(1)
+}
+
+@AsnType({ type: AsnTypeTypes.Choice })
+class RefHoldInstructionCode {
+  @AsnProp({ type: AsnPropTypes.ObjectIdentifier })
+  value = ''
+}
+
+function refBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+}
+
+function refExtension(oid: string, value: object): Extension {
+  return new Extension({
+    extnID: oid,
+    critical: false,
+    extnValue: new OctetString(AsnConvert.serialize(value)),
+  })
+}
+
+function refTime(d: Date): Time {
+  const t = new Date(Math.floor(d.getTime() / 1000) * 1000)
+  const year = t.getUTCFullYear()
+  return year >= 1950 && year <= 2049 ? new Time({ utcTime: t }) : new Time({ generalTime: t })
+}
+
+/** A revokedCertificates entry as the schema writes it. */
+function refEntry(e: DerRevokedEntry): RevokedCertificate {
+  const extensions: Extension[] = []
+  if (e.reasonCode !== undefined) extensions.push(refExtension(id_ce_cRLReasons, new CRLReason(e.reasonCode)))
+  if (e.invalidityDate !== undefined) {
+    extensions.push(refExtension(id_ce_invalidityDate, new InvalidityDate(e.invalidityDate)))
+  }
+  if (e.holdInstructionOid !== undefined) {
+    const code = new RefHoldInstructionCode()
+    code.value = e.holdInstructionOid
+    extensions.push(refExtension('2.5.29.23', code))
+  }
+  const entry = new RevokedCertificate({
+    userCertificate: refBuffer(serialToDer(e.serial)),
+    revocationDate: refTime(e.revocationDate),
+  })
+  if (extensions.length > 0) entry.crlEntryExtensions = extensions
+  return entry
+}
+
+/** The CRL the straightforward way (the reference): the whole CertificateList through the schemas. */
+async function referenceCrl(p: CrlParams): Promise<{ der: Uint8Array; tbs: Uint8Array }> {
+  const listings = crlListings(p.entries, p.previousThisUpdate)
+  const issuerCert = AsnConvert.parse(p.issuer.certificate.rawData, Certificate)
+  const { signingKey, signingAlgorithm } = x509Signing(p.issuer.signer)
+  const webAlgorithm = { ...signingAlgorithm, ...signingKey.algorithm }
+  const algorithm = new x509.AlgorithmProvider().toAsnAlgorithm(webAlgorithm)
+  const crlNumber = new RefCrlNumber()
+  crlNumber.value = p.crlNumber === 0n ? new ArrayBuffer(1) : refBuffer(serialToDer(p.crlNumber))
+  const tbs = new TBSCertList({
+    version: Version.v2,
+    signature: algorithm,
+    issuer: issuerCert.tbsCertificate.subject,
+    thisUpdate: refTime(p.thisUpdate),
+    nextUpdate: refTime(p.nextUpdate),
+    crlExtensions: [
+      AsnConvert.parse(akiExtension(p.issuer.keyId.replaceAll(':', '').toLowerCase()).rawData, Extension),
+      refExtension(id_ce_cRLNumber, crlNumber),
+    ],
+  })
+  if (listings.length > 0) {
+    tbs.revokedCertificates = listings.map((l) =>
+      refEntry({
+        serial: l.serial,
+        revocationDate: l.revocation.time,
+        reasonCode:
+          l.revocation.reason === undefined ? undefined : REVOCATION_REASON_CODES[l.revocation.reason],
+        invalidityDate: l.revocation.invalidityDate,
+        holdInstructionOid:
+          l.revocation.holdInstruction === undefined
+            ? undefined
+            : holdInstructionOid(l.revocation.holdInstruction),
+      }),
+    )
+  }
+  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs))
+  const raw = await p.issuer.signer.sign(tbsDer)
+  const signature = new x509.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw) ?? refBuffer(raw)
+  const der = AsnConvert.serialize(
+    new CertificateList({ tbsCertList: tbs, signatureAlgorithm: algorithm, signature }),
+  )
+  return { der: new Uint8Array(der), tbs: tbsDer }
+}
+
+/** The TBSCertList octets of a CRL's DER. */
+function tbsOf(der: Uint8Array): Uint8Array {
+  const outer = readTlv(der, 0)
+  const tbs = readTlv(der, outer.contentStart, outer.end)
+  return der.subarray(tbs.start, tbs.end)
+}
+
+function revokedLine(serial: bigint, revocation: string, expiry = '491231235959Z'): IndexEntry {
+  return { status: 'R', expiry, revocation, serial: serialToHex(serial), file: 'unknown', subject: '/CN=x' }
+}
+
+/** Every revocation form index.txt can hold. */
+const EVERY_FORM = [
+  '260101000000Z',
+  '260101000000Z,unspecified',
+  '260101000000Z,keyCompromise',
+  '260101000000Z,CACompromise',
+  '260101000000Z,affiliationChanged',
+  '260101000000Z,superseded',
+  '260101000000Z,cessationOfOperation',
+  '260101000000Z,certificateHold',
+  '260101000000Z,keyTime,20260101000000Z',
+  '260101000000Z,CAkeyTime,20491231235959Z',
+  '260101000000Z,keyTime,20500101000000Z',
+  '260101000000Z,keyTime,19991231235959Z',
+  '260101000000Z,holdInstruction,holdInstructionReject',
+  '260101000000Z,holdInstruction,Hold Instruction Call Issuer',
+  '260101000000Z,holdInstruction,holdInstructionNone',
+  '260101000000Z,holdInstruction,1.2.840.10040.2.3',
+  '491231235959Z,superseded',
+  '500101000000Z,superseded',
+  '991231235959Z',
+]
+
+const SERIAL_EDGES = [1n, 0x7fn, 0x80n, 0xffn, 0x100n, 0x7fffn, 0x8000n, 2n ** 159n - 1n, 2n ** 152n]
+
+describe.each([
+  ['rsa-2048', 'RS256', true],
+  ['rsa-2048', 'PS256', false],
+  ['ec-p256', 'ES256', false],
+  ['ec-p384', 'ES384', false],
+] as const)(
+  'the fast CRL against the schema-built one, %s key (%s)',
+  (keyType, scheme: SignatureScheme, deterministic) => {
+    let issuer: CrlParams['issuer']
+    beforeAll(() => {
+      const dir = tempDir()
+      const keyPem = generatePrivateKeyPem(keyType)
+      writeFileSync(join(dir, 'ca.key'), keyPem)
+      const sigopt = scheme.startsWith('PS')
+        ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32']
+        : []
+      opensslOk(
+        [
+          'req',
+          '-x509',
+          '-new',
+          '-key',
+          'ca.key',
+          '-subj',
+          '/O=Example/CN=Fast CRL Test CA',
+          '-days',
+          '30',
+        ].concat(['-sha256', ...sigopt, '-addext', 'subjectKeyIdentifier=hash', '-out', 'ca.pem']),
+        dir,
+      )
+      const certificate = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'))
+      issuer = { certificate, keyId: skiOf(certificate), signer: fileSigner(keyPem, 'file:ca.key', scheme) }
+    })
+
+    async function same(entries: IndexEntry[], overrides: Partial<CrlParams> = {}): Promise<x509.X509Crl> {
+      const p: CrlParams = {
+        entries,
+        issuer,
+        crlNumber: 0x1234n,
+        thisUpdate: new Date('2026-11-28T12:00:00Z'),
+        nextUpdate: new Date('2026-12-28T12:00:00Z'),
+        ...overrides,
+      }
+      const crl = await buildCrl(p)
+      const ours = crlDer(crl)
+      const ref = await referenceCrl(p)
+      if (deterministic) expect(Buffer.from(ours).equals(Buffer.from(ref.der))).toBe(true)
+      expect(Buffer.from(tbsOf(ours)).equals(Buffer.from(ref.tbs))).toBe(true)
+      // The signature over those bytes verifies, and the library reads the same CRL from both.
+      expect(await libraryCrl(ours).verify({ publicKey: issuer.certificate })).toBe(true)
+      expect(await crl.verify({ publicKey: issuer.certificate })).toBe(true)
+      expect(crl.entries.length).toBe(crlListings(entries).length)
+      return crl
+    }
+
+    it('with nothing revoked', async () => {
+      await same([])
+    })
+
+    it('with one entry', async () => {
+      await same([revokedLine(0x1234n, '260101000000Z,keyCompromise')])
+    })
+
+    it('with every revocation form', async () => {
+      await same(EVERY_FORM.map((r, i) => revokedLine(BigInt(i + 1), r)))
+    })
+
+    it('with serial edge values', async () => {
+      await same(SERIAL_EDGES.map((s, i) => revokedLine(s, EVERY_FORM[i % EVERY_FORM.length] as string)))
+    })
+
+    it.each([
+      ['2049-12-31T23:59:59Z', '2050-01-01T00:00:00Z'],
+      ['2050-01-01T00:00:00Z', '2050-02-01T00:00:00Z'],
+      ['1999-12-31T23:59:59Z', '2049-12-31T23:59:59Z'],
+    ])('with thisUpdate %s and nextUpdate %s', async (thisUpdate, nextUpdate) => {
+      await same([revokedLine(5n, '491231235959Z,keyTime,20500101000000Z')], {
+        thisUpdate: new Date(thisUpdate),
+        nextUpdate: new Date(nextUpdate),
+        crlNumber: 0n,
+      })
+    })
+
+    it('with a few thousand random entries, and entries that read as the library reads them', async () => {
+      const entries = fc.sample(revokedLineArb, { numRuns: 3000, seed: 5 })
+      // Serials must be unique in an index.
+      const unique = [...new Map(entries.map((e) => [e.serial, e])).values()]
+      const crl = await same(unique)
+      const parsed = libraryCrl(crlDer(crl))
+      expect(crl.entries.length).toBe(parsed.entries.length)
+      sameReading(parseCrlDer(crlDer(crl)), parsed)
+      sameReading(crl, parsed)
+      for (const i of [0, 1, 17, unique.length - 1]) {
+        const a = crl.entries[i] as x509.X509CrlEntry
+        const b = parsed.entries[i] as x509.X509CrlEntry
+        expect(Buffer.from(a.rawData).equals(Buffer.from(b.rawData))).toBe(true)
+        expect([a.serialNumber, a.revocationDate, a.reason, a.invalidity]).toEqual([
+          b.serialNumber,
+          b.revocationDate,
+          b.reason,
+          b.invalidity,
+        ])
+      }
+      // The whole array, as callers iterate it.
+      expect(crl.entries.map((e) => e.serialNumber)).toEqual(parsed.entries.map((e) => e.serialNumber))
+      expect(crl.entries.find((e) => e.serialNumber === parsed.entries[5]?.serialNumber)).toBeDefined()
+      expect(crl.thisUpdate).toEqual(parsed.thisUpdate)
+      expect(crl.issuer).toBe(parsed.issuer)
+    })
+  },
+)
+
+const revokedLineArb = fc
+  .record({
+    serial: fc.bigInt({ min: 1n, max: 2n ** 159n - 1n }),
+    time: fc.date({
+      min: new Date('1950-01-01T00:00:00Z'),
+      max: new Date('2049-12-31T23:59:59Z'),
+      noInvalidDate: true,
+    }),
+    invalidity: fc.date({
+      min: new Date('1900-01-01T00:00:00Z'),
+      max: new Date('2199-12-31T23:59:59Z'),
+      noInvalidDate: true,
+    }),
+    form: fc.constantFrom(
+      '',
+      ',unspecified',
+      ',keyCompromise',
+      ',CACompromise',
+      ',affiliationChanged',
+      ',superseded',
+      ',cessationOfOperation',
+      ',certificateHold',
+      ',keyTime,',
+      ',CAkeyTime,',
+      ',holdInstruction,holdInstructionReject',
+      ',holdInstruction,1.2.840.10040.2.2',
+    ),
+  })
+  .map(({ serial, time, invalidity, form }) => {
+    const revocation =
+      formatIndexTime(time) + (form.endsWith('Time,') ? form + generalizedTime(invalidity) : form)
+    return revokedLine(serial, revocation)
+  })
+
+function generalizedTime(d: Date): string {
+  return d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+}
+
+describe('der-writer: the revokedCertificates list, byte for byte what the schema writes', () => {
+  const TIME_EDGES = [
+    '1949-12-31T23:59:59Z',
+    '1950-01-01T00:00:00Z',
+    '2000-02-29T12:00:00Z',
+    '1969-12-31T23:59:59Z',
+    '1970-01-01T00:00:00Z',
+    '1600-02-29T23:59:59Z',
+    '2100-02-28T23:59:59Z',
+    '2100-03-01T00:00:00Z',
+    '2400-02-29T00:00:00Z',
+    '9999-12-31T23:59:59Z',
+    '1000-01-01T00:00:00Z',
+    '2049-12-31T23:59:59Z',
+    '2050-01-01T00:00:00Z',
+  ].map((t) => new Date(t))
+  const anyDate = fc.date({
+    min: new Date('1000-01-01T00:00:00Z'),
+    max: new Date('9999-12-31T23:59:59Z'),
+    noInvalidDate: true,
+  })
+  const entryArb = fc.record(
+    {
+      serial: fc.oneof(fc.constantFrom(...SERIAL_EDGES), fc.bigInt({ min: 1n, max: 2n ** 159n - 1n })),
+      revocationDate: fc.oneof(fc.constantFrom(...TIME_EDGES), anyDate),
+      reasonCode: fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 8, 9, 10),
+      invalidityDate: fc.oneof(fc.constantFrom(...TIME_EDGES), anyDate),
+      holdInstructionOid: fc.oneof(
+        fc.constantFrom('1.2.840.10040.2.1', '1.2.840.10040.2.2', '1.2.840.10040.2.3'),
+        fc
+          .tuple(
+            fc.integer({ min: 0, max: 2 }),
+            fc.integer({ min: 0, max: 39 }),
+            fc.array(fc.nat(), { maxLength: 6 }),
+          )
+          .map(([a, b, rest]) => [a, b, ...rest].join('.')),
+      ),
+    },
+    { requiredKeys: ['serial', 'revocationDate'] },
+  )
+  const whole = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000)
+
+  it('for random entries (times 1000–9999, both sides of 1950 and 2050; any hold OID)', () => {
+    fc.assert(
+      fc.property(fc.array(entryArb, { maxLength: 40 }), (raw) => {
+        const entries: DerRevokedEntry[] = raw.map((e) => ({
+          ...e,
+          revocationDate: whole(e.revocationDate),
+          invalidityDate: e.invalidityDate === undefined ? undefined : whole(e.invalidityDate),
+        }))
+        const ours = encodeRevokedCertificates(entries)
+        const tbs = new TBSCertList({ revokedCertificates: entries.map(refEntry) })
+        // The list is the TBSCertList's revokedCertificates: cut it out of the schema's encoding.
+        const listRef = new Uint8Array(AsnConvert.serialize(new RevokedList(tbs.revokedCertificates ?? [])))
+        expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(listRef).toString('hex'))
+      }),
+      { numRuns: 300, seed: 42 },
+    )
+  })
+
+  it('for long lists (multi-octet lengths)', () => {
+    const entries: DerRevokedEntry[] = Array.from({ length: 2000 }, (_, i) => ({
+      serial: 2n ** 158n + BigInt(i) * 7919n,
+      revocationDate: new Date(Date.UTC(2049, 11, 31, 23, 59, 59) - i * 1000),
+      reasonCode: i % 11 === 7 ? undefined : i % 11,
+      invalidityDate: i % 3 === 0 ? new Date(Date.UTC(2050, 0, 1) + i * 1000) : undefined,
+      holdInstructionOid: i % 5 === 0 ? '1.2.840.10040.2.2' : undefined,
+    }))
+    const listRef = new Uint8Array(AsnConvert.serialize(new RevokedList(entries.map(refEntry))))
+    expect(Buffer.from(encodeRevokedCertificates(entries)).equals(Buffer.from(listRef))).toBe(true)
+  })
+
+  it('splices the list before crlExtensions and keeps the SEQUENCE lengths right', () => {
+    const inner = Uint8Array.from([0x02, 0x01, 0x01, 0xa0, 0x02, 0x05, 0x00])
+    const seq = Uint8Array.from([0x30, inner.length, ...inner])
+    const element = new Uint8Array(300).fill(0x41)
+    element[0] = 0x04
+    element[1] = 0x82
+    element[2] = 0x01
+    element[3] = 0x28
+    const out = insertIntoSequence(seq, element, 0xa0)
+    expect(Buffer.from(out.subarray(0, 4)).toString('hex')).toBe('30820133')
+    expect(Buffer.from(out.subarray(4, 7)).toString('hex')).toBe('020101')
+    expect(Buffer.from(out.subarray(7 + 300)).toString('hex')).toBe('a0020500')
+  })
+})
+
+@AsnType({ type: AsnTypeTypes.Sequence, itemType: RevokedCertificate })
+class RevokedList extends AsnArray<RevokedCertificate> {
+  constructor(items?: RevokedCertificate[]) {
+    super(items)
+    Object.setPrototypeOf(this, RevokedList.prototype)
+  }
+}
+
+/** The CRL as @peculiar/x509 reads it, all at once (the reference for parseCrlDer). */
+function libraryCrl(der: Uint8Array): x509.X509Crl {
+  return new x509.X509Crl(der, parseLimitsFor(der.byteLength))
+}
+
+const hex = (b: ArrayBuffer | Uint8Array) =>
+  Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex')
+
+/** Everything the X509Crl API says about `ours` is what it says about `ref`. */
+function sameReading(ours: x509.X509Crl, ref: x509.X509Crl): void {
+  expect(hex(ours.rawData)).toBe(hex(ref.rawData))
+  expect([ours.version, ours.issuer, ours.thisUpdate, ours.nextUpdate]).toEqual([
+    ref.version,
+    ref.issuer,
+    ref.thisUpdate,
+    ref.nextUpdate,
+  ])
+  expect(ours.signatureAlgorithm).toEqual(ref.signatureAlgorithm)
+  expect(hex(ours.signature)).toBe(hex(ref.signature))
+  const tbs = (c: x509.X509Crl) => hex((c as unknown as { tbs: ArrayBuffer }).tbs)
+  expect(tbs(ours)).toBe(tbs(ref))
+  expect(ours.extensions.map((e) => hex(e.rawData))).toEqual(ref.extensions.map((e) => hex(e.rawData)))
+  expect(ours.entries.length).toBe(ref.entries.length)
+  const reading = (e: x509.X509CrlEntry) => [
+    hex(e.rawData),
+    e.serialNumber,
+    e.revocationDate,
+    e.reason,
+    e.invalidity,
+    e.extensions.map((x) => hex(x.rawData)),
+  ]
+  expect(ours.entries.map(reading)).toEqual(ref.entries.map(reading))
+  expect([...ours.entries].length).toBe(ref.entries.length)
+  expect(ours.entries.flatMap((e) => e.extensions).length).toBe(
+    ref.entries.flatMap((e) => e.extensions).length,
+  )
+  // The ASN.1 object too, revokedCertificates included (parsed on first read).
+  const asn = (ours as unknown as { asn: CertificateList }).asn
+  expect(hex(AsnConvert.serialize(asn))).toBe(hex(ref.rawData))
+}
+
+describe('parseCrlDer: the library’s reading of a CRL, without parsing every entry up front', () => {
+  let ca: TutorialCa
+  let der: Uint8Array
+  beforeAll(async () => {
+    ca = makeTutorialCa()
+    der = crlDer(await buildCrl(params(ca)))
+  })
+
+  it('reads a CRL made by openssl ca -gencrl as the library does', () => {
+    const out = join(ca.dir, 'openssl-made.crl.pem')
+    opensslOk(['ca', '-gencrl', '-config', ca.cnf, '-out', out])
+    const pem = readFileSync(out, 'utf8')
+    sameReading(parseCrlPem(pem), new x509.X509Crl(pem))
+    expect(parseCrlPem(pem).entries.length).toBeGreaterThan(5)
+  })
+
+  it('reads ours as the library does (and one with nothing revoked)', async () => {
+    sameReading(parseCrlDer(der), libraryCrl(der))
+    const empty = crlDer(await buildCrl(params(ca, { entries: [] })))
+    sameReading(parseCrlDer(empty), libraryCrl(empty))
+    expect(parseCrlDer(empty).entries).toEqual([])
+  })
+
+  it('still reads PEM given as bytes, as the library does', () => {
+    const pem = Buffer.from(new x509.X509Crl(der).toString('pem'))
+    expect(hex(parseCrlDer(pem).rawData)).toBe(hex(der))
+  })
+
+  it('refuses at once a CRL whose entries are not well formed', () => {
+    const outer = readTlv(der, 0)
+    const tbs = readTlv(der, outer.contentStart, outer.end)
+    let revoked: ReturnType<typeof readTlv> | undefined
+    let seen = 0
+    for (let at = tbs.contentStart; at < tbs.end;) {
+      const child = readTlv(der, at, tbs.end)
+      if (child.tag === 0x30 && ++seen === 3) revoked = child
+      at = child.end
+    }
+    if (revoked === undefined) throw new Error('no revokedCertificates')
+    const entry = readTlv(der, revoked.contentStart, revoked.end)
+    const serial = readTlv(der, entry.contentStart, entry.end)
+    const corrupt = (offset: number, value: number) => {
+      const copy = Uint8Array.from(der)
+      copy[offset] = value
+      return copy
+    }
+    expect(() => parseCrlDer(corrupt(serial.start, 0x04))).toThrow() // serial not an INTEGER
+    expect(() => parseCrlDer(corrupt(serial.end, 0x04))).toThrow() // time not a time
+    expect(() => parseCrlDer(corrupt(serial.end + 2, 0x41))).toThrow() // time digits
+    expect(() => parseCrlDer(corrupt(entry.start, 0x31))).toThrow() // entry not a SEQUENCE
+    expect(() => parseCrlDer(der.subarray(0, der.length - 10))).toThrow() // truncated
   })
 })

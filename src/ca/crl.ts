@@ -7,11 +7,22 @@
  * The TBSCertList is built with @peculiar/asn1-x509's schemas rather than X509CrlGenerator, because
  * the generator writes an empty crlEntryExtensions SEQUENCE for an entry without a reason (RFC 5280
  * says SIZE (1..MAX)) and drops the reason code 0 (`unspecified`), which OpenSSL writes.
+ *
+ * A CRL can list 100,000 certificates, and the schemas (asn1js underneath) cost tens of µs and
+ * dozens of objects per entry each way. So only the part that grows is handled outside them: the
+ * revokedCertificates list is written by der-writer.ts and spliced into the schema-built TBSCertList,
+ * the outer SEQUENCE is assembled around the signature by hand, the signature is checked with
+ * node:crypto on the TBS bytes already in hand (not by parsing the CRL back), and a CRL is read
+ * (parseCrlDer, and what buildCrl returns) with its entries parsed by the library only when read.
+ * test/crl.test.ts holds the straightforward all-schema build as the reference and checks the output
+ * byte for byte against it, and the reading against @peculiar/x509's own.
  */
+import { constants, createPublicKey, verify as nodeVerify } from 'node:crypto'
 import { parseLimitsFor } from './asn1-limits.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import {
+  AsnArray,
   AsnConvert,
   AsnIntegerArrayBufferConverter,
   AsnProp,
@@ -23,20 +34,24 @@ import {
 import {
   Certificate,
   CertificateList,
-  CRLReason,
   Extension,
-  InvalidityDate,
   RevokedCertificate,
   TBSCertList,
   Time,
   Version,
   id_ce_cRLNumber,
-  id_ce_cRLReasons,
-  id_ce_invalidityDate,
 } from '@peculiar/asn1-x509'
 import { CaError } from './errors.js'
 import { akiExtension } from './extensions.js'
-import { verifiesWith } from './certificate.js'
+import {
+  bitString,
+  encodeRevokedCertificates,
+  insertIntoSequence,
+  readTlv,
+  wrap,
+  type DerRevokedEntry,
+  type Tlv,
+} from './der-writer.js'
 import {
   REVOCATION_REASON_CODES,
   holdInstructionOid,
@@ -108,16 +123,29 @@ export function crlListings(entries: readonly IndexEntry[], previousThisUpdate?:
   return listed.sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))
 }
 
-/** Parses a CRL in DER, however many entries it lists. */
+/**
+ * Parses a CRL in DER, however many entries it lists. Everything but the revokedCertificates list
+ * is parsed by @peculiar/x509's schema at once; the list is checked entry by entry here (each a
+ * SEQUENCE { INTEGER, UTCTime | GeneralizedTime, [extensions] } in RFC 5280's DER form), and each
+ * entry is parsed by the library when first read (see LazyCrl): a 100,000-entry CRL whose thisUpdate
+ * is all that is wanted (`mtls-ca crl` reads the previous CRL's) costs milliseconds, not seconds.
+ * A CRL that is not well formed is refused here, as before.
+ */
 export function parseCrlDer(der: Uint8Array | ArrayBuffer): x509.X509Crl {
-  return new x509.X509Crl(der, parseLimitsFor(der.byteLength))
+  const bytes = der instanceof Uint8Array ? der : new Uint8Array(der)
+  // Not DER (the library also reads PEM, hex or base64 given as bytes): the library's way.
+  if (bytes[0] !== 0x30) return new x509.X509Crl(der, parseLimitsFor(der.byteLength))
+  return new LazyCrl(bytes)
 }
 
 /** Parses a CRL in PEM (label `X509 CRL`, as OpenSSL writes it), however many entries it lists. */
 export function parseCrlPem(pem: string): x509.X509Crl {
-  const block = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(pem)
-  if (block === null) throw new Error('no PEM X509 CRL block')
-  return parseCrlDer(Buffer.from((block[1] ?? '').replace(/\s+/g, ''), 'base64'))
+  const begin = '-----BEGIN X509 CRL-----'
+  const start = pem.indexOf(begin)
+  const end = start < 0 ? -1 : pem.indexOf('-----END X509 CRL-----', start + begin.length)
+  if (end < 0) throw new Error('no PEM X509 CRL block')
+  // Node's base64 decoder skips the line breaks (and any other whitespace).
+  return parseCrlDer(Buffer.from(pem.slice(start + begin.length, end), 'base64'))
 }
 
 /** Builds and signs the CRL: exactly one call to `issuer.signer.sign`. */
@@ -153,14 +181,19 @@ export async function buildCrl(params: CrlParams): Promise<x509.X509Crl> {
       extension(id_ce_cRLNumber, new CrlNumber(crlNumberContent(params.crlNumber))),
     ],
   })
-  // Absent, not empty, when nothing is revoked (RFC 5280 §5.1.2.6).
-  if (listings.length > 0) tbs.revokedCertificates = listings.map(revokedCertificate)
 
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs))
-  let signature: ArrayBuffer
+  // The revoked list is the only part that grows: it is written by der-writer.ts and spliced in
+  // before crlExtensions ([0]); the rest of the TBSCertList comes from the schema above.
+  const tbsHead = new Uint8Array(AsnConvert.serialize(tbs))
+  const tbsDer =
+    listings.length === 0
+      ? tbsHead
+      : insertIntoSequence(tbsHead, encodeRevokedCertificates(listings.map(derEntry)), 0xa0)
+  let signature: Uint8Array
   try {
     const raw = await issuer.signer.sign(tbsDer)
-    signature = new x509.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw) ?? arrayBuffer(raw)
+    const asn = new x509.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw)
+    signature = asn === null ? raw : new Uint8Array(asn)
   } catch (cause) {
     if (cause instanceof CaError) throw cause
     throw new CaError(
@@ -169,25 +202,234 @@ export async function buildCrl(params: CrlParams): Promise<x509.X509Crl> {
       { cause },
     )
   }
-  const der = AsnConvert.serialize(
-    new CertificateList({ tbsCertList: tbs, signatureAlgorithm: algorithm, signature }),
-  )
-  if (!verifiesWith(der, new Uint8Array(issuer.certificate.publicKey.rawData))) {
+  // CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue BIT STRING }
+  const der = wrap(0x30, [tbsDer, new Uint8Array(AsnConvert.serialize(algorithm)), bitString(signature)])
+  const spki = new Uint8Array(issuer.certificate.publicKey.rawData)
+  if (!signatureVerifies(tbsDer, signature, webAlgorithm, spki)) {
     throw new CaError(
       'signer.mismatch',
       `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ` +
         `${issuer.certificate.subject}: is it the right key?`,
     )
   }
-  return parseCrlDer(der)
+  return new LazyCrl(der)
+}
+
+/**
+ * Whether `signature` over `tbs` verifies with the public key `spki` under the WebCrypto algorithm
+ * the CRL was signed with (RSASSA-PKCS1-v1_5, RSA-PSS or ECDSA with a DER signature), by node:crypto
+ * on the bytes: unlike `verifiesWith`, nothing is parsed, which matters for a 100,000-entry CRL.
+ */
+export function signatureVerifies(
+  tbs: Uint8Array,
+  signature: Uint8Array,
+  algorithm: { name: string; hash?: unknown; saltLength?: unknown },
+  spki: Uint8Array,
+): boolean {
+  const hashName =
+    typeof algorithm.hash === 'string' ? algorithm.hash : (algorithm.hash as { name?: string })?.name
+  const hash = /^SHA-(256|384|512)$/.exec(hashName ?? '')
+  if (hash === null) throw new CaError('signer.failed', `unsupported signature hash ${String(hashName)}`)
+  const digest = `sha${hash[1]}`
+  try {
+    const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
+    if (algorithm.name === 'RSA-PSS') {
+      const saltLength = Number(algorithm.saltLength)
+      return nodeVerify(digest, tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature)
+    }
+    if (algorithm.name !== 'RSASSA-PKCS1-v1_5' && algorithm.name !== 'ECDSA') {
+      throw new CaError('signer.failed', `unsupported signature algorithm ${algorithm.name}`)
+    }
+    return nodeVerify(digest, tbs, key, signature)
+  } catch (e) {
+    if (e instanceof CaError) throw e
+    return false
+  }
+}
+
+/**
+ * An X509Crl that does not parse its revokedCertificates through asn1js unless asked to. The CRL
+ * without its list (version, algorithm, issuer, times, extensions) is parsed by the schema as usual
+ * (with tbsCertListRaw the real TBS, for `verify`); the list is checked structurally up front
+ * (checkedEntryOffsets), `asn.tbsCertList.revokedCertificates` parses it on first read, and `entries`
+ * is an array of the right length whose elements @peculiar/x509 parses from their own DER when first
+ * read (callers that only count them, like `mtls-ca crl`, parse nothing). rawData is the DER given.
+ */
+class LazyCrl extends x509.X509Crl {
+  readonly #der: ArrayBuffer
+  readonly #offsets: Uint32Array
+  #entries: x509.X509CrlEntry[] | undefined
+
+  constructor(der: Uint8Array) {
+    const outer = readTlv(der, 0)
+    const tbs = readTlv(der, outer.contentStart, outer.end)
+    if (outer.tag !== 0x30 || tbs.tag !== 0x30) throw new Error('a CRL is a SEQUENCE holding a SEQUENCE')
+    const list = revokedListTlv(der)
+    const head =
+      list === undefined
+        ? der
+        : wrap(0x30, [
+            wrap(0x30, [der.subarray(tbs.contentStart, list.start), der.subarray(list.end, tbs.end)]),
+            der.subarray(tbs.end, outer.end),
+          ])
+    const asn = AsnConvert.parse(head, CertificateList, parseLimitsFor(head.byteLength))
+    const offsets = list === undefined ? new Uint32Array(0) : checkedEntryOffsets(der, list)
+    // Copied when first read (the TBS and the list are most of a large CRL).
+    let tbsRaw: ArrayBuffer | undefined
+    Object.defineProperty(asn, 'tbsCertListRaw', {
+      configurable: true,
+      enumerable: true,
+      get: () => (tbsRaw ??= arrayBuffer(der.slice(tbs.start, tbs.end))),
+    })
+    if (list !== undefined) {
+      let parsed: RevokedCertificate[] | undefined
+      const parse = () => {
+        const listDer = der.slice(list.start, list.end)
+        return Array.from(AsnConvert.parse(listDer, RevokedList, parseLimitsFor(listDer.byteLength)))
+      }
+      Object.defineProperty(asn.tbsCertList, 'revokedCertificates', {
+        configurable: true,
+        enumerable: true,
+        get: () => (parsed ??= parse()),
+      })
+    }
+    super(asn)
+    this.#der = arrayBuffer(der)
+    this.#offsets = offsets
+  }
+
+  override get rawData(): ArrayBuffer {
+    return this.#der
+  }
+
+  override get entries(): x509.X509CrlEntry[] {
+    this.#entries ??= lazyEntries(new Uint8Array(this.#der), this.#offsets)
+    return this.#entries
+  }
+}
+
+/** SEQUENCE OF RevokedCertificate, to parse a CRL's list on its own. */
+@AsnType({ type: AsnTypeTypes.Sequence, itemType: RevokedCertificate })
+class RevokedList extends AsnArray<RevokedCertificate> {
+  constructor(items?: RevokedCertificate[]) {
+    super(items)
+    Object.setPrototypeOf(this, RevokedList.prototype)
+  }
+}
+
+/**
+ * [start, end) of each entry of a revokedCertificates list, after checking that each is
+ * SEQUENCE { serial INTEGER, revocationDate UTCTime (YYMMDDHHMMSSZ) | GeneralizedTime
+ * (YYYYMMDDHHMMSSZ), crlEntryExtensions SEQUENCE OF SEQUENCE { OID, BOOLEAN OPTIONAL, OCTET STRING }
+ * OPTIONAL } with nothing else, so that the library's later parse of an entry does not fail.
+ */
+function checkedEntryOffsets(der: Uint8Array, list: Tlv): Uint32Array {
+  const bad = (at: number, why: string) => new Error(`CRL entry at offset ${at}: ${why}`)
+  const starts: number[] = []
+  const ends: number[] = []
+  for (let at = list.contentStart; at < list.end;) {
+    const entry = readTlv(der, at, list.end)
+    if (entry.tag !== 0x30) throw bad(at, 'not a SEQUENCE')
+    const serial = readTlv(der, entry.contentStart, entry.end)
+    if (serial.tag !== 0x02 || serial.end === serial.contentStart) throw bad(at, 'no serial INTEGER')
+    const time = readTlv(der, serial.end, entry.end)
+    if (!timeIsDer(der, time)) throw bad(at, 'the revocation date is not a UTCTime or GeneralizedTime')
+    if (time.end < entry.end) {
+      const extensions = readTlv(der, time.end, entry.end)
+      if (extensions.tag !== 0x30 || extensions.end !== entry.end) throw bad(at, 'not crlEntryExtensions')
+      for (let e = extensions.contentStart; e < extensions.end;) {
+        const extension = readTlv(der, e, extensions.end)
+        if (extension.tag !== 0x30) throw bad(at, 'an extension is not a SEQUENCE')
+        const oid = readTlv(der, extension.contentStart, extension.end)
+        if (oid.tag !== 0x06 || oid.end === oid.contentStart) throw bad(at, 'an extension has no OID')
+        let value = readTlv(der, oid.end, extension.end)
+        if (value.tag === 0x01) {
+          if (value.end - value.contentStart !== 1) throw bad(at, 'an extension’s critical is not a BOOLEAN')
+          value = readTlv(der, value.end, extension.end)
+        }
+        if (value.tag !== 0x04 || value.end !== extension.end)
+          throw bad(at, 'an extension has no OCTET STRING')
+        e = extension.end
+      }
+    }
+    starts.push(entry.start)
+    ends.push(entry.end)
+    at = entry.end
+  }
+  const offsets = new Uint32Array(2 * starts.length)
+  for (let i = 0; i < starts.length; i++) {
+    offsets[2 * i] = starts[i] as number
+    offsets[2 * i + 1] = ends[i] as number
+  }
+  return offsets
+}
+
+/** UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 §5.1.2.4), digits checked. */
+function timeIsDer(der: Uint8Array, time: Tlv): boolean {
+  const length = time.end - time.contentStart
+  if (!((time.tag === 0x17 && length === 13) || (time.tag === 0x18 && length === 15))) return false
+  for (let i = time.contentStart; i < time.end - 1; i++) {
+    const c = der[i] as number
+    if (c < 0x30 || c > 0x39) return false
+  }
+  return der[time.end - 1] === 0x5a // 'Z'
+}
+
+/**
+ * The entries at `offsets` of the CRL `der` as an array of X509CrlEntry made on first read (a Proxy over an array of that length: indexing, iteration, `in`, map/find/flatMap… all see
+ * every element).
+ */
+function lazyEntries(der: Uint8Array, offsets: Uint32Array): x509.X509CrlEntry[] {
+  const count = offsets.length / 2
+  const target = new Array<x509.X509CrlEntry | undefined>(count).fill(undefined)
+  const entryAt = (i: number): x509.X509CrlEntry => {
+    let entry = target[i]
+    if (entry === undefined) {
+      entry = new x509.X509CrlEntry(der.slice(offsets[2 * i], offsets[2 * i + 1]))
+      target[i] = entry
+    }
+    return entry
+  }
+  const index = (prop: string | symbol): number | undefined => {
+    if (typeof prop !== 'string' || !/^(?:0|[1-9]\d*)$/.test(prop)) return undefined
+    const i = Number(prop)
+    return i < count ? i : undefined
+  }
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const i = index(prop)
+      return i === undefined ? Reflect.get(t, prop, receiver) : entryAt(i)
+    },
+    getOwnPropertyDescriptor(t, prop) {
+      const i = index(prop)
+      if (i !== undefined) entryAt(i)
+      return Reflect.getOwnPropertyDescriptor(t, prop)
+    },
+  }) as x509.X509CrlEntry[]
+}
+
+/**
+ * The revokedCertificates TLV of a CRL, if present: in TBSCertList { version INTEGER, signature
+ * SEQUENCE, issuer SEQUENCE, thisUpdate, nextUpdate, revokedCertificates SEQUENCE, [0] … }, the third
+ * SEQUENCE (the times are UTCTime or GeneralizedTime).
+ */
+function revokedListTlv(der: Uint8Array): Tlv | undefined {
+  const outer = readTlv(der, 0)
+  const tbs = readTlv(der, outer.contentStart, outer.end)
+  let sequences = 0
+  for (let at = tbs.contentStart; at < tbs.end;) {
+    const child = readTlv(der, at, tbs.end)
+    if (child.tag === 0x30 && ++sequences === 3) return child
+    at = child.end
+  }
+  return undefined
 }
 
 /** PEM as OpenSSL writes and reads it: `X509 CRL` (x509's toString('pem') writes `CRL`, which OpenSSL refuses). */
 export function crlPem(crl: x509.X509Crl): string {
-  const lines =
-    Buffer.from(crl.rawData)
-      .toString('base64')
-      .match(/.{1,64}/g) ?? []
+  const base64 = Buffer.from(crl.rawData).toString('base64')
+  const lines: string[] = []
+  for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64))
   return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`
 }
 
@@ -197,29 +439,21 @@ export function crlDer(crl: x509.X509Crl): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------------
 
-/** The CRL entry make_revoked writes: reason code, then invalidity date, then hold instruction. */
-function revokedCertificate(listing: CrlListing): RevokedCertificate {
+/** An entry for der-writer.ts: the same fields revokedCertificate() puts in the schema object. */
+function derEntry(listing: CrlListing): DerRevokedEntry {
   const { revocation } = listing
-  const extensions: Extension[] = []
-  if (revocation.reason !== undefined) {
-    extensions.push(extension(id_ce_cRLReasons, new CRLReason(REVOCATION_REASON_CODES[revocation.reason])))
-  }
-  if (revocation.invalidityDate !== undefined) {
-    extensions.push(
-      extension(id_ce_invalidityDate, new InvalidityDate(wholeSeconds(revocation.invalidityDate))),
-    )
-  }
-  if (revocation.holdInstruction !== undefined) {
+  return {
+    serial: listing.serial,
+    revocationDate: wholeSeconds(revocation.time),
+    reasonCode: revocation.reason === undefined ? undefined : REVOCATION_REASON_CODES[revocation.reason],
+    invalidityDate:
+      revocation.invalidityDate === undefined ? undefined : wholeSeconds(revocation.invalidityDate),
     // parseRevocation only accepts instructions that resolve to an OID.
-    const oid = holdInstructionOid(revocation.holdInstruction) as string
-    extensions.push(extension(id_ce_holdInstructionCode, new HoldInstructionCode(oid)))
+    holdInstructionOid:
+      revocation.holdInstruction === undefined
+        ? undefined
+        : (holdInstructionOid(revocation.holdInstruction) as string),
   }
-  const entry = new RevokedCertificate({
-    userCertificate: arrayBuffer(serialToDer(listing.serial)),
-    revocationDate: asnTime(revocation.time),
-  })
-  if (extensions.length > 0) entry.crlEntryExtensions = extensions
-  return entry
 }
 
 function extension(oid: string, value: object, critical = false): Extension {
@@ -234,8 +468,9 @@ function asnTime(d: Date): Time {
 }
 
 function wholeSeconds(d: Date): Date {
-  if (Number.isNaN(d.getTime())) throw new RangeError('invalid date')
-  return new Date(Math.floor(d.getTime() / 1000) * 1000)
+  const t = d.getTime()
+  if (Number.isNaN(t)) throw new RangeError('invalid date')
+  return t % 1000 === 0 ? d : new Date(Math.floor(t / 1000) * 1000)
 }
 
 /** CRLNumber ::= INTEGER (0..MAX), at most 20 octets (RFC 5280 §5.2.3). */
@@ -246,7 +481,10 @@ function crlNumberContent(crlNumber: bigint): ArrayBuffer {
   return crlNumber === 0n ? new ArrayBuffer(1) : arrayBuffer(serialToDer(crlNumber))
 }
 
+/** The bytes as an ArrayBuffer: their own when they span all of it (as a fresh large Buffer does). */
 function arrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
+    return bytes.buffer as ArrayBuffer
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
 }
 
@@ -263,17 +501,6 @@ class CrlNumber {
   value: ArrayBuffer
 
   constructor(value: ArrayBuffer = new ArrayBuffer(1)) {
-    this.value = value
-  }
-}
-
-/** HoldInstructionCode ::= OBJECT IDENTIFIER (RFC 5280 §5.3.2; not in asn1-x509). */
-@AsnType({ type: AsnTypeTypes.Choice })
-class HoldInstructionCode {
-  @AsnProp({ type: AsnPropTypes.ObjectIdentifier })
-  value: string
-
-  constructor(value = '') {
     this.value = value
   }
 }
