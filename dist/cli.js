@@ -5790,7 +5790,7 @@ var require_pem = __commonJS({
         throw new TypeError(`Invalid PEM label '${label2}'`);
       }
     }
-    function wrap(text, lineLength) {
+    function wrap2(text, lineLength) {
       const result = [];
       for (let i = 0; i < text.length; i += lineLength) {
         result.push(text.slice(i, i + lineLength));
@@ -5858,7 +5858,7 @@ var require_pem = __commonJS({
         }
         lines.push("");
       }
-      lines.push(...wrap(base64_js_1.base64.encode(data), lineLength));
+      lines.push(...wrap2(base64_js_1.base64.encode(data), lineLength));
       lines.push(`-----END ${label2}-----`);
       return `${lines.join(newline)}${newline}`;
     }
@@ -7613,7 +7613,7 @@ var require_objects = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnArray = void 0;
-    var AsnArray = class extends Array {
+    var AsnArray2 = class extends Array {
       constructor(items = []) {
         if (typeof items === "number") {
           super(items);
@@ -7625,7 +7625,7 @@ var require_objects = __commonJS({
         }
       }
     };
-    exports.AsnArray = AsnArray;
+    exports.AsnArray = AsnArray2;
   }
 });
 
@@ -8791,7 +8791,7 @@ var require_crl_reason = __commonJS({
       CRLReasons2[CRLReasons2["privilegeWithdrawn"] = 9] = "privilegeWithdrawn";
       CRLReasons2[CRLReasons2["aACompromise"] = 10] = "aACompromise";
     })(CRLReasons || (exports.CRLReasons = CRLReasons = {}));
-    var CRLReason2 = class CRLReason {
+    var CRLReason = class CRLReason {
       reason = CRLReasons.unspecified;
       constructor(reason = CRLReasons.unspecified) {
         this.reason = reason;
@@ -8803,13 +8803,13 @@ var require_crl_reason = __commonJS({
         return this.toJSON();
       }
     };
-    exports.CRLReason = CRLReason2;
+    exports.CRLReason = CRLReason;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.Enumerated })
-    ], CRLReason2.prototype, "reason", void 0);
-    exports.CRLReason = CRLReason2 = tslib_1.__decorate([
+    ], CRLReason.prototype, "reason", void 0);
+    exports.CRLReason = CRLReason = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
-    ], CRLReason2);
+    ], CRLReason);
   }
 });
 
@@ -8886,7 +8886,7 @@ var require_invalidity_date = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var object_identifiers_1 = require_object_identifiers();
     exports.id_ce_invalidityDate = `${object_identifiers_1.id_ce}.24`;
-    var InvalidityDate2 = class InvalidityDate {
+    var InvalidityDate = class InvalidityDate {
       value = /* @__PURE__ */ new Date();
       constructor(value) {
         if (value) {
@@ -8894,13 +8894,13 @@ var require_invalidity_date = __commonJS({
         }
       }
     };
-    exports.InvalidityDate = InvalidityDate2;
+    exports.InvalidityDate = InvalidityDate;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.GeneralizedTime })
-    ], InvalidityDate2.prototype, "value", void 0);
-    exports.InvalidityDate = InvalidityDate2 = tslib_1.__decorate([
+    ], InvalidityDate.prototype, "value", void 0);
+    exports.InvalidityDate = InvalidityDate = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
-    ], InvalidityDate2);
+    ], InvalidityDate);
   }
 });
 
@@ -14108,8 +14108,8 @@ var require_lazy_helpers = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.delay = exports.DelayedConstructor = void 0;
     var DelayedConstructor = class {
-      constructor(wrap) {
-        this.wrap = wrap;
+      constructor(wrap2) {
+        this.wrap = wrap2;
         this.reflectMethods = [
           "get",
           "getPrototypeOf",
@@ -19210,7 +19210,7 @@ var require_x509_cjs = __commonJS({
       X509CrlReason2[X509CrlReason2["privilegeWithdrawn"] = 9] = "privilegeWithdrawn";
       X509CrlReason2[X509CrlReason2["aACompromise"] = 10] = "aACompromise";
     })(exports.X509CrlReason || (exports.X509CrlReason = {}));
-    var X509CrlEntry = class extends AsnData {
+    var X509CrlEntry2 = class extends AsnData {
       get serialNumber() {
         if (!tslib.__classPrivateFieldGet(this, _X509CrlEntry_serialNumber, "f")) {
           tslib.__classPrivateFieldSet(this, _X509CrlEntry_serialNumber, getCertificateSerialNumber(this.asn.userCertificate), "f");
@@ -19340,7 +19340,7 @@ var require_x509_cjs = __commonJS({
       get entries() {
         var _a4;
         if (!tslib.__classPrivateFieldGet(this, _X509Crl_entries, "f")) {
-          tslib.__classPrivateFieldSet(this, _X509Crl_entries, ((_a4 = this.asn.tbsCertList.revokedCertificates) === null || _a4 === void 0 ? void 0 : _a4.map((o) => new X509CrlEntry(o, this.parseOptions))) || [], "f");
+          tslib.__classPrivateFieldSet(this, _X509Crl_entries, ((_a4 = this.asn.tbsCertList.revokedCertificates) === null || _a4 === void 0 ? void 0 : _a4.map((o) => new X509CrlEntry2(o, this.parseOptions))) || [], "f");
         }
         return tslib.__classPrivateFieldGet(this, _X509Crl_entries, "f");
       }
@@ -19464,7 +19464,7 @@ var require_x509_cjs = __commonJS({
         const serialBuffer = normalizeCertificateSerialNumber(serialNumber);
         for (const revoked of this.asn.tbsCertList.revokedCertificates || []) {
           if (pvtsutils.BufferSourceConverter.isEqual(revoked.userCertificate, serialBuffer)) {
-            return new X509CrlEntry(asn1Schema.AsnConvert.serialize(revoked), this.parseOptions);
+            return new X509CrlEntry2(asn1Schema.AsnConvert.serialize(revoked), this.parseOptions);
           }
         }
         return null;
@@ -19505,7 +19505,7 @@ var require_x509_cjs = __commonJS({
             } else {
               revokedCert.crlEntryExtensions = [];
             }
-            if (!(entry instanceof X509CrlEntry)) {
+            if (!(entry instanceof X509CrlEntry2)) {
               if (entry.reason) {
                 revokedCert.crlEntryExtensions.push(new asn1X509__namespace.Extension({
                   extnID: asn1X509__namespace.id_ce_cRLReasons,
@@ -19619,7 +19619,7 @@ var require_x509_cjs = __commonJS({
     exports.X509Certificates = X509Certificates;
     exports.X509ChainBuilder = X509ChainBuilder;
     exports.X509Crl = X509Crl3;
-    exports.X509CrlEntry = X509CrlEntry;
+    exports.X509CrlEntry = X509CrlEntry2;
     exports.X509CrlGenerator = X509CrlGenerator;
     exports.cryptoProvider = cryptoProvider;
     exports.diAlgorithm = diAlgorithm;
@@ -38410,10 +38410,10 @@ var require_truncate = __commonJS({
   "node_modules/jsonwebtoken/node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse4 = require_parse();
-    var constants7 = require_constants();
+    var constants8 = require_constants();
     var SemVer = require_semver();
     var truncate = (version4, truncation, options) => {
-      if (!constants7.RELEASE_TYPES.includes(truncation)) {
+      if (!constants8.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version4, options);
@@ -39653,7 +39653,7 @@ var require_semver2 = __commonJS({
   "node_modules/jsonwebtoken/node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants7 = require_constants();
+    var constants8 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse4 = require_parse();
@@ -39737,8 +39737,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants7.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants7.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants8.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants8.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -39833,7 +39833,7 @@ var require_verify = __commonJS({
     var validateAsymmetricKey = require_validateAsymmetricKey();
     var PS_SUPPORTED = require_psSupported();
     var jws = require_jws();
-    var { KeyObject, createSecretKey, createPublicKey: createPublicKey9 } = __require("crypto");
+    var { KeyObject, createSecretKey, createPublicKey: createPublicKey10 } = __require("crypto");
     var PUB_KEY_ALGS = ["RS256", "RS384", "RS512"];
     var EC_KEY_ALGS = ["ES256", "ES384", "ES512"];
     var RSA_KEY_ALGS = ["RS256", "RS384", "RS512"];
@@ -39917,7 +39917,7 @@ var require_verify = __commonJS({
         }
         if (secretOrPublicKey2 != null && !(secretOrPublicKey2 instanceof KeyObject)) {
           try {
-            secretOrPublicKey2 = createPublicKey9(secretOrPublicKey2);
+            secretOrPublicKey2 = createPublicKey10(secretOrPublicKey2);
           } catch (_) {
             try {
               secretOrPublicKey2 = createSecretKey(typeof secretOrPublicKey2 === "string" ? Buffer.from(secretOrPublicKey2) : secretOrPublicKey2);
@@ -64340,73 +64340,300 @@ function formatSerialFile(next) {
 // src/ca/index-txt.ts
 var FIELD_COUNT = 6;
 function parseIndex(text) {
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
   const entries = [];
-  const lineOfSerial = /* @__PURE__ */ new Map();
-  lines.forEach((line, i) => {
-    const lineNumber = i + 1;
-    if (line.startsWith("#")) return;
+  const bySerial = new SerialTable((position) => entries[position].serial);
+  let lineOfEntry = new Int32Array(1024);
+  const end = text.length;
+  let pos = 0;
+  let lineNumber = 0;
+  let nextBackslash = text.indexOf("\\");
+  let lastExpiry = "";
+  while (pos < end) {
+    lineNumber++;
+    let eol = text.indexOf("\n", pos);
+    if (eol === -1) eol = end;
+    const start = pos;
+    pos = eol + 1;
+    if (text.charCodeAt(start) === 35) continue;
+    if (nextBackslash !== -1 && nextBackslash < start) nextBackslash = text.indexOf("\\", start);
+    const escaped = nextBackslash !== -1 && nextBackslash < eol;
     let entry;
-    try {
-      entry = parseLine(line);
-    } catch (e) {
-      throw new CaError("state.corrupt", `line ${lineNumber}: ${e.message}`, { cause: e });
+    let serialStart = 0;
+    let serialEnd = 0;
+    const status = statusOf(text.charCodeAt(start));
+    const t1 = start + 1;
+    if (!escaped && status !== void 0 && text.charCodeAt(t1) === 9 && text.charCodeAt(eol - 1) !== 13) {
+      const t2 = text.indexOf("	", t1 + 1);
+      const t3 = text.indexOf("	", t2 + 1);
+      const t4 = text.indexOf("	", t3 + 1);
+      const t5 = text.indexOf("	", t4 + 1);
+      const t6 = text.indexOf("	", t5 + 1);
+      if (t1 < t2 && t2 < t3 && t3 < t4 && t4 < t5 && t5 < eol && (t6 === -1 || t6 > eol) && isTimeAt(text, t1 + 1, t2 - t1 - 1) && (status === "R" ? isRevocationAt(text, t2 + 1, t3) : t3 === t2 + 1) && isEvenHexAt(text, t3 + 1, t4)) {
+        if (lastExpiry.length !== t2 - t1 - 1 || !text.startsWith(lastExpiry, t1 + 1)) {
+          lastExpiry = text.slice(t1 + 1, t2);
+        }
+        const file2 = t5 - t4 === 8 && text.startsWith("unknown", t4 + 1) ? "unknown" : text.slice(t4 + 1, t5);
+        entry = {
+          status,
+          expiry: lastExpiry,
+          revocation: t3 === t2 + 1 ? "" : text.slice(t2 + 1, t3),
+          serial: text.slice(t3 + 1, t4),
+          file: file2,
+          subject: text.slice(t5 + 1, eol)
+        };
+        serialStart = t3 + 1;
+        serialEnd = t4;
+      }
     }
-    const serial = serialFromHex(entry.serial);
-    const earlier = lineOfSerial.get(serial);
-    if (earlier !== void 0) {
+    if (entry === void 0) {
+      try {
+        entry = parseLine(text.slice(start, eol), escaped);
+      } catch (e) {
+        throw new CaError("state.corrupt", `line ${lineNumber}: ${e.message}`, { cause: e });
+      }
+      serialStart = -1;
+    }
+    const hash2 = serialStart === -1 ? hashSerial(entry.serial, 0, entry.serial.length) : hashSerial(text, serialStart, serialEnd);
+    const earlier = bySerial.find(entry.serial, hash2);
+    if (earlier !== -1) {
       throw new CaError(
         "state.corrupt",
-        `line ${lineNumber}: serial ${entry.serial} is already on line ${earlier}`
+        `line ${lineNumber}: serial ${entry.serial} is already on line ${lineOfEntry[earlier]}`
       );
     }
-    lineOfSerial.set(serial, lineNumber);
+    const position = entries.length;
+    if (position === lineOfEntry.length) {
+      const grown = new Int32Array(position * 2);
+      grown.set(lineOfEntry);
+      lineOfEntry = grown;
+    }
+    lineOfEntry[position] = lineNumber;
+    bySerial.add(hash2, position);
     entries.push(entry);
-  });
+  }
   return entries;
 }
+function statusOf(code) {
+  return code === 86 ? "V" : code === 82 ? "R" : code === 69 ? "E" : void 0;
+}
+function indexIn(s, code, from, end) {
+  for (let i = from; i < end; i++) if (s.charCodeAt(i) === code) return i;
+  return -1;
+}
 function serializeIndex(entries) {
-  return entries.map((entry) => {
-    const fields = [entry.status, entry.expiry, entry.revocation, entry.serial, entry.file, entry.subject];
-    const problem = entryProblem(entry) ?? (fields.some((f) => /[\r\n]/.test(f)) ? "a line break" : void 0);
-    if (problem !== void 0) {
-      throw new CaError("state.write_failed", `index entry for serial ${entry.serial} has ${problem}`);
+  const chunks = [];
+  let lines = [];
+  for (const entry of entries) {
+    lines.push(serializeEntry(entry));
+    if (lines.length === 4096) {
+      chunks.push(lines.join(""));
+      lines = [];
     }
-    return `${fields.map((f) => f.replaceAll("	", "\\	")).join("	")}
+  }
+  chunks.push(lines.join(""));
+  return chunks.length === 1 ? chunks[0] : chunks.join("");
+}
+function serializeEntry(entry) {
+  const { file: file2, subject } = entry;
+  if (isValidEntry(entry) && typeof file2 === "string" && typeof subject === "string" && !TAB_OR_BREAK.test(file2) && !TAB_OR_BREAK.test(subject)) {
+    return `${entry.status}	${entry.expiry}	${entry.revocation}	${entry.serial}	${file2}	${subject}
 `;
-  }).join("");
+  }
+  const fields = [entry.status, entry.expiry, entry.revocation, entry.serial, entry.file, entry.subject];
+  const problem = entryProblem(entry) ?? (fields.some((f) => /[\r\n]/.test(f)) ? "a line break" : void 0);
+  if (problem !== void 0) {
+    throw new CaError("state.write_failed", `index entry for serial ${entry.serial} has ${problem}`);
+  }
+  return `${fields.map((f) => f.replaceAll("	", "\\	")).join("	")}
+`;
 }
+var TAB_OR_BREAK = /[\t\r\n]/;
 function findBySerial(entries, serial) {
-  if (typeof serial === "string" && !/^[0-9A-Fa-f]+$/.test(serial)) return void 0;
-  const wanted = typeof serial === "string" ? serialFromHex(serial) : serial;
-  return entries.find((entry) => serialFromHex(entry.serial) === wanted);
+  if (typeof serial === "string" && !HEX.test(serial)) return void 0;
+  const wanted = wantedKey(serial);
+  for (const entry of entries) {
+    if (serialMatches(entry.serial, wanted)) return entry;
+  }
+  return void 0;
 }
-function parseLine(line) {
+var HEX = /^[0-9A-Fa-f]+$/;
+function wantedKey(serial) {
+  if (typeof serial === "string") {
+    let zeros = 0;
+    while (serial.charCodeAt(zeros) === 48) zeros++;
+    return serial.slice(zeros).toUpperCase();
+  }
+  if (typeof serial !== "bigint" || serial < 0n) return void 0;
+  return serial === 0n ? "" : serial.toString(16).toUpperCase();
+}
+function serialMatches(hex3, wanted) {
+  if (typeof hex3 !== "string" || !isHex(hex3)) {
+    const value = serialFromHex(hex3);
+    return wanted !== void 0 && value === BigInt(`0x0${wanted}`);
+  }
+  if (wanted === void 0) return false;
+  const last = wanted.length === 0 ? 48 : wanted.charCodeAt(wanted.length - 1);
+  return (hex3.charCodeAt(hex3.length - 1) | 32) === (last | 32) && sameSerial(hex3, wanted);
+}
+function sameSerial(a, b) {
+  if (a === b) return true;
+  let i = 0;
+  let j = 0;
+  while (a.charCodeAt(i) === 48) i++;
+  while (b.charCodeAt(j) === 48) j++;
+  if (a.length - i !== b.length - j) return false;
+  for (; i < a.length; i++, j++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(j);
+    if (x !== y && (x < 65 || y < 65 || (x & ~32) !== (y & ~32))) return false;
+  }
+  return true;
+}
+function hashSerial(s, start, end) {
+  let i = start;
+  while (i < end && s.charCodeAt(i) === 48) i++;
+  let h = 2166136261;
+  for (; i < end; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 97) c -= 32;
+    h = Math.imul(h ^ c, 16777619);
+  }
+  return h | 0;
+}
+var SerialTable = class {
+  constructor(serialAt) {
+    this.serialAt = serialAt;
+  }
+  serialAt;
+  positions = new Int32Array(1024);
+  // position + 1; 0 is a free slot
+  hashes = new Int32Array(1024);
+  size = 0;
+  /** The position of an entry with this serial (valid hex), or -1. */
+  find(serial, hash2) {
+    const mask = this.positions.length - 1;
+    for (let slot = hash2 & mask; ; slot = slot + 1 & mask) {
+      const stored = this.positions[slot];
+      if (stored === 0) return -1;
+      if (this.hashes[slot] === hash2 && sameSerial(this.serialAt(stored - 1), serial)) return stored - 1;
+    }
+  }
+  /** Records a position for a serial that find did not find. */
+  add(hash2, position) {
+    if ((this.size + 1) * 2 > this.positions.length) this.grow();
+    this.put(hash2, position + 1);
+    this.size++;
+  }
+  put(hash2, stored) {
+    const mask = this.positions.length - 1;
+    let slot = hash2 & mask;
+    while (this.positions[slot] !== 0) slot = slot + 1 & mask;
+    this.positions[slot] = stored;
+    this.hashes[slot] = hash2;
+  }
+  grow() {
+    const { positions, hashes } = this;
+    this.positions = new Int32Array(positions.length * 2);
+    this.hashes = new Int32Array(positions.length * 2);
+    for (let slot = 0; slot < positions.length; slot++) {
+      const stored = positions[slot];
+      if (stored !== 0) this.put(hashes[slot], stored);
+    }
+  }
+};
+function parseLine(line, escaped) {
   if (line.endsWith("\r")) throw new Error("ends with a carriage return: index.txt must have LF line endings");
-  const fields = splitFields(line);
+  const fields = escaped ? splitFields(line) : line.split("	");
   if (fields.length !== FIELD_COUNT) {
     throw new Error(`expected ${FIELD_COUNT} tab-separated fields, found ${fields.length}`);
   }
   const [status = "", expiry = "", revocation = "", serial = "", file2 = "", subject = ""] = fields;
   const entry = { status, expiry, revocation, serial, file: file2, subject };
-  const problem = entryProblem(entry);
-  if (problem !== void 0) throw new Error(problem);
+  if (!isValidEntry(entry)) {
+    const problem = entryProblem(entry);
+    if (problem !== void 0) throw new Error(problem);
+  }
   return entry;
 }
 function splitFields(line) {
   const fields = [];
   let field = "";
-  for (const ch of line) {
-    if (ch === "	" && !field.endsWith("\\")) {
-      fields.push(field);
-      field = "";
+  let from = 0;
+  for (let tab = line.indexOf("	"); tab !== -1; tab = line.indexOf("	", tab + 1)) {
+    if (tab > from && line.charCodeAt(tab - 1) === 92) {
+      field += `${line.slice(from, tab - 1)}	`;
     } else {
-      field = ch === "	" ? `${field.slice(0, -1)}	` : field + ch;
+      fields.push(field + line.slice(from, tab));
+      field = "";
     }
+    from = tab + 1;
   }
-  fields.push(field);
+  fields.push(field + line.slice(from));
   return fields;
+}
+function isValidEntry(entry) {
+  const { status, expiry, revocation, serial } = entry;
+  if (typeof expiry !== "string" || typeof revocation !== "string" || typeof serial !== "string") return false;
+  if (!isTimeAt(expiry, 0, expiry.length)) return false;
+  if (status === "R") {
+    if (!isRevocationAt(revocation, 0, revocation.length)) return false;
+  } else if (status !== "V" && status !== "E" || revocation !== "") return false;
+  return isEvenHexAt(serial, 0, serial.length);
+}
+function isEvenHexAt(s, start, end) {
+  return (end - start) % 2 === 0 && isHexAt(s, start, end);
+}
+function isHex(s) {
+  return isHexAt(s, 0, s.length);
+}
+function isHexAt(s, start, end) {
+  if (end <= start) return false;
+  let bad = 0;
+  for (let i = start; i < end; i++) bad |= HEX_DIGIT[s.charCodeAt(i)] ^ 1;
+  return bad === 0;
+}
+var HEX_DIGIT = new Uint8Array(65536);
+for (const c of "0123456789ABCDEFabcdef") HEX_DIGIT[c.charCodeAt(0)] = 1;
+var DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function isTimeAt(s, start, length) {
+  if (length !== 13 && length !== 15 || s.length < start + length) return false;
+  const last = start + length - 1;
+  if (s.charCodeAt(last) !== 90) return false;
+  for (let i = start; i < last; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  const two = (i) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+  let year;
+  let at;
+  if (length === 13) {
+    year = two(start);
+    year += year < 50 ? 2e3 : 1900;
+    at = start + 2;
+  } else {
+    year = two(start) * 100 + two(start + 2);
+    at = start + 4;
+  }
+  const month = two(at);
+  const day = two(at + 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  return day <= days && two(at + 4) <= 23 && two(at + 6) <= 59 && two(at + 8) <= 59;
+}
+function isRevocationAt(s, start, end) {
+  if (end - start < 13 || !isTimeAt(s, start, 13)) return false;
+  if (end - start === 13) return true;
+  if (s.charCodeAt(start + 13) !== 44) return false;
+  const at = start + 14;
+  const comma = indexIn(s, 44, at, end);
+  if (comma === -1) return REASONS.some((name3) => name3.length === end - at && s.startsWith(name3, at));
+  if (indexIn(s, 44, comma + 1, end) !== -1) return false;
+  const pseudo = comma - at;
+  if (pseudo === 7 && s.startsWith("keyTime", at) || pseudo === 9 && s.startsWith("CAkeyTime", at)) {
+    return end - comma - 1 === 15 && isTimeAt(s, comma + 1, 15);
+  }
+  return pseudo === 15 && s.startsWith("holdInstruction", at) && holdInstructionOid(s.slice(comma + 1, end)) !== void 0;
 }
 function entryProblem(entry) {
   if (!["V", "R", "E"].includes(entry.status)) return `status '${entry.status}' is not V, R or E`;
@@ -65344,7 +65571,7 @@ function putProp(target, key, value) {
   else
     target[key] = value;
 }
-function mirrorShape(target, source, keys, wrap) {
+function mirrorShape(target, source, keys, wrap2) {
   const raw = sourceShape(source);
   for (const key of keys) {
     const desc = Object.getOwnPropertyDescriptor(raw, key);
@@ -65353,10 +65580,10 @@ function mirrorShape(target, source, keys, wrap) {
     if (desc.get) {
       deferProp(target, key, () => {
         const value = source._zod.def.shape[key];
-        return wrap ? wrap(value, key) : value;
+        return wrap2 ? wrap2(value, key) : value;
       });
     } else
-      putProp(target, key, wrap ? wrap(desc.value, key) : desc.value);
+      putProp(target, key, wrap2 ? wrap2(desc.value, key) : desc.value);
   }
 }
 function mirrorProps(target, source) {
@@ -86085,8 +86312,8 @@ function databaseFiles(location) {
     newcerts: l.newCertsDir ?? `${l.dir}/newcerts`
   };
 }
-function newCertPath(files, serialHex) {
-  return `${files.newcerts}/${serialHex}.pem`;
+function newCertPath(files, serialHex2) {
+  return `${files.newcerts}/${serialHex2}.pem`;
 }
 function requestPaths(name3) {
   return { csr: `${REQUESTS_DIR}/${name3}.csr.pem`, options: `${REQUESTS_DIR}/${name3}.yml` };
@@ -87149,12 +87376,12 @@ async function issueBatch(requests, ctx) {
   const certificates = await Promise.all(templates.map((t) => signCertificate(t.template, ctx.issuer.signer)));
   const issued2 = templates.map((t, i) => {
     const serial = t.template.serial;
-    const serialHex = serialToHex(serial);
+    const serialHex2 = serialToHex(serial);
     return {
       name: t.c.request.name,
       file: t.c.request.file,
       serial,
-      serialHex,
+      serialHex: serialHex2,
       certificate: certificates[i],
       subject: t.template.subject,
       sans: t.c.sans,
@@ -87168,7 +87395,7 @@ async function issueBatch(requests, ctx) {
         status: "V",
         expiry: formatIndexTime(t.template.notAfter),
         revocation: "",
-        serial: serialHex,
+        serial: serialHex2,
         file: "unknown",
         subject: formatOneline(t.template.subject)
       }
@@ -88953,12 +89180,254 @@ var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
 
 // src/ca/crl.ts
+import { constants as constants6, createPublicKey as createPublicKey9, verify as nodeVerify3 } from "node:crypto";
 var import_reflect_metadata8 = __toESM(require_Reflect(), 1);
 var x5097 = __toESM(require_x509_cjs(), 1);
 var import_asn1_schema10 = __toESM(require_cjs2(), 1);
 var import_asn1_x5099 = __toESM(require_cjs3(), 1);
 init_errors();
-var id_ce_holdInstructionCode = "2.5.29.23";
+
+// src/ca/der-writer.ts
+var TAG_INTEGER = 2;
+var TAG_OCTET_STRING = 4;
+var TAG_OID = 6;
+var TAG_ENUMERATED = 10;
+var TAG_UTC_TIME = 23;
+var TAG_GENERALIZED_TIME = 24;
+var TAG_SEQUENCE = 48;
+var OID_REASON = [85, 29, 21];
+var OID_INVALIDITY = [85, 29, 24];
+var OID_HOLD = [85, 29, 23];
+function lengthOctets(n) {
+  if (n < 128) return 1;
+  if (n < 256) return 2;
+  if (n < 65536) return 3;
+  if (n < 16777216) return 4;
+  return 5;
+}
+function writeLength(out, at, n) {
+  const octets = lengthOctets(n);
+  if (octets === 1) {
+    out[at] = n;
+    return at + 1;
+  }
+  out[at++] = 128 | octets - 1;
+  for (let shift = (octets - 2) * 8; shift >= 0; shift -= 8) out[at++] = Math.floor(n / 2 ** shift) & 255;
+  return at;
+}
+function tlv(n) {
+  return 1 + lengthOctets(n) + n;
+}
+function oidContent(oid) {
+  const arcs = oid.split(".").map((a) => {
+    if (!/^\d+$/.test(a)) throw new RangeError(`'${oid}' is not an OID`);
+    return BigInt(a);
+  });
+  if (arcs.length < 2) throw new RangeError(`'${oid}' is not an OID`);
+  const [first, second, ...rest] = arcs;
+  if (first > 2n || first < 2n && second > 39n) throw new RangeError(`'${oid}' is not an OID`);
+  const out = [];
+  for (const arc of [first * 40n + second, ...rest]) {
+    const septets = [Number(arc & 0x7fn)];
+    for (let v = arc >> 7n; v > 0n; v >>= 7n) septets.unshift(Number(v & 0x7fn) | 128);
+    out.push(...septets);
+  }
+  return out;
+}
+var oidCache = /* @__PURE__ */ new Map();
+function cachedOid(oid) {
+  let content = oidCache.get(oid);
+  if (content === void 0) {
+    content = oidContent(oid);
+    oidCache.set(oid, content);
+  }
+  return content;
+}
+function writeDigits(out, at, n, width) {
+  for (let i = width - 1; i >= 0; i--) {
+    out[at + i] = 48 + n % 10;
+    n = Math.floor(n / 10);
+  }
+  return at + width;
+}
+function writeTime(out, at, d, generalized) {
+  const t = Math.floor(d.getTime() / 1e3);
+  const days = Math.floor(t / 86400);
+  const secondOfDay = t - days * 86400;
+  const z2 = days + 719468;
+  const era = Math.floor(z2 / 146097);
+  const doe = z2 - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  at = generalized ? writeDigits(out, at, year, 4) : writeDigits(out, at, year % 100, 2);
+  at = writeDigits(out, at, month, 2);
+  at = writeDigits(out, at, day, 2);
+  at = writeDigits(out, at, Math.floor(secondOfDay / 3600), 2);
+  at = writeDigits(out, at, Math.floor(secondOfDay / 60) % 60, 2);
+  at = writeDigits(out, at, secondOfDay % 60, 2);
+  out[at] = 90;
+  return at + 1;
+}
+var UTC_TIME_LENGTH = 13;
+var GENERALIZED_TIME_LENGTH = 15;
+function isUtcYear(d) {
+  const t = d.getTime();
+  return t >= YEAR_1950 && t < YEAR_2050;
+}
+function serialHex(serial) {
+  let hex3 = serial.toString(16);
+  if (hex3.length % 2 === 1) hex3 = `0${hex3}`;
+  if (hex3.charCodeAt(0) >= 56) hex3 = `00${hex3}`;
+  return hex3;
+}
+function extensionsContent(e) {
+  if (e.reasonCode !== void 0 && !(Number.isInteger(e.reasonCode) && e.reasonCode >= 0 && e.reasonCode < 128)) {
+    throw new RangeError(`reason code ${e.reasonCode} is not 0\u2026127`);
+  }
+  checkYear(e.revocationDate);
+  if (e.invalidityDate !== void 0) checkYear(e.invalidityDate);
+  if (e.reasonCode === void 0 && e.invalidityDate === void 0 && e.holdInstructionOid === void 0)
+    return -1;
+  let n = 0;
+  if (e.reasonCode !== void 0) n += tlv(tlv(3) + tlv(tlv(1)));
+  if (e.invalidityDate !== void 0) n += tlv(tlv(3) + tlv(tlv(GENERALIZED_TIME_LENGTH)));
+  if (e.holdInstructionOid !== void 0) n += tlv(tlv(3) + tlv(tlv(cachedOid(e.holdInstructionOid).length)));
+  return n;
+}
+var YEAR_0 = -621672192e5;
+var YEAR_1950 = -631152e6;
+var YEAR_2050 = 2524608e6;
+var YEAR_10000 = 2534023008e5;
+function checkYear(d) {
+  const t = d.getTime();
+  if (!(t >= YEAR_0 && t < YEAR_10000)) throw new RangeError(`${String(d)} is not a time in years 0\u20269999`);
+}
+function writeExtensionHeader(out, at, oid, valueTlv) {
+  out[at++] = TAG_SEQUENCE;
+  at = writeLength(out, at, tlv(oid.length) + tlv(valueTlv));
+  out[at++] = TAG_OID;
+  at = writeLength(out, at, oid.length);
+  for (const b of oid) out[at++] = b;
+  out[at++] = TAG_OCTET_STRING;
+  return writeLength(out, at, valueTlv);
+}
+function encodeRevokedCertificates(entries) {
+  const count = entries.length;
+  const serials = new Array(count);
+  const sizes = new Int32Array(2 * count);
+  let listContent = 0;
+  for (let i = 0; i < count; i++) {
+    const e = entries[i];
+    const hex3 = serialHex(e.serial);
+    const exts = extensionsContent(e);
+    let content = tlv(hex3.length / 2) + tlv(isUtcYear(e.revocationDate) ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH);
+    if (exts >= 0) content += tlv(exts);
+    serials[i] = hex3;
+    sizes[2 * i] = content;
+    sizes[2 * i + 1] = exts;
+    listContent += tlv(content);
+  }
+  const out = Buffer.allocUnsafe(tlv(listContent));
+  let at = 0;
+  out[at++] = TAG_SEQUENCE;
+  at = writeLength(out, at, listContent);
+  for (let i = 0; i < count; i++) {
+    const e = entries[i];
+    const hex3 = serials[i];
+    out[at++] = TAG_SEQUENCE;
+    at = writeLength(out, at, sizes[2 * i]);
+    out[at++] = TAG_INTEGER;
+    at = writeLength(out, at, hex3.length / 2);
+    at += out.write(hex3, at, "hex");
+    const utc = isUtcYear(e.revocationDate);
+    out[at++] = utc ? TAG_UTC_TIME : TAG_GENERALIZED_TIME;
+    out[at++] = utc ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH;
+    at = writeTime(out, at, e.revocationDate, !utc);
+    const exts = sizes[2 * i + 1];
+    if (exts < 0) continue;
+    out[at++] = TAG_SEQUENCE;
+    at = writeLength(out, at, exts);
+    if (e.reasonCode !== void 0) {
+      at = writeExtensionHeader(out, at, OID_REASON, tlv(1));
+      out[at++] = TAG_ENUMERATED;
+      out[at++] = 1;
+      out[at++] = e.reasonCode;
+    }
+    if (e.invalidityDate !== void 0) {
+      at = writeExtensionHeader(out, at, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH));
+      out[at++] = TAG_GENERALIZED_TIME;
+      out[at++] = GENERALIZED_TIME_LENGTH;
+      at = writeTime(out, at, e.invalidityDate, true);
+    }
+    if (e.holdInstructionOid !== void 0) {
+      const hold = cachedOid(e.holdInstructionOid);
+      at = writeExtensionHeader(out, at, OID_HOLD, tlv(hold.length));
+      out[at++] = TAG_OID;
+      at = writeLength(out, at, hold.length);
+      for (const b of hold) out[at++] = b;
+    }
+  }
+  if (at !== out.length) throw new Error(`DER writer: wrote ${at} of ${out.length} octets`);
+  return out;
+}
+function readTlv(der, at, limit = der.length) {
+  if (at + 2 > limit) throw new Error("DER: truncated");
+  const tag = der[at];
+  if ((tag & 31) === 31) throw new Error("DER: multi-octet tags are not read here");
+  let p = at + 1;
+  const first = der[p++];
+  let length = first;
+  if (first >= 128) {
+    const octets = first & 127;
+    if (octets === 0 || octets > 4) throw new Error("DER: unsupported length");
+    length = 0;
+    for (let i = 0; i < octets; i++) {
+      if (p >= limit) throw new Error("DER: truncated");
+      length = length * 256 + der[p++];
+    }
+  }
+  const end = p + length;
+  if (end > limit) throw new Error("DER: truncated");
+  return { tag, start: at, contentStart: p, end };
+}
+function wrap(tag, parts) {
+  let content = 0;
+  for (const p of parts) content += p.length;
+  const out = Buffer.allocUnsafe(tlv(content));
+  out[0] = tag;
+  let at = writeLength(out, 1, content);
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+function insertIntoSequence(sequence, element, beforeTag) {
+  const outer = readTlv(sequence, 0);
+  if (outer.tag !== TAG_SEQUENCE || outer.end !== sequence.length) throw new Error("DER: not one SEQUENCE");
+  let at = outer.contentStart;
+  while (at < outer.end) {
+    const child = readTlv(sequence, at, outer.end);
+    if (child.tag === beforeTag) break;
+    at = child.end;
+  }
+  return wrap(TAG_SEQUENCE, [
+    sequence.subarray(outer.contentStart, at),
+    element,
+    sequence.subarray(at, outer.end)
+  ]);
+}
+function bitString(bytes2) {
+  return wrap(3, [Uint8Array.of(0), bytes2]);
+}
+
+// src/ca/crl.ts
 function crlListings(entries, previousThisUpdate) {
   const listed = [];
   for (const entry of entries) {
@@ -88976,12 +89445,16 @@ function crlListings(entries, previousThisUpdate) {
   return listed.sort((a, b) => a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0);
 }
 function parseCrlDer(der) {
-  return new x5097.X509Crl(der, parseLimitsFor(der.byteLength));
+  const bytes2 = der instanceof Uint8Array ? der : new Uint8Array(der);
+  if (bytes2[0] !== 48) return new x5097.X509Crl(der, parseLimitsFor(der.byteLength));
+  return new LazyCrl(bytes2);
 }
 function parseCrlPem(pem) {
-  const block = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/.exec(pem);
-  if (block === null) throw new Error("no PEM X509 CRL block");
-  return parseCrlDer(Buffer.from((block[1] ?? "").replace(/\s+/g, ""), "base64"));
+  const begin = "-----BEGIN X509 CRL-----";
+  const start = pem.indexOf(begin);
+  const end = start < 0 ? -1 : pem.indexOf("-----END X509 CRL-----", start + begin.length);
+  if (end < 0) throw new Error("no PEM X509 CRL block");
+  return parseCrlDer(Buffer.from(pem.slice(start + begin.length, end), "base64"));
 }
 async function buildCrl(params) {
   const { issuer } = params;
@@ -89013,12 +89486,13 @@ async function buildCrl(params) {
       extension2(import_asn1_x5099.id_ce_cRLNumber, new CrlNumber(crlNumberContent(params.crlNumber)))
     ]
   });
-  if (listings.length > 0) tbs.revokedCertificates = listings.map(revokedCertificate);
-  const tbsDer = new Uint8Array(import_asn1_schema10.AsnConvert.serialize(tbs));
+  const tbsHead = new Uint8Array(import_asn1_schema10.AsnConvert.serialize(tbs));
+  const tbsDer = listings.length === 0 ? tbsHead : insertIntoSequence(tbsHead, encodeRevokedCertificates(listings.map(derEntry)), 160);
   let signature;
   try {
     const raw = await issuer.signer.sign(tbsDer);
-    signature = new x5097.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw) ?? arrayBuffer(raw);
+    const asn = new x5097.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw);
+    signature = asn === null ? raw : new Uint8Array(asn);
   } catch (cause) {
     if (cause instanceof CaError) throw cause;
     throw new CaError(
@@ -89027,19 +89501,182 @@ async function buildCrl(params) {
       { cause }
     );
   }
-  const der = import_asn1_schema10.AsnConvert.serialize(
-    new import_asn1_x5099.CertificateList({ tbsCertList: tbs, signatureAlgorithm: algorithm, signature })
-  );
-  if (!verifiesWith(der, new Uint8Array(issuer.certificate.publicKey.rawData))) {
+  const der = wrap(48, [tbsDer, new Uint8Array(import_asn1_schema10.AsnConvert.serialize(algorithm)), bitString(signature)]);
+  const spki = new Uint8Array(issuer.certificate.publicKey.rawData);
+  if (!signatureVerifies(tbsDer, signature, webAlgorithm, spki)) {
     throw new CaError(
       "signer.mismatch",
       `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ${issuer.certificate.subject}: is it the right key?`
     );
   }
-  return parseCrlDer(der);
+  return new LazyCrl(der);
+}
+function signatureVerifies(tbs, signature, algorithm, spki) {
+  const hashName = typeof algorithm.hash === "string" ? algorithm.hash : algorithm.hash?.name;
+  const hash2 = /^SHA-(256|384|512)$/.exec(hashName ?? "");
+  if (hash2 === null) throw new CaError("signer.failed", `unsupported signature hash ${String(hashName)}`);
+  const digest = `sha${hash2[1]}`;
+  try {
+    const key = createPublicKey9({ key: Buffer.from(spki), format: "der", type: "spki" });
+    if (algorithm.name === "RSA-PSS") {
+      const saltLength = Number(algorithm.saltLength);
+      return nodeVerify3(digest, tbs, { key, padding: constants6.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    }
+    if (algorithm.name !== "RSASSA-PKCS1-v1_5" && algorithm.name !== "ECDSA") {
+      throw new CaError("signer.failed", `unsupported signature algorithm ${algorithm.name}`);
+    }
+    return nodeVerify3(digest, tbs, key, signature);
+  } catch (e) {
+    if (e instanceof CaError) throw e;
+    return false;
+  }
+}
+var LazyCrl = class extends x5097.X509Crl {
+  #der;
+  #offsets;
+  #entries;
+  constructor(der) {
+    const outer = readTlv(der, 0);
+    const tbs = readTlv(der, outer.contentStart, outer.end);
+    if (outer.tag !== 48 || tbs.tag !== 48) throw new Error("a CRL is a SEQUENCE holding a SEQUENCE");
+    const list3 = revokedListTlv(der);
+    const head = list3 === void 0 ? der : wrap(48, [
+      wrap(48, [der.subarray(tbs.contentStart, list3.start), der.subarray(list3.end, tbs.end)]),
+      der.subarray(tbs.end, outer.end)
+    ]);
+    const asn = import_asn1_schema10.AsnConvert.parse(head, import_asn1_x5099.CertificateList, parseLimitsFor(head.byteLength));
+    const offsets = list3 === void 0 ? new Uint32Array(0) : checkedEntryOffsets(der, list3);
+    let tbsRaw;
+    Object.defineProperty(asn, "tbsCertListRaw", {
+      configurable: true,
+      enumerable: true,
+      get: () => tbsRaw ??= arrayBuffer(der.slice(tbs.start, tbs.end))
+    });
+    if (list3 !== void 0) {
+      let parsed;
+      const parse4 = () => {
+        const listDer = der.slice(list3.start, list3.end);
+        return Array.from(import_asn1_schema10.AsnConvert.parse(listDer, RevokedList, parseLimitsFor(listDer.byteLength)));
+      };
+      Object.defineProperty(asn.tbsCertList, "revokedCertificates", {
+        configurable: true,
+        enumerable: true,
+        get: () => parsed ??= parse4()
+      });
+    }
+    super(asn);
+    this.#der = arrayBuffer(der);
+    this.#offsets = offsets;
+  }
+  get rawData() {
+    return this.#der;
+  }
+  get entries() {
+    this.#entries ??= lazyEntries(new Uint8Array(this.#der), this.#offsets);
+    return this.#entries;
+  }
+};
+var RevokedList = class extends import_asn1_schema10.AsnArray {
+  constructor(items) {
+    super(items);
+    Object.setPrototypeOf(this, RevokedList.prototype);
+  }
+};
+RevokedList = __decorateClass([
+  (0, import_asn1_schema10.AsnType)({ type: import_asn1_schema10.AsnTypeTypes.Sequence, itemType: import_asn1_x5099.RevokedCertificate })
+], RevokedList);
+function checkedEntryOffsets(der, list3) {
+  const bad = (at, why) => new Error(`CRL entry at offset ${at}: ${why}`);
+  const starts = [];
+  const ends = [];
+  for (let at = list3.contentStart; at < list3.end; ) {
+    const entry = readTlv(der, at, list3.end);
+    if (entry.tag !== 48) throw bad(at, "not a SEQUENCE");
+    const serial = readTlv(der, entry.contentStart, entry.end);
+    if (serial.tag !== 2 || serial.end === serial.contentStart) throw bad(at, "no serial INTEGER");
+    const time3 = readTlv(der, serial.end, entry.end);
+    if (!timeIsDer(der, time3)) throw bad(at, "the revocation date is not a UTCTime or GeneralizedTime");
+    if (time3.end < entry.end) {
+      const extensions = readTlv(der, time3.end, entry.end);
+      if (extensions.tag !== 48 || extensions.end !== entry.end) throw bad(at, "not crlEntryExtensions");
+      for (let e = extensions.contentStart; e < extensions.end; ) {
+        const extension3 = readTlv(der, e, extensions.end);
+        if (extension3.tag !== 48) throw bad(at, "an extension is not a SEQUENCE");
+        const oid = readTlv(der, extension3.contentStart, extension3.end);
+        if (oid.tag !== 6 || oid.end === oid.contentStart) throw bad(at, "an extension has no OID");
+        let value = readTlv(der, oid.end, extension3.end);
+        if (value.tag === 1) {
+          if (value.end - value.contentStart !== 1) throw bad(at, "an extension\u2019s critical is not a BOOLEAN");
+          value = readTlv(der, value.end, extension3.end);
+        }
+        if (value.tag !== 4 || value.end !== extension3.end)
+          throw bad(at, "an extension has no OCTET STRING");
+        e = extension3.end;
+      }
+    }
+    starts.push(entry.start);
+    ends.push(entry.end);
+    at = entry.end;
+  }
+  const offsets = new Uint32Array(2 * starts.length);
+  for (let i = 0; i < starts.length; i++) {
+    offsets[2 * i] = starts[i];
+    offsets[2 * i + 1] = ends[i];
+  }
+  return offsets;
+}
+function timeIsDer(der, time3) {
+  const length = time3.end - time3.contentStart;
+  if (!(time3.tag === 23 && length === 13 || time3.tag === 24 && length === 15)) return false;
+  for (let i = time3.contentStart; i < time3.end - 1; i++) {
+    const c = der[i];
+    if (c < 48 || c > 57) return false;
+  }
+  return der[time3.end - 1] === 90;
+}
+function lazyEntries(der, offsets) {
+  const count = offsets.length / 2;
+  const target = new Array(count).fill(void 0);
+  const entryAt = (i) => {
+    let entry = target[i];
+    if (entry === void 0) {
+      entry = new x5097.X509CrlEntry(der.slice(offsets[2 * i], offsets[2 * i + 1]));
+      target[i] = entry;
+    }
+    return entry;
+  };
+  const index = (prop) => {
+    if (typeof prop !== "string" || !/^(?:0|[1-9]\d*)$/.test(prop)) return void 0;
+    const i = Number(prop);
+    return i < count ? i : void 0;
+  };
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const i = index(prop);
+      return i === void 0 ? Reflect.get(t, prop, receiver) : entryAt(i);
+    },
+    getOwnPropertyDescriptor(t, prop) {
+      const i = index(prop);
+      if (i !== void 0) entryAt(i);
+      return Reflect.getOwnPropertyDescriptor(t, prop);
+    }
+  });
+}
+function revokedListTlv(der) {
+  const outer = readTlv(der, 0);
+  const tbs = readTlv(der, outer.contentStart, outer.end);
+  let sequences = 0;
+  for (let at = tbs.contentStart; at < tbs.end; ) {
+    const child = readTlv(der, at, tbs.end);
+    if (child.tag === 48 && ++sequences === 3) return child;
+    at = child.end;
+  }
+  return void 0;
 }
 function crlPem(crl3) {
-  const lines = Buffer.from(crl3.rawData).toString("base64").match(/.{1,64}/g) ?? [];
+  const base643 = Buffer.from(crl3.rawData).toString("base64");
+  const lines = [];
+  for (let i = 0; i < base643.length; i += 64) lines.push(base643.slice(i, i + 64));
   return `-----BEGIN X509 CRL-----
 ${lines.join("\n")}
 -----END X509 CRL-----
@@ -89048,27 +89685,16 @@ ${lines.join("\n")}
 function crlDer(crl3) {
   return new Uint8Array(crl3.rawData);
 }
-function revokedCertificate(listing) {
+function derEntry(listing) {
   const { revocation } = listing;
-  const extensions = [];
-  if (revocation.reason !== void 0) {
-    extensions.push(extension2(import_asn1_x5099.id_ce_cRLReasons, new import_asn1_x5099.CRLReason(REVOCATION_REASON_CODES[revocation.reason])));
-  }
-  if (revocation.invalidityDate !== void 0) {
-    extensions.push(
-      extension2(import_asn1_x5099.id_ce_invalidityDate, new import_asn1_x5099.InvalidityDate(wholeSeconds(revocation.invalidityDate)))
-    );
-  }
-  if (revocation.holdInstruction !== void 0) {
-    const oid = holdInstructionOid(revocation.holdInstruction);
-    extensions.push(extension2(id_ce_holdInstructionCode, new HoldInstructionCode(oid)));
-  }
-  const entry = new import_asn1_x5099.RevokedCertificate({
-    userCertificate: arrayBuffer(serialToDer(listing.serial)),
-    revocationDate: asnTime(revocation.time)
-  });
-  if (extensions.length > 0) entry.crlEntryExtensions = extensions;
-  return entry;
+  return {
+    serial: listing.serial,
+    revocationDate: wholeSeconds(revocation.time),
+    reasonCode: revocation.reason === void 0 ? void 0 : REVOCATION_REASON_CODES[revocation.reason],
+    invalidityDate: revocation.invalidityDate === void 0 ? void 0 : wholeSeconds(revocation.invalidityDate),
+    // parseRevocation only accepts instructions that resolve to an OID.
+    holdInstructionOid: revocation.holdInstruction === void 0 ? void 0 : holdInstructionOid(revocation.holdInstruction)
+  };
 }
 function extension2(oid, value, critical = false) {
   return new import_asn1_x5099.Extension({ extnID: oid, critical, extnValue: new import_asn1_schema10.OctetString(import_asn1_schema10.AsnConvert.serialize(value)) });
@@ -89079,8 +89705,9 @@ function asnTime(d) {
   return year >= 1950 && year <= 2049 ? new import_asn1_x5099.Time({ utcTime: t }) : new import_asn1_x5099.Time({ generalTime: t });
 }
 function wholeSeconds(d) {
-  if (Number.isNaN(d.getTime())) throw new RangeError("invalid date");
-  return new Date(Math.floor(d.getTime() / 1e3) * 1e3);
+  const t = d.getTime();
+  if (Number.isNaN(t)) throw new RangeError("invalid date");
+  return t % 1e3 === 0 ? d : new Date(Math.floor(t / 1e3) * 1e3);
 }
 function crlNumberContent(crlNumber) {
   if (crlNumber < 0n || crlNumber > MAX_SERIAL2) {
@@ -89089,6 +89716,8 @@ function crlNumberContent(crlNumber) {
   return crlNumber === 0n ? new ArrayBuffer(1) : arrayBuffer(serialToDer(crlNumber));
 }
 function arrayBuffer(bytes2) {
+  if (bytes2.byteOffset === 0 && bytes2.byteLength === bytes2.buffer.byteLength)
+    return bytes2.buffer;
   return bytes2.buffer.slice(bytes2.byteOffset, bytes2.byteOffset + bytes2.byteLength);
 }
 function normalizedKeyId(hex3) {
@@ -89108,18 +89737,6 @@ __decorateClass([
 CrlNumber = __decorateClass([
   (0, import_asn1_schema10.AsnType)({ type: import_asn1_schema10.AsnTypeTypes.Choice })
 ], CrlNumber);
-var HoldInstructionCode = class {
-  value;
-  constructor(value = "") {
-    this.value = value;
-  }
-};
-__decorateClass([
-  (0, import_asn1_schema10.AsnProp)({ type: import_asn1_schema10.AsnPropTypes.ObjectIdentifier })
-], HoldInstructionCode.prototype, "value", 2);
-HoldInstructionCode = __decorateClass([
-  (0, import_asn1_schema10.AsnType)({ type: import_asn1_schema10.AsnTypeTypes.Choice })
-], HoldInstructionCode);
 
 // src/commands/rotate-intermediate.ts
 function derPath(pemPath) {
@@ -89315,7 +89932,7 @@ var systemRuntime = {
 // src/store/directory-store.ts
 init_errors();
 import { AsyncLocalStorage } from "node:async_hooks";
-import { constants as constants6 } from "node:fs";
+import { constants as constants7 } from "node:fs";
 import { lstat as lstat2, mkdir as mkdir2, open as open4, readdir as readdir3, stat as stat2 } from "node:fs/promises";
 import { dirname as dirname4, join as join3, resolve as resolve3 } from "node:path";
 
@@ -89534,6 +90151,7 @@ import { lstat, mkdir, readdir as readdir2, readFile as readFile6, rename as ren
 import { dirname as dirname3, join as join2 } from "node:path";
 var FORMAT = "mtls-ca.journal/1";
 var MANIFEST = "manifest.json";
+var CONCURRENCY = 16;
 var Journal = class {
   /**
    * @param root the CA directory targets are relative to
@@ -89566,13 +90184,14 @@ var Journal = class {
       await mkdir(folder);
       await fsyncDirectory(this.dir);
       await fsyncDirectory(dirname3(this.dir));
-      for (const [i, w] of writes.entries()) {
+      await forEachConcurrently(writes, CONCURRENCY, async (w, i) => {
         await this.step(`stage:${i}`);
         await writeNewFileSynced(join2(folder, String(i)), w.data, w.mode);
-      }
+      });
       await this.step("manifest");
       const manifest = JSON.stringify({ format: FORMAT, writes: entries }, null, 1) + "\n";
       await writeNewFileSynced(join2(folder, `${MANIFEST}.tmp`), Buffer.from(manifest));
+      await fsyncDirectory(folder);
       await beforeCommitPoint();
     } catch (e) {
       await rm3(folder, { recursive: true, force: true }).catch(() => void 0);
@@ -89644,18 +90263,27 @@ var Journal = class {
   }
   async apply(folder, entries) {
     const folders = /* @__PURE__ */ new Set();
-    for (const [i, entry] of entries.entries()) {
-      await this.step(`apply:${i}`);
+    const parents = /* @__PURE__ */ new Set();
+    const targets = entries.map((entry) => {
       const segments = storePathSegments(entry.path);
       for (let k = 0; k < segments.length; k++) folders.add(join2(this.root, ...segments.slice(0, k)));
-      const staged = join2(folder, entry.staged);
-      if (!await exists(staged)) continue;
       const target = join2(this.root, ...segments);
-      await mkdir(dirname3(target), { recursive: true });
-      await rename3(staged, target);
-    }
+      parents.add(dirname3(target));
+      return target;
+    });
+    for (const dir of parents) await mkdir(dir, { recursive: true });
+    await forEachConcurrently(entries, CONCURRENCY, async (entry, i) => {
+      await this.step(`apply:${i}`);
+      const staged = join2(folder, entry.staged);
+      try {
+        await rename3(staged, targets[i]);
+      } catch (e) {
+        if (errorCode(e) === "ENOENT" && !await exists(staged)) return;
+        throw e;
+      }
+    });
     await this.step("apply:sync");
-    for (const dir of folders) await fsyncDirectory(dir);
+    await forEachConcurrently([...folders], CONCURRENCY, (dir) => fsyncDirectory(dir));
     await this.step("finish");
     await unlink2(join2(folder, MANIFEST));
     await fsyncDirectory(folder);
@@ -89700,7 +90328,7 @@ var Journal = class {
   }
   /** Every entry's bytes are either still staged or already at the target, and are what was committed. */
   async verify(folder, entries) {
-    for (const entry of entries) {
+    await forEachConcurrently(entries, CONCURRENCY, async (entry) => {
       const staged = join2(folder, entry.staged);
       const target = join2(this.root, ...storePathSegments(entry.path));
       const [file2, data] = await exists(staged) ? [staged, await readFile6(staged)] : [target, await readFile6(target).catch(() => void 0)];
@@ -89711,12 +90339,28 @@ var Journal = class {
           { file: file2 }
         );
       }
-    }
+    });
   }
   async step(name3) {
     if (this.onStep) await this.onStep(name3);
   }
 };
+async function forEachConcurrently(items, limit, fn) {
+  let next = 0;
+  let failure2;
+  const runner = async () => {
+    while (failure2 === void 0 && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i], i);
+      } catch (e) {
+        failure2 ??= { error: e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+  if (failure2 !== void 0) throw failure2.error;
+}
 function sha256(data) {
   return createHash6("sha256").update(data).digest("hex");
 }
@@ -89738,7 +90382,7 @@ function writeFailed(e, message) {
 // src/store/directory-store.ts
 var DEFAULT_LOCK_TIMEOUT_MS = 3e4;
 var JOURNAL_DIR = "journal";
-var NOFOLLOW = constants6.O_NOFOLLOW ?? 0;
+var NOFOLLOW = constants7.O_NOFOLLOW ?? 0;
 var insideLock = new AsyncLocalStorage();
 function openDirectoryStore(root, options = {}) {
   return new DirectoryStore(resolve3(root), options);
@@ -89768,7 +90412,7 @@ var DirectoryStore = class {
     if (kind === "symlink") throw symlinkRefused(path3, path3);
     if (kind !== "file") throw new CaError("state.corrupt", `${path3} is not a regular file`, { file: path3 });
     try {
-      const handle = await open4(target, constants6.O_RDONLY | NOFOLLOW);
+      const handle = await open4(target, constants7.O_RDONLY | NOFOLLOW);
       try {
         return await handle.readFile();
       } finally {
