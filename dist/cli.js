@@ -9688,7 +9688,7 @@ var require_certificate = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var algorithm_identifier_1 = require_algorithm_identifier();
     var tbs_certificate_1 = require_tbs_certificate();
-    var Certificate3 = class {
+    var Certificate4 = class {
       tbsCertificate = new tbs_certificate_1.TBSCertificate();
       tbsCertificateRaw;
       signatureAlgorithm = new algorithm_identifier_1.AlgorithmIdentifier();
@@ -9697,19 +9697,19 @@ var require_certificate = __commonJS({
         Object.assign(this, params);
       }
     };
-    exports.Certificate = Certificate3;
+    exports.Certificate = Certificate4;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: tbs_certificate_1.TBSCertificate,
         raw: true
       })
-    ], Certificate3.prototype, "tbsCertificate", void 0);
+    ], Certificate4.prototype, "tbsCertificate", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
-    ], Certificate3.prototype, "signatureAlgorithm", void 0);
+    ], Certificate4.prototype, "signatureAlgorithm", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BitString })
-    ], Certificate3.prototype, "signatureValue", void 0);
+    ], Certificate4.prototype, "signatureValue", void 0);
   }
 });
 
@@ -16229,7 +16229,7 @@ var require_x509_cjs = __commonJS({
     var asn1Rsa__namespace = /* @__PURE__ */ _interopNamespaceDefault(asn1Rsa);
     var asnPkcs9__namespace = /* @__PURE__ */ _interopNamespaceDefault(asnPkcs9);
     var diAlgorithm = "crypto.algorithm";
-    var AlgorithmProvider2 = class {
+    var AlgorithmProvider3 = class {
       getAlgorithms() {
         return tsyringe.container.resolveAll(diAlgorithm);
       }
@@ -16269,7 +16269,7 @@ var require_x509_cjs = __commonJS({
       }
     };
     var diAlgorithmProvider = "crypto.algorithmProvider";
-    tsyringe.container.registerSingleton(diAlgorithmProvider, AlgorithmProvider2);
+    tsyringe.container.registerSingleton(diAlgorithmProvider, AlgorithmProvider3);
     var EcAlgorithm_1;
     var idVersionOne = "1.3.36.3.3.2.8.1.1";
     var idBrainpoolP160r1 = `${idVersionOne}.1`;
@@ -18706,7 +18706,7 @@ var require_x509_cjs = __commonJS({
     var _X509Certificate_signature;
     var _X509Certificate_extensions;
     var _X509Certificate_publicKey;
-    var X509Certificate6 = class extends PemData {
+    var X509Certificate7 = class extends PemData {
       get publicKey() {
         if (!tslib.__classPrivateFieldGet(this, _X509Certificate_publicKey, "f")) {
           tslib.__classPrivateFieldSet(this, _X509Certificate_publicKey, new PublicKey(this.asn.tbsCertificate.subjectPublicKeyInfo, this.parseOptions), "f");
@@ -18949,7 +18949,7 @@ var require_x509_cjs = __commonJS({
       }
     };
     _X509Certificate_tbs = /* @__PURE__ */ new WeakMap(), _X509Certificate_serialNumber = /* @__PURE__ */ new WeakMap(), _X509Certificate_subjectName = /* @__PURE__ */ new WeakMap(), _X509Certificate_subject = /* @__PURE__ */ new WeakMap(), _X509Certificate_issuerName = /* @__PURE__ */ new WeakMap(), _X509Certificate_issuer = /* @__PURE__ */ new WeakMap(), _X509Certificate_notBefore = /* @__PURE__ */ new WeakMap(), _X509Certificate_notAfter = /* @__PURE__ */ new WeakMap(), _X509Certificate_signatureAlgorithm = /* @__PURE__ */ new WeakMap(), _X509Certificate_signature = /* @__PURE__ */ new WeakMap(), _X509Certificate_extensions = /* @__PURE__ */ new WeakMap(), _X509Certificate_publicKey = /* @__PURE__ */ new WeakMap();
-    X509Certificate6.NAME = "Certificate";
+    X509Certificate7.NAME = "Certificate";
     var _X509Certificates_options;
     var X509Certificates = class extends Array {
       constructor(param, options) {
@@ -18957,7 +18957,7 @@ var require_x509_cjs = __commonJS({
         _X509Certificates_options.set(this, void 0);
         if (PemData.isAsnEncoded(param)) {
           this.import(param, options);
-        } else if (param instanceof X509Certificate6) {
+        } else if (param instanceof X509Certificate7) {
           this.push(param);
         } else if (Array.isArray(param)) {
           for (const item of param) {
@@ -18995,7 +18995,7 @@ var require_x509_cjs = __commonJS({
         const certificates = [];
         for (const item of signedData.certificates || []) {
           if (item.certificate) {
-            certificates.push(new X509Certificate6(item.certificate, options));
+            certificates.push(new X509Certificate7(item.certificate, options));
           }
         }
         this.clear();
@@ -19189,7 +19189,7 @@ var require_x509_cjs = __commonJS({
           throw Error("Cannot convert ASN.1 signature value to WebCrypto format");
         }
         asnX509.signatureValue = asnSignature;
-        return new X509Certificate6(asn1Schema.AsnConvert.serialize(asnX509), selfProducedParseOptions);
+        return new X509Certificate7(asn1Schema.AsnConvert.serialize(asnX509), selfProducedParseOptions);
       }
     };
     var _X509CrlEntry_serialNumber;
@@ -19410,7 +19410,7 @@ var require_x509_cjs = __commonJS({
         let publicKey;
         const paramsKey = params.publicKey;
         try {
-          if (paramsKey instanceof X509Certificate6) {
+          if (paramsKey instanceof X509Certificate7) {
             keyAlgorithm = {
               ...paramsKey.publicKey.algorithm,
               ...paramsKey.signatureAlgorithm
@@ -19572,7 +19572,7 @@ var require_x509_cjs = __commonJS({
     AsnEcSignatureFormatter2.namedCurveSize.set("K-256", 32);
     AsnEcSignatureFormatter2.namedCurveSize.set("P-384", 48);
     AsnEcSignatureFormatter2.namedCurveSize.set("P-521", 66);
-    exports.AlgorithmProvider = AlgorithmProvider2;
+    exports.AlgorithmProvider = AlgorithmProvider3;
     exports.AsnData = AsnData;
     exports.AsnDefaultSignatureFormatter = AsnDefaultSignatureFormatter;
     exports.AsnEcSignatureFormatter = AsnEcSignatureFormatter2;
@@ -19614,7 +19614,7 @@ var require_x509_cjs = __commonJS({
     exports.TextObject = TextObject;
     exports.UPN = UPN;
     exports.URL = URL2;
-    exports.X509Certificate = X509Certificate6;
+    exports.X509Certificate = X509Certificate7;
     exports.X509CertificateGenerator = X509CertificateGenerator2;
     exports.X509Certificates = X509Certificates;
     exports.X509ChainBuilder = X509ChainBuilder;
@@ -38748,9 +38748,9 @@ var require_range = __commonJS({
         range = range.replace(BUILDSTRIPRE, "");
         const memoOpts = (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) | (this.options.loose && FLAG_LOOSE);
         const memoKey = memoOpts + ":" + range;
-        const cached2 = cache.get(memoKey);
-        if (cached2) {
-          return cached2;
+        const cached3 = cache.get(memoKey);
+        if (cached3) {
+          return cached3;
         }
         const loose = this.options.loose;
         const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
@@ -63950,6 +63950,248 @@ var x509 = __toESM(require_x509_cjs(), 1);
 var import_asn1_schema2 = __toESM(require_cjs2(), 1);
 var import_asn1_x5093 = __toESM(require_cjs3(), 1);
 import { createHash } from "node:crypto";
+
+// src/ca/der-writer.ts
+var TAG_INTEGER = 2;
+var TAG_OCTET_STRING = 4;
+var TAG_OID = 6;
+var TAG_ENUMERATED = 10;
+var TAG_UTC_TIME = 23;
+var TAG_GENERALIZED_TIME = 24;
+var TAG_SEQUENCE = 48;
+var OID_REASON = [85, 29, 21];
+var OID_INVALIDITY = [85, 29, 24];
+var OID_HOLD = [85, 29, 23];
+function lengthOctets(n) {
+  if (n < 128) return 1;
+  if (n < 256) return 2;
+  if (n < 65536) return 3;
+  if (n < 16777216) return 4;
+  return 5;
+}
+function writeLength(out, at, n) {
+  const octets = lengthOctets(n);
+  if (octets === 1) {
+    out[at] = n;
+    return at + 1;
+  }
+  out[at++] = 128 | octets - 1;
+  for (let shift = (octets - 2) * 8; shift >= 0; shift -= 8) out[at++] = Math.floor(n / 2 ** shift) & 255;
+  return at;
+}
+function tlv(n) {
+  return 1 + lengthOctets(n) + n;
+}
+function oidContent(oid) {
+  const arcs = oid.split(".").map((a) => {
+    if (!/^\d+$/.test(a)) throw new RangeError(`'${oid}' is not an OID`);
+    return BigInt(a);
+  });
+  if (arcs.length < 2) throw new RangeError(`'${oid}' is not an OID`);
+  const [first, second, ...rest] = arcs;
+  if (first > 2n || first < 2n && second > 39n) throw new RangeError(`'${oid}' is not an OID`);
+  const out = [];
+  for (const arc of [first * 40n + second, ...rest]) {
+    const septets = [Number(arc & 0x7fn)];
+    for (let v = arc >> 7n; v > 0n; v >>= 7n) septets.unshift(Number(v & 0x7fn) | 128);
+    out.push(...septets);
+  }
+  return out;
+}
+var oidCache = /* @__PURE__ */ new Map();
+function cachedOid(oid) {
+  let content = oidCache.get(oid);
+  if (content === void 0) {
+    content = oidContent(oid);
+    oidCache.set(oid, content);
+  }
+  return content;
+}
+function writeDigits(out, at, n, width) {
+  for (let i = width - 1; i >= 0; i--) {
+    out[at + i] = 48 + n % 10;
+    n = Math.floor(n / 10);
+  }
+  return at + width;
+}
+function writeTime(out, at, d, generalized) {
+  const t = Math.floor(d.getTime() / 1e3);
+  const days = Math.floor(t / 86400);
+  const secondOfDay = t - days * 86400;
+  const z2 = days + 719468;
+  const era = Math.floor(z2 / 146097);
+  const doe = z2 - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  at = generalized ? writeDigits(out, at, year, 4) : writeDigits(out, at, year % 100, 2);
+  at = writeDigits(out, at, month, 2);
+  at = writeDigits(out, at, day, 2);
+  at = writeDigits(out, at, Math.floor(secondOfDay / 3600), 2);
+  at = writeDigits(out, at, Math.floor(secondOfDay / 60) % 60, 2);
+  at = writeDigits(out, at, secondOfDay % 60, 2);
+  out[at] = 90;
+  return at + 1;
+}
+var UTC_TIME_LENGTH = 13;
+var GENERALIZED_TIME_LENGTH = 15;
+function isUtcYear(d) {
+  const t = d.getTime();
+  return t >= YEAR_1950 && t < YEAR_2050;
+}
+function serialHex(serial) {
+  let hex3 = serial.toString(16);
+  if (hex3.length % 2 === 1) hex3 = `0${hex3}`;
+  if (hex3.charCodeAt(0) >= 56) hex3 = `00${hex3}`;
+  return hex3;
+}
+function extensionsContent(e) {
+  if (e.reasonCode !== void 0 && !(Number.isInteger(e.reasonCode) && e.reasonCode >= 0 && e.reasonCode < 128)) {
+    throw new RangeError(`reason code ${e.reasonCode} is not 0\u2026127`);
+  }
+  checkYear(e.revocationDate);
+  if (e.invalidityDate !== void 0) checkYear(e.invalidityDate);
+  if (e.reasonCode === void 0 && e.invalidityDate === void 0 && e.holdInstructionOid === void 0)
+    return -1;
+  let n = 0;
+  if (e.reasonCode !== void 0) n += tlv(tlv(3) + tlv(tlv(1)));
+  if (e.invalidityDate !== void 0) n += tlv(tlv(3) + tlv(tlv(GENERALIZED_TIME_LENGTH)));
+  if (e.holdInstructionOid !== void 0) n += tlv(tlv(3) + tlv(tlv(cachedOid(e.holdInstructionOid).length)));
+  return n;
+}
+var YEAR_0 = -621672192e5;
+var YEAR_1950 = -631152e6;
+var YEAR_2050 = 2524608e6;
+var YEAR_10000 = 2534023008e5;
+function checkYear(d) {
+  const t = d.getTime();
+  if (!(t >= YEAR_0 && t < YEAR_10000)) throw new RangeError(`${String(d)} is not a time in years 0\u20269999`);
+}
+function writeExtensionHeader(out, at, oid, valueTlv) {
+  out[at++] = TAG_SEQUENCE;
+  at = writeLength(out, at, tlv(oid.length) + tlv(valueTlv));
+  out[at++] = TAG_OID;
+  at = writeLength(out, at, oid.length);
+  for (const b of oid) out[at++] = b;
+  out[at++] = TAG_OCTET_STRING;
+  return writeLength(out, at, valueTlv);
+}
+function encodeRevokedCertificates(entries) {
+  const count = entries.length;
+  const serials = new Array(count);
+  const sizes = new Int32Array(2 * count);
+  let listContent = 0;
+  for (let i = 0; i < count; i++) {
+    const e = entries[i];
+    const hex3 = serialHex(e.serial);
+    const exts = extensionsContent(e);
+    let content = tlv(hex3.length / 2) + tlv(isUtcYear(e.revocationDate) ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH);
+    if (exts >= 0) content += tlv(exts);
+    serials[i] = hex3;
+    sizes[2 * i] = content;
+    sizes[2 * i + 1] = exts;
+    listContent += tlv(content);
+  }
+  const out = Buffer.allocUnsafe(tlv(listContent));
+  let at = 0;
+  out[at++] = TAG_SEQUENCE;
+  at = writeLength(out, at, listContent);
+  for (let i = 0; i < count; i++) {
+    const e = entries[i];
+    const hex3 = serials[i];
+    out[at++] = TAG_SEQUENCE;
+    at = writeLength(out, at, sizes[2 * i]);
+    out[at++] = TAG_INTEGER;
+    at = writeLength(out, at, hex3.length / 2);
+    at += out.write(hex3, at, "hex");
+    const utc = isUtcYear(e.revocationDate);
+    out[at++] = utc ? TAG_UTC_TIME : TAG_GENERALIZED_TIME;
+    out[at++] = utc ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH;
+    at = writeTime(out, at, e.revocationDate, !utc);
+    const exts = sizes[2 * i + 1];
+    if (exts < 0) continue;
+    out[at++] = TAG_SEQUENCE;
+    at = writeLength(out, at, exts);
+    if (e.reasonCode !== void 0) {
+      at = writeExtensionHeader(out, at, OID_REASON, tlv(1));
+      out[at++] = TAG_ENUMERATED;
+      out[at++] = 1;
+      out[at++] = e.reasonCode;
+    }
+    if (e.invalidityDate !== void 0) {
+      at = writeExtensionHeader(out, at, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH));
+      out[at++] = TAG_GENERALIZED_TIME;
+      out[at++] = GENERALIZED_TIME_LENGTH;
+      at = writeTime(out, at, e.invalidityDate, true);
+    }
+    if (e.holdInstructionOid !== void 0) {
+      const hold = cachedOid(e.holdInstructionOid);
+      at = writeExtensionHeader(out, at, OID_HOLD, tlv(hold.length));
+      out[at++] = TAG_OID;
+      at = writeLength(out, at, hold.length);
+      for (const b of hold) out[at++] = b;
+    }
+  }
+  if (at !== out.length) throw new Error(`DER writer: wrote ${at} of ${out.length} octets`);
+  return out;
+}
+function readTlv(der, at, limit = der.length) {
+  if (at + 2 > limit) throw new Error("DER: truncated");
+  const tag = der[at];
+  if ((tag & 31) === 31) throw new Error("DER: multi-octet tags are not read here");
+  let p = at + 1;
+  const first = der[p++];
+  let length = first;
+  if (first >= 128) {
+    const octets = first & 127;
+    if (octets === 0 || octets > 4) throw new Error("DER: unsupported length");
+    length = 0;
+    for (let i = 0; i < octets; i++) {
+      if (p >= limit) throw new Error("DER: truncated");
+      length = length * 256 + der[p++];
+    }
+  }
+  const end = p + length;
+  if (end > limit) throw new Error("DER: truncated");
+  return { tag, start: at, contentStart: p, end };
+}
+function wrap(tag, parts) {
+  let content = 0;
+  for (const p of parts) content += p.length;
+  const out = Buffer.allocUnsafe(tlv(content));
+  out[0] = tag;
+  let at = writeLength(out, 1, content);
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+function insertIntoSequence(sequence, element, beforeTag) {
+  const outer = readTlv(sequence, 0);
+  if (outer.tag !== TAG_SEQUENCE || outer.end !== sequence.length) throw new Error("DER: not one SEQUENCE");
+  let at = outer.contentStart;
+  while (at < outer.end) {
+    const child = readTlv(sequence, at, outer.end);
+    if (child.tag === beforeTag) break;
+    at = child.end;
+  }
+  return wrap(TAG_SEQUENCE, [
+    sequence.subarray(outer.contentStart, at),
+    element,
+    sequence.subarray(at, outer.end)
+  ]);
+}
+function bitString(bytes2) {
+  return wrap(3, [Uint8Array.of(0), bytes2]);
+}
+
+// src/ca/extensions.ts
 var KEY_USAGE_FLAGS = {
   digitalSignature: x509.KeyUsageFlags.digitalSignature,
   nonRepudiation: x509.KeyUsageFlags.nonRepudiation,
@@ -63962,8 +64204,21 @@ var KEY_USAGE_FLAGS = {
   decipherOnly: x509.KeyUsageFlags.decipherOnly
 };
 function subjectKeyIdentifier(spki) {
-  const info = import_asn1_schema2.AsnConvert.parse(spki, import_asn1_x5093.SubjectPublicKeyInfo);
-  return createHash("sha1").update(new Uint8Array(info.subjectPublicKey)).digest("hex");
+  return createHash("sha1").update(subjectPublicKeyBits(spki)).digest("hex");
+}
+function subjectPublicKeyBits(spki) {
+  try {
+    const outer = readTlv(spki, 0);
+    if (outer.tag === 48 && outer.end === spki.length) {
+      const alg = readTlv(spki, outer.contentStart, outer.end);
+      const bits = alg.tag === 48 ? readTlv(spki, alg.end, outer.end) : void 0;
+      if (bits && bits.tag === 3 && bits.end === outer.end && bits.end > bits.contentStart) {
+        return spki.subarray(bits.contentStart + 1, bits.end);
+      }
+    }
+  } catch {
+  }
+  return new Uint8Array(import_asn1_schema2.AsnConvert.parse(spki, import_asn1_x5093.SubjectPublicKeyInfo).subjectPublicKey);
 }
 function basicConstraints(ca, pathLength) {
   return new x509.BasicConstraintsExtension(ca, pathLength, true);
@@ -64011,9 +64266,6 @@ var import_asn1_rsa = __toESM(require_cjs7(), 1);
 init_errors();
 import { createPublicKey as createPublicKey3, verify as nodeVerify, constants as constants2 } from "node:crypto";
 
-// src/keys/x509-signing.ts
-import { createPublicKey as createPublicKey2 } from "node:crypto";
-
 // src/keys/signer.ts
 function webCryptoAlgorithm(scheme) {
   const bits = scheme.slice(2);
@@ -64029,6 +64281,7 @@ function webCryptoAlgorithm(scheme) {
 }
 
 // src/keys/x509-signing.ts
+import { createPublicKey as createPublicKey2 } from "node:crypto";
 var CURVES = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
 function x509Signing(signer) {
   const algorithm = { ...webCryptoAlgorithm(signer.scheme) };
@@ -64072,57 +64325,194 @@ function serialHexForX509(serial) {
   return hex3.length % 2 ? `0${hex3}` : hex3;
 }
 function x509Name(dn) {
-  return new x5092.Name(import_asn1_schema3.AsnConvert.serialize(toAsnName(dn)));
+  return new x5092.Name(nameDer(dn));
+}
+var nameCache = /* @__PURE__ */ new WeakMap();
+function nameDer(dn) {
+  let der = nameCache.get(dn);
+  if (der === void 0) {
+    der = new Uint8Array(import_asn1_schema3.AsnConvert.serialize(toAsnName(dn)));
+    nameCache.set(dn, der);
+  }
+  return der;
+}
+async function generateCertificate(template, signer) {
+  const { crypto: crypto5, signingKey, signingAlgorithm } = x509Signing(signer);
+  return x5092.X509CertificateGenerator.create(
+    {
+      serialNumber: serialHexForX509(template.serial),
+      subject: x509Name(template.subject),
+      issuer: x509Name(template.issuer),
+      notBefore: template.notBefore,
+      notAfter: template.notAfter,
+      publicKey: template.spki,
+      signingKey,
+      signingAlgorithm,
+      extensions: template.extensions
+    },
+    crypto5
+  );
 }
 async function signCertificate(template, signer) {
-  const { crypto: crypto5, signingKey, signingAlgorithm } = x509Signing(signer);
+  const lean = leanEncodable(template);
+  let der;
   let cert;
   try {
-    cert = await x5092.X509CertificateGenerator.create(
-      {
-        serialNumber: serialHexForX509(template.serial),
-        subject: x509Name(template.subject),
-        issuer: x509Name(template.issuer),
-        notBefore: template.notBefore,
-        notAfter: template.notAfter,
-        publicKey: template.spki,
-        signingKey,
-        signingAlgorithm,
-        extensions: template.extensions
-      },
-      crypto5
-    );
+    if (lean) der = await signLean(template, signer);
+    else cert = await generateCertificate(template, signer);
   } catch (cause) {
     if (cause instanceof CaError) throw cause;
     throw new CaError("signer.failed", `signing with ${signer.ref} failed: ${cause.message}`, {
       cause
     });
   }
-  if (!verifiesWith(cert.rawData, signer.spki)) {
-    throw new CaError(
-      "signer.mismatch",
-      `the signature made by ${signer.ref} does not verify with the CA certificate's public key: is it the right key?`
-    );
-  }
+  if (der !== void 0) return new LazyCertificate(der);
+  if (!verifiesWith(cert.rawData, signer.spki)) throw mismatch(signer);
   return cert;
 }
-function verifiesWith(der, issuerSpki) {
-  const parsed = parseSigned(new Uint8Array(der));
-  const key = createPublicKey3({ key: Buffer.from(issuerSpki), format: "der", type: "spki" });
-  const alg = parsed.algorithm;
+function mismatch(signer) {
+  return new CaError(
+    "signer.mismatch",
+    `the signature made by ${signer.ref} does not verify with the CA certificate's public key: is it the right key?`
+  );
+}
+function leanEncodable(t) {
+  const timeOk = (d) => {
+    const ms = d.getTime();
+    return Number.isFinite(ms) && ms % 1e3 === 0 && d.getUTCFullYear() >= 1950 && d.getUTCFullYear() <= 9999;
+  };
+  return t.extensions.length > 0 && t.serial > 0n && timeOk(t.notBefore) && timeOk(t.notAfter);
+}
+var lazyDer = /* @__PURE__ */ new WeakMap();
+var lazyAsn = /* @__PURE__ */ new WeakMap();
+var PLACEHOLDER = Object.freeze({});
+var LazyCertificate = class extends x5092.X509Certificate {
+  constructor(der) {
+    super(PLACEHOLDER);
+    lazyDer.set(this, der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength));
+  }
+  get rawData() {
+    return lazyDer.get(this);
+  }
+};
+Object.defineProperty(LazyCertificate.prototype, "asn", {
+  configurable: true,
+  get() {
+    let asn = lazyAsn.get(this);
+    if (asn === void 0) {
+      const der = lazyDer.get(this);
+      if (der === void 0) return void 0;
+      asn = import_asn1_schema3.AsnConvert.parse(der, import_asn1_x5094.Certificate);
+      lazyAsn.set(this, asn);
+    }
+    return asn;
+  },
+  set(value) {
+    if (value !== PLACEHOLDER) lazyAsn.set(this, value);
+  }
+});
+async function signLean(template, signer) {
+  const scheme = schemeInfo(signer);
+  const tbs = encodeTbs(template, scheme.algorithmDer);
+  const raw = await signer.sign(tbs);
+  const signature = scheme.ecdsa ? ecdsaDer(raw) : raw;
+  if (!verifyOver(tbs, signature, scheme, signer.spki)) throw mismatch(signer);
+  return wrap(48, [tbs, scheme.algorithmDer, bitString(signature)]);
+}
+var schemeCache = /* @__PURE__ */ new Map();
+function schemeInfo(signer) {
+  let info = schemeCache.get(signer.scheme);
+  if (info === void 0) {
+    const algorithm = webCryptoAlgorithm(signer.scheme);
+    const asn = new x5092.AlgorithmProvider().toAsnAlgorithm(algorithm);
+    info = {
+      algorithmDer: new Uint8Array(import_asn1_schema3.AsnConvert.serialize(asn)),
+      ecdsa: algorithm.name === "ECDSA",
+      pss: algorithm.name === "RSA-PSS",
+      hash: `sha${signer.scheme.slice(2)}`,
+      saltLength: algorithm.saltLength
+    };
+    schemeCache.set(signer.scheme, info);
+  }
+  return info;
+}
+var VERSION_3 = Uint8Array.of(160, 3, 2, 1, 2);
+function encodeTbs(t, algorithmDer) {
+  if (t.extensions.length === 0) throw new Error("a certificate without extensions is not made here");
+  const extensions = t.extensions.map((e) => new Uint8Array(e.rawData));
+  return wrap(48, [
+    VERSION_3,
+    serialDer(t.serial),
+    algorithmDer,
+    nameDer(t.issuer),
+    wrap(48, [timeDer(t.notBefore), timeDer(t.notAfter)]),
+    nameDer(t.subject),
+    t.spki,
+    wrap(163, [wrap(48, extensions)])
+  ]);
+}
+function serialDer(serial) {
+  if (serial <= 0n) throw new Error("the serial must be positive");
+  const bytes2 = Buffer.from(serialHexForX509(serial), "hex");
+  return bytes2[0] > 127 ? wrap(2, [Uint8Array.of(0), bytes2]) : wrap(2, [bytes2]);
+}
+function timeDer(d) {
+  const ms = d.getTime();
+  if (!Number.isFinite(ms) || ms % 1e3 !== 0) throw new Error("certificate times are whole seconds");
+  const year = d.getUTCFullYear();
+  if (year < 1950 || year > 9999) throw new Error("certificate time out of range");
+  const two = (n) => String(n).padStart(2, "0");
+  const rest = two(d.getUTCMonth() + 1) + two(d.getUTCDate()) + two(d.getUTCHours()) + two(d.getUTCMinutes()) + two(d.getUTCSeconds()) + "Z";
+  return year < 2050 ? wrap(23, [Buffer.from(two(year % 100) + rest, "latin1")]) : wrap(24, [Buffer.from(String(year) + rest, "latin1")]);
+}
+function ecdsaDer(raw) {
+  if (raw.length === 0 || raw.length % 2 !== 0) throw new Error("an ECDSA signature is r\u2016s of equal sizes");
+  const half = raw.length / 2;
+  return wrap(48, [derInteger(raw.subarray(0, half)), derInteger(raw.subarray(half))]);
+}
+function derInteger(unsigned2) {
+  let i = 0;
+  while (i < unsigned2.length - 1 && unsigned2[i] === 0) i++;
+  const v = unsigned2.subarray(i);
+  return v[0] > 127 ? wrap(2, [Uint8Array.of(0), v]) : wrap(2, [v]);
+}
+var keyCache = /* @__PURE__ */ new Map();
+var KEY_CACHE_MAX = 64;
+function publicKeyOf(spki) {
+  const id = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString("base64");
+  let key = keyCache.get(id);
+  if (key === void 0) {
+    key = createPublicKey3({ key: Buffer.from(spki), format: "der", type: "spki" });
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value);
+    keyCache.set(id, key);
+  }
+  return key;
+}
+function verifyOver(tbs, signature, alg, spki) {
   try {
-    if (alg.name === "RSA-PSS") {
+    const key = publicKeyOf(spki);
+    if (alg.pss) {
       return nodeVerify(
         alg.hash,
-        parsed.tbs,
+        tbs,
         { key, padding: constants2.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength },
-        parsed.signature
+        signature
       );
     }
-    return nodeVerify(alg.hash, parsed.tbs, key, parsed.signature);
+    return nodeVerify(alg.hash, tbs, key, signature);
   } catch {
     return false;
   }
+}
+function verifiesWith(der, issuerSpki) {
+  const parsed = parseSigned(new Uint8Array(der));
+  const alg = parsed.algorithm;
+  return verifyOver(
+    parsed.tbs,
+    parsed.signature,
+    { hash: alg.hash, pss: alg.name === "RSA-PSS", saltLength: alg.saltLength },
+    issuerSpki
+  );
 }
 var SIG_OIDS = {
   "1.2.840.113549.1.1.11": "sha256",
@@ -69859,9 +70249,9 @@ var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
 function isRecursive(inst, stack, resolve6) {
-  const cached2 = recursive.get(inst);
-  if (cached2 !== void 0)
-    return cached2 ? PROVEN : NONE;
+  const cached3 = recursive.get(inst);
+  if (cached3 !== void 0)
+    return cached3 ? PROVEN : NONE;
   if (stack.has(inst))
     return PROVEN;
   stack.add(inst);
@@ -84295,15 +84685,15 @@ function visit(schema, fnOrHandlers) {
   };
   const cache = /* @__PURE__ */ new Map();
   function run(s) {
-    const cached2 = cache.get(s);
-    if (cached2 === RESOLVING) {
+    const cached3 = cache.get(s);
+    if (cached3 === RESOLVING) {
       return new $ZodLazy({
         type: "lazy",
         getter: () => cache.get(s)
       });
     }
-    if (cached2 !== void 0)
-      return cached2;
+    if (cached3 !== void 0)
+      return cached3;
     cache.set(s, RESOLVING);
     const inner = mapInner(s);
     const mapped = fn(inner, inner !== s);
@@ -86796,8 +87186,8 @@ var import_asn1_csr2 = __toESM(require_cjs14(), 1);
 var import_asn1_x5096 = __toESM(require_cjs3(), 1);
 var import_asn1_pkcs9 = __toESM(require_cjs11(), 1);
 var import_asn1_rsa2 = __toESM(require_cjs7(), 1);
-init_errors();
 import { createPublicKey as createPublicKey7, verify as nodeVerify2, constants as constants5 } from "node:crypto";
+init_errors();
 var MAX_CSR_BYTES = 64 * 1024;
 var SIGNATURE_HASHES = {
   "1.2.840.113549.1.1.11": { hash: "sha256", name: "sha256WithRSAEncryption" },
@@ -86886,8 +87276,9 @@ function parseCsr(input2) {
   }
   const alg = SIGNATURE_HASHES[algOid];
   if (!alg) throw new CaError("csr.weak_signature", `unsupported CSR signature algorithm ${algOid}`);
-  const spki = new Uint8Array(import_asn1_schema7.AsnConvert.serialize(info.subjectPKInfo));
-  verifySelfSignature(req, spki, alg.hash);
+  const parts = infoAndSpki(der);
+  const spki = parts.spki;
+  verifySelfSignature(req, parts.info, spki, alg.hash);
   const subject = fromAsnName(info.subject);
   for (const a of subject) {
     if (hasControlCharacters(a.value)) {
@@ -86900,8 +87291,18 @@ function parseCsr(input2) {
   const { san, ignored } = requestedExtensions(req);
   return { subject, spki, requestedSan: san, ignoredRequests: ignored, signatureAlgorithm: alg.name, der };
 }
-function verifySelfSignature(req, spki, hash2) {
-  const tbs = new Uint8Array(import_asn1_schema7.AsnConvert.serialize(req.certificationRequestInfo));
+function infoAndSpki(der) {
+  const outer = readTlv(der, 0);
+  const info = readTlv(der, outer.contentStart, outer.end);
+  const version4 = readTlv(der, info.contentStart, info.end);
+  const subject = readTlv(der, version4.end, info.end);
+  const spki = readTlv(der, subject.end, info.end);
+  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
+  }
+  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
+}
+function verifySelfSignature(req, tbs, spki, hash2) {
   const signature = new Uint8Array(req.signature);
   let ok;
   try {
@@ -87364,11 +87765,12 @@ async function issueBatch(requests, ctx) {
   const serials = allocateSerials(checked.length, ctx);
   const issuerNotAfter = ctx.issuer.certificate.notAfter;
   const notBefore = new Date(Math.floor(ctx.now.getTime() / 1e3) * 1e3);
+  const shared = batchExtensions(ctx);
   const templates = checked.map((c, i) => {
     const wanted = new Date(notBefore.getTime() + c.days * 864e5);
     const clamped = wanted > issuerNotAfter;
     const notAfter = clamped ? issuerNotAfter : wanted;
-    const template = leafTemplate(c, serials[i], notBefore, notAfter, ctx);
+    const template = leafTemplate(c, serials[i], notBefore, notAfter, ctx, shared);
     lintLeaf(template, { issuerNotAfter, requireSan: c.profile.requireSan });
     const notes = clamped ? [...c.notes, `validity cut to the intermediate's notAfter ${issuerNotAfter.toISOString()}`] : c.notes;
     return { c, template, clamped, notes };
@@ -87434,20 +87836,42 @@ function allocateSerials(count, ctx) {
   }
   return out;
 }
-function leafTemplate(c, serial, notBefore, notAfter, ctx) {
+function batchExtensions(ctx) {
   const { issuance } = ctx.config;
+  return {
+    basic: basicConstraints(false),
+    aki: akiExtension(ctx.issuer.keyId),
+    cdp: crlDistributionPoints(issuance.crlUrls),
+    aia: authorityInfoAccess(issuance.ocspUrls, issuance.caIssuersUrls),
+    eku: /* @__PURE__ */ new Map(),
+    keyUsage: /* @__PURE__ */ new Map()
+  };
+}
+function cached2(map2, key, make) {
+  let v = map2.get(key);
+  if (v === void 0) {
+    v = make();
+    map2.set(key, v);
+  }
+  return v;
+}
+function leafTemplate(c, serial, notBefore, notAfter, ctx, shared = batchExtensions(ctx)) {
+  const usages2 = c.profile.keyUsage ?? keyUsageFlagsFor(c.key);
+  const ekus = c.profile.extendedKeyUsage;
   const extensions = [
-    basicConstraints(false),
-    keyUsage(c.profile.keyUsage ?? keyUsageFlagsFor(c.key)),
-    extendedKeyUsage(c.profile.extendedKeyUsage),
+    shared.basic,
+    cached2(
+      shared.keyUsage,
+      typeof usages2 === "number" ? `#${usages2}` : usages2.join(","),
+      () => keyUsage(usages2)
+    ),
+    cached2(shared.eku, ekus.join(","), () => extendedKeyUsage(ekus)),
     skiExtension(subjectKeyIdentifier(c.csr.spki)),
-    akiExtension(ctx.issuer.keyId)
+    shared.aki
   ];
   if (c.sans.length) extensions.push(subjectAltName(sansToGeneralNames(c.sans)));
-  const cdp = crlDistributionPoints(issuance.crlUrls);
-  if (cdp) extensions.push(cdp);
-  const aia = authorityInfoAccess(issuance.ocspUrls, issuance.caIssuersUrls);
-  if (aia) extensions.push(aia);
+  if (shared.cdp) extensions.push(shared.cdp);
+  if (shared.aia) extensions.push(shared.aia);
   return {
     serial,
     subject: c.subject,
@@ -89186,248 +89610,6 @@ var x5097 = __toESM(require_x509_cjs(), 1);
 var import_asn1_schema10 = __toESM(require_cjs2(), 1);
 var import_asn1_x5099 = __toESM(require_cjs3(), 1);
 init_errors();
-
-// src/ca/der-writer.ts
-var TAG_INTEGER = 2;
-var TAG_OCTET_STRING = 4;
-var TAG_OID = 6;
-var TAG_ENUMERATED = 10;
-var TAG_UTC_TIME = 23;
-var TAG_GENERALIZED_TIME = 24;
-var TAG_SEQUENCE = 48;
-var OID_REASON = [85, 29, 21];
-var OID_INVALIDITY = [85, 29, 24];
-var OID_HOLD = [85, 29, 23];
-function lengthOctets(n) {
-  if (n < 128) return 1;
-  if (n < 256) return 2;
-  if (n < 65536) return 3;
-  if (n < 16777216) return 4;
-  return 5;
-}
-function writeLength(out, at, n) {
-  const octets = lengthOctets(n);
-  if (octets === 1) {
-    out[at] = n;
-    return at + 1;
-  }
-  out[at++] = 128 | octets - 1;
-  for (let shift = (octets - 2) * 8; shift >= 0; shift -= 8) out[at++] = Math.floor(n / 2 ** shift) & 255;
-  return at;
-}
-function tlv(n) {
-  return 1 + lengthOctets(n) + n;
-}
-function oidContent(oid) {
-  const arcs = oid.split(".").map((a) => {
-    if (!/^\d+$/.test(a)) throw new RangeError(`'${oid}' is not an OID`);
-    return BigInt(a);
-  });
-  if (arcs.length < 2) throw new RangeError(`'${oid}' is not an OID`);
-  const [first, second, ...rest] = arcs;
-  if (first > 2n || first < 2n && second > 39n) throw new RangeError(`'${oid}' is not an OID`);
-  const out = [];
-  for (const arc of [first * 40n + second, ...rest]) {
-    const septets = [Number(arc & 0x7fn)];
-    for (let v = arc >> 7n; v > 0n; v >>= 7n) septets.unshift(Number(v & 0x7fn) | 128);
-    out.push(...septets);
-  }
-  return out;
-}
-var oidCache = /* @__PURE__ */ new Map();
-function cachedOid(oid) {
-  let content = oidCache.get(oid);
-  if (content === void 0) {
-    content = oidContent(oid);
-    oidCache.set(oid, content);
-  }
-  return content;
-}
-function writeDigits(out, at, n, width) {
-  for (let i = width - 1; i >= 0; i--) {
-    out[at + i] = 48 + n % 10;
-    n = Math.floor(n / 10);
-  }
-  return at + width;
-}
-function writeTime(out, at, d, generalized) {
-  const t = Math.floor(d.getTime() / 1e3);
-  const days = Math.floor(t / 86400);
-  const secondOfDay = t - days * 86400;
-  const z2 = days + 719468;
-  const era = Math.floor(z2 / 146097);
-  const doe = z2 - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  at = generalized ? writeDigits(out, at, year, 4) : writeDigits(out, at, year % 100, 2);
-  at = writeDigits(out, at, month, 2);
-  at = writeDigits(out, at, day, 2);
-  at = writeDigits(out, at, Math.floor(secondOfDay / 3600), 2);
-  at = writeDigits(out, at, Math.floor(secondOfDay / 60) % 60, 2);
-  at = writeDigits(out, at, secondOfDay % 60, 2);
-  out[at] = 90;
-  return at + 1;
-}
-var UTC_TIME_LENGTH = 13;
-var GENERALIZED_TIME_LENGTH = 15;
-function isUtcYear(d) {
-  const t = d.getTime();
-  return t >= YEAR_1950 && t < YEAR_2050;
-}
-function serialHex(serial) {
-  let hex3 = serial.toString(16);
-  if (hex3.length % 2 === 1) hex3 = `0${hex3}`;
-  if (hex3.charCodeAt(0) >= 56) hex3 = `00${hex3}`;
-  return hex3;
-}
-function extensionsContent(e) {
-  if (e.reasonCode !== void 0 && !(Number.isInteger(e.reasonCode) && e.reasonCode >= 0 && e.reasonCode < 128)) {
-    throw new RangeError(`reason code ${e.reasonCode} is not 0\u2026127`);
-  }
-  checkYear(e.revocationDate);
-  if (e.invalidityDate !== void 0) checkYear(e.invalidityDate);
-  if (e.reasonCode === void 0 && e.invalidityDate === void 0 && e.holdInstructionOid === void 0)
-    return -1;
-  let n = 0;
-  if (e.reasonCode !== void 0) n += tlv(tlv(3) + tlv(tlv(1)));
-  if (e.invalidityDate !== void 0) n += tlv(tlv(3) + tlv(tlv(GENERALIZED_TIME_LENGTH)));
-  if (e.holdInstructionOid !== void 0) n += tlv(tlv(3) + tlv(tlv(cachedOid(e.holdInstructionOid).length)));
-  return n;
-}
-var YEAR_0 = -621672192e5;
-var YEAR_1950 = -631152e6;
-var YEAR_2050 = 2524608e6;
-var YEAR_10000 = 2534023008e5;
-function checkYear(d) {
-  const t = d.getTime();
-  if (!(t >= YEAR_0 && t < YEAR_10000)) throw new RangeError(`${String(d)} is not a time in years 0\u20269999`);
-}
-function writeExtensionHeader(out, at, oid, valueTlv) {
-  out[at++] = TAG_SEQUENCE;
-  at = writeLength(out, at, tlv(oid.length) + tlv(valueTlv));
-  out[at++] = TAG_OID;
-  at = writeLength(out, at, oid.length);
-  for (const b of oid) out[at++] = b;
-  out[at++] = TAG_OCTET_STRING;
-  return writeLength(out, at, valueTlv);
-}
-function encodeRevokedCertificates(entries) {
-  const count = entries.length;
-  const serials = new Array(count);
-  const sizes = new Int32Array(2 * count);
-  let listContent = 0;
-  for (let i = 0; i < count; i++) {
-    const e = entries[i];
-    const hex3 = serialHex(e.serial);
-    const exts = extensionsContent(e);
-    let content = tlv(hex3.length / 2) + tlv(isUtcYear(e.revocationDate) ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH);
-    if (exts >= 0) content += tlv(exts);
-    serials[i] = hex3;
-    sizes[2 * i] = content;
-    sizes[2 * i + 1] = exts;
-    listContent += tlv(content);
-  }
-  const out = Buffer.allocUnsafe(tlv(listContent));
-  let at = 0;
-  out[at++] = TAG_SEQUENCE;
-  at = writeLength(out, at, listContent);
-  for (let i = 0; i < count; i++) {
-    const e = entries[i];
-    const hex3 = serials[i];
-    out[at++] = TAG_SEQUENCE;
-    at = writeLength(out, at, sizes[2 * i]);
-    out[at++] = TAG_INTEGER;
-    at = writeLength(out, at, hex3.length / 2);
-    at += out.write(hex3, at, "hex");
-    const utc = isUtcYear(e.revocationDate);
-    out[at++] = utc ? TAG_UTC_TIME : TAG_GENERALIZED_TIME;
-    out[at++] = utc ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH;
-    at = writeTime(out, at, e.revocationDate, !utc);
-    const exts = sizes[2 * i + 1];
-    if (exts < 0) continue;
-    out[at++] = TAG_SEQUENCE;
-    at = writeLength(out, at, exts);
-    if (e.reasonCode !== void 0) {
-      at = writeExtensionHeader(out, at, OID_REASON, tlv(1));
-      out[at++] = TAG_ENUMERATED;
-      out[at++] = 1;
-      out[at++] = e.reasonCode;
-    }
-    if (e.invalidityDate !== void 0) {
-      at = writeExtensionHeader(out, at, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH));
-      out[at++] = TAG_GENERALIZED_TIME;
-      out[at++] = GENERALIZED_TIME_LENGTH;
-      at = writeTime(out, at, e.invalidityDate, true);
-    }
-    if (e.holdInstructionOid !== void 0) {
-      const hold = cachedOid(e.holdInstructionOid);
-      at = writeExtensionHeader(out, at, OID_HOLD, tlv(hold.length));
-      out[at++] = TAG_OID;
-      at = writeLength(out, at, hold.length);
-      for (const b of hold) out[at++] = b;
-    }
-  }
-  if (at !== out.length) throw new Error(`DER writer: wrote ${at} of ${out.length} octets`);
-  return out;
-}
-function readTlv(der, at, limit = der.length) {
-  if (at + 2 > limit) throw new Error("DER: truncated");
-  const tag = der[at];
-  if ((tag & 31) === 31) throw new Error("DER: multi-octet tags are not read here");
-  let p = at + 1;
-  const first = der[p++];
-  let length = first;
-  if (first >= 128) {
-    const octets = first & 127;
-    if (octets === 0 || octets > 4) throw new Error("DER: unsupported length");
-    length = 0;
-    for (let i = 0; i < octets; i++) {
-      if (p >= limit) throw new Error("DER: truncated");
-      length = length * 256 + der[p++];
-    }
-  }
-  const end = p + length;
-  if (end > limit) throw new Error("DER: truncated");
-  return { tag, start: at, contentStart: p, end };
-}
-function wrap(tag, parts) {
-  let content = 0;
-  for (const p of parts) content += p.length;
-  const out = Buffer.allocUnsafe(tlv(content));
-  out[0] = tag;
-  let at = writeLength(out, 1, content);
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-function insertIntoSequence(sequence, element, beforeTag) {
-  const outer = readTlv(sequence, 0);
-  if (outer.tag !== TAG_SEQUENCE || outer.end !== sequence.length) throw new Error("DER: not one SEQUENCE");
-  let at = outer.contentStart;
-  while (at < outer.end) {
-    const child = readTlv(sequence, at, outer.end);
-    if (child.tag === beforeTag) break;
-    at = child.end;
-  }
-  return wrap(TAG_SEQUENCE, [
-    sequence.subarray(outer.contentStart, at),
-    element,
-    sequence.subarray(at, outer.end)
-  ]);
-}
-function bitString(bytes2) {
-  return wrap(3, [Uint8Array.of(0), bytes2]);
-}
-
-// src/ca/crl.ts
 function crlListings(entries, previousThisUpdate) {
   const listed = [];
   for (const entry of entries) {

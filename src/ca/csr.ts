@@ -19,6 +19,7 @@ import {
 } from '@peculiar/asn1-x509'
 import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9'
 import { RsaSaPssParams } from '@peculiar/asn1-rsa'
+import { readTlv } from './der-writer.js'
 import { CaError } from './errors.js'
 import { fromAsnName, hasControlCharacters, shortName, type DistinguishedName } from './distinguished-name.js'
 
@@ -133,8 +134,10 @@ export function parseCsr(input: Uint8Array | string): ParsedCsr {
   const alg = SIGNATURE_HASHES[algOid]
   if (!alg) throw new CaError('csr.weak_signature', `unsupported CSR signature algorithm ${algOid}`)
 
-  const spki = new Uint8Array(AsnConvert.serialize(info.subjectPKInfo))
-  verifySelfSignature(req, spki, alg.hash)
+  // The DER is canonical (checked above), so the info and the SPKI are slices of it: no re-encoding.
+  const parts = infoAndSpki(der)
+  const spki = parts.spki
+  verifySelfSignature(req, parts.info, spki, alg.hash)
 
   const subject: DistinguishedName = fromAsnName(info.subject)
   for (const a of subject) {
@@ -150,8 +153,28 @@ export function parseCsr(input: Uint8Array | string): ParsedCsr {
   return { subject, spki, requestedSan: san, ignoredRequests: ignored, signatureAlgorithm: alg.name, der }
 }
 
-function verifySelfSignature(req: CertificationRequest, spki: Uint8Array, hash: string | null): void {
-  const tbs = new Uint8Array(AsnConvert.serialize(req.certificationRequestInfo))
+/**
+ * certificationRequestInfo and its subjectPKInfo as slices of the (canonical) DER:
+ * SEQUENCE { SEQUENCE { version, subject, subjectPKInfo, [0] attributes }, algorithm, signature }.
+ */
+function infoAndSpki(der: Uint8Array): { info: Uint8Array; spki: Uint8Array } {
+  const outer = readTlv(der, 0)
+  const info = readTlv(der, outer.contentStart, outer.end)
+  const version = readTlv(der, info.contentStart, info.end)
+  const subject = readTlv(der, version.end, info.end)
+  const spki = readTlv(der, subject.end, info.end)
+  if (outer.tag !== 0x30 || info.tag !== 0x30 || spki.tag !== 0x30) {
+    throw new CaError('csr.malformed', 'the DER inside the PEM is not a PKCS#10 certification request')
+  }
+  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) }
+}
+
+function verifySelfSignature(
+  req: CertificationRequest,
+  tbs: Uint8Array,
+  spki: Uint8Array,
+  hash: string | null,
+): void {
   const signature = new Uint8Array(req.signature)
   let ok: boolean
   try {

@@ -13,6 +13,7 @@ import {
   id_ce_subjectAltName,
 } from '@peculiar/asn1-x509'
 import type { KeyUsageName } from '../config/ca-config.js'
+import { readTlv } from './der-writer.js'
 
 const KEY_USAGE_FLAGS: Record<KeyUsageName, x509.KeyUsageFlags> = {
   digitalSignature: x509.KeyUsageFlags.digitalSignature,
@@ -28,8 +29,28 @@ const KEY_USAGE_FLAGS: Record<KeyUsageName, x509.KeyUsageFlags> = {
 
 /** RFC 5280 method 1, as OpenSSL's `subjectKeyIdentifier = hash`: SHA-1 of the subjectPublicKey bits. */
 export function subjectKeyIdentifier(spki: Uint8Array): string {
-  const info = AsnConvert.parse(spki, SubjectPublicKeyInfo)
-  return createHash('sha1').update(new Uint8Array(info.subjectPublicKey)).digest('hex')
+  return createHash('sha1').update(subjectPublicKeyBits(spki)).digest('hex')
+}
+
+/**
+ * The subjectPublicKey BIT STRING's octets (after its unused-bits octet), read off the DER
+ * (SEQUENCE { AlgorithmIdentifier, BIT STRING }) without building a schema object; anything unusual
+ * goes through the schema parser as before.
+ */
+function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
+  try {
+    const outer = readTlv(spki, 0)
+    if (outer.tag === 0x30 && outer.end === spki.length) {
+      const alg = readTlv(spki, outer.contentStart, outer.end)
+      const bits = alg.tag === 0x30 ? readTlv(spki, alg.end, outer.end) : undefined
+      if (bits && bits.tag === 0x03 && bits.end === outer.end && bits.end > bits.contentStart) {
+        return spki.subarray(bits.contentStart + 1, bits.end)
+      }
+    }
+  } catch {
+    // fall through to the schema parser
+  }
+  return new Uint8Array(AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey)
 }
 
 export function basicConstraints(ca: boolean, pathLength?: number): x509.Extension {

@@ -202,11 +202,12 @@ export async function issueBatch(
   const serials = allocateSerials(checked.length, ctx)
   const issuerNotAfter = ctx.issuer.certificate.notAfter
   const notBefore = new Date(Math.floor(ctx.now.getTime() / 1000) * 1000)
+  const shared = batchExtensions(ctx)
   const templates = checked.map((c, i) => {
     const wanted = new Date(notBefore.getTime() + c.days * 86_400_000)
     const clamped = wanted > issuerNotAfter
     const notAfter = clamped ? issuerNotAfter : wanted
-    const template = leafTemplate(c, serials[i] as bigint, notBefore, notAfter, ctx)
+    const template = leafTemplate(c, serials[i] as bigint, notBefore, notAfter, ctx, shared)
     lintLeaf(template, { issuerNotAfter, requireSan: c.profile.requireSan })
     const notes = clamped
       ? [...c.notes, `validity cut to the intermediate's notAfter ${issuerNotAfter.toISOString()}`]
@@ -282,26 +283,62 @@ function allocateSerials(count: number, ctx: IssuanceContext): bigint[] {
   return out
 }
 
+/**
+ * The extensions every certificate of a batch shares (issue #5: built once per batch, not once per
+ * certificate). Extension objects are immutable, so the same ones go into every template.
+ */
+interface BatchExtensions {
+  basic: x509.Extension
+  aki: x509.Extension
+  cdp: x509.Extension | undefined
+  aia: x509.Extension | undefined
+  eku: Map<string, x509.Extension>
+  keyUsage: Map<string, x509.Extension>
+}
+
+function batchExtensions(ctx: IssuanceContext): BatchExtensions {
+  const { issuance } = ctx.config
+  return {
+    basic: basicConstraints(false),
+    aki: akiExtension(ctx.issuer.keyId),
+    cdp: crlDistributionPoints(issuance.crlUrls),
+    aia: authorityInfoAccess(issuance.ocspUrls, issuance.caIssuersUrls),
+    eku: new Map(),
+    keyUsage: new Map(),
+  }
+}
+
+function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let v = map.get(key)
+  if (v === undefined) {
+    v = make()
+    map.set(key, v)
+  }
+  return v
+}
+
 function leafTemplate(
   c: Checked,
   serial: bigint,
   notBefore: Date,
   notAfter: Date,
   ctx: IssuanceContext,
+  shared: BatchExtensions = batchExtensions(ctx),
 ): CertificateTemplate {
-  const { issuance } = ctx.config
+  const usages = c.profile.keyUsage ?? keyUsageFlagsFor(c.key)
+  const ekus = c.profile.extendedKeyUsage
   const extensions = [
-    basicConstraints(false),
-    keyUsage(c.profile.keyUsage ?? keyUsageFlagsFor(c.key)),
-    extendedKeyUsage(c.profile.extendedKeyUsage),
+    shared.basic,
+    cached(shared.keyUsage, typeof usages === 'number' ? `#${usages}` : usages.join(','), () =>
+      keyUsage(usages),
+    ),
+    cached(shared.eku, ekus.join(','), () => extendedKeyUsage(ekus)),
     skiExtension(subjectKeyIdentifier(c.csr.spki)),
-    akiExtension(ctx.issuer.keyId),
+    shared.aki,
   ]
   if (c.sans.length) extensions.push(subjectAltName(sansToGeneralNames(c.sans)))
-  const cdp = crlDistributionPoints(issuance.crlUrls)
-  if (cdp) extensions.push(cdp)
-  const aia = authorityInfoAccess(issuance.ocspUrls, issuance.caIssuersUrls)
-  if (aia) extensions.push(aia)
+  if (shared.cdp) extensions.push(shared.cdp)
+  if (shared.aia) extensions.push(shared.aia)
   return {
     serial,
     subject: c.subject,
