@@ -3,7 +3,7 @@
  * /work/shared/reference/tutorial-ca.sh with the real openssl, adopted, then operated on by mtls-ca
  * and by `openssl ca` in turn. Hostile or unusable configurations are refused without writing anything.
  */
-import { spawnSync } from 'node:child_process'
+import { tutorialCa } from './support/tutorial-ca.js'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseCaConfig } from '../src/config/ca-config.js'
@@ -18,19 +18,6 @@ import {
 } from './support/ca-fixture.js'
 
 afterAll(cleanupTempDirs)
-
-const TUTORIAL_SCRIPT = '/work/shared/reference/tutorial-ca.sh'
-
-/** A fresh tutorial CA (root, intermediate, www 1000, api 1001 revoked keyCompromise, a CRL). */
-function tutorialCa(): string {
-  const dir = join(tempDir('mtls-ca-adopt-'), 'myCA')
-  const r = spawnSync('bash', [TUTORIAL_SCRIPT, dir], {
-    env: { ...process.env, KEYBITS: '2048' },
-    encoding: 'utf8',
-  })
-  if (r.status !== 0) throw new Error(`tutorial-ca.sh failed: ${r.stderr}`)
-  return dir
-}
 
 interface Item {
   file: string

@@ -2,11 +2,12 @@
  * verifyCertificate against the reference: every scenario is also put to
  * `openssl verify -x509_strict -check_ss_sig [-crl_check]`, and both must reach the same verdict.
  */
+import { cleanupTempDirs } from './support/ca-fixture.js'
+import { issueWithOpensslCa, tutorialCa } from './support/tutorial-ca.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { verifyCertificate, sameName, type VerificationResult } from '../src/ca/chain-verification.js'
 import { buildCrl, crlPem } from '../src/ca/crl.js'
@@ -14,9 +15,7 @@ import { CaError } from '../src/ca/errors.js'
 import { parseIndex } from '../src/ca/index-txt.js'
 import { fileSigner } from '../src/keys/file-signer.js'
 
-const TUTORIAL = '/work/shared/reference/tutorial-ca.sh'
-const dirs: string[] = []
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+afterAll(cleanupTempDirs)
 
 function openssl(args: string[], cwd?: string): { status: number; out: string } {
   const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' })
@@ -27,14 +26,6 @@ function opensslOk(args: string[], cwd?: string): string {
   const r = openssl(args, cwd)
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.out}`)
   return r.out
-}
-
-function tutorialCa(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mtls-ca-verify-'))
-  dirs.push(dir)
-  const r = spawnSync('bash', [TUTORIAL, dir], { env: { ...process.env, KEYBITS: '2048' }, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`tutorial-ca.sh failed: ${r.stderr}`)
-  return dir
 }
 
 /** The same PEM with one bit of the signature flipped. */
@@ -60,29 +51,7 @@ describe('verifyCertificate', () => {
   beforeAll(async () => {
     dir = tutorialCa()
     other = tutorialCa()
-    const cnf = join(dir, 'openssl_intermediate.cnf')
-    const issue = (name: string, validity: string[]) => {
-      const key = join(dir, `${name}.key.pem`)
-      const csr = join(dir, `${name}.csr.pem`)
-      const cert = join(dir, `${name}.cert.pem`)
-      opensslOk(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key])
-      opensslOk(['req', '-config', cnf, '-key', key, '-new', '-subj', `/CN=${name}.example.com`, '-out', csr])
-      opensslOk([
-        'ca',
-        '-batch',
-        '-config',
-        cnf,
-        '-extensions',
-        'server_cert',
-        ...validity,
-        '-notext',
-        '-in',
-        csr,
-        '-out',
-        cert,
-      ])
-      return cert
-    }
+    const issue = (name: string, validity: string[]) => issueWithOpensslCa(dir, name, validity).cert
     files.root = join(dir, 'rootCA/certs/ca.cert.pem')
     files.intermediate = join(dir, 'intermediateCA/certs/intermediate.cert.pem')
     files.www = join(dir, 'intermediateCA/certs/www.example.com.cert.pem')

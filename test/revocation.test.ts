@@ -2,12 +2,13 @@
  * Revocation transitions on index.txt: table-driven rules, the R lines compared byte for byte with
  * what `openssl ca -revoke` writes, and recognising this CA's certificates among others.
  */
+import { cleanupTempDirs } from './support/ca-fixture.js'
+import { issueWithOpensslCa, tutorialCa } from './support/tutorial-ca.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import fc from 'fast-check'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseSlashDn } from '../src/ca/distinguished-name.js'
 import { CaError, type ErrorCode } from '../src/ca/errors.js'
@@ -26,22 +27,12 @@ import {
   type RevokeRequest,
 } from '../src/ca/revocation.js'
 
-const TUTORIAL = '/work/shared/reference/tutorial-ca.sh'
-const dirs: string[] = []
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+afterAll(cleanupTempDirs)
 
 function openssl(args: string[]): string {
   const r = spawnSync('openssl', args, { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`)
   return `${r.stdout}${r.stderr}`
-}
-
-function tutorialCa(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mtls-ca-revoke-'))
-  dirs.push(dir)
-  const r = spawnSync('bash', [TUTORIAL, dir], { env: { ...process.env, KEYBITS: '2048' }, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`tutorial-ca.sh failed: ${r.stderr}`)
-  return dir
 }
 
 function codeOf(f: () => unknown): ErrorCode | undefined {
@@ -376,26 +367,7 @@ describe('against openssl ca -revoke', () => {
     ],
   ] as const)('writes the same index.txt as openssl ca -revoke with %s', (name, args, request) => {
     const slug = name.replace(/[^a-z]/gi, '')
-    const key = join(dir, `${slug}.key.pem`)
-    const csr = join(dir, `${slug}.csr.pem`)
-    const cert = join(dir, `${slug}.cert.pem`)
-    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key])
-    openssl(['req', '-config', cnf, '-key', key, '-new', '-subj', `/CN=${slug}.example.com`, '-out', csr])
-    openssl([
-      'ca',
-      '-batch',
-      '-config',
-      cnf,
-      '-extensions',
-      'server_cert',
-      '-days',
-      '30',
-      '-notext',
-      '-in',
-      csr,
-      '-out',
-      cert,
-    ])
+    const { cert } = issueWithOpensslCa(dir, slug)
     const indexFile = join(dir, 'intermediateCA/index.txt')
     const before = readFileSync(indexFile, 'utf8')
     openssl(['ca', '-config', cnf, '-revoke', cert, ...args])
