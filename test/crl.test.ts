@@ -42,6 +42,7 @@ import {
   crlPem,
   parseCrlDer,
   parseCrlPem,
+  revokedCertificatesDer,
   type CrlParams,
 } from '../src/ca/crl.js'
 import {
@@ -55,6 +56,7 @@ import { x509Signing } from '../src/keys/x509-signing.js'
 import { CaError } from '../src/ca/errors.js'
 import {
   REVOCATION_REASON_CODES,
+  formatGeneralizedTime,
   formatIndexTime,
   holdInstructionOid,
   parseIndex,
@@ -567,8 +569,17 @@ function refTime(d: Date): Time {
   return year >= 1950 && year <= 2049 ? new Time({ utcTime: t }) : new Time({ generalTime: t })
 }
 
+/** A revokedCertificates entry with its values as numbers and Dates, as the schema takes them. */
+interface RefEntry {
+  serial: bigint
+  revocationDate: Date
+  reasonCode?: number | undefined
+  invalidityDate?: Date | undefined
+  holdInstructionOid?: string | undefined
+}
+
 /** A revokedCertificates entry as the schema writes it. */
-function refEntry(e: DerRevokedEntry): RevokedCertificate {
+function refEntry(e: RefEntry): RevokedCertificate {
   const extensions: Extension[] = []
   if (e.reasonCode !== undefined) extensions.push(refExtension(id_ce_cRLReasons, new CRLReason(e.reasonCode)))
   if (e.invalidityDate !== undefined) {
@@ -820,6 +831,202 @@ function generalizedTime(d: Date): string {
     .replace(/\.\d+Z$/, 'Z')
 }
 
+// ---------------------------------------------------------------------------------------------------
+// revokedCertificatesDer (index.txt read for a CRL without Dates or BigInts) against crlListings, the
+// straightforward reading it replaced in buildCrl: the same list, byte for byte, or the same error.
+
+/** What a call gives: its value, or the class, code and message of what it threw. */
+function outcome<T>(f: () => T): { value: T } | { threw: string } {
+  try {
+    return { value: f() }
+  } catch (e) {
+    const code = e instanceof CaError ? e.code : ''
+    return { threw: `${(e as Error).constructor.name} ${code} ${(e as Error).message}` }
+  }
+}
+
+/** The revokedCertificates list of crlListings' entries, as the schema writes it (hex), or its error. */
+function referenceList(entries: IndexEntry[], previous?: Date): { value: string } | { threw: string } {
+  return outcome(() => {
+    const listed = crlListings(entries, previous).map((l) =>
+      refEntry({
+        serial: l.serial,
+        revocationDate: l.revocation.time,
+        reasonCode:
+          l.revocation.reason === undefined ? undefined : REVOCATION_REASON_CODES[l.revocation.reason],
+        invalidityDate: l.revocation.invalidityDate,
+        holdInstructionOid:
+          l.revocation.holdInstruction === undefined
+            ? undefined
+            : holdInstructionOid(l.revocation.holdInstruction),
+      }),
+    )
+    return Buffer.from(AsnConvert.serialize(new RevokedList(listed))).toString('hex')
+  })
+}
+
+function fastList(entries: IndexEntry[], previous?: Date): { value: string } | { threw: string } {
+  // No list at all when nothing is listed: the SEQUENCE the schema writes for none is 3000.
+  return outcome(() => revokedCertificatesDer(entries, previous)?.toString('hex') ?? '3000')
+}
+
+describe('revokedCertificatesDer: index.txt read for a CRL, against crlListings', () => {
+  const two = (min: number, max: number) => fc.integer({ min, max }).map((n) => String(n).padStart(2, '0'))
+  const utc = fc.oneof(
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('261128202105Z', '491231235959Z', '500101000000Z', '000229000000Z'),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .date({ min: new Date('1950-01-01'), max: new Date('2049-12-31'), noInvalidDate: true })
+        .map(formatIndexTime),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(two(0, 99), two(0, 13), two(0, 31), two(0, 24), two(0, 59), two(0, 60))
+        .map((p) => `${p.join('')}Z`),
+    },
+  )
+  const expiry = fc.oneof(
+    { weight: 4, arbitrary: utc },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('20500101000000Z', '19491231235959Z', '20270229000000Z', '2712082021Z', ''),
+    },
+  )
+  const reason = fc.constantFrom(
+    ...Object.keys(REVOCATION_REASON_CODES),
+    'KeyCompromise',
+    'REMOVEFROMCRL',
+    'stolen',
+    '',
+    'keyTime,20240102030405Z',
+    'CAkeyTime,20500101000000Z',
+    'cakeytime,20240102030405Z',
+    'keyTime,2024010203040Z',
+    'keyTime,20240230000000Z',
+    'holdInstruction,holdInstructionReject',
+    'holdInstruction,Hold Instruction Call Issuer',
+    'holdInstruction,1.2.840.10040.2.3',
+    'HoldInstruction,1.2.840.10040.2.1',
+    'holdInstruction,1.2.',
+    'superseded,x',
+  )
+  const revocation = fc.oneof(
+    { weight: 3, arbitrary: utc },
+    { weight: 6, arbitrary: fc.tuple(utc, reason).map(([t, r]) => `${t},${r}`) },
+    { weight: 1, arbitrary: fc.constantFrom('', '20261128202105Z', '261128202105Z,', 'junk') },
+  )
+  const serial = fc.oneof(
+    { weight: 4, arbitrary: fc.bigInt({ min: 1n, max: 2n ** 159n - 1n }).map(serialToHex) },
+    { weight: 2, arbitrary: fc.constantFrom(...SERIAL_EDGES.map(serialToHex)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '00',
+        '0',
+        '',
+        '001',
+        '0001',
+        'abc',
+        '00ff01',
+        '7' + 'F'.repeat(39),
+        '8' + '0'.repeat(39),
+        '00' + '7'.repeat(40),
+        '1' + '0'.repeat(40),
+        'xyz',
+        '12 ',
+        '1\u0010',
+      ),
+    },
+  )
+  const entry = fc
+    .record({
+      status: fc.constantFrom('R', 'R', 'R', 'V', 'E', 'X'),
+      expiry,
+      revocation,
+      serial,
+    })
+    .map((f): IndexEntry => ({
+      ...f,
+      status: f.status as IndexEntry['status'],
+      file: 'unknown',
+      subject: '/CN=x',
+    }))
+  const previous = fc.option(
+    fc.constantFrom(
+      '2026-01-01T00:00:00Z',
+      '2049-12-31T23:59:59Z',
+      '2050-01-01T00:00:00Z',
+      '2026-11-28T20:21:05Z',
+      '2026-11-28T20:21:06Z',
+      'invalid',
+    ),
+    { nil: undefined },
+  )
+
+  it('lists the same entries in the same order, or throws the same error, for any entries', () => {
+    const outcomes = { listed: 0, refused: 0 }
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 12 }), previous, (entries, p) => {
+        const at = p === undefined ? undefined : new Date(p)
+        const expected = referenceList(entries, at)
+        expect(fastList(entries, at)).toEqual(expected)
+        outcomes['value' in expected ? 'listed' : 'refused']++
+      }),
+      { numRuns: 4000, seed: 11 },
+    )
+    // Both kinds of case are exercised.
+    expect(Math.min(outcomes.listed, outcomes.refused)).toBeGreaterThan(1000)
+  })
+
+  it('lists duplicate serials in index order, as the stable sort of crlListings does', () => {
+    const entries = [
+      revokedLine(0x10n, '261128202105Z,superseded'),
+      revokedLine(0x0fn, '261128202105Z'),
+      { ...revokedLine(0x10n, '261128202105Z,keyCompromise'), serial: '0010' },
+      { ...revokedLine(0xabn, '261128202105Z,KEYCOMPROMISE'), serial: 'ab' },
+      revokedLine(0xabn, '261128202105Z,cessationOfOperation'),
+    ]
+    expect(fastList(entries)).toEqual(referenceList(entries))
+    expect('value' in fastList(entries)).toBe(true)
+  })
+
+  it('lists serials sharing their leading octets in serial order (the writer’s sort key holds six)', () => {
+    const base = 2n ** 150n + 0xabcdefn * 2n ** 100n
+    const serials = fc.sample(
+      fc.oneof(
+        fc.bigInt({ min: 0n, max: 2n ** 24n }).map((n) => base + n),
+        fc.bigInt({ min: 0n, max: 2n ** 24n }).map((n) => 2n ** 56n + n),
+        fc.bigInt({ min: 1n, max: 2n ** 64n }),
+      ),
+      { numRuns: 3000, seed: 3 },
+    )
+    const entries = [...new Set(serials)].map((s) => revokedLine(s, '261128202105Z,superseded'))
+    expect(fastList(entries)).toEqual(referenceList(entries))
+  })
+})
+
+describe('crlPem', () => {
+  it('writes the base64 in lines of 64 characters, whatever the length', () => {
+    for (const length of [1, 2, 3, 47, 48, 49, 96, 97, 1000, 4801]) {
+      const der = new Uint8Array(length).map((_, i) => (i * 151 + 7) & 0xff)
+      const base64 = Buffer.from(der).toString('base64')
+      const lines = base64.match(/.{1,64}/g) ?? []
+      const crl = { rawData: der.buffer } as unknown as x509.X509Crl
+      expect(crlPem(crl)).toBe(`-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`)
+    }
+  })
+})
+
+/** Entries in serial order, as X509_CRL_sort puts them (a stable sort: equal serials keep their order). */
+function bySerial(entries: readonly RefEntry[]): RefEntry[] {
+  return [...entries].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))
+}
+
 describe('der-writer: the revokedCertificates list, byte for byte what the schema writes', () => {
   const TIME_EDGES = [
     '1949-12-31T23:59:59Z',
@@ -861,17 +1068,25 @@ describe('der-writer: the revokedCertificates list, byte for byte what the schem
     { requiredKeys: ['serial', 'revocationDate'] },
   )
   const whole = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000)
+  /** The entry in the writer's form: hex serial, times as the ASN.1 text crl.ts gives (derEntry). */
+  const derForm = (e: RefEntry): DerRevokedEntry => ({
+    serial: e.serial.toString(16),
+    revocationDate: formatIndexTime(e.revocationDate),
+    reasonCode: e.reasonCode,
+    invalidityDate: e.invalidityDate === undefined ? undefined : formatGeneralizedTime(e.invalidityDate),
+    holdInstructionOid: e.holdInstructionOid,
+  })
 
   it('for random entries (times 1000–9999, both sides of 1950 and 2050; any hold OID)', () => {
     fc.assert(
       fc.property(fc.array(entryArb, { maxLength: 40 }), (raw) => {
-        const entries: DerRevokedEntry[] = raw.map((e) => ({
+        const entries: RefEntry[] = raw.map((e) => ({
           ...e,
           revocationDate: whole(e.revocationDate),
           invalidityDate: e.invalidityDate === undefined ? undefined : whole(e.invalidityDate),
         }))
-        const ours = encodeRevokedCertificates(entries)
-        const tbs = new TBSCertList({ revokedCertificates: entries.map(refEntry) })
+        const ours = encodeRevokedCertificates(entries.map(derForm))
+        const tbs = new TBSCertList({ revokedCertificates: bySerial(entries).map(refEntry) })
         // The list is the TBSCertList's revokedCertificates: cut it out of the schema's encoding.
         const listRef = new Uint8Array(AsnConvert.serialize(new RevokedList(tbs.revokedCertificates ?? [])))
         expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(listRef).toString('hex'))
@@ -881,15 +1096,23 @@ describe('der-writer: the revokedCertificates list, byte for byte what the schem
   })
 
   it('for long lists (multi-octet lengths)', () => {
-    const entries: DerRevokedEntry[] = Array.from({ length: 2000 }, (_, i) => ({
+    const entries: RefEntry[] = Array.from({ length: 2000 }, (_, i) => ({
       serial: 2n ** 158n + BigInt(i) * 7919n,
       revocationDate: new Date(Date.UTC(2049, 11, 31, 23, 59, 59) - i * 1000),
       reasonCode: i % 11 === 7 ? undefined : i % 11,
       invalidityDate: i % 3 === 0 ? new Date(Date.UTC(2050, 0, 1) + i * 1000) : undefined,
       holdInstructionOid: i % 5 === 0 ? '1.2.840.10040.2.2' : undefined,
     }))
-    const listRef = new Uint8Array(AsnConvert.serialize(new RevokedList(entries.map(refEntry))))
-    expect(Buffer.from(encodeRevokedCertificates(entries)).equals(Buffer.from(listRef))).toBe(true)
+    const listRef = new Uint8Array(AsnConvert.serialize(new RevokedList(bySerial(entries).map(refEntry))))
+    const shuffled = fc.sample(fc.shuffledSubarray(entries, { minLength: entries.length }), {
+      numRuns: 1,
+      seed: 7,
+    })
+    expect(Buffer.from(encodeRevokedCertificates(entries.map(derForm))).equals(Buffer.from(listRef))).toBe(
+      true,
+    )
+    const ours = encodeRevokedCertificates((shuffled[0] as RefEntry[]).map(derForm))
+    expect(Buffer.from(ours).equals(Buffer.from(listRef))).toBe(true)
   })
 
   it('splices the list before crlExtensions and keeps the SEQUENCE lengths right', () => {

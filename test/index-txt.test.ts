@@ -420,16 +420,11 @@ describe('against the tutorial CA made by openssl ca', () => {
 // the reference: same entries, same bytes, same errors with the same line numbers.
 
 import fc from 'fast-check'
-import { indexBySerial } from '../src/ca/index-txt.js'
+import { indexBySerial, indexTimeMs, isUsualRevocation } from '../src/ca/index-txt.js'
 
 const reference = (() => {
   function isIndexTime(s: string): boolean {
-    try {
-      parseIndexTime(s)
-      return true
-    } catch {
-      return false
-    }
+    return timeOrUndefined(s) !== undefined
   }
   function entryProblem(entry: IndexEntry): string | undefined {
     if (!['V', 'R', 'E'].includes(entry.status)) return `status '${entry.status}' is not V, R or E`
@@ -525,8 +520,29 @@ const reference = (() => {
     const wanted = typeof serial === 'string' ? serialFromHex(serial) : serial
     return entries.find((entry) => serialFromHex(entry.serial) === wanted)
   }
-  return { parse, serialize, find }
+  return { parse, serialize, find, timeOrUndefined }
 })()
+
+/** The reading of a time before indexTimeMs (a Date set and read back field by field), verbatim. */
+function timeOrUndefined(s: string): Date | undefined {
+  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+  if (m === null) return undefined
+  const [yearText = '', ...rest] = m.slice(1)
+  const [month = 0, day = 0, hour = 0, minute = 0, second = 0] = rest.map(Number)
+  let year = Number(yearText)
+  if (yearText.length === 2) year += year < 50 ? 2000 : 1900
+  const d = new Date(0)
+  d.setUTCFullYear(year, month - 1, day)
+  d.setUTCHours(hour, minute, second)
+  const roundTrips =
+    d.getUTCFullYear() === year &&
+    d.getUTCMonth() === month - 1 &&
+    d.getUTCDate() === day &&
+    d.getUTCHours() === hour &&
+    d.getUTCMinutes() === minute &&
+    d.getUTCSeconds() === second
+  return roundTrips ? d : undefined
+}
 
 /** What a call gives: its value, or the class, code and message of what it threw. */
 function outcome<T>(f: () => T): { value: T } | { threw: string } {
@@ -745,6 +761,39 @@ describe('the fast codec against the straightforward one', () => {
     { weight: 1, arbitrary: junk },
     { weight: 1, arbitrary: fc.string() },
   )
+
+  it('reads times as the Date round trip did (indexTimeMs), and refuses the same ones', () => {
+    const edges = ['000101000000Z', '00000101000000Z', '00000229235959Z', '99991231235959Z', '491231235959Z']
+    fc.assert(
+      fc.property(fc.oneof(time, fc.constantFrom(...edges)), (text) => {
+        const expected = reference.timeOrUndefined(text)
+        if (expected === undefined) {
+          expect(corruptError(() => parseIndexTime(text)).message).toBe(
+            `'${text}' is not a time in the form YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`,
+          )
+        } else {
+          expect(parseIndexTime(text)).toEqual(expected)
+        }
+        const ms = indexTimeMs(text)
+        if (!Number.isNaN(ms)) expect(ms).toBe(expected?.getTime())
+      }),
+      { numRuns: 5000 },
+    )
+    for (const text of edges) expect(indexTimeMs(text)).toBe(reference.timeOrUndefined(text)?.getTime())
+  })
+
+  it('calls a revocation usual (the CRL reads it without parseRevocation) only when parseRevocation reads it', () => {
+    fc.assert(
+      fc.property(revocation, (raw) => {
+        if (isUsualRevocation(raw)) expect(() => parseRevocation(raw)).not.toThrow()
+      }),
+      { numRuns: 5000 },
+    )
+    for (const reason of Object.keys(REVOCATION_REASON_CODES)) {
+      expect(isUsualRevocation(`261128202105Z,${reason}`)).toBe(true)
+    }
+    expect(isUsualRevocation('261128202105Z,KEYCOMPROMISE')).toBe(false)
+  })
 
   it('reads any text into the same entries, or refuses it with the same error and line number', () => {
     fc.assert(

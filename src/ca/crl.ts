@@ -10,7 +10,8 @@
  *
  * A CRL can list 100,000 certificates, and the schemas (asn1js underneath) cost tens of µs and
  * dozens of objects per entry each way. So only the part that grows is handled outside them: the
- * revokedCertificates list is written by der-writer.ts and spliced into the schema-built TBSCertList,
+ * revokedCertificates list is read from index.txt's text as it stands (revokedCertificatesDer, with
+ * crlListings as its reference), written by der-writer.ts and spliced into the schema-built TBSCertList,
  * the outer SEQUENCE is assembled around the signature by hand, the signature is checked with
  * node:crypto on the TBS bytes already in hand (not by parsing the CRL back), and a CRL is read
  * (parseCrlDer, and what buildCrl returns) with its entries parsed by the library only when read.
@@ -44,8 +45,8 @@ import {
 import { CaError } from './errors.js'
 import { akiExtension } from './extensions.js'
 import {
+  RevokedListWriter,
   bitString,
-  encodeRevokedCertificates,
   insertIntoSequence,
   readTlv,
   wrap,
@@ -54,11 +55,18 @@ import {
 } from './der-writer.js'
 import {
   REVOCATION_REASON_CODES,
+  formatGeneralizedTime,
+  formatIndexTime,
   holdInstructionOid,
+  indexTimeMs,
+  isHex,
+  isUsualRevocation,
   parseIndexTime,
+  reasonNameAt,
   parseRevocation,
   type IndexEntry,
   type Revocation,
+  type RevocationReason,
 } from './index-txt.js'
 import { MAX_SERIAL, serialFromHex, serialToDer } from './serial-number.js'
 import type { Signer } from '../keys/signer.js'
@@ -124,6 +132,94 @@ export function crlListings(entries: readonly IndexEntry[], previousThisUpdate?:
 }
 
 /**
+ * The revokedCertificates list buildCrl writes, undefined when it lists nothing: the entries of
+ * crlListings(entries, previousThisUpdate), with its errors, written by der-writer.ts.
+ *
+ * The fast path. crlListings builds a Revocation (Dates included) and a BigInt per entry; on 100,000
+ * entries that and its sort were half the time of `mtls-ca crl`. But index.txt already holds what a
+ * CRL entry carries, as text: the revocation time is the UTCTime (13 characters, 1950–2049) and a
+ * compromise time the GeneralizedTime that the CRL writes, and the serial is hex. So an entry in the
+ * form `openssl ca` writes (isUsualRevocation: reason names in their case; a valid expiry; a hex serial
+ * that fits) is checked and read where it lies, and its texts are handed to the writer. Any other
+ * entry goes through crlListings itself, which lists it or throws its error; as entries are taken in
+ * index order, the first error is crlListings' too. test/crl.test.ts compares the two on every form,
+ * odd and invalid entries included.
+ */
+export function revokedCertificatesDer(
+  entries: readonly IndexEntry[],
+  previousThisUpdate?: Date,
+): Buffer | undefined {
+  const notBefore = previousThisUpdate?.getTime()
+  const list = new RevokedListWriter()
+  for (const entry of entries) {
+    if (entry.status !== 'R') continue
+    const usual = usualEntry(entry, notBefore)
+    if (usual === undefined) {
+      for (const listing of crlListings([entry], previousThisUpdate)) list.add(derEntry(listing))
+    } else if (usual !== null) {
+      list.add(usual)
+    }
+  }
+  return list.count === 0 ? undefined : list.finish()
+}
+
+/** `openssl ca`'s pseudo reasons: index.txt's names for a reason that carries an argument. */
+const PSEUDO_REASONS: Readonly<Record<string, RevocationReason>> = {
+  keyTime: 'keyCompromise',
+  CAkeyTime: 'CACompromise',
+  holdInstruction: 'certificateHold',
+}
+
+/**
+ * An R entry of the usual form as der-writer.ts takes it, null when crlListings would not list it,
+ * undefined when it is not of the usual form (then crlListings decides). Checks in crlListings' order.
+ */
+function usualEntry(entry: IndexEntry, notBefore: number | undefined): DerRevokedEntry | null | undefined {
+  const { revocation } = entry
+  if (!isUsualRevocation(revocation)) return undefined
+  // `<time>`, `<time>,<reason>` or `<time>,<pseudo reason>,<argument>`, the time 13 characters.
+  let reason: RevocationReason | undefined
+  let argument: string | undefined
+  if (revocation.length > 13) {
+    const comma = revocation.indexOf(',', 14)
+    if (comma === -1) {
+      reason = reasonNameAt(revocation, 14, revocation.length)
+      if (reason === 'removeFromCRL') return null
+    } else {
+      reason = PSEUDO_REASONS[revocation.slice(14, comma)]
+      argument = revocation.slice(comma + 1)
+    }
+  }
+  const expiry = indexTimeMs(entry.expiry)
+  if (Number.isNaN(expiry)) return undefined
+  if (notBefore !== undefined && expiry < notBefore) return null
+  const serial = listableSerial(entry.serial)
+  if (serial === undefined) return undefined
+  return {
+    serial,
+    revocationDate: revocation.length === 13 ? revocation : revocation.slice(0, 13),
+    reasonCode: reason === undefined ? undefined : REVOCATION_REASON_CODES[reason],
+    invalidityDate: reason === 'certificateHold' ? undefined : argument,
+    holdInstructionOid: reason === 'certificateHold' ? holdInstructionOid(argument as string) : undefined,
+  }
+}
+
+/**
+ * A serial a CRL can carry (1 … 2^159−1) as hex without leading zeros, or undefined for anything
+ * else, which crlListings refuses.
+ */
+function listableSerial(hex: string): string | undefined {
+  if (typeof hex !== 'string') return undefined
+  let start = 0
+  while (hex.charCodeAt(start) === 0x30) start++
+  const digits = hex.length - start
+  // 40 digits from 8 on is 2^159 or more (letters are above '8' too).
+  if (digits === 0 || digits > 40 || (digits === 40 && hex.charCodeAt(start) >= 0x38)) return undefined
+  if (!isHex(hex)) return undefined
+  return start === 0 ? hex : hex.slice(start)
+}
+
+/**
  * Parses a CRL in DER, however many entries it lists. Everything but the revokedCertificates list
  * is parsed by @peculiar/x509's schema at once; the list is checked entry by entry here (each a
  * SEQUENCE { INTEGER, UTCTime | GeneralizedTime, [extensions] } in RFC 5280's DER form), and each
@@ -163,7 +259,7 @@ export async function buildCrl(params: CrlParams): Promise<x509.X509Crl> {
     )
   }
 
-  const listings = crlListings(params.entries, params.previousThisUpdate)
+  const list = revokedCertificatesDer(params.entries, params.previousThisUpdate)
   const issuerCert = AsnConvert.parse(issuer.certificate.rawData, Certificate)
   const { signingKey, signingAlgorithm } = x509Signing(issuer.signer)
   const webAlgorithm = { ...signingAlgorithm, ...signingKey.algorithm }
@@ -185,10 +281,7 @@ export async function buildCrl(params: CrlParams): Promise<x509.X509Crl> {
   // The revoked list is the only part that grows: it is written by der-writer.ts and spliced in
   // before crlExtensions ([0]); the rest of the TBSCertList comes from the schema above.
   const tbsHead = new Uint8Array(AsnConvert.serialize(tbs))
-  const tbsDer =
-    listings.length === 0
-      ? tbsHead
-      : insertIntoSequence(tbsHead, encodeRevokedCertificates(listings.map(derEntry)), 0xa0)
+  const tbsDer = list === undefined ? tbsHead : insertIntoSequence(tbsHead, list, 0xa0)
   let signature: Uint8Array
   try {
     const raw = await issuer.signer.sign(tbsDer)
@@ -212,7 +305,9 @@ export async function buildCrl(params: CrlParams): Promise<x509.X509Crl> {
         `${issuer.certificate.subject}: is it the right key?`,
     )
   }
-  return new LazyCrl(der)
+  // Made by der-writer.ts (whose output the tests check against the schema's), so only split into
+  // entries, not checked entry by entry as a CRL read from elsewhere is.
+  return new LazyCrl(der, false)
 }
 
 /**
@@ -251,7 +346,8 @@ export function signatureVerifies(
  * An X509Crl that does not parse its revokedCertificates through asn1js unless asked to. The CRL
  * without its list (version, algorithm, issuer, times, extensions) is parsed by the schema as usual
  * (with tbsCertListRaw the real TBS, for `verify`); the list is checked structurally up front
- * (checkedEntryOffsets), `asn.tbsCertList.revokedCertificates` parses it on first read, and `entries`
+ * (checkedEntryOffsets; buildCrl's own only split into entries), `asn.tbsCertList.revokedCertificates`
+ * parses it on first read, and `entries`
  * is an array of the right length whose elements @peculiar/x509 parses from their own DER when first
  * read (callers that only count them, like `mtls-ca crl`, parse nothing). rawData is the DER given.
  */
@@ -260,7 +356,8 @@ class LazyCrl extends x509.X509Crl {
   readonly #offsets: Uint32Array
   #entries: x509.X509CrlEntry[] | undefined
 
-  constructor(der: Uint8Array) {
+  /** `check`: check every entry's structure (false only for a CRL that buildCrl just wrote). */
+  constructor(der: Uint8Array, check = true) {
     const outer = readTlv(der, 0)
     const tbs = readTlv(der, outer.contentStart, outer.end)
     if (outer.tag !== 0x30 || tbs.tag !== 0x30) throw new Error('a CRL is a SEQUENCE holding a SEQUENCE')
@@ -273,7 +370,12 @@ class LazyCrl extends x509.X509Crl {
             der.subarray(tbs.end, outer.end),
           ])
     const asn = AsnConvert.parse(head, CertificateList, parseLimitsFor(head.byteLength))
-    const offsets = list === undefined ? new Uint32Array(0) : checkedEntryOffsets(der, list)
+    const offsets =
+      list === undefined
+        ? new Uint32Array(0)
+        : check
+          ? checkedEntryOffsets(der, list)
+          : entryOffsets(der, list)
     // Copied when first read (the TBS and the list are most of a large CRL).
     let tbsRaw: ArrayBuffer | undefined
     Object.defineProperty(asn, 'tbsCertListRaw', {
@@ -364,6 +466,17 @@ function checkedEntryOffsets(der: Uint8Array, list: Tlv): Uint32Array {
   return offsets
 }
 
+/** [start, end) of each entry of a revokedCertificates list, unchecked. */
+function entryOffsets(der: Uint8Array, list: Tlv): Uint32Array {
+  const offsets: number[] = []
+  for (let at = list.contentStart; at < list.end;) {
+    const end = readTlv(der, at, list.end).end
+    offsets.push(at, end)
+    at = end
+  }
+  return Uint32Array.from(offsets)
+}
+
 /** UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 §5.1.2.4), digits checked. */
 function timeIsDer(der: Uint8Array, time: Tlv): boolean {
   const length = time.end - time.contentStart
@@ -427,10 +540,15 @@ function revokedListTlv(der: Uint8Array): Tlv | undefined {
 
 /** PEM as OpenSSL writes and reads it: `X509 CRL` (x509's toString('pem') writes `CRL`, which OpenSSL refuses). */
 export function crlPem(crl: x509.X509Crl): string {
-  const base64 = Buffer.from(crl.rawData).toString('base64')
-  const lines: string[] = []
-  for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64))
-  return `-----BEGIN X509 CRL-----\n${lines.join('\n')}\n-----END X509 CRL-----\n`
+  // The lines are copied into one buffer: a string per line (100,000 for a large CRL) cost twice as much.
+  const base64 = Buffer.from(Buffer.from(crl.rawData).toString('base64'), 'latin1')
+  const lines = Buffer.allocUnsafe(base64.length + Math.ceil(base64.length / 64))
+  let at = 0
+  for (let i = 0; i < base64.length; i += 64) {
+    at += base64.copy(lines, at, i, Math.min(i + 64, base64.length))
+    lines[at++] = 0x0a // \n
+  }
+  return `-----BEGIN X509 CRL-----\n${lines.toString('latin1')}-----END X509 CRL-----\n`
 }
 
 export function crlDer(crl: x509.X509Crl): Uint8Array {
@@ -439,15 +557,19 @@ export function crlDer(crl: x509.X509Crl): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------------
 
-/** An entry for der-writer.ts: the same fields revokedCertificate() puts in the schema object. */
+/**
+ * A listing as der-writer.ts takes it (the straightforward way): the serial in upper-case hex, the
+ * times as the ASN.1 text RFC 5280 asks for (UTCTime for 1950–2049; the invalidity date always
+ * GeneralizedTime), as the schema would write them.
+ */
 function derEntry(listing: CrlListing): DerRevokedEntry {
   const { revocation } = listing
   return {
-    serial: listing.serial,
-    revocationDate: wholeSeconds(revocation.time),
+    serial: listing.serial.toString(16).toUpperCase(),
+    revocationDate: formatIndexTime(revocation.time),
     reasonCode: revocation.reason === undefined ? undefined : REVOCATION_REASON_CODES[revocation.reason],
     invalidityDate:
-      revocation.invalidityDate === undefined ? undefined : wholeSeconds(revocation.invalidityDate),
+      revocation.invalidityDate === undefined ? undefined : formatGeneralizedTime(revocation.invalidityDate),
     // parseRevocation only accepts instructions that resolve to an OID.
     holdInstructionOid:
       revocation.holdInstruction === undefined

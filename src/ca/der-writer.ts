@@ -9,24 +9,31 @@
  * above (`toBER`/`concat2`); on 100,000 entries that was over half the CPU of `mtls-ca crl` and most of
  * its garbage (docs/performance.md). Each entry has a small fixed shape (serial INTEGER, UTCTime or
  * GeneralizedTime, and up to three non-critical extensions: reason ENUMERATED, invalidity
- * GeneralizedTime, hold instruction OID), so it is written here straight into one Buffer: lengths
- * are computed first, then every byte is written once.
+ * GeneralizedTime, hold instruction OID), so it is written here straight into a Buffer, and the
+ * entries are then put in serial order (RevokedListWriter says how). Serials come as hex and times
+ * as their ASN.1 text, the forms index.txt holds them in, so that a CRL made from index.txt never
+ * converts them to numbers or Dates and back.
  *
  * Everything else in the CRL (version, algorithm, issuer Name, times, CRL extensions) stays with the
  * schemas. test/crl.test.ts checks the output byte for byte against the schema-built CRL for every
- * revocation form, serial edge values, times on both sides of 2050 and thousands of random entries.
+ * revocation form, serial edge values, times from the years 1000 to 9999 and thousands of random
+ * entries.
  */
 
 /** One revokedCertificates entry, in the form crl.ts hands over. */
 export interface DerRevokedEntry {
-  /** 1 … 2^159−1 (checked by the caller). */
-  serial: bigint
-  /** Whole seconds. */
-  revocationDate: Date
+  /** The serial in hex digits (either case) without leading zeros: 1 … 2^159−1 (checked by the caller). */
+  serial: string
+  /**
+   * The ASN.1 time text: `YYMMDDHHMMSSZ` is written as a UTCTime, `YYYYMMDDHHMMSSZ` as a
+   * GeneralizedTime (RFC 5280 §5.1.2.4 wants UTCTime for 1950–2049: formatIndexTime's choice).
+   * The caller checks the digits.
+   */
+  revocationDate: string
   /** CRLReason code (0–10), when the entry has a reason code extension. */
   reasonCode?: number
-  /** Whole seconds; written as GeneralizedTime, as RFC 5280 §5.3.2 requires. */
-  invalidityDate?: Date
+  /** `YYYYMMDDHHMMSSZ`: written as GeneralizedTime, as RFC 5280 §5.3.2 requires. */
+  invalidityDate?: string
   /** Dotted OID of the hold instruction. */
   holdInstructionOid?: string
 }
@@ -98,75 +105,67 @@ function cachedOid(oid: string): number[] {
   return content
 }
 
-/** Writes `n` as `width` decimal digits at `at`; returns the offset after them. */
-function writeDigits(out: Buffer, at: number, n: number, width: number): number {
-  for (let i = width - 1; i >= 0; i--) {
-    out[at + i] = 0x30 + (n % 10)
-    n = Math.floor(n / 10)
-  }
-  return at + width
-}
-
-/**
- * Writes the time's content octets, YYMMDDHHMMSSZ (UTCTime) or YYYYMMDDHHMMSSZ (GeneralizedTime),
- * RFC 5280 §4.1.2.5; returns the offset after them.
- */
-function writeTime(out: Buffer, at: number, d: Date, generalized: boolean): number {
-  // The calendar fields from the epoch milliseconds by arithmetic (Hinnant's civil_from_days),
-  // several times faster than six getUTC* calls; the tests compare with the schema's output.
-  const t = Math.floor(d.getTime() / 1000)
-  const days = Math.floor(t / 86_400)
-  const secondOfDay = t - days * 86_400
-  const z = days + 719_468
-  const era = Math.floor(z / 146_097)
-  const doe = z - era * 146_097
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
-  )
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1
-  const month = mp < 10 ? mp + 3 : mp - 9
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-  at = generalized ? writeDigits(out, at, year, 4) : writeDigits(out, at, year % 100, 2)
-  at = writeDigits(out, at, month, 2)
-  at = writeDigits(out, at, day, 2)
-  at = writeDigits(out, at, Math.floor(secondOfDay / 3600), 2)
-  at = writeDigits(out, at, Math.floor(secondOfDay / 60) % 60, 2)
-  at = writeDigits(out, at, secondOfDay % 60, 2)
-  out[at] = 0x5a // 'Z'
-  return at + 1
+/** Writes the ASCII text `s` at `at`; returns the offset after it. */
+function writeText(out: Buffer, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i)
+  return at
 }
 
 const UTC_TIME_LENGTH = 13
 const GENERALIZED_TIME_LENGTH = 15
 
-/** RFC 5280 §4.1.2.5: UTCTime for 1950–2049. */
-function isUtcYear(d: Date): boolean {
-  const t = d.getTime()
-  return t >= YEAR_1950 && t < YEAR_2050
+/**
+ * Octets of the INTEGER content of a positive serial given in hex without leading zeros: big-endian,
+ * with a leading 0x00 when the top octet is ≥ 0x80 (which keeps the sign bit clear).
+ */
+function serialOctets(hex: string): number {
+  const octets = (hex.length + 1) >> 1
+  return hex.length % 2 === 0 && hex.charCodeAt(0) >= 0x38 /* '8' */ ? octets + 1 : octets
 }
 
-/** Big-endian two's-complement content octets of a positive serial, as hex. */
-function serialHex(serial: bigint): string {
-  let hex = serial.toString(16)
-  if (hex.length % 2 === 1) hex = `0${hex}`
-  // A leading 0x00 keeps the sign bit clear when the top octet is ≥ 0x80.
-  if (hex.charCodeAt(0) >= 0x38 /* '8' */) hex = `00${hex}`
-  return hex
+/** Writes the serialOctets of `hex` at `at`; returns the offset after them. */
+function writeSerial(out: Buffer, at: number, hex: string): number {
+  let i = 0
+  if (hex.length % 2 === 1) {
+    out[at++] = HEX_VALUE[hex.charCodeAt(0) & 0x7f] as number
+    i = 1
+  } else if (hex.charCodeAt(0) >= 0x38) {
+    out[at++] = 0
+  }
+  for (; i < hex.length; i += 2) {
+    out[at++] =
+      ((HEX_VALUE[hex.charCodeAt(i) & 0x7f] as number) << 4) |
+      (HEX_VALUE[hex.charCodeAt(i + 1) & 0x7f] as number)
+  }
+  return at
+}
+
+/**
+ * The value of each hex digit (either case) by character code. A table, because random digits are
+ * letters or not at random: a branch on it was mispredicted often enough to double the time.
+ */
+const HEX_VALUE = new Uint8Array(0x80)
+for (let v = 0; v < 16; v++) {
+  HEX_VALUE[v.toString(16).charCodeAt(0)] = v
+  HEX_VALUE[v.toString(16).toUpperCase().charCodeAt(0)] = v
 }
 
 /** Checks what the writer assumes of an entry; returns its extensions' content length, -1 for none. */
 function extensionsContent(e: DerRevokedEntry): number {
-  // The shapes written here: one-octet ENUMERATED, four-digit years.
+  // The shapes written here: one-octet ENUMERATED, times of the two ASN.1 lengths.
   if (
     e.reasonCode !== undefined &&
     !(Number.isInteger(e.reasonCode) && e.reasonCode >= 0 && e.reasonCode < 0x80)
   ) {
     throw new RangeError(`reason code ${e.reasonCode} is not 0…127`)
   }
-  checkYear(e.revocationDate)
-  if (e.invalidityDate !== undefined) checkYear(e.invalidityDate)
+  const { revocationDate, invalidityDate } = e
+  if (revocationDate.length !== UTC_TIME_LENGTH && revocationDate.length !== GENERALIZED_TIME_LENGTH) {
+    throw new RangeError(`'${revocationDate}' is not an ASN.1 time YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`)
+  }
+  if (invalidityDate !== undefined && invalidityDate.length !== GENERALIZED_TIME_LENGTH) {
+    throw new RangeError(`'${invalidityDate}' is not a GeneralizedTime YYYYMMDDHHMMSSZ`)
+  }
   if (e.reasonCode === undefined && e.invalidityDate === undefined && e.holdInstructionOid === undefined)
     return -1
   let n = 0
@@ -175,17 +174,6 @@ function extensionsContent(e: DerRevokedEntry): number {
   if (e.invalidityDate !== undefined) n += tlv(tlv(3) + tlv(tlv(GENERALIZED_TIME_LENGTH)))
   if (e.holdInstructionOid !== undefined) n += tlv(tlv(3) + tlv(tlv(cachedOid(e.holdInstructionOid).length)))
   return n
-}
-
-// Epoch milliseconds of 0000-01-01, 1950-01-01, 2050-01-01 and 10000-01-01 (UTC).
-const YEAR_0 = -62_167_219_200_000
-const YEAR_1950 = -631_152_000_000
-const YEAR_2050 = 2_524_608_000_000
-const YEAR_10000 = 253_402_300_800_000
-
-function checkYear(d: Date): void {
-  const t = d.getTime()
-  if (!(t >= YEAR_0 && t < YEAR_10000)) throw new RangeError(`${String(d)} is not a time in years 0…9999`)
 }
 
 function writeExtensionHeader(out: Buffer, at: number, oid: number[], valueTlv: number): number {
@@ -200,69 +188,169 @@ function writeExtensionHeader(out: Buffer, at: number, oid: number[], valueTlv: 
 
 /**
  * The DER of `revokedCertificates SEQUENCE OF SEQUENCE { userCertificate, revocationDate,
- * crlEntryExtensions }` for the entries in the order given, extensions in make_revoked's order:
- * reason code, invalidity date, hold instruction.
+ * crlEntryExtensions }` for `entries` (see RevokedListWriter).
  */
 export function encodeRevokedCertificates(entries: readonly DerRevokedEntry[]): Buffer {
-  // First the sizes (no object per entry: the hex serials and two lengths each), then the bytes.
-  const count = entries.length
-  const serials = new Array<string>(count)
-  const sizes = new Int32Array(2 * count) // [entry content, extensions content or -1]
-  let listContent = 0
-  for (let i = 0; i < count; i++) {
-    const e = entries[i] as DerRevokedEntry
-    const hex = serialHex(e.serial)
+  const list = new RevokedListWriter()
+  for (const e of entries) list.add(e)
+  return list.finish()
+}
+
+/**
+ * Writes a revokedCertificates list entry by entry: `finish` gives the SEQUENCE with the entries in
+ * serial order, as X509_CRL_sort puts them (entries with the same serial in the order added), each
+ * one's extensions in make_revoked's order: reason code, invalidity date, hold instruction.
+ *
+ * Each entry is written as it is added, into one growing buffer, and the entries are moved into
+ * serial order at the end: a CRL's entries come from index.txt as slices of its text, and reading
+ * them in serial order, from random places in megabytes of text, cost more than all the rest; no
+ * object is kept per entry either (on 100,000 entries, the garbage collector's copying of objects that
+ * live until the end was a large part of the time). Serial order is the order of the INTEGER contents
+ * (positive and minimal): fewer octets first, then octet by octet; a number holds the length and the
+ * first six octets (`keys`), and the other octets break its ties.
+ */
+export class RevokedListWriter {
+  #body = Buffer.allocUnsafe(64 * 1024)
+  #at = 0
+  /** Where each entry starts in #body. */
+  readonly #starts: number[] = []
+  /** Where each entry's serial content starts in #body. */
+  readonly #serials: number[] = []
+  readonly #keys: number[] = []
+
+  /** How many entries were added. */
+  get count(): number {
+    return this.#keys.length
+  }
+
+  add(e: DerRevokedEntry): void {
     const exts = extensionsContent(e)
-    let content =
-      tlv(hex.length / 2) + tlv(isUtcYear(e.revocationDate) ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH)
+    const octets = serialOctets(e.serial)
+    // The sort key and tieBreak assume one length octet and at most 21 octets (a 20-octet serial).
+    if (octets < 1 || octets > 21) throw new RangeError(`serial '${e.serial}' is not 1 to 20 octets in hex`)
+    let content = tlv(octets) + tlv(e.revocationDate.length)
     if (exts >= 0) content += tlv(exts)
-    serials[i] = hex
-    sizes[2 * i] = content
-    sizes[2 * i + 1] = exts
-    listContent += tlv(content)
+    const start = this.#at
+    const end = start + tlv(content)
+    if (end > this.#body.length) {
+      const grown = Buffer.allocUnsafe(Math.max(end, 2 * this.#body.length))
+      this.#body.copy(grown, 0, 0, start)
+      this.#body = grown
+    }
+    const body = this.#body
+    let at = start
+    body[at++] = TAG_SEQUENCE
+    at = writeLength(body, at, content)
+    body[at++] = TAG_INTEGER
+    at = writeLength(body, at, octets)
+    this.#starts.push(start)
+    this.#serials.push(at)
+    at = writeSerial(body, at, e.serial)
+    this.#keys.push(sortKey(body, at - octets, octets))
+    at = writeRest(body, at, e, exts)
+    if (at !== end) throw new Error(`DER writer: wrote ${at - start} of ${end - start} octets`)
+    this.#at = end
   }
-  const out = Buffer.allocUnsafe(tlv(listContent))
-  let at = 0
+
+  /** The list, in serial order. */
+  finish(): Buffer {
+    const body = this.#body
+    const starts = this.#starts
+    const serials = this.#serials
+    const keys = this.#keys
+    const order = sortedOrder(
+      keys,
+      (i, j) => (keys[i] as number) - (keys[j] as number) || tieBreak(body, serials, i, j) || i - j,
+    )
+    const out = Buffer.allocUnsafe(tlv(this.#at))
+    out[0] = TAG_SEQUENCE
+    let at = writeLength(out, 1, this.#at)
+    for (const i of order) {
+      const end = i + 1 < starts.length ? (starts[i + 1] as number) : this.#at
+      // A loop rather than body.copy: 100,000 calls of Buffer#copy cost several times more.
+      for (let k = starts[i] as number; k < end; k++) out[at++] = body[k] as number
+    }
+    return out
+  }
+}
+
+/**
+ * The indices of `keys` (integers below 2^53) in the order of `compare`, which orders by key first.
+ * Most of the work is the engine's native numeric sort of a Float64Array, several times faster than
+ * a sort that calls a comparator: each key loses its low bits to make room for its index (a double
+ * holds integers up to 2^53 exactly), so the sort orders by what is left of the key, then by index.
+ * Only runs of indices that share what is left of their key (rare with random serials) are then
+ * sorted by `compare`.
+ */
+function sortedOrder(keys: readonly number[], compare: (i: number, j: number) => number): number[] {
+  const count = keys.length
+  const scale = 2 ** Math.max(1, Math.ceil(Math.log2(count)))
+  const packed = new Float64Array(count)
+  for (let i = 0; i < count; i++) packed[i] = Math.floor((keys[i] as number) / scale) * scale + i
+  packed.sort()
+  const order = new Array<number>(count)
+  for (let i = 0; i < count; i++) order[i] = (packed[i] as number) % scale
+  for (let start = 0; start < count;) {
+    const reduced = Math.floor((packed[start] as number) / scale)
+    let end = start + 1
+    while (end < count && Math.floor((packed[end] as number) / scale) === reduced) end++
+    if (end - start > 1) {
+      const run = order.slice(start, end).sort(compare)
+      for (let k = 0; k < run.length; k++) order[start + k] = run[k] as number
+    }
+    start = end
+  }
+  return order
+}
+
+/** The serial order of `octets` content octets at `at`, up to their seventh octet: length, then value. */
+function sortKey(der: Uint8Array, at: number, octets: number): number {
+  let key = octets
+  for (let k = 0; k < 6; k++) key = key * 256 + (k < octets ? (der[at + k] as number) : 0)
+  return key
+}
+
+/** For serials with the same sortKey (so the same length): the order of their other octets. */
+function tieBreak(der: Uint8Array, serials: readonly number[], i: number, j: number): number {
+  const a = serials[i] as number
+  const b = serials[j] as number
+  const octets = der[a - 1] as number // one length octet: a serial has at most 21
+  for (let k = 6; k < octets; k++) {
+    const d = (der[a + k] as number) - (der[b + k] as number)
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+/** Writes an entry's revocationDate and crlEntryExtensions (`exts`: their content length, -1 for none). */
+function writeRest(out: Buffer, at: number, e: DerRevokedEntry, exts: number): number {
+  const time = e.revocationDate
+  out[at++] = time.length === UTC_TIME_LENGTH ? TAG_UTC_TIME : TAG_GENERALIZED_TIME
+  out[at++] = time.length
+  at = writeText(out, at, time)
+  if (exts < 0) return at
   out[at++] = TAG_SEQUENCE
-  at = writeLength(out, at, listContent)
-  for (let i = 0; i < count; i++) {
-    const e = entries[i] as DerRevokedEntry
-    const hex = serials[i] as string
-    out[at++] = TAG_SEQUENCE
-    at = writeLength(out, at, sizes[2 * i] as number)
-    out[at++] = TAG_INTEGER
-    at = writeLength(out, at, hex.length / 2)
-    at += out.write(hex, at, 'hex')
-    const utc = isUtcYear(e.revocationDate)
-    out[at++] = utc ? TAG_UTC_TIME : TAG_GENERALIZED_TIME
-    out[at++] = utc ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH
-    at = writeTime(out, at, e.revocationDate, !utc)
-    const exts = sizes[2 * i + 1] as number
-    if (exts < 0) continue
-    out[at++] = TAG_SEQUENCE
-    at = writeLength(out, at, exts)
-    if (e.reasonCode !== undefined) {
-      at = writeExtensionHeader(out, at, OID_REASON, tlv(1))
-      out[at++] = TAG_ENUMERATED
-      out[at++] = 1
-      out[at++] = e.reasonCode
-    }
-    if (e.invalidityDate !== undefined) {
-      at = writeExtensionHeader(out, at, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH))
-      out[at++] = TAG_GENERALIZED_TIME
-      out[at++] = GENERALIZED_TIME_LENGTH
-      at = writeTime(out, at, e.invalidityDate, true)
-    }
-    if (e.holdInstructionOid !== undefined) {
-      const hold = cachedOid(e.holdInstructionOid)
-      at = writeExtensionHeader(out, at, OID_HOLD, tlv(hold.length))
-      out[at++] = TAG_OID
-      at = writeLength(out, at, hold.length)
-      for (const b of hold) out[at++] = b
-    }
+  at = writeLength(out, at, exts)
+  if (e.reasonCode !== undefined) {
+    at = writeExtensionHeader(out, at, OID_REASON, tlv(1))
+    out[at++] = TAG_ENUMERATED
+    out[at++] = 1
+    out[at++] = e.reasonCode
   }
-  if (at !== out.length) throw new Error(`DER writer: wrote ${at} of ${out.length} octets`)
-  return out
+  if (e.invalidityDate !== undefined) {
+    at = writeExtensionHeader(out, at, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH))
+    out[at++] = TAG_GENERALIZED_TIME
+    out[at++] = GENERALIZED_TIME_LENGTH
+    at = writeText(out, at, e.invalidityDate)
+  }
+  if (e.holdInstructionOid !== undefined) {
+    const hold = cachedOid(e.holdInstructionOid)
+    at = writeExtensionHeader(out, at, OID_HOLD, tlv(hold.length))
+    out[at++] = TAG_OID
+    at = writeLength(out, at, hold.length)
+    for (const b of hold) out[at++] = b
+  }
+  return at
 }
 
 /** A TLV read at `at`: where its content starts and ends. */

@@ -4,7 +4,6 @@
  * writes the R line, the new CRL (PEM and DER) and the next CRL number, unless told not to.
  */
 import 'reflect-metadata'
-import * as x509 from '@peculiar/x509'
 import { CaError } from '../ca/errors.js'
 import { buildCrl, crlDer, crlPem, parseCrlPem } from '../ca/crl.js'
 import { caIdentityOf, release, revoke, serialOfCertificate, type RevokeOutcome } from '../ca/revocation.js'
