@@ -5,6 +5,12 @@
  * and enforces a per-10-s sign limit (Key Vault's RSA-2048 HSM limit: 2,000 per 10 s). The engine's
  * `issueBatch` signs with an intermediate whose key is the vault's key (certified by the file-backed
  * root of a CA made by `initCa`); the achieved rate is reported as a fraction of the limit.
+ *
+ * A batch must run well past one 10-s window to say anything about the limit: the first window's
+ * signatures go through at the pipeline's own speed. So two rates: over the whole batch (the first
+ * window's burst included), and sustained — the signatures after the first window's worth
+ * (`limitPer10s`) over the time from when that one completed to the last, which is exactly the limit
+ * for a client that wastes nothing when the batch spans a whole number of windows after the first.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -26,11 +32,17 @@ import type { CsrSet } from './csr-set.js'
 import { assertVerifies, copyCa, nowS, round } from './support.js'
 
 export interface VaultResult {
+  /** Over the whole batch, the first window's burst included. */
   achieved_per_s: number
   limit_per_s: number
   fraction_of_limit: number
+  /** After the first window's worth of signatures; undefined when the batch is not longer than that. */
+  sustained_per_s: number | undefined
+  sustained_fraction_of_limit: number | undefined
   certificates: number
   seconds: number
+  /** From the start of the batch to the first signature back: the engine's work before it signs. */
+  first_signature_s: number
   latency_ms: number
   limit_per_10s: number
   concurrency: number
@@ -118,6 +130,17 @@ export async function vaultScenario(
       now: new Date(),
     })
 
+    // When each signature came back, for the sustained rate.
+    const signedAt: number[] = []
+    const timedSigner = {
+      ...signer,
+      sign: async (data: Uint8Array) => {
+        const signature = await signer.sign(data)
+        signedAt.push(nowS())
+        return signature
+      },
+    }
+
     const requests: IssuanceRequest[] = Array.from({ length: count }, (_, i) => ({
       name: `vault-${i}`,
       file: `requests/vault-${i}.csr.pem`,
@@ -127,7 +150,12 @@ export async function vaultScenario(
     const batch = await around(() =>
       issueBatch(requests, {
         config: ca.config,
-        issuer: { certificate: intermediate, subject, keyId: subjectKeyIdentifier(signer.spki), signer },
+        issuer: {
+          certificate: intermediate,
+          subject,
+          keyId: subjectKeyIdentifier(signer.spki),
+          signer: timedSigner,
+        },
         index: [],
         nextSerial: undefined,
         now: new Date(),
@@ -152,16 +180,27 @@ export async function vaultScenario(
     const counters = JSON.parse(await next()) as DoubleCounters
     const achieved = count / seconds
     const limit = knobs.limitPer10s / 10
+    const sustained = sustainedRate(signedAt, knobs.limitPer10s)
+    const firstSignature = (signedAt[0] ?? t0 + seconds) - t0
     log(
-      `  vault: ${count} certificates in ${seconds.toFixed(2)} s = ${achieved.toFixed(0)}/s ` +
-        `(${counters.signCalls} sign calls, ${counters.throttled} throttled, ≤ ${counters.maxSignsInFlight} in flight)`,
+      `  vault: ${count} certificates in ${seconds.toFixed(2)} s = ${achieved.toFixed(0)}/s, ` +
+        `${((achieved / limit) * 100).toFixed(0)} % of the limit (${limit}/s)` +
+        (sustained === undefined
+          ? ''
+          : `; sustained after the first ${knobs.limitPer10s}: ${sustained.toFixed(0)}/s, ` +
+            `${((sustained / limit) * 100).toFixed(0)} %`) +
+        `\n  first signature after ${firstSignature.toFixed(2)} s; ${counters.signCalls} sign calls, ${counters.throttled} throttled (429), ` +
+        `≤ ${counters.maxSignsInFlight} in flight`,
     )
     return {
       achieved_per_s: round(achieved),
       limit_per_s: limit,
       fraction_of_limit: round(achieved / limit),
+      sustained_per_s: sustained === undefined ? undefined : round(sustained),
+      sustained_fraction_of_limit: sustained === undefined ? undefined : round(sustained / limit),
       certificates: count,
       seconds: round(seconds),
+      first_signature_s: round(firstSignature),
       latency_ms: knobs.latencyMs,
       limit_per_10s: knobs.limitPer10s,
       concurrency: knobs.concurrency,
@@ -175,4 +214,16 @@ export async function vaultScenario(
       child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve),
     )
   }
+}
+
+/**
+ * Signatures after the first window's worth over the time they took, from when the `perWindow`-th came
+ * back to when the last did; undefined when there are no more than `perWindow`.
+ */
+export function sustainedRate(signedAt: readonly number[], perWindow: number): number | undefined {
+  const sorted = [...signedAt].sort((a, b) => a - b)
+  const from = sorted[perWindow - 1]
+  const to = sorted.at(-1)
+  if (sorted.length <= perWindow || from === undefined || to === undefined || to <= from) return undefined
+  return (sorted.length - perWindow) / (to - from)
 }

@@ -3,7 +3,8 @@
  * id, the one GET of the key per run (its public key becomes the SPKI, its attributes are checked
  * before any signing), the choice of the signature scheme from the key type, and `sign`, which hashes
  * locally and makes exactly one remote `sign` call per signature (plus retries of throttled or failed
- * attempts, see retry.ts), at most `concurrency` at a time, and checks every signature it gets back.
+ * attempts, see retry.ts), at most `concurrency` at a time, all sharing one throttle state (a 429 pauses
+ * them all, see vault-throttle.ts), and checks every signature it gets back.
  */
 import { createHash, createPublicKey, verify, constants, type KeyObject } from 'node:crypto'
 import type { TokenCredential } from '@azure/identity'
@@ -11,6 +12,7 @@ import { CryptographyClient, KeyClient, type KeyClientOptions, type KeyVaultKey 
 import { CaError } from '../ca/errors.js'
 import type { SignatureScheme, Signer } from './signer.js'
 import { callVault, createLimiter, NO_SDK_RETRIES, retryPolicy, type Sleep, type VaultCall } from './retry.js'
+import { VaultThrottle } from './vault-throttle.js'
 
 /** SDK client options we pass through (TLS trust, challenge verification for doubles, API version, proxy). */
 export type KeyVaultClientOptions = Omit<KeyClientOptions, 'retryOptions'>
@@ -235,6 +237,8 @@ export async function openKeyVaultSigner(
   const describe = `Key Vault key '${id.name}' (version ${id.version}) in ${id.vaultUrl}`
   const policy = retryPolicy({ timeoutMs: options.timeoutMs, sleep: options.sleep })
   const limit = createLimiter(options.concurrency ?? 8)
+  // The vault's sign limit is shared by all our signatures, so is what we do when we meet it.
+  const signThrottle = new VaultThrottle(policy)
   const clock = options.clock ?? (() => new Date())
   const clientOptions = (): KeyClientOptions => ({ ...options.clientOptions, ...NO_SDK_RETRIES })
   const call = (operation: string): VaultCall => ({
@@ -294,8 +298,11 @@ export async function openKeyVaultSigner(
       const digest = createHash(hash).update(bytes).digest()
       return limit(async () => {
         checkKeyUsable(key, clock(), describe)
-        const result = await callVault(call('sign with'), policy, (abortSignal) =>
-          cryptoClient.sign(scheme, digest, { abortSignal }),
+        const result = await callVault(
+          call('sign with'),
+          policy,
+          (abortSignal) => cryptoClient.sign(scheme, digest, { abortSignal }),
+          signThrottle,
         )
         const signature = result.result
         if (!(signature instanceof Uint8Array) || signature.length !== signatureBytes) {

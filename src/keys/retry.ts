@@ -1,11 +1,13 @@
 /**
  * How one call to Azure Key Vault is made and what its failure means: a time limit per attempt (abort
- * signal), our own exponential backoff on 429 (Key Vault usually sends no Retry-After, and the SDK only
- * retries when one is present, so the SDK's retry policy is switched off and this is the only one),
- * bounded retries of transient 5xx and network failures, a limit on calls in flight, and the mapping of
- * every failure to a `CaError` that names the vault, the object and the operation and says what to do.
+ * signal), our own backoff on 429 (Key Vault usually sends no Retry-After, and the SDK only retries when
+ * one is present, so the SDK's retry policy is switched off and this is the only one; a signer shares
+ * one throttle state among all its calls, see vault-throttle.ts), bounded retries of transient 5xx and
+ * network failures, a limit on calls in flight, and the mapping of every failure to a `CaError` that
+ * names the vault, the object and the operation and says what to do.
  */
 import { CaError, type ErrorCode } from '../ca/errors.js'
+import { VaultThrottle } from './vault-throttle.js'
 
 /** Waits `ms` milliseconds. Injected so tests can record the backoff schedule without waiting. */
 export type Sleep = (ms: number) => Promise<void>
@@ -17,6 +19,8 @@ export const THROTTLE_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000, 16
 /** Transient 5xx, network errors and timeouts: a few quick retries, then give up. */
 export const TRANSIENT_DELAYS_MS: readonly number[] = [1000, 2000, 4000]
 export const DEFAULT_TIMEOUT_MS = 30_000
+/** Key Vault counts its limits per 10 s: a vault at its limit lets calls through again within that. */
+export const LIMIT_WINDOW_MS = 10_000
 
 /**
  * Client options that turn off the SDK's own retry policy. Left on, it retries 5xx and network errors
@@ -25,8 +29,13 @@ export const DEFAULT_TIMEOUT_MS = 30_000
 export const NO_SDK_RETRIES = { retryOptions: { maxRetries: 0 } } as const
 
 export interface RetryPolicy {
-  /** Delays before each retry of a throttled (429) call; the call fails with `vault.throttled` after the last. */
+  /**
+   * Pauses after a 429 while the vault refuses everything; calls fail with `vault.throttled` after the
+   * last. At the limit (something got through within `limitWindowMs`), every pause is the first one.
+   */
   throttleDelaysMs: readonly number[]
+  /** The vault's limit window: how long "at the limit" lasts without anything getting through. */
+  limitWindowMs: number
   /** Delays before each retry of a 5xx, network failure or timeout. */
   transientDelaysMs: readonly number[]
   /** Time limit of one attempt. */
@@ -40,6 +49,7 @@ export function retryPolicy(options: Partial<RetryPolicy> = {}): RetryPolicy {
     throw new CaError('usage.invalid', `timeoutMs must be a positive number, got ${timeoutMs}`)
   return {
     throttleDelaysMs: options.throttleDelaysMs ?? THROTTLE_DELAYS_MS,
+    limitWindowMs: options.limitWindowMs ?? LIMIT_WINDOW_MS,
     transientDelaysMs: options.transientDelaysMs ?? TRANSIENT_DELAYS_MS,
     timeoutMs,
     sleep: options.sleep ?? realSleep,
@@ -62,27 +72,42 @@ export interface VaultCall {
   idempotent: boolean
 }
 
-/** Runs `attempt` with a per-attempt abort signal, retrying as the policy says; throws only `CaError`. */
+/**
+ * Runs `attempt` with a per-attempt abort signal, retrying as the policy says; throws only `CaError`.
+ * `throttle` is shared by the calls that count against one vault limit (a signer's signatures); by
+ * default the call has its own.
+ */
 export async function callVault<T>(
   call: VaultCall,
   policy: RetryPolicy,
   attempt: (abortSignal: AbortSignal) => Promise<T>,
+  throttle: VaultThrottle = new VaultThrottle(policy),
 ): Promise<T> {
-  let throttled = 0
   let transient = 0
   let attempts = 0
   let waitedMs = 0
+  let probing = false
   for (;;) {
+    const pass = await throttle.admit(probing)
     attempts++
     const outcome = await timed(policy.timeoutMs, attempt)
-    if (outcome.ok) return outcome.value
+    if (outcome.ok) {
+      throttle.answered(pass, true)
+      return outcome.value
+    }
     const failure = classify(outcome.error, outcome.timedOut)
-    let delay: number | undefined
     if (failure.kind === 'throttled') {
-      const base = policy.throttleDelaysMs[throttled++]
-      // A Retry-After larger than our schedule wins; a smaller one does not shorten it.
-      if (base !== undefined) delay = Math.max(base, failure.retryAfterMs ?? 0)
-    } else if (failure.kind === 'transient' && call.idempotent) {
+      const verdict = throttle.throttled(pass, failure.retryAfterMs)
+      if (verdict.action === 'give up') {
+        throw vaultError(call, outcome.error, { attempts, waitedMs: verdict.throttledMs })
+      }
+      probing = pass.probe
+      continue
+    }
+    throttle.answered(pass, false)
+    probing = false
+    let delay: number | undefined
+    if (failure.kind === 'transient' && call.idempotent) {
       const base = policy.transientDelaysMs[transient++]
       if (base !== undefined) delay = Math.max(base, failure.retryAfterMs ?? 0)
     }
@@ -284,9 +309,12 @@ export function vaultError(
     )
   }
   if (status === 429) {
+    // With a shared throttle, a call may give up on its first attempt, after others backed off for it.
+    const backedOff =
+      attempts === 1 && context.waitedMs ? ` after backing off for ${seconds(context.waitedMs)}` : tries
     return fail(
       'vault.throttled',
-      `Could not ${what(call)}: the vault is still throttling (${said})${tries}. Key Vault allows about ` +
+      `Could not ${what(call)}: the vault is still throttling (${said})${backedOff}. Key Vault allows about ` +
         '2,000 RSA-2048 or EC signatures per 10 s per vault (250 for RSA-4096): lower the concurrency, ' +
         'spread the work out, or retry later.',
     )
