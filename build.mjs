@@ -16,6 +16,8 @@ const common = {
 }
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' })
+// The worker thread that checks large batches; both bundles load it from beside themselves.
+await build({ ...common, entryPoints: ['src/check-worker.ts'], outfile: 'dist/check-worker.js' })
 await build({
   ...common,
   entryPoints: ['src/cli.ts'],

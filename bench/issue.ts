@@ -19,7 +19,17 @@ import { openDirectoryStore } from '../src/store/directory-store.js'
 import { writeCsrs, type CsrSet } from './csr-set.js'
 import { profiled, printSummary, saveProfile, summarize, type ProfileSummary } from './profile.js'
 import { rawSignRate } from './raw-sign.js'
-import { assertVerifies, copyCa, makeCa, median, nowS, opensslCaConfig, round, runOk } from './support.js'
+import {
+  assertVerifies,
+  benchRuntime,
+  copyCa,
+  makeCa,
+  median,
+  nowS,
+  opensslCaConfig,
+  round,
+  runOk,
+} from './support.js'
 
 export const ISSUE_KEYS: ReadonlyArray<{ id: 'rsa2048' | 'rsa4096' | 'p256'; keyType: KeyType }> = [
   { id: 'rsa2048', keyType: 'rsa-2048' },
@@ -40,7 +50,7 @@ export interface IssueOptions {
 
 export interface IssueResult {
   ours_per_s: number
-  /** issueBatch alone (parse, check, build, sign; no file reads or writes), one batch. */
+  /** issueBatch alone (parse, check, build, sign; no file reads or writes; checks on workers), one batch. */
   engine_per_s: number
   openssl_ca_per_s: number
   raw_sign_per_s: number
@@ -64,7 +74,7 @@ async function oursBatch(
   writeCsrs(csrs, join(dir, 'requests'), count)
   const store = openDirectoryStore(dir)
   const t0 = nowS()
-  const result = await signRequests(store, { csrFiles: [], cwd: dir }, systemRuntime)
+  const result = await signRequests(store, { csrFiles: [], cwd: dir }, benchRuntime())
   const seconds = nowS() - t0
   if (result.issued.length !== count)
     throw new Error(`signRequests issued ${result.issued.length} of ${count}`)
@@ -104,6 +114,7 @@ export async function issueScenario(
     nextSerial: undefined,
     now: new Date(),
     random: systemRuntime.random,
+    checker: benchRuntime().checker,
   })
   const engine = batch.issued.length / (nowS() - e0)
   log(`  ${key.id} engine only (issueBatch, no I/O): ${engine.toFixed(0)}/s`)
@@ -158,7 +169,7 @@ export async function profileIssue(
   const store = openDirectoryStore(dir)
   const t0 = nowS()
   const { value, profile } = await profiled(() =>
-    signRequests(store, { csrFiles: [], cwd: dir }, systemRuntime),
+    signRequests(store, { csrFiles: [], cwd: dir }, benchRuntime()),
   )
   const seconds = nowS() - t0
   if (value.issued.length !== count) throw new Error(`signRequests issued ${value.issued.length} of ${count}`)

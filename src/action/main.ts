@@ -2,6 +2,7 @@
  * The Action: inputs are read once (index.ts → readInputs), then the same commands as the CLI run.
  * One catch at the edge: a CaError fails the step with its code and message, nothing is swallowed.
  */
+import type { RequestChecker } from '../ca/issue.js'
 import * as core from '@actions/core'
 import { isCaError } from '../ca/errors.js'
 import { signRequests } from '../commands/sign.js'
@@ -35,18 +36,19 @@ export async function runWith(inputs: ActionInputs, runtime: Runtime = systemRun
 }
 
 /** Key Vault keys through GitHub OIDC when an Azure identity is given, else the SDK's default chain. */
-function actionRuntime(inputs: ActionInputs): Runtime {
+function actionRuntime(inputs: ActionInputs, checker: RequestChecker | undefined): Runtime {
   const { openKeyVault, keyVault } = keyVaultRuntime(process.env, {
     getIdToken: (audience) => core.getIDToken(audience),
     ...(inputs.azure ?? {}),
   })
-  return { ...systemRuntime, openKeyVault, keyVault }
+  return { ...systemRuntime, openKeyVault, keyVault, ...(checker ? { checker } : {}) }
 }
 
-export async function run(): Promise<void> {
+/** The Action's run; `checker` checks large batches on worker threads (see threads/check-pool.ts). */
+export async function run(checker?: RequestChecker): Promise<void> {
   try {
     const inputs = readInputs((name) => core.getInput(name), process.env.GITHUB_WORKSPACE ?? process.cwd())
-    await runWith(inputs, actionRuntime(inputs))
+    await runWith(inputs, actionRuntime(inputs, checker))
   } catch (e) {
     if (isCaError(e)) core.setFailed(`${e.toLine()}${e.details.map((d) => `\n  ${d.toLine()}`).join('')}`)
     else core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e))

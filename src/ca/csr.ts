@@ -5,7 +5,7 @@
  * the SANs, which issuance checks against the allow-list.
  */
 import 'reflect-metadata'
-import { createPublicKey, verify as nodeVerify, constants } from 'node:crypto'
+import { verify as nodeVerify, constants } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { CertificationRequest } from '@peculiar/asn1-csr'
 import {
@@ -20,6 +20,7 @@ import {
 import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9'
 import { RsaSaPssParams } from '@peculiar/asn1-rsa'
 import { readTlv } from './der-writer.js'
+import { importPublicKey } from './public-key.js'
 import { CaError } from './errors.js'
 import { fromAsnName, hasControlCharacters, shortName, type DistinguishedName } from './distinguished-name.js'
 
@@ -178,7 +179,7 @@ function verifySelfSignature(
   const signature = new Uint8Array(req.signature)
   let ok: boolean
   try {
-    const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
+    const key = importPublicKey(spki)
     if (hash === 'pss') {
       const params = AsnConvert.parse(req.signatureAlgorithm.parameters as ArrayBuffer, RsaSaPssParams)
       const pssHash = HASH_OIDS[params.hashAlgorithm.algorithm]

@@ -6,7 +6,7 @@
  */
 import type * as x509 from '@peculiar/x509'
 import { CaError } from './errors.js'
-import { parseCsr, type ParsedCsr } from './csr.js'
+import { parseCsr } from './csr.js'
 import { formatOneline, getAttribute, OID_COMMON_NAME, type DistinguishedName } from './distinguished-name.js'
 import { applySubjectPolicy } from './subject-policy.js'
 import { checkSans, normaliseSans, validateDnsName } from './san-policy.js'
@@ -55,6 +55,11 @@ export interface Issuer {
 export interface IssuanceContext {
   config: CaConfig
   issuer: Issuer
+  /**
+   * Runs the checks of a batch's requests, possibly on other threads (see threads/check-pool.ts).
+   * Absent: they run here, one after the other.
+   */
+  checker?: RequestChecker
   /** index.txt of the issuing CA as it is now. */
   index: readonly IndexEntry[]
   /** Next value of the `serial` file, for CAs in sequential mode. */
@@ -90,9 +95,14 @@ export interface BatchResult {
   nextSerial: bigint | undefined
 }
 
-interface Checked {
+/**
+ * A request that passed every check, with what issuance needs from it. Plain data (no class instances,
+ * no key objects), so a worker thread can hand it back whole.
+ */
+export interface Checked {
   request: IssuanceRequest
-  csr: ParsedCsr
+  /** DER SubjectPublicKeyInfo of the CSR. */
+  spki: Uint8Array
   key: KeyInfo
   profile: LeafProfile
   subject: DistinguishedName
@@ -101,12 +111,40 @@ interface Checked {
   notes: string[]
 }
 
+/** What the checks of one request need: the CA's configuration and the issuer's name. */
+export interface CheckPolicy {
+  config: CaConfig
+  issuerSubject: DistinguishedName
+}
+
+/** One request's result: checked, or refused with its reason (already naming the file). */
+export type CheckOutcome = Checked | CaError
+
+/** Checks many requests, in order; resolves with one outcome per request and never rejects for a refusal. */
+export type RequestChecker = (
+  requests: readonly IssuanceRequest[],
+  policy: CheckPolicy,
+) => Promise<CheckOutcome[]>
+
+/** The checker that runs on this thread. */
+export function checkRequests(requests: readonly IssuanceRequest[], policy: CheckPolicy): CheckOutcome[] {
+  return requests.map((request) => {
+    try {
+      return checkRequest(request, policy)
+    } catch (e) {
+      if (e instanceof CaError) return e
+      throw e
+    }
+  })
+}
+
 /** Checks one request against policy; throws a CaError naming the file. */
-export function checkRequest(request: IssuanceRequest, ctx: IssuanceContext): Checked {
+export function checkRequest(request: IssuanceRequest, policy: CheckPolicy): Checked {
   try {
-    const { config } = ctx
+    const { config } = policy
     const csr = parseCsr(request.csr)
-    const key = describeKey(csr.spki)
+    // parseCsr has loaded the key to check the self-signature: describeKey need not load it again.
+    const key = describeKey(csr.spki, { loaded: true })
     checkKey(key, config.issuance.keys)
     const profile = resolveProfile(request.profile ?? config.issuance.profile, config)
     const days = request.days ?? profile.days ?? config.issuance.days
@@ -117,7 +155,7 @@ export function checkRequest(request: IssuanceRequest, ctx: IssuanceContext): Ch
       )
     }
     const side = config.intermediate
-    const subject = applySubjectPolicy(csr.subject, ctx.issuer.subject, side.policy, {
+    const subject = applySubjectPolicy(csr.subject, policy.issuerSubject, side.policy, {
       preserve: side.preserveDn,
       emailInDn: side.emailInDn,
     })
@@ -137,7 +175,7 @@ export function checkRequest(request: IssuanceRequest, ctx: IssuanceContext): Ch
     const notes = csr.ignoredRequests.map(
       (e) => `the CSR asked for ${e}: ignored, the ${profile.name} profile decides`,
     )
-    return { request, csr, key, profile, subject, sans, days, notes }
+    return { request, spki: csr.spki, key, profile, subject, sans, days, notes }
   } catch (e) {
     throw e instanceof CaError ? e.withFile(request.file) : e
   }
@@ -160,7 +198,9 @@ export async function issueBatch(
       ? ctx.index.filter((e) => e.status === 'V').map((e) => e.subject)
       : [],
   )
-  for (const request of requests) {
+  const policy: CheckPolicy = { config: ctx.config, issuerSubject: ctx.issuer.subject }
+  const outcomes = ctx.checker ? await ctx.checker(requests, policy) : checkRequests(requests, policy)
+  for (const [i, request] of requests.entries()) {
     try {
       if (names.has(request.name)) {
         throw new CaError('request.duplicate_name', `two requests are named "${request.name}"`, {
@@ -168,7 +208,9 @@ export async function issueBatch(
         })
       }
       names.add(request.name)
-      const c = checkRequest(request, ctx)
+      const c = outcomes[i]
+      if (c === undefined) throw new Error(`the checker returned no outcome for ${request.file}`)
+      if (c instanceof CaError) throw c
       if (ctx.config.intermediate.uniqueSubject) {
         const oneline = formatOneline(c.subject)
         if (subjects.has(oneline)) {
@@ -333,7 +375,7 @@ function leafTemplate(
       keyUsage(usages),
     ),
     cached(shared.eku, ekus.join(','), () => extendedKeyUsage(ekus)),
-    skiExtension(subjectKeyIdentifier(c.csr.spki)),
+    skiExtension(subjectKeyIdentifier(c.spki)),
     shared.aki,
   ]
   if (c.sans.length) extensions.push(subjectAltName(sansToGeneralNames(c.sans)))
@@ -345,7 +387,7 @@ function leafTemplate(
     issuer: ctx.issuer.subject,
     notBefore,
     notAfter,
-    spki: c.csr.spki,
+    spki: c.spki,
     extensions,
   }
 }

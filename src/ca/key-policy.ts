@@ -93,8 +93,12 @@ function unsupported(message: string, cause?: unknown): CaError {
   return new CaError('key.unsupported', message, cause === undefined ? {} : { cause })
 }
 
-/** Reads a DER SubjectPublicKeyInfo. Throws `key.unsupported` for any key this CA does not certify. */
-export function describeKey(spki: Uint8Array): KeyInfo {
+/**
+ * Reads a DER SubjectPublicKeyInfo. Throws `key.unsupported` for any key this CA does not certify.
+ * `loaded`: the caller has already loaded these exact bytes with node:crypto (as the CSR signature
+ * check does), so the last check — that OpenSSL can load the key — is not repeated.
+ */
+export function describeKey(spki: Uint8Array, options: { loaded?: boolean } = {}): KeyInfo {
   let info: SubjectPublicKeyInfo
   try {
     info = AsnConvert.parse(spki, SubjectPublicKeyInfo)
@@ -132,6 +136,7 @@ export function describeKey(spki: Uint8Array): KeyInfo {
       )
     }
   }
+  if (options.loaded) return result
   try {
     createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
   } catch (e) {

@@ -3,6 +3,7 @@
  * into typed ones (at the edge, with usage errors that say what was expected).
  */
 import { CaError } from '../ca/errors.js'
+import type { RequestChecker } from '../ca/issue.js'
 import { systemRuntime, type Runtime } from '../commands/runtime.js'
 import { keyVaultRuntime } from '../keys/key-vault-runtime.js'
 
@@ -13,6 +14,7 @@ export interface CommandContext {
   /** --dir resolved against cwd (cwd when absent). */
   dir: string
   env: Record<string, string | undefined>
+  checker?: RequestChecker
   /** Prints a line of human output (suppressed with --json). */
   out: (line: string) => void
 }
@@ -65,7 +67,7 @@ export function noPositionals(ctx: CommandContext): void {
  */
 export function cliRuntime(ctx: CommandContext): Runtime {
   const { openKeyVault, keyVault } = keyVaultRuntime(ctx.env)
-  return { ...systemRuntime, openKeyVault, keyVault }
+  return { ...systemRuntime, openKeyVault, keyVault, ...(ctx.checker ? { checker: ctx.checker } : {}) }
 }
 
 /** `--intermediate SERIAL`: a previous intermediate (ca.yml intermediate.previous) instead of the current one. */

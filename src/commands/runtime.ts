@@ -3,6 +3,7 @@
  * Azure Key Vault — passed in, built at the edge (see keys/key-vault-runtime.ts for Key Vault).
  */
 import { randomBytes } from 'node:crypto'
+import type { RequestChecker } from '../ca/issue.js'
 import type { KeyVaultCaKeys } from '../keys/key-vault-runtime.js'
 import type { SignerEnvironment } from '../keys/open-signer.js'
 
@@ -13,6 +14,8 @@ export interface Runtime {
   openKeyVault?: SignerEnvironment['openKeyVault']
   /** Key Vault operations of init and rotate-intermediate; absent when Key Vault is not configured. */
   keyVault?: KeyVaultCaKeys | undefined
+  /** Checks the requests of a batch, on worker threads where the entry point provides them. */
+  checker?: RequestChecker
 }
 
 export const systemRuntime: Runtime = {

@@ -153,6 +153,7 @@ export async function signRequests(
       nextSerial: db.nextSerial,
       now: runtime.now(),
       random: runtime.random,
+      ...(runtime.checker ? { checker: runtime.checker } : {}),
     })
     const files = databaseFiles(side)
     const writes: FileWrite[] = []

@@ -70,6 +70,14 @@ export function fileSigner(pem: string | Buffer, ref: string, scheme?: Signature
     ref,
     spki,
     scheme: chosen,
-    sign: async (data) => new Uint8Array(nodeSign(hash, data, options)),
+    // With a callback, node:crypto signs on libuv's thread pool: a batch's signatures use every core
+    // while this thread builds the next certificates.
+    sign: (data) =>
+      new Promise((resolve, reject) => {
+        nodeSign(hash, data, options, (error, signature) => {
+          if (error) reject(error)
+          else resolve(new Uint8Array(signature))
+        })
+      }),
   }
 }
