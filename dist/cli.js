@@ -830,8 +830,8 @@ var require_build = __commonJS({
           return new Uint8Array(Buffer.from(formatted, "base64")).buffer;
         }
       }
-      static FromBase64Url(base64url3) {
-        const formatted = this.formatString(base64url3);
+      static FromBase64Url(base64url4) {
+        const formatted = this.formatString(base64url4);
         if (!formatted) {
           return new ArrayBuffer(0);
         }
@@ -3344,8 +3344,8 @@ ${values.join("\n")}` : `${blockName} :`;
         assertBigInt();
         const bigIntValue = BigInt(value);
         const writer = new ViewWriter();
-        const hex3 = bigIntValue.toString(16).replace(/^-/, "");
-        const view = new Uint8Array(pvtsutils__namespace.Convert.FromHex(hex3));
+        const hex4 = bigIntValue.toString(16).replace(/^-/, "");
+        const view = new Uint8Array(pvtsutils__namespace.Convert.FromHex(hex4));
         if (bigIntValue < 0) {
           const first = new Uint8Array(view.length + (view[0] & 128 ? 1 : 0));
           first[0] |= 128;
@@ -6425,8 +6425,8 @@ var require_convert2 = __commonJS({
       static FromBase64(base643) {
         return index_js_1.convert.fromBase64(base643);
       }
-      static FromBase64Url(base64url3) {
-        return index_js_1.convert.fromBase64Url(base64url3);
+      static FromBase64Url(base64url4) {
+        return index_js_1.convert.fromBase64Url(base64url4);
       }
       static ToBase64Url(data) {
         return index_js_1.convert.toBase64Url(data);
@@ -16645,8 +16645,8 @@ var require_x509_cjs = __commonJS({
             if (j === 8) {
               row.push("");
             }
-            const hex3 = view[i++].toString(16).padStart(2, "0");
-            row.push(hex3);
+            const hex4 = view[i++].toString(16).padStart(2, "0");
+            row.push(hex4);
           }
           res.push(`${pad}${row.join(" ")}`);
         }
@@ -17127,7 +17127,7 @@ var require_x509_cjs = __commonJS({
               if (!matches) {
                 throw new Error("Cannot parse GUID value. Value doesn't match to regular expression");
               }
-              const hex3 = matches.slice(1).map((o, i) => {
+              const hex4 = matches.slice(1).map((o, i) => {
                 if (i < 3) {
                   return pvtsutils.Convert.ToHex(new Uint8Array(pvtsutils.Convert.FromHex(o)).reverse());
                 }
@@ -17136,7 +17136,7 @@ var require_x509_cjs = __commonJS({
               name3 = new asn1X509__namespace.GeneralName({
                 otherName: new asn1X509__namespace.OtherName({
                   typeId: id_GUID,
-                  value: asn1Schema.AsnConvert.serialize(new asn1Schema.OctetString(pvtsutils.Convert.FromHex(hex3)))
+                  value: asn1Schema.AsnConvert.serialize(new asn1Schema.OctetString(pvtsutils.Convert.FromHex(hex4)))
                 })
               });
               break;
@@ -36928,15 +36928,15 @@ var require_jwa = __commonJS({
     function fromBase64(base643) {
       return base643.replace(/=/g, "").replace(/\+/g, "-").replace(/\//g, "_");
     }
-    function toBase642(base64url3) {
-      base64url3 = base64url3.toString();
-      var padding = 4 - base64url3.length % 4;
+    function toBase642(base64url4) {
+      base64url4 = base64url4.toString();
+      var padding = 4 - base64url4.length % 4;
       if (padding !== 4) {
         for (var i = 0; i < padding; ++i) {
-          base64url3 += "=";
+          base64url4 += "=";
         }
       }
-      return base64url3.replace(/\-/g, "+").replace(/_/g, "/");
+      return base64url4.replace(/\-/g, "+").replace(/_/g, "/");
     }
     function typeError(template) {
       var args = [].slice.call(arguments, 1);
@@ -37101,13 +37101,13 @@ var require_sign_stream = __commonJS({
     var Stream = __require("stream");
     var toString = require_tostring();
     var util2 = __require("util");
-    function base64url3(string4, encoding) {
+    function base64url4(string4, encoding) {
       return Buffer3.from(string4, encoding).toString("base64").replace(/=/g, "").replace(/\+/g, "-").replace(/\//g, "_");
     }
     function jwsSecuredInput(header, payload, encoding) {
       encoding = encoding || "utf8";
-      var encodedHeader = base64url3(toString(header), "binary");
-      var encodedPayload = base64url3(toString(payload), encoding);
+      var encodedHeader = base64url4(toString(header), "binary");
+      var encodedPayload = base64url4(toString(payload), encoding);
       return util2.format("%s.%s", encodedHeader, encodedPayload);
     }
     function jwsSign(opts) {
@@ -37287,7 +37287,7 @@ var require_jws = __commonJS({
   "node_modules/jws/index.js"(exports) {
     var SignStream = require_sign_stream();
     var VerifyStream = require_verify_stream();
-    var ALGORITHMS = [
+    var ALGORITHMS2 = [
       "HS256",
       "HS384",
       "HS512",
@@ -37301,7 +37301,7 @@ var require_jws = __commonJS({
       "ES384",
       "ES512"
     ];
-    exports.ALGORITHMS = ALGORITHMS;
+    exports.ALGORITHMS = ALGORITHMS2;
     exports.sign = SignStream.sign;
     exports.verify = VerifyStream.verify;
     exports.decode = VerifyStream.decode;
@@ -59095,10 +59095,80 @@ var init_esm13 = __esm({
   }
 });
 
+// src/keys/vault-throttle.ts
+var VaultThrottle;
+var init_vault_throttle = __esm({
+  "src/keys/vault-throttle.ts"() {
+    "use strict";
+    VaultThrottle = class {
+      constructor(policy) {
+        this.policy = policy;
+      }
+      policy;
+      state = "open";
+      episode = 0;
+      waiting = [];
+      /** Time paused since a signature last got through. */
+      pausedMs = 0;
+      /** Exponential steps taken since a call last got through. */
+      steps = 0;
+      gotThrough = false;
+      gaveUp = false;
+      /** Resolves when the call may send. `first`: a throttled probe probes again, ahead of the others. */
+      admit(first = false) {
+        if (this.state === "open") return Promise.resolve({ episode: this.episode, probe: false });
+        return new Promise((resolve6) => first ? this.waiting.unshift(resolve6) : this.waiting.push(resolve6));
+      }
+      /** The call got an answer that was not a 429: the vault let it through. */
+      answered(pass, gotThrough) {
+        if (gotThrough) {
+          this.gotThrough = true;
+          this.gaveUp = false;
+          this.pausedMs = 0;
+          this.steps = 0;
+        }
+        if (pass.probe) this.open();
+      }
+      /** The call got a 429; `retryAfterMs` from its headers. */
+      throttled(pass, retryAfterMs2) {
+        if (this.gaveUp) return { action: "give up", throttledMs: this.pausedMs };
+        const fresh = pass.probe || this.state === "open" && pass.episode === this.episode;
+        if (!fresh) return { action: "retry" };
+        const schedule = this.policy.throttleDelaysMs;
+        const atLimit = this.gotThrough && this.pausedMs < this.policy.limitWindowMs;
+        const base = atLimit ? schedule[0] : schedule[this.steps++];
+        if (base === void 0) {
+          this.gaveUp = true;
+          this.open();
+          return { action: "give up", throttledMs: this.pausedMs };
+        }
+        const delay4 = Math.max(base, retryAfterMs2 ?? 0);
+        this.pausedMs += delay4;
+        this.episode++;
+        this.state = "paused";
+        void this.policy.sleep(delay4).then(() => this.probe());
+        return { action: "retry" };
+      }
+      probe() {
+        const next = this.waiting.shift();
+        if (next) {
+          this.state = "probing";
+          next({ episode: this.episode, probe: true });
+        } else this.state = "open";
+      }
+      open() {
+        this.state = "open";
+        for (const next of this.waiting.splice(0)) next({ episode: this.episode, probe: false });
+      }
+    };
+  }
+});
+
 // src/keys/retry.ts
 var retry_exports = {};
 __export(retry_exports, {
   DEFAULT_TIMEOUT_MS: () => DEFAULT_TIMEOUT_MS,
+  LIMIT_WINDOW_MS: () => LIMIT_WINDOW_MS,
   NO_SDK_RETRIES: () => NO_SDK_RETRIES,
   THROTTLE_DELAYS_MS: () => THROTTLE_DELAYS_MS,
   TRANSIENT_DELAYS_MS: () => TRANSIENT_DELAYS_MS,
@@ -59115,26 +59185,38 @@ function retryPolicy3(options = {}) {
     throw new CaError("usage.invalid", `timeoutMs must be a positive number, got ${timeoutMs}`);
   return {
     throttleDelaysMs: options.throttleDelaysMs ?? THROTTLE_DELAYS_MS,
+    limitWindowMs: options.limitWindowMs ?? LIMIT_WINDOW_MS,
     transientDelaysMs: options.transientDelaysMs ?? TRANSIENT_DELAYS_MS,
     timeoutMs,
     sleep: options.sleep ?? realSleep
   };
 }
-async function callVault(call, policy, attempt) {
-  let throttled = 0;
+async function callVault(call, policy, attempt, throttle = new VaultThrottle(policy)) {
   let transient = 0;
   let attempts = 0;
   let waitedMs = 0;
+  let probing = false;
   for (; ; ) {
+    const pass = await throttle.admit(probing);
     attempts++;
     const outcome = await timed(policy.timeoutMs, attempt);
-    if (outcome.ok) return outcome.value;
+    if (outcome.ok) {
+      throttle.answered(pass, true);
+      return outcome.value;
+    }
     const failure2 = classify(outcome.error, outcome.timedOut);
-    let delay4;
     if (failure2.kind === "throttled") {
-      const base = policy.throttleDelaysMs[throttled++];
-      if (base !== void 0) delay4 = Math.max(base, failure2.retryAfterMs ?? 0);
-    } else if (failure2.kind === "transient" && call.idempotent) {
+      const verdict = throttle.throttled(pass, failure2.retryAfterMs);
+      if (verdict.action === "give up") {
+        throw vaultError(call, outcome.error, { attempts, waitedMs: verdict.throttledMs });
+      }
+      probing = pass.probe;
+      continue;
+    }
+    throttle.answered(pass, false);
+    probing = false;
+    let delay4;
+    if (failure2.kind === "transient" && call.idempotent) {
       const base = policy.transientDelaysMs[transient++];
       if (base !== void 0) delay4 = Math.max(base, failure2.retryAfterMs ?? 0);
     }
@@ -59268,9 +59350,10 @@ function vaultError(call, error62, context3 = {}) {
     );
   }
   if (status === 429) {
+    const backedOff = attempts === 1 && context3.waitedMs ? ` after backing off for ${seconds(context3.waitedMs)}` : tries;
     return fail3(
       "vault.throttled",
-      `Could not ${what(call)}: the vault is still throttling (${said})${tries}. Key Vault allows about 2,000 RSA-2048 or EC signatures per 10 s per vault (250 for RSA-4096): lower the concurrency, spread the work out, or retry later.`
+      `Could not ${what(call)}: the vault is still throttling (${said})${backedOff}. Key Vault allows about 2,000 RSA-2048 or EC signatures per 10 s per vault (250 for RSA-4096): lower the concurrency, spread the work out, or retry later.`
     );
   }
   if (status === 401) {
@@ -59349,15 +59432,17 @@ function createLimiter(max) {
     }
   };
 }
-var realSleep, THROTTLE_DELAYS_MS, TRANSIENT_DELAYS_MS, DEFAULT_TIMEOUT_MS, NO_SDK_RETRIES, NETWORK_CODES;
+var realSleep, THROTTLE_DELAYS_MS, TRANSIENT_DELAYS_MS, DEFAULT_TIMEOUT_MS, LIMIT_WINDOW_MS, NO_SDK_RETRIES, NETWORK_CODES;
 var init_retry = __esm({
   "src/keys/retry.ts"() {
     "use strict";
     init_errors();
+    init_vault_throttle();
     realSleep = (ms) => new Promise((resolve6) => setTimeout(resolve6, ms));
     THROTTLE_DELAYS_MS = [1e3, 2e3, 4e3, 8e3, 16e3];
     TRANSIENT_DELAYS_MS = [1e3, 2e3, 4e3];
     DEFAULT_TIMEOUT_MS = 3e4;
+    LIMIT_WINDOW_MS = 1e4;
     NO_SDK_RETRIES = { retryOptions: { maxRetries: 0 } };
     NETWORK_CODES = /* @__PURE__ */ new Set([
       "ECONNREFUSED",
@@ -59538,6 +59623,7 @@ async function openKeyVaultSigner(keyId, options) {
   const describe5 = `Key Vault key '${id.name}' (version ${id.version}) in ${id.vaultUrl}`;
   const policy = retryPolicy3({ timeoutMs: options.timeoutMs, sleep: options.sleep });
   const limit = createLimiter(options.concurrency ?? 8);
+  const signThrottle = new VaultThrottle(policy);
   const clock = options.clock ?? (() => /* @__PURE__ */ new Date());
   const clientOptions = () => ({ ...options.clientOptions, ...NO_SDK_RETRIES });
   const call = (operation) => ({
@@ -59586,7 +59672,8 @@ async function openKeyVaultSigner(keyId, options) {
         const result = await callVault(
           call("sign with"),
           policy,
-          (abortSignal) => cryptoClient.sign(scheme, digest, { abortSignal })
+          (abortSignal) => cryptoClient.sign(scheme, digest, { abortSignal }),
+          signThrottle
         );
         const signature = result.result;
         if (!(signature instanceof Uint8Array) || signature.length !== signatureBytes) {
@@ -59613,6 +59700,7 @@ var init_azure_key_vault_signer = __esm({
     init_esm13();
     init_errors();
     init_retry();
+    init_vault_throttle();
     NAME = /^[0-9A-Za-z-]{1,127}$/;
     VERSION = /^[0-9A-Za-z]{1,64}$/;
     CURVE_FIELD_BYTES = { "P-256": 32, "P-384": 48, "P-521": 66 };
@@ -63622,7 +63710,14 @@ function fileSigner(pem, ref, scheme) {
     ref,
     spki,
     scheme: chosen,
-    sign: async (data) => new Uint8Array(nodeSign(hash2, data, options))
+    // With a callback, node:crypto signs on libuv's thread pool: a batch's signatures use every core
+    // while this thread builds the next certificates.
+    sign: (data) => new Promise((resolve6, reject) => {
+      nodeSign(hash2, data, options, (error62, signature) => {
+        if (error62) reject(error62);
+        else resolve6(new Uint8Array(signature));
+      });
+    })
   };
 }
 
@@ -63699,9 +63794,9 @@ function formatIpAddress(octets) {
     }
     i = j;
   }
-  const hex3 = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex3.join(":");
-  return `${hex3.slice(0, bestStart).join(":")}::${hex3.slice(bestStart + bestLen).join(":")}`;
+  const hex4 = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex4.join(":");
+  return `${hex4.slice(0, bestStart).join(":")}::${hex4.slice(bestStart + bestLen).join(":")}`;
 }
 function canonicalIpAddress(text) {
   return formatIpAddress(parseIpAddress(text));
@@ -64007,55 +64102,45 @@ function cachedOid(oid) {
   }
   return content;
 }
-function writeDigits(out, at, n, width) {
-  for (let i = width - 1; i >= 0; i--) {
-    out[at + i] = 48 + n % 10;
-    n = Math.floor(n / 10);
-  }
-  return at + width;
-}
-function writeTime(out, at, d, generalized) {
-  const t = Math.floor(d.getTime() / 1e3);
-  const days = Math.floor(t / 86400);
-  const secondOfDay = t - days * 86400;
-  const z2 = days + 719468;
-  const era = Math.floor(z2 / 146097);
-  const doe = z2 - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  at = generalized ? writeDigits(out, at, year, 4) : writeDigits(out, at, year % 100, 2);
-  at = writeDigits(out, at, month, 2);
-  at = writeDigits(out, at, day, 2);
-  at = writeDigits(out, at, Math.floor(secondOfDay / 3600), 2);
-  at = writeDigits(out, at, Math.floor(secondOfDay / 60) % 60, 2);
-  at = writeDigits(out, at, secondOfDay % 60, 2);
-  out[at] = 90;
-  return at + 1;
+function writeText(out, at, s) {
+  for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i);
+  return at;
 }
 var UTC_TIME_LENGTH = 13;
 var GENERALIZED_TIME_LENGTH = 15;
-function isUtcYear(d) {
-  const t = d.getTime();
-  return t >= YEAR_1950 && t < YEAR_2050;
+function serialOctets(hex4) {
+  const octets = hex4.length + 1 >> 1;
+  return hex4.length % 2 === 0 && hex4.charCodeAt(0) >= 56 ? octets + 1 : octets;
 }
-function serialHex(serial) {
-  let hex3 = serial.toString(16);
-  if (hex3.length % 2 === 1) hex3 = `0${hex3}`;
-  if (hex3.charCodeAt(0) >= 56) hex3 = `00${hex3}`;
-  return hex3;
+function writeSerial(out, at, hex4) {
+  let i = 0;
+  if (hex4.length % 2 === 1) {
+    out[at++] = HEX_VALUE[hex4.charCodeAt(0) & 127];
+    i = 1;
+  } else if (hex4.charCodeAt(0) >= 56) {
+    out[at++] = 0;
+  }
+  for (; i < hex4.length; i += 2) {
+    out[at++] = HEX_VALUE[hex4.charCodeAt(i) & 127] << 4 | HEX_VALUE[hex4.charCodeAt(i + 1) & 127];
+  }
+  return at;
+}
+var HEX_VALUE = new Uint8Array(128);
+for (let v = 0; v < 16; v++) {
+  HEX_VALUE[v.toString(16).charCodeAt(0)] = v;
+  HEX_VALUE[v.toString(16).toUpperCase().charCodeAt(0)] = v;
 }
 function extensionsContent(e) {
   if (e.reasonCode !== void 0 && !(Number.isInteger(e.reasonCode) && e.reasonCode >= 0 && e.reasonCode < 128)) {
     throw new RangeError(`reason code ${e.reasonCode} is not 0\u2026127`);
   }
-  checkYear(e.revocationDate);
-  if (e.invalidityDate !== void 0) checkYear(e.invalidityDate);
+  const { revocationDate, invalidityDate } = e;
+  if (revocationDate.length !== UTC_TIME_LENGTH && revocationDate.length !== GENERALIZED_TIME_LENGTH) {
+    throw new RangeError(`'${revocationDate}' is not an ASN.1 time YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`);
+  }
+  if (invalidityDate !== void 0 && invalidityDate.length !== GENERALIZED_TIME_LENGTH) {
+    throw new RangeError(`'${invalidityDate}' is not a GeneralizedTime YYYYMMDDHHMMSSZ`);
+  }
   if (e.reasonCode === void 0 && e.invalidityDate === void 0 && e.holdInstructionOid === void 0)
     return -1;
   let n = 0;
@@ -64063,14 +64148,6 @@ function extensionsContent(e) {
   if (e.invalidityDate !== void 0) n += tlv(tlv(3) + tlv(tlv(GENERALIZED_TIME_LENGTH)));
   if (e.holdInstructionOid !== void 0) n += tlv(tlv(3) + tlv(tlv(cachedOid(e.holdInstructionOid).length)));
   return n;
-}
-var YEAR_0 = -621672192e5;
-var YEAR_1950 = -631152e6;
-var YEAR_2050 = 2524608e6;
-var YEAR_10000 = 2534023008e5;
-function checkYear(d) {
-  const t = d.getTime();
-  if (!(t >= YEAR_0 && t < YEAR_10000)) throw new RangeError(`${String(d)} is not a time in years 0\u20269999`);
 }
 function writeExtensionHeader(out, at, oid, valueTlv) {
   out[at++] = TAG_SEQUENCE;
@@ -64081,64 +64158,128 @@ function writeExtensionHeader(out, at, oid, valueTlv) {
   out[at++] = TAG_OCTET_STRING;
   return writeLength(out, at, valueTlv);
 }
-function encodeRevokedCertificates(entries) {
-  const count = entries.length;
-  const serials = new Array(count);
-  const sizes = new Int32Array(2 * count);
-  let listContent = 0;
-  for (let i = 0; i < count; i++) {
-    const e = entries[i];
-    const hex3 = serialHex(e.serial);
+var RevokedListWriter = class {
+  #body = Buffer.allocUnsafe(64 * 1024);
+  #at = 0;
+  /** Where each entry starts in #body. */
+  #starts = [];
+  /** Where each entry's serial content starts in #body. */
+  #serials = [];
+  #keys = [];
+  /** How many entries were added. */
+  get count() {
+    return this.#keys.length;
+  }
+  add(e) {
     const exts = extensionsContent(e);
-    let content = tlv(hex3.length / 2) + tlv(isUtcYear(e.revocationDate) ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH);
+    const octets = serialOctets(e.serial);
+    if (octets < 1 || octets > 21) throw new RangeError(`serial '${e.serial}' is not 1 to 20 octets in hex`);
+    let content = tlv(octets) + tlv(e.revocationDate.length);
     if (exts >= 0) content += tlv(exts);
-    serials[i] = hex3;
-    sizes[2 * i] = content;
-    sizes[2 * i + 1] = exts;
-    listContent += tlv(content);
+    const start = this.#at;
+    const end = start + tlv(content);
+    if (end > this.#body.length) {
+      const grown = Buffer.allocUnsafe(Math.max(end, 2 * this.#body.length));
+      this.#body.copy(grown, 0, 0, start);
+      this.#body = grown;
+    }
+    const body = this.#body;
+    let at = start;
+    body[at++] = TAG_SEQUENCE;
+    at = writeLength(body, at, content);
+    body[at++] = TAG_INTEGER;
+    at = writeLength(body, at, octets);
+    this.#starts.push(start);
+    this.#serials.push(at);
+    at = writeSerial(body, at, e.serial);
+    this.#keys.push(sortKey(body, at - octets, octets));
+    at = writeRest(body, at, e, exts);
+    if (at !== end) throw new Error(`DER writer: wrote ${at - start} of ${end - start} octets`);
+    this.#at = end;
   }
-  const out = Buffer.allocUnsafe(tlv(listContent));
-  let at = 0;
+  /** The list, in serial order. */
+  finish() {
+    const body = this.#body;
+    const starts = this.#starts;
+    const serials = this.#serials;
+    const keys = this.#keys;
+    const order = sortedOrder(
+      keys,
+      (i, j) => keys[i] - keys[j] || tieBreak(body, serials, i, j) || i - j
+    );
+    const out = Buffer.allocUnsafe(tlv(this.#at));
+    out[0] = TAG_SEQUENCE;
+    let at = writeLength(out, 1, this.#at);
+    for (const i of order) {
+      const end = i + 1 < starts.length ? starts[i + 1] : this.#at;
+      for (let k = starts[i]; k < end; k++) out[at++] = body[k];
+    }
+    return out;
+  }
+};
+function sortedOrder(keys, compare) {
+  const count = keys.length;
+  const scale = 2 ** Math.max(1, Math.ceil(Math.log2(count)));
+  const packed = new Float64Array(count);
+  for (let i = 0; i < count; i++) packed[i] = Math.floor(keys[i] / scale) * scale + i;
+  packed.sort();
+  const order = new Array(count);
+  for (let i = 0; i < count; i++) order[i] = packed[i] % scale;
+  for (let start = 0; start < count; ) {
+    const reduced = Math.floor(packed[start] / scale);
+    let end = start + 1;
+    while (end < count && Math.floor(packed[end] / scale) === reduced) end++;
+    if (end - start > 1) {
+      const run = order.slice(start, end).sort(compare);
+      for (let k = 0; k < run.length; k++) order[start + k] = run[k];
+    }
+    start = end;
+  }
+  return order;
+}
+function sortKey(der, at, octets) {
+  let key = octets;
+  for (let k = 0; k < 6; k++) key = key * 256 + (k < octets ? der[at + k] : 0);
+  return key;
+}
+function tieBreak(der, serials, i, j) {
+  const a = serials[i];
+  const b = serials[j];
+  const octets = der[a - 1];
+  for (let k = 6; k < octets; k++) {
+    const d = der[a + k] - der[b + k];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+function writeRest(out, at, e, exts) {
+  const time3 = e.revocationDate;
+  out[at++] = time3.length === UTC_TIME_LENGTH ? TAG_UTC_TIME : TAG_GENERALIZED_TIME;
+  out[at++] = time3.length;
+  at = writeText(out, at, time3);
+  if (exts < 0) return at;
   out[at++] = TAG_SEQUENCE;
-  at = writeLength(out, at, listContent);
-  for (let i = 0; i < count; i++) {
-    const e = entries[i];
-    const hex3 = serials[i];
-    out[at++] = TAG_SEQUENCE;
-    at = writeLength(out, at, sizes[2 * i]);
-    out[at++] = TAG_INTEGER;
-    at = writeLength(out, at, hex3.length / 2);
-    at += out.write(hex3, at, "hex");
-    const utc = isUtcYear(e.revocationDate);
-    out[at++] = utc ? TAG_UTC_TIME : TAG_GENERALIZED_TIME;
-    out[at++] = utc ? UTC_TIME_LENGTH : GENERALIZED_TIME_LENGTH;
-    at = writeTime(out, at, e.revocationDate, !utc);
-    const exts = sizes[2 * i + 1];
-    if (exts < 0) continue;
-    out[at++] = TAG_SEQUENCE;
-    at = writeLength(out, at, exts);
-    if (e.reasonCode !== void 0) {
-      at = writeExtensionHeader(out, at, OID_REASON, tlv(1));
-      out[at++] = TAG_ENUMERATED;
-      out[at++] = 1;
-      out[at++] = e.reasonCode;
-    }
-    if (e.invalidityDate !== void 0) {
-      at = writeExtensionHeader(out, at, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH));
-      out[at++] = TAG_GENERALIZED_TIME;
-      out[at++] = GENERALIZED_TIME_LENGTH;
-      at = writeTime(out, at, e.invalidityDate, true);
-    }
-    if (e.holdInstructionOid !== void 0) {
-      const hold = cachedOid(e.holdInstructionOid);
-      at = writeExtensionHeader(out, at, OID_HOLD, tlv(hold.length));
-      out[at++] = TAG_OID;
-      at = writeLength(out, at, hold.length);
-      for (const b of hold) out[at++] = b;
-    }
+  at = writeLength(out, at, exts);
+  if (e.reasonCode !== void 0) {
+    at = writeExtensionHeader(out, at, OID_REASON, tlv(1));
+    out[at++] = TAG_ENUMERATED;
+    out[at++] = 1;
+    out[at++] = e.reasonCode;
   }
-  if (at !== out.length) throw new Error(`DER writer: wrote ${at} of ${out.length} octets`);
-  return out;
+  if (e.invalidityDate !== void 0) {
+    at = writeExtensionHeader(out, at, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH));
+    out[at++] = TAG_GENERALIZED_TIME;
+    out[at++] = GENERALIZED_TIME_LENGTH;
+    at = writeText(out, at, e.invalidityDate);
+  }
+  if (e.holdInstructionOid !== void 0) {
+    const hold = cachedOid(e.holdInstructionOid);
+    at = writeExtensionHeader(out, at, OID_HOLD, tlv(hold.length));
+    out[at++] = TAG_OID;
+    at = writeLength(out, at, hold.length);
+    for (const b of hold) out[at++] = b;
+  }
+  return at;
 }
 function readTlv(der, at, limit = der.length) {
   if (at + 2 > limit) throw new Error("DER: truncated");
@@ -64321,8 +64462,8 @@ function parseLimitsFor(length) {
 
 // src/ca/certificate.ts
 function serialHexForX509(serial) {
-  const hex3 = serial.toString(16);
-  return hex3.length % 2 ? `0${hex3}` : hex3;
+  const hex4 = serial.toString(16);
+  return hex4.length % 2 ? `0${hex4}` : hex4;
 }
 function x509Name(dn) {
   return new x5092.Name(nameDer(dn));
@@ -64690,32 +64831,32 @@ function randomSerial(random) {
 }
 function serialToHex(serial) {
   if (serial < 0n) throw new RangeError(`serial ${serial} is negative`);
-  const hex3 = serial.toString(16).toUpperCase();
-  return hex3.length % 2 === 0 ? hex3 : `0${hex3}`;
+  const hex4 = serial.toString(16).toUpperCase();
+  return hex4.length % 2 === 0 ? hex4 : `0${hex4}`;
 }
-function serialFromHex(hex3) {
-  if (!/^[0-9A-Fa-f]+$/.test(hex3)) throw new RangeError(`'${hex3}' is not a hexadecimal serial`);
-  return BigInt(`0x${hex3}`);
+function serialFromHex(hex4) {
+  if (!/^[0-9A-Fa-f]+$/.test(hex4)) throw new RangeError(`'${hex4}' is not a hexadecimal serial`);
+  return BigInt(`0x${hex4}`);
 }
 function serialToDer(serial) {
   if (serial <= 0n || serial > MAX_SERIAL2) {
     throw new RangeError(`serial ${serial} is not positive or does not fit ${MAX_SERIAL_OCTETS} octets`);
   }
-  let hex3 = serialToHex(serial);
-  if (parseInt(hex3.slice(0, 2), 16) >= 128) hex3 = `00${hex3}`;
-  return Uint8Array.from(hex3.match(/../g), (octet) => parseInt(octet, 16));
+  let hex4 = serialToHex(serial);
+  if (parseInt(hex4.slice(0, 2), 16) >= 128) hex4 = `00${hex4}`;
+  return Uint8Array.from(hex4.match(/../g), (octet) => parseInt(octet, 16));
 }
 function parseSerialFile(text) {
   const match = /^([0-9A-Fa-f]+)\r?\n?$/.exec(text);
-  const hex3 = match?.[1];
-  if (hex3 === void 0 || hex3.length % 2 !== 0) {
+  const hex4 = match?.[1];
+  if (hex4 === void 0 || hex4.length % 2 !== 0) {
     const shown = JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}\u2026` : text);
     throw new CaError(
       "state.corrupt",
       `expected the next number in hex with an even number of digits and a newline (e.g. 1000), found ${shown}`
     );
   }
-  return BigInt(`0x${hex3}`);
+  return BigInt(`0x${hex4}`);
 }
 function formatSerialFile(next) {
   if (next < 0n || next > MAX_SERIAL2) {
@@ -64731,7 +64872,7 @@ function formatSerialFile(next) {
 var FIELD_COUNT = 6;
 function parseIndex(text) {
   const entries = [];
-  const bySerial = new SerialTable((position) => entries[position].serial);
+  const bySerial = new SerialTable((position) => entries[position].serial, text.length / 128);
   let lineOfEntry = new Int32Array(1024);
   const end = text.length;
   let pos = 0;
@@ -64856,14 +64997,14 @@ function wantedKey(serial) {
   if (typeof serial !== "bigint" || serial < 0n) return void 0;
   return serial === 0n ? "" : serial.toString(16).toUpperCase();
 }
-function serialMatches(hex3, wanted) {
-  if (typeof hex3 !== "string" || !isHex(hex3)) {
-    const value = serialFromHex(hex3);
+function serialMatches(hex4, wanted) {
+  if (typeof hex4 !== "string" || !isHex(hex4)) {
+    const value = serialFromHex(hex4);
     return wanted !== void 0 && value === BigInt(`0x0${wanted}`);
   }
   if (wanted === void 0) return false;
   const last = wanted.length === 0 ? 48 : wanted.charCodeAt(wanted.length - 1);
-  return (hex3.charCodeAt(hex3.length - 1) | 32) === (last | 32) && sameSerial(hex3, wanted);
+  return (hex4.charCodeAt(hex4.length - 1) | 32) === (last | 32) && sameSerial(hex4, wanted);
 }
 function sameSerial(a, b) {
   if (a === b) return true;
@@ -64882,6 +65023,7 @@ function sameSerial(a, b) {
 function hashSerial(s, start, end) {
   let i = start;
   while (i < end && s.charCodeAt(i) === 48) i++;
+  i = Math.max(i, end - 16);
   let h = 2166136261;
   for (; i < end; i++) {
     let c = s.charCodeAt(i);
@@ -64891,13 +65033,17 @@ function hashSerial(s, start, end) {
   return h | 0;
 }
 var SerialTable = class {
-  constructor(serialAt) {
+  /** `expected`: about how many serials it will hold (it grows past that, at a cost). */
+  constructor(serialAt, expected = 0) {
     this.serialAt = serialAt;
+    const slots = 2 ** Math.max(10, Math.ceil(Math.log2(2 * expected + 1)));
+    this.positions = new Int32Array(slots);
+    this.hashes = new Int32Array(slots);
   }
   serialAt;
-  positions = new Int32Array(1024);
+  positions;
   // position + 1; 0 is a free slot
-  hashes = new Int32Array(1024);
+  hashes;
   size = 0;
   /** The position of an entry with this serial (valid hex), or -1. */
   find(serial, hash2) {
@@ -65011,13 +65157,16 @@ function isTimeAt(s, start, length) {
   const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
   return day <= days && two(at + 4) <= 23 && two(at + 6) <= 59 && two(at + 8) <= 59;
 }
+function isUsualRevocation(raw) {
+  return typeof raw === "string" && isRevocationAt(raw, 0, raw.length);
+}
 function isRevocationAt(s, start, end) {
   if (end - start < 13 || !isTimeAt(s, start, 13)) return false;
   if (end - start === 13) return true;
   if (s.charCodeAt(start + 13) !== 44) return false;
   const at = start + 14;
   const comma = indexIn(s, 44, at, end);
-  if (comma === -1) return REASONS.some((name3) => name3.length === end - at && s.startsWith(name3, at));
+  if (comma === -1) return reasonNameAt(s, at, end) !== void 0;
   if (indexIn(s, 44, comma + 1, end) !== -1) return false;
   const pseudo = comma - at;
   if (pseudo === 7 && s.startsWith("keyTime", at) || pseudo === 9 && s.startsWith("CAkeyTime", at)) {
@@ -65058,7 +65207,30 @@ function parseIndexTime(s) {
 function isIndexTime(s) {
   return timeOrUndefined(s) !== void 0;
 }
+function indexTimeMs(s) {
+  if (typeof s !== "string" || !isTimeAt(s, 0, s.length)) return Number.NaN;
+  const two = (i) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+  let year;
+  let at;
+  if (s.length === 13) {
+    year = two(0);
+    year += year < 50 ? 2e3 : 1900;
+    at = 2;
+  } else {
+    year = two(0) * 100 + two(2);
+    at = 4;
+  }
+  const month = two(at);
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + two(at + 2) - 1;
+  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+  return ((days * 24 + two(at + 4)) * 60 + two(at + 6)) * 6e4 + two(at + 8) * 1e3;
+}
 function timeOrUndefined(s) {
+  const ms = indexTimeMs(s);
+  if (!Number.isNaN(ms)) return new Date(ms);
   const m = TIME.exec(s);
   if (m === null) return void 0;
   const [yearText = "", ...rest] = m.slice(1);
@@ -65095,6 +65267,10 @@ var REVOCATION_REASON_CODES = {
   removeFromCRL: 8
 };
 var REASONS = Object.keys(REVOCATION_REASON_CODES);
+function reasonNameAt(s, start, end) {
+  for (const name3 of REASONS) if (name3.length === end - start && s.startsWith(name3, start)) return name3;
+  return void 0;
+}
 var HOLD_INSTRUCTIONS = {
   holdInstructionNone: "1.2.840.10040.2.1",
   "Hold Instruction None": "1.2.840.10040.2.1",
@@ -66477,16 +66653,16 @@ function uint8ArrayToBase64(bytes2) {
   }
   return btoa(binaryString);
 }
-function base64urlToUint8Array(base64url3) {
-  const base643 = base64url3.replace(/-/g, "+").replace(/_/g, "/");
+function base64urlToUint8Array(base64url4) {
+  const base643 = base64url4.replace(/-/g, "+").replace(/_/g, "/");
   const padding = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding);
 }
 function uint8ArrayToBase64url(bytes2) {
   return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
-function hexToUint8Array(hex3) {
-  const cleanHex = hex3.replace(/^0x/, "");
+function hexToUint8Array(hex4) {
+  const cleanHex = hex4.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
@@ -86068,6 +86244,7 @@ init_errors();
 
 // src/ca/san-policy.ts
 init_errors();
+import { isIP as isIP2 } from "node:net";
 import { domainToASCII, domainToUnicode } from "node:url";
 var MAX_NAME_OCTETS = 253;
 var MAX_LABEL_OCTETS = 63;
@@ -86146,12 +86323,7 @@ function validateDnsName(name3, options = {}) {
   });
 }
 function isIpLiteral(text) {
-  try {
-    parseIpAddress(text);
-    return true;
-  } catch {
-    return false;
-  }
+  return !text.includes("%") && isIP2(text) !== 0;
 }
 var ATEXT = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+$/;
 function validateEmailAddress(address, what2 = `the email address "${address}"`) {
@@ -86702,8 +86874,8 @@ function databaseFiles(location) {
     newcerts: l.newCertsDir ?? `${l.dir}/newcerts`
   };
 }
-function newCertPath(files, serialHex2) {
-  return `${files.newcerts}/${serialHex2}.pem`;
+function newCertPath(files, serialHex) {
+  return `${files.newcerts}/${serialHex}.pem`;
 }
 function requestPaths(name3) {
   return { csr: `${REQUESTS_DIR}/${name3}.csr.pem`, options: `${REQUESTS_DIR}/${name3}.yml` };
@@ -87186,7 +87358,75 @@ var import_asn1_csr2 = __toESM(require_cjs14(), 1);
 var import_asn1_x5096 = __toESM(require_cjs3(), 1);
 var import_asn1_pkcs9 = __toESM(require_cjs11(), 1);
 var import_asn1_rsa2 = __toESM(require_cjs7(), 1);
-import { createPublicKey as createPublicKey7, verify as nodeVerify2, constants as constants5 } from "node:crypto";
+import { verify as nodeVerify2, constants as constants5 } from "node:crypto";
+
+// src/ca/public-key.ts
+import { createPublicKey as createPublicKey7 } from "node:crypto";
+var hex3 = (s) => Buffer.from(s, "hex");
+var ALGORITHMS = [
+  { der: hex3("300d06092a864886f70d0101010500"), jwk: rsaJwk },
+  { der: hex3("301306072a8648ce3d020106082a8648ce3d030107"), jwk: (k) => ecJwk(k, "P-256", 32) },
+  { der: hex3("301006072a8648ce3d020106052b81040022"), jwk: (k) => ecJwk(k, "P-384", 48) },
+  { der: hex3("301006072a8648ce3d020106052b81040023"), jwk: (k) => ecJwk(k, "P-521", 66) },
+  { der: hex3("300506032b6570"), jwk: (k) => k.length === 32 ? okp(k) : void 0 }
+];
+function importPublicKey(spki) {
+  const jwk = canonicalJwk(spki);
+  if (jwk !== void 0) return createPublicKey7({ key: jwk, format: "jwk" });
+  return createPublicKey7({ key: Buffer.from(spki), format: "der", type: "spki" });
+}
+function canonicalJwk(spki) {
+  try {
+    const outer = readTlv(spki, 0);
+    if (outer.tag !== 48 || outer.end !== spki.length) return void 0;
+    const alg = readTlv(spki, outer.contentStart, outer.end);
+    const bits = readTlv(spki, alg.end, outer.end);
+    if (bits.tag !== 3 || bits.end !== outer.end || spki[bits.contentStart] !== 0) return void 0;
+    const algDer = spki.subarray(alg.start, alg.end);
+    const known = ALGORITHMS.find((a) => a.der.equals(algDer));
+    return known?.jwk(spki.subarray(bits.contentStart + 1, bits.end));
+  } catch {
+    return void 0;
+  }
+}
+function rsaJwk(key) {
+  const seq = readTlv(key, 0);
+  if (seq.tag !== 48 || seq.end !== key.length) return void 0;
+  const n = readTlv(key, seq.contentStart, seq.end);
+  const e = readTlv(key, n.end, seq.end);
+  if (e.end !== seq.end) return void 0;
+  const nBytes = positiveInteger(key, n);
+  const eBytes = positiveInteger(key, e);
+  if (nBytes === void 0 || eBytes === void 0) return void 0;
+  return { kty: "RSA", n: base64url3(nBytes), e: base64url3(eBytes) };
+}
+function positiveInteger(der, t) {
+  if (t.tag !== 2 || t.end <= t.contentStart) return void 0;
+  const first = der[t.contentStart];
+  if (first >= 128) return void 0;
+  if (first === 0) {
+    if (t.end - t.contentStart < 2 || der[t.contentStart + 1] < 128) return void 0;
+    return der.subarray(t.contentStart + 1, t.end);
+  }
+  return der.subarray(t.contentStart, t.end);
+}
+function ecJwk(point, crv, size) {
+  if (point.length !== 1 + 2 * size || point[0] !== 4) return void 0;
+  return {
+    kty: "EC",
+    crv,
+    x: base64url3(point.subarray(1, 1 + size)),
+    y: base64url3(point.subarray(1 + size))
+  };
+}
+function okp(key) {
+  return { kty: "OKP", crv: "Ed25519", x: base64url3(key) };
+}
+function base64url3(bytes2) {
+  return Buffer.from(bytes2.buffer, bytes2.byteOffset, bytes2.byteLength).toString("base64url");
+}
+
+// src/ca/csr.ts
 init_errors();
 var MAX_CSR_BYTES = 64 * 1024;
 var SIGNATURE_HASHES = {
@@ -87306,7 +87546,7 @@ function verifySelfSignature(req, tbs, spki, hash2) {
   const signature = new Uint8Array(req.signature);
   let ok;
   try {
-    const key = createPublicKey7({ key: Buffer.from(spki), format: "der", type: "spki" });
+    const key = importPublicKey(spki);
     if (hash2 === "pss") {
       const params = import_asn1_schema7.AsnConvert.parse(req.signatureAlgorithm.parameters, import_asn1_rsa2.RsaSaPssParams);
       const pssHash = HASH_OIDS2[params.hashAlgorithm.algorithm];
@@ -87441,7 +87681,7 @@ var SUPPORTED = "RSA, EC on P-256/P-384/P-521, or Ed25519";
 function unsupported(message, cause) {
   return new CaError("key.unsupported", message, cause === void 0 ? {} : { cause });
 }
-function describeKey(spki) {
+function describeKey(spki, options = {}) {
   let info;
   try {
     info = import_asn1_schema8.AsnConvert.parse(spki, import_asn1_x5097.SubjectPublicKeyInfo);
@@ -87478,6 +87718,7 @@ function describeKey(spki) {
       );
     }
   }
+  if (options.loaded) return result;
   try {
     createPublicKey8({ key: Buffer.from(spki), format: "der", type: "spki" });
   } catch (e) {
@@ -87676,11 +87917,21 @@ function resolveProfile(name3, config2) {
 
 // src/ca/issue.ts
 var MAX_DAYS = 3650;
-function checkRequest(request, ctx) {
+function checkRequests(requests, policy) {
+  return requests.map((request) => {
+    try {
+      return checkRequest(request, policy);
+    } catch (e) {
+      if (e instanceof CaError) return e;
+      throw e;
+    }
+  });
+}
+function checkRequest(request, policy) {
   try {
-    const { config: config2 } = ctx;
+    const { config: config2 } = policy;
     const csr = parseCsr(request.csr);
-    const key = describeKey(csr.spki);
+    const key = describeKey(csr.spki, { loaded: true });
     checkKey(key, config2.issuance.keys);
     const profile2 = resolveProfile(request.profile ?? config2.issuance.profile, config2);
     const days = request.days ?? profile2.days ?? config2.issuance.days;
@@ -87691,7 +87942,7 @@ function checkRequest(request, ctx) {
       );
     }
     const side2 = config2.intermediate;
-    const subject = applySubjectPolicy(csr.subject, ctx.issuer.subject, side2.policy, {
+    const subject = applySubjectPolicy(csr.subject, policy.issuerSubject, side2.policy, {
       preserve: side2.preserveDn,
       emailInDn: side2.emailInDn
     });
@@ -87711,7 +87962,7 @@ function checkRequest(request, ctx) {
     const notes = csr.ignoredRequests.map(
       (e) => `the CSR asked for ${e}: ignored, the ${profile2.name} profile decides`
     );
-    return { request, csr, key, profile: profile2, subject, sans, days, notes };
+    return { request, spki: csr.spki, key, profile: profile2, subject, sans, days, notes };
   } catch (e) {
     throw e instanceof CaError ? e.withFile(request.file) : e;
   }
@@ -87724,7 +87975,9 @@ async function issueBatch(requests, ctx) {
   const subjects = new Set(
     ctx.config.intermediate.uniqueSubject ? ctx.index.filter((e) => e.status === "V").map((e) => e.subject) : []
   );
-  for (const request of requests) {
+  const policy = { config: ctx.config, issuerSubject: ctx.issuer.subject };
+  const outcomes = ctx.checker ? await ctx.checker(requests, policy) : checkRequests(requests, policy);
+  for (const [i, request] of requests.entries()) {
     try {
       if (names.has(request.name)) {
         throw new CaError("request.duplicate_name", `two requests are named "${request.name}"`, {
@@ -87732,7 +87985,9 @@ async function issueBatch(requests, ctx) {
         });
       }
       names.add(request.name);
-      const c = checkRequest(request, ctx);
+      const c = outcomes[i];
+      if (c === void 0) throw new Error(`the checker returned no outcome for ${request.file}`);
+      if (c instanceof CaError) throw c;
       if (ctx.config.intermediate.uniqueSubject) {
         const oneline = formatOneline(c.subject);
         if (subjects.has(oneline)) {
@@ -87778,12 +88033,12 @@ async function issueBatch(requests, ctx) {
   const certificates = await Promise.all(templates.map((t) => signCertificate(t.template, ctx.issuer.signer)));
   const issued2 = templates.map((t, i) => {
     const serial = t.template.serial;
-    const serialHex2 = serialToHex(serial);
+    const serialHex = serialToHex(serial);
     return {
       name: t.c.request.name,
       file: t.c.request.file,
       serial,
-      serialHex: serialHex2,
+      serialHex,
       certificate: certificates[i],
       subject: t.template.subject,
       sans: t.c.sans,
@@ -87797,7 +88052,7 @@ async function issueBatch(requests, ctx) {
         status: "V",
         expiry: formatIndexTime(t.template.notAfter),
         revocation: "",
-        serial: serialHex2,
+        serial: serialHex,
         file: "unknown",
         subject: formatOneline(t.template.subject)
       }
@@ -87866,7 +88121,7 @@ function leafTemplate(c, serial, notBefore, notAfter, ctx, shared = batchExtensi
       () => keyUsage(usages2)
     ),
     cached2(shared.eku, ekus.join(","), () => extendedKeyUsage(ekus)),
-    skiExtension(subjectKeyIdentifier(c.csr.spki)),
+    skiExtension(subjectKeyIdentifier(c.spki)),
     shared.aki
   ];
   if (c.sans.length) extensions.push(subjectAltName(sansToGeneralNames(c.sans)));
@@ -87878,7 +88133,7 @@ function leafTemplate(c, serial, notBefore, notAfter, ctx, shared = batchExtensi
     issuer: ctx.issuer.subject,
     notBefore,
     notAfter,
-    spki: c.csr.spki,
+    spki: c.spki,
     extensions
   };
 }
@@ -88141,7 +88396,8 @@ async function signRequests(store, options, runtime) {
       index: db.index,
       nextSerial: db.nextSerial,
       now: runtime.now(),
-      random: runtime.random
+      random: runtime.random,
+      ...runtime.checker ? { checker: runtime.checker } : {}
     });
     const files = databaseFiles(side2);
     const writes = [];
@@ -88761,11 +89017,11 @@ var Adoption = class {
           throw this.stateError(p, serialFile, e);
         }
         yml.serials = "sequential";
-        const hex3 = serialToHex(nextSerial);
-        this.map(`${role}.serials`, `sequential (next ${hex3})`, `${this.where(p, "serial")}, no rand_serial`);
+        const hex4 = serialToHex(nextSerial);
+        this.map(`${role}.serials`, `sequential (next ${hex4})`, `${this.where(p, "serial")}, no rand_serial`);
         if (index.some((e) => BigInt(`0x${e.serial}`) === nextSerial)) {
           this.notes.push(
-            `${serialFile} holds ${hex3}, which index.txt already has: mtls-ca will refuse to issue until it is fixed`
+            `${serialFile} holds ${hex4}, which index.txt already has: mtls-ca will refuse to issue until it is fixed`
           );
         }
       }
@@ -89626,6 +89882,62 @@ function crlListings(entries, previousThisUpdate) {
   }
   return listed.sort((a, b) => a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0);
 }
+function revokedCertificatesDer(entries, previousThisUpdate) {
+  const notBefore = previousThisUpdate?.getTime();
+  const list3 = new RevokedListWriter();
+  for (const entry of entries) {
+    if (entry.status !== "R") continue;
+    const usual = usualEntry(entry, notBefore);
+    if (usual === void 0) {
+      for (const listing of crlListings([entry], previousThisUpdate)) list3.add(derEntry(listing));
+    } else if (usual !== null) {
+      list3.add(usual);
+    }
+  }
+  return list3.count === 0 ? void 0 : list3.finish();
+}
+var PSEUDO_REASONS = {
+  keyTime: "keyCompromise",
+  CAkeyTime: "CACompromise",
+  holdInstruction: "certificateHold"
+};
+function usualEntry(entry, notBefore) {
+  const { revocation } = entry;
+  if (!isUsualRevocation(revocation)) return void 0;
+  let reason;
+  let argument;
+  if (revocation.length > 13) {
+    const comma = revocation.indexOf(",", 14);
+    if (comma === -1) {
+      reason = reasonNameAt(revocation, 14, revocation.length);
+      if (reason === "removeFromCRL") return null;
+    } else {
+      reason = PSEUDO_REASONS[revocation.slice(14, comma)];
+      argument = revocation.slice(comma + 1);
+    }
+  }
+  const expiry = indexTimeMs(entry.expiry);
+  if (Number.isNaN(expiry)) return void 0;
+  if (notBefore !== void 0 && expiry < notBefore) return null;
+  const serial = listableSerial(entry.serial);
+  if (serial === void 0) return void 0;
+  return {
+    serial,
+    revocationDate: revocation.length === 13 ? revocation : revocation.slice(0, 13),
+    reasonCode: reason === void 0 ? void 0 : REVOCATION_REASON_CODES[reason],
+    invalidityDate: reason === "certificateHold" ? void 0 : argument,
+    holdInstructionOid: reason === "certificateHold" ? holdInstructionOid(argument) : void 0
+  };
+}
+function listableSerial(hex4) {
+  if (typeof hex4 !== "string") return void 0;
+  let start = 0;
+  while (hex4.charCodeAt(start) === 48) start++;
+  const digits = hex4.length - start;
+  if (digits === 0 || digits > 40 || digits === 40 && hex4.charCodeAt(start) >= 56) return void 0;
+  if (!isHex(hex4)) return void 0;
+  return start === 0 ? hex4 : hex4.slice(start);
+}
 function parseCrlDer(der) {
   const bytes2 = der instanceof Uint8Array ? der : new Uint8Array(der);
   if (bytes2[0] !== 48) return new x5097.X509Crl(der, parseLimitsFor(der.byteLength));
@@ -89651,7 +89963,7 @@ async function buildCrl(params) {
       `the CRL's authority key id ${keyId} is not the subject key identifier ${ski} of the issuer certificate`
     );
   }
-  const listings = crlListings(params.entries, params.previousThisUpdate);
+  const list3 = revokedCertificatesDer(params.entries, params.previousThisUpdate);
   const issuerCert = import_asn1_schema10.AsnConvert.parse(issuer.certificate.rawData, import_asn1_x5099.Certificate);
   const { signingKey, signingAlgorithm } = x509Signing(issuer.signer);
   const webAlgorithm = { ...signingAlgorithm, ...signingKey.algorithm };
@@ -89669,7 +89981,7 @@ async function buildCrl(params) {
     ]
   });
   const tbsHead = new Uint8Array(import_asn1_schema10.AsnConvert.serialize(tbs));
-  const tbsDer = listings.length === 0 ? tbsHead : insertIntoSequence(tbsHead, encodeRevokedCertificates(listings.map(derEntry)), 160);
+  const tbsDer = list3 === void 0 ? tbsHead : insertIntoSequence(tbsHead, list3, 160);
   let signature;
   try {
     const raw = await issuer.signer.sign(tbsDer);
@@ -89691,7 +90003,7 @@ async function buildCrl(params) {
       `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ${issuer.certificate.subject}: is it the right key?`
     );
   }
-  return new LazyCrl(der);
+  return new LazyCrl(der, false);
 }
 function signatureVerifies(tbs, signature, algorithm, spki) {
   const hashName = typeof algorithm.hash === "string" ? algorithm.hash : algorithm.hash?.name;
@@ -89717,7 +90029,8 @@ var LazyCrl = class extends x5097.X509Crl {
   #der;
   #offsets;
   #entries;
-  constructor(der) {
+  /** `check`: check every entry's structure (false only for a CRL that buildCrl just wrote). */
+  constructor(der, check2 = true) {
     const outer = readTlv(der, 0);
     const tbs = readTlv(der, outer.contentStart, outer.end);
     if (outer.tag !== 48 || tbs.tag !== 48) throw new Error("a CRL is a SEQUENCE holding a SEQUENCE");
@@ -89727,7 +90040,7 @@ var LazyCrl = class extends x5097.X509Crl {
       der.subarray(tbs.end, outer.end)
     ]);
     const asn = import_asn1_schema10.AsnConvert.parse(head, import_asn1_x5099.CertificateList, parseLimitsFor(head.byteLength));
-    const offsets = list3 === void 0 ? new Uint32Array(0) : checkedEntryOffsets(der, list3);
+    const offsets = list3 === void 0 ? new Uint32Array(0) : check2 ? checkedEntryOffsets(der, list3) : entryOffsets(der, list3);
     let tbsRaw;
     Object.defineProperty(asn, "tbsCertListRaw", {
       configurable: true,
@@ -89807,6 +90120,15 @@ function checkedEntryOffsets(der, list3) {
   }
   return offsets;
 }
+function entryOffsets(der, list3) {
+  const offsets = [];
+  for (let at = list3.contentStart; at < list3.end; ) {
+    const end = readTlv(der, at, list3.end).end;
+    offsets.push(at, end);
+    at = end;
+  }
+  return Uint32Array.from(offsets);
+}
 function timeIsDer(der, time3) {
   const length = time3.end - time3.contentStart;
   if (!(time3.tag === 23 && length === 13 || time3.tag === 24 && length === 15)) return false;
@@ -89856,12 +90178,15 @@ function revokedListTlv(der) {
   return void 0;
 }
 function crlPem(crl3) {
-  const base643 = Buffer.from(crl3.rawData).toString("base64");
-  const lines = [];
-  for (let i = 0; i < base643.length; i += 64) lines.push(base643.slice(i, i + 64));
+  const base643 = Buffer.from(Buffer.from(crl3.rawData).toString("base64"), "latin1");
+  const lines = Buffer.allocUnsafe(base643.length + Math.ceil(base643.length / 64));
+  let at = 0;
+  for (let i = 0; i < base643.length; i += 64) {
+    at += base643.copy(lines, at, i, Math.min(i + 64, base643.length));
+    lines[at++] = 10;
+  }
   return `-----BEGIN X509 CRL-----
-${lines.join("\n")}
------END X509 CRL-----
+${lines.toString("latin1")}-----END X509 CRL-----
 `;
 }
 function crlDer(crl3) {
@@ -89870,10 +90195,10 @@ function crlDer(crl3) {
 function derEntry(listing) {
   const { revocation } = listing;
   return {
-    serial: listing.serial,
-    revocationDate: wholeSeconds(revocation.time),
+    serial: listing.serial.toString(16).toUpperCase(),
+    revocationDate: formatIndexTime(revocation.time),
     reasonCode: revocation.reason === void 0 ? void 0 : REVOCATION_REASON_CODES[revocation.reason],
-    invalidityDate: revocation.invalidityDate === void 0 ? void 0 : wholeSeconds(revocation.invalidityDate),
+    invalidityDate: revocation.invalidityDate === void 0 ? void 0 : formatGeneralizedTime(revocation.invalidityDate),
     // parseRevocation only accepts instructions that resolve to an OID.
     holdInstructionOid: revocation.holdInstruction === void 0 ? void 0 : holdInstructionOid(revocation.holdInstruction)
   };
@@ -89902,9 +90227,9 @@ function arrayBuffer(bytes2) {
     return bytes2.buffer;
   return bytes2.buffer.slice(bytes2.byteOffset, bytes2.byteOffset + bytes2.byteLength);
 }
-function normalizedKeyId(hex3) {
-  const keyId = hex3.replaceAll(":", "").toLowerCase();
-  if (!/^(?:[0-9a-f]{2})+$/.test(keyId)) throw new RangeError(`'${hex3}' is not a key identifier in hex`);
+function normalizedKeyId(hex4) {
+  const keyId = hex4.replaceAll(":", "").toLowerCase();
+  if (!/^(?:[0-9a-f]{2})+$/.test(keyId)) throw new RangeError(`'${hex4}' is not a key identifier in hex`);
   return keyId;
 }
 var CrlNumber = class {
@@ -91580,7 +91905,7 @@ function noPositionals(ctx) {
 }
 function cliRuntime(ctx) {
   const { openKeyVault, keyVault } = keyVaultRuntime(ctx.env);
-  return { ...systemRuntime, openKeyVault, keyVault };
+  return { ...systemRuntime, openKeyVault, keyVault, ...ctx.checker ? { checker: ctx.checker } : {} };
 }
 function previousIntermediateOption(ctx) {
   const v = stringOption(ctx, "intermediate");
@@ -92103,6 +92428,7 @@ ${commandHelp(command)}`);
     cwd: io.cwd,
     dir: resolve5(io.cwd, typeof values.dir === "string" ? values.dir : "."),
     env: io.env,
+    ...io.checker === void 0 ? {} : { checker: io.checker },
     out: (line) => {
       if (!json2) io.stdout(line + "\n");
     }
@@ -92136,10 +92462,95 @@ function errorJson(e) {
   };
 }
 
+// src/threads/check-pool.ts
+init_errors();
+import { existsSync as existsSync2 } from "node:fs";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+var CHUNK = 64;
+function bundledChecker(bundleUrl) {
+  const script = new URL("./check-worker.js", bundleUrl);
+  if (!existsSync2(script)) return void 0;
+  return workerChecker({ script, threads: availableParallelism() });
+}
+function workerChecker(options) {
+  const minBatch = options.minBatch ?? 256;
+  return async (requests, policy) => {
+    if (options.threads < 2 || requests.length < minBatch) return checkRequests(requests, policy);
+    return checkOnWorkers(requests, policy, options);
+  };
+}
+async function checkOnWorkers(requests, policy, options) {
+  const chunks = [];
+  for (let i = 0; i < requests.length; i += CHUNK) chunks.push(requests.slice(i, i + CHUNK));
+  const outcomes = new Array(requests.length);
+  const workers = Array.from(
+    { length: Math.min(options.threads, chunks.length) },
+    () => new Worker(options.script)
+  );
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(async (worker) => {
+        for (let id = next++; id < chunks.length; id = next++) {
+          const chunk = chunks[id];
+          const result = await exchange(worker, { id, policy, requests: chunk });
+          result.outcomes.forEach((o, k) => {
+            outcomes[id * CHUNK + k] = fromWire(o, chunk[k]);
+          });
+        }
+      })
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return outcomes;
+}
+function exchange(worker, message) {
+  return new Promise((resolve6, reject) => {
+    const cleanup = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+    };
+    const onMessage = (m) => {
+      cleanup();
+      if (m.id !== message.id || m.outcomes.length !== message.requests.length) {
+        reject(new Error(`the check worker answered chunk ${m.id} for chunk ${message.id}`));
+      } else resolve6(m);
+    };
+    const onError = (e) => {
+      cleanup();
+      reject(e);
+    };
+    const onExit = (code) => {
+      cleanup();
+      reject(new Error(`the check worker exited (${code}) before answering`));
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+    worker.postMessage(message);
+  });
+}
+function fromWire(outcome, request) {
+  if ("error" in outcome) return errorFromWire(outcome.error);
+  return { request, ...outcome.ok };
+}
+function errorFromWire(w) {
+  return new CaError(w.code, w.message, {
+    ...w.file === void 0 ? {} : { file: w.file },
+    ...w.cause === void 0 ? {} : { cause: new Error(w.cause) },
+    details: w.details.map(errorFromWire)
+  });
+}
+
 // src/cli.ts
+var checker = bundledChecker(import.meta.url);
 process.exitCode = await main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   env: process.env,
-  cwd: process.cwd()
+  cwd: process.cwd(),
+  ...checker ? { checker } : {}
 });
