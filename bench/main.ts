@@ -78,7 +78,7 @@ const FULL: Sizes = {
   indexLines: 1_000_000,
   indexRuns: 3,
   lookupBudgetS: 2,
-  vaultCerts: 2000,
+  vaultCerts: 6000,
   startRuns: 10,
 }
 
@@ -123,7 +123,10 @@ async function benchMain(): Promise<void> {
   try {
     const needCsrs = only.includes('issue') || only.includes('vault') || only.includes('start')
     const c0 = nowS()
-    const csrs = await makeCsrs(needCsrs ? Math.max(sizes.issueCerts, sizes.vaultCerts, 10) : 0)
+    // The vault scenario cycles through the CSRs: it needs no more than the issue scenario makes.
+    const csrs = await makeCsrs(
+      needCsrs ? Math.max(sizes.issueCerts, Math.min(sizes.vaultCerts, 1000), 10) : 0,
+    )
     if (needCsrs) log(`${csrs.pems.length} P-256 CSRs made in ${(nowS() - c0).toFixed(1)} s`)
 
     if (only.includes('issue')) {
@@ -327,8 +330,16 @@ function printTable(r: Record<string, unknown>, targets: Verdict[]): void {
       `vault ${vault.certificates} certs, ${vault.latency_ms} ms`,
       `${vault.achieved_per_s}/s`,
       `${vault.limit_per_s}/s limit`,
-      `${(vault.fraction_of_limit * 100).toFixed(0)} %`,
+      `${(vault.fraction_of_limit * 100).toFixed(0)} %; first signature after ${vault.first_signature_s} s`,
     ])
+    if (vault.sustained_per_s !== undefined && vault.sustained_fraction_of_limit !== undefined) {
+      rows.push([
+        'vault, sustained after the first window',
+        `${vault.sustained_per_s}/s`,
+        `${vault.limit_per_s}/s limit`,
+        `${(vault.sustained_fraction_of_limit * 100).toFixed(0)} %`,
+      ])
+    }
   }
   const start = r.start as StartResult | undefined
   if (start) {
@@ -377,9 +388,9 @@ async function profileMain(): Promise<void> {
       printSummary(title, summarize(profile, bundle, CRL_STEPS), entries, 'entry')
       log(`\nRaw profile: ${out}`)
     } else if (which === 'vault') {
-      const count = Number(value('--certs') ?? 2000)
+      const count = Number(value('--certs') ?? 6000)
       const template = await makeCa('rsa-2048', 'ca-rsa2048')
-      const csrs = await makeCsrs(count)
+      const csrs = await makeCsrs(Math.min(count, 1000))
       let captured: CpuProfile | undefined
       const result = await vaultScenario(
         bundle as string,

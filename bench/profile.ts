@@ -131,18 +131,14 @@ export const CRL_STEPS: Step[] = [
     names: ['previousCrlThisUpdate'],
   },
   { step: 'build + sign (buildCrl)', file: 'src/ca/crl.ts', names: ['buildCrl'] },
-  { step: '  listings (crlListings)', file: 'src/ca/crl.ts', names: ['crlListings'] },
   {
-    step: '  entries → schema objects (revokedCertificate)',
+    step: '  revoked list from the index text (revokedCertificatesDer)',
     file: 'src/ca/crl.ts',
-    names: ['revokedCertificate'],
+    names: ['revokedCertificatesDer'],
   },
+  { step: '  DER writer (add, finish)', file: 'src/ca/der-writer.ts', names: ['add', 'finish'] },
   { step: '  DER encoding (AsnConvert.serialize)', file: '@peculiar/asn1-schema', names: ['serialize'] },
-  {
-    step: '  check signature (verifiesWith: parse CRL)',
-    file: 'src/ca/certificate.ts',
-    names: ['verifiesWith'],
-  },
+  { step: '  check signature (signatureVerifies)', file: 'src/ca/crl.ts', names: ['signatureVerifies'] },
   { step: 'PEM (crlPem)', file: 'src/ca/crl.ts', names: ['crlPem'] },
   { step: 'state writes (store.commit)', file: 'src/store/', names: ['commit'] },
 ]
