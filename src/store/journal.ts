@@ -18,6 +18,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/pro
 import { dirname, join } from 'node:path'
 import { CaError, isCaError } from '../ca/errors.js'
 import { errorCode, fsyncDirectory, writeNewFileSynced } from './durable-fs.js'
+import { forEachConcurrently } from './concurrency.js'
 import { storePathSegments } from './store-path.js'
 
 /** A write whose path has been checked: the journal trusts it. */
@@ -265,33 +266,6 @@ export class Journal {
   private async step(name: string): Promise<void> {
     if (this.onStep) await this.onStep(name)
   }
-}
-
-/**
- * Runs `fn` on every item with at most `limit` calls in flight, started in the order of `items` (so
- * the commit steps a test hook sees stay in order). On the first failure it starts no more and waits
- * for those in flight before throwing that failure: nothing of the batch is still being written when
- * the caller cleans up.
- */
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  let failure: { error: unknown } | undefined
-  const runner = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const i = next++
-      try {
-        await fn(items[i] as T, i)
-      } catch (e) {
-        failure ??= { error: e }
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner))
-  if (failure !== undefined) throw failure.error
 }
 
 function sha256(data: Uint8Array): string {
