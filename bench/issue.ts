@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { issueBatch, type IssuanceRequest } from '../src/ca/issue.js'
+import { issueBatch, type IssuanceRequest, type RequestChecker } from '../src/ca/issue.js'
 import { loadCa, openIssuer } from '../src/commands/ca-state.js'
 import { signRequests } from '../src/commands/sign.js'
 import { systemRuntime } from '../src/commands/runtime.js'
@@ -21,7 +21,7 @@ import { profiled, printSummary, saveProfile, summarize, type ProfileSummary } f
 import { rawSignRate } from './raw-sign.js'
 import {
   assertVerifies,
-  benchRuntime,
+  benchChecker,
   copyCa,
   makeCa,
   median,
@@ -50,8 +50,10 @@ export interface IssueOptions {
 
 export interface IssueResult {
   ours_per_s: number
-  /** issueBatch alone (parse, check, build, sign; no file reads or writes; checks on workers), one batch. */
+  /** issueBatch alone (parse, check, build, sign; no file reads or writes), one batch. */
   engine_per_s: number
+  /** The same with the checks on two worker threads (MTLS_CA_CHECK_THREADS=2). */
+  engine_check_threads_per_s: number
   openssl_ca_per_s: number
   raw_sign_per_s: number
   ours_vs_openssl: number
@@ -74,7 +76,7 @@ async function oursBatch(
   writeCsrs(csrs, join(dir, 'requests'), count)
   const store = openDirectoryStore(dir)
   const t0 = nowS()
-  const result = await signRequests(store, { csrFiles: [], cwd: dir }, benchRuntime())
+  const result = await signRequests(store, { csrFiles: [], cwd: dir }, systemRuntime)
   const seconds = nowS() - t0
   if (result.issued.length !== count)
     throw new Error(`signRequests issued ${result.issued.length} of ${count}`)
@@ -106,18 +108,25 @@ export async function issueScenario(
     file: `requests/${csrs.names[i]}.csr.pem`,
     csr,
   }))
-  const e0 = nowS()
-  const batch = await issueBatch(requests, {
-    config: ca.config,
-    issuer,
-    index: [],
-    nextSerial: undefined,
-    now: new Date(),
-    random: systemRuntime.random,
-    checker: benchRuntime().checker,
-  })
-  const engine = batch.issued.length / (nowS() - e0)
-  log(`  ${key.id} engine only (issueBatch, no I/O): ${engine.toFixed(0)}/s`)
+  const engineRun = async (checker?: RequestChecker) => {
+    const e0 = nowS()
+    const batch = await issueBatch(requests, {
+      config: ca.config,
+      issuer,
+      index: [],
+      nextSerial: undefined,
+      now: new Date(),
+      random: systemRuntime.random,
+      ...(checker ? { checker } : {}),
+    })
+    return batch.issued.length / (nowS() - e0)
+  }
+  const engine = await engineRun()
+  // The same with the checks on two worker threads (MTLS_CA_CHECK_THREADS=2), to keep measuring them.
+  const engineThreads = await engineRun(benchChecker(2))
+  log(
+    `  ${key.id} engine only (issueBatch, no I/O): ${engine.toFixed(0)}/s; checks on 2 worker threads: ${engineThreads.toFixed(0)}/s`,
+  )
 
   const osl = copyCa(template, 'issue-openssl')
   const config = opensslCaConfig(osl)
@@ -142,6 +151,7 @@ export async function issueScenario(
   return {
     ours_per_s: round(ours),
     engine_per_s: round(engine),
+    engine_check_threads_per_s: round(engineThreads),
     openssl_ca_per_s: round(opensslRate),
     raw_sign_per_s: round(raw.per_s),
     ours_vs_openssl: round(ours / opensslRate),
@@ -169,7 +179,7 @@ export async function profileIssue(
   const store = openDirectoryStore(dir)
   const t0 = nowS()
   const { value, profile } = await profiled(() =>
-    signRequests(store, { csrFiles: [], cwd: dir }, benchRuntime()),
+    signRequests(store, { csrFiles: [], cwd: dir }, systemRuntime),
   )
   const seconds = nowS() - t0
   if (value.issued.length !== count) throw new Error(`signRequests issued ${value.issued.length} of ${count}`)

@@ -291,6 +291,7 @@ function printTable(r: Record<string, unknown>, targets: Verdict[]): void {
       `${x.ours_vs_openssl}×`,
     ])
     rows.push([`issue ${key.id}: engine only (no I/O)`, `${x.engine_per_s}/s`, '', ''])
+    rows.push([`issue ${key.id}: engine, checks on 2 workers`, `${x.engine_check_threads_per_s}/s`, '', ''])
     rows.push([
       `issue ${key.id} vs raw sign (${x.raw_threads} thr)`,
       `${x.ours_per_s}/s`,

@@ -5,13 +5,13 @@
  */
 import 'reflect-metadata'
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { initCa } from '../src/commands/init.js'
-import { systemRuntime, type Runtime } from '../src/commands/runtime.js'
-import { bundledChecker } from '../src/threads/check-pool.js'
+import { systemRuntime } from '../src/commands/runtime.js'
+import type { RequestChecker } from '../src/ca/issue.js'
+import { workerChecker } from '../src/threads/check-pool.js'
 import type { KeyType } from '../src/keys/file-signer.js'
 import { openDirectoryStore } from '../src/store/directory-store.js'
 
@@ -174,13 +174,10 @@ export function assertVerifies(caDir: string, cert: string): void {
     throw new Error(`openssl verify ${cert}: ${r.stdout}${r.stderr}`)
 }
 
-/**
- * The runtime `mtls-ca sign` runs with: the system clock and CSPRNG, and the checks of large batches
- * on worker threads from the built dist/check-worker.js, as the CLI and the Action do.
- */
-export function benchRuntime(): Runtime {
+/** A checker of large batches on `threads` workers running the built dist/check-worker.js. */
+export function benchChecker(threads: number): RequestChecker {
   const repo = process.env.MTLS_CA_BENCH_REPO ?? process.cwd()
-  const checker = bundledChecker(pathToFileURL(join(repo, 'dist/cli.js')).href)
-  if (checker === undefined) throw new Error('dist/check-worker.js is missing: run npm run build')
-  return { ...systemRuntime, checker }
+  const script = join(repo, 'dist/check-worker.js')
+  if (!existsSync(script)) throw new Error('dist/check-worker.js is missing: run npm run build')
+  return workerChecker({ script, threads })
 }

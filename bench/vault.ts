@@ -29,7 +29,7 @@ import { fileSigner } from '../src/keys/file-signer.js'
 import { openDirectoryStore } from '../src/store/directory-store.js'
 import { KeyVaultDouble, type DoubleCounters } from '../test/doubles/key-vault-double.js'
 import type { CsrSet } from './csr-set.js'
-import { assertVerifies, benchRuntime, copyCa, nowS, round } from './support.js'
+import { assertVerifies, copyCa, nowS, round } from './support.js'
 
 export interface VaultResult {
   /** Over the whole batch, the first window's burst included. */
@@ -160,7 +160,6 @@ export async function vaultScenario(
         nextSerial: undefined,
         now: new Date(),
         random: systemRuntime.random,
-        checker: benchRuntime().checker,
       }),
     )
     const seconds = nowS() - t0

@@ -1,5 +1,5 @@
 /** The Action's entry: everything happens in run(), which tests can call directly. */
 import { run } from './action/main.js'
-import { bundledChecker } from './threads/check-pool.js'
+import { checkWorkerBeside } from './threads/check-pool.js'
 
-await run(bundledChecker(import.meta.url))
+await run(checkWorkerBeside(import.meta.url))

@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata'
 import { createECDH, createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { CaError } from '../src/ca/errors.js'
@@ -31,6 +31,8 @@ import {
   initCa,
   makeCsr,
   openssl,
+  runCli,
+  snapshot,
   tempDir,
   verifyLeaf,
 } from './support/ca-fixture.js'
@@ -326,10 +328,17 @@ describe('the bundled CLI checks large batches on the worker beside it', () => {
     return { cli, marker }
   }
 
-  function sign(cli: string, dir: string): Promise<{ status: number | null; stderr: string }> {
+  function sign(
+    cli: string,
+    dir: string,
+    threads?: string,
+  ): Promise<{ status: number | null; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [cli, 'sign', '--dir', dir], {
-        env: { PATH: process.env.PATH ?? '' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...(threads === undefined ? {} : { MTLS_CA_CHECK_THREADS: threads }),
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
       })
       let stderr = ''
@@ -338,14 +347,14 @@ describe('the bundled CLI checks large batches on the worker beside it', () => {
     })
   }
 
-  it('300 requests: workers start, every certificate verifies with openssl', async () => {
+  it('MTLS_CA_CHECK_THREADS=2, 300 requests: workers start, every certificate verifies with openssl', async () => {
     const { cli, marker } = await distLike()
     const dir = await initCa(['--allow-dns', '.example.com'])
     await writeCsrs(dir, 'svc', 300)
-    const r = await sign(cli, dir)
+    const r = await sign(cli, dir, '2')
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
-    expect(readFileSync(marker, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(2)
+    expect(readFileSync(marker, 'utf8').trim().split('\n')).toHaveLength(2)
     const certs = readdirSync(join(dir, 'certs')).filter((f) => f.endsWith('.cert.pem'))
     expect(certs).toHaveLength(300)
     for (const name of ['svc-0', 'svc-150', 'svc-299']) {
@@ -354,16 +363,56 @@ describe('the bundled CLI checks large batches on the worker beside it', () => {
     expect(readFileSync(caFiles(dir).index, 'utf8').trim().split('\n')).toHaveLength(300)
   })
 
-  it('a small batch is checked in the CLI process: no worker starts', async () => {
+  it('by default, and for a small batch, the checks run in the CLI process: no worker starts', async () => {
     const { cli, marker } = await distLike()
     const dir = await initCa(['--allow-dns', '.example.com'])
-    mkdirSync(join(dir, 'requests'), { recursive: true })
+    await writeCsrs(dir, 'many', 300)
+    expect((await sign(cli, dir)).status).toBe(0)
     await writeCsrs(dir, 'few', 5)
-    const r = await sign(cli, dir)
-    expect(r.status).toBe(0)
+    expect((await sign(cli, dir, '2')).status).toBe(0)
     expect(existsSync(marker)).toBe(false)
+    expect(readFileSync(caFiles(dir).index, 'utf8').trim().split('\n')).toHaveLength(305)
     expect(
       openssl(['x509', '-in', join(dir, 'certs/few-0.cert.pem'), '-noout', '-subject']).stdout,
     ).toContain('few-0.example.com')
+  })
+
+  it.each(['0', 'two', '-1', '100'])(
+    'MTLS_CA_CHECK_THREADS=%s is a usage error; nothing is signed',
+    async (bad) => {
+      const { cli } = await distLike()
+      const dir = await initCa(['--allow-dns', '.example.com'])
+      await writeCsrs(dir, 'x', 3)
+      const before = snapshot(dir)
+      const r = await sign(cli, dir, bad)
+      expect(r.status).toBe(2)
+      expect(r.stderr).toContain(
+        `MTLS_CA_CHECK_THREADS takes a number of threads from 1 to 99, not "${bad}" [usage.invalid]`,
+      )
+      expect(snapshot(dir)).toEqual(before)
+    },
+  )
+})
+
+describe('pending requests are read several at once', () => {
+  it('the first problem in name order is the one reported, every time, and nothing is written', async () => {
+    const dir = await initCa(['--allow-dns', '.example.com'])
+    await writeCsrs(dir, 'n', 40)
+    writeFileSync(join(dir, 'requests/m-options.csr.pem'), readFileSync(join(dir, 'requests/n-0.csr.pem')))
+    writeFileSync(join(dir, 'requests/m-options.yml'), 'profile: [unclosed\n')
+    writeFileSync(join(dir, 'requests/z-large.csr.pem'), 'x'.repeat(70 * 1024))
+    const before = snapshot(dir)
+    for (let i = 0; i < 3; i++) {
+      const r = await runCli(['sign', '--dir', dir], dir)
+      expect(r.status).toBe(1)
+      expect(r.stderr).toContain('requests/m-options.yml: not valid YAML [config.invalid]')
+      expect(snapshot(dir)).toEqual(before)
+    }
+    unlinkSync(join(dir, 'requests/m-options.yml'))
+    const r = await runCli(['sign', '--dir', dir], dir)
+    expect(r.stderr).toContain('requests/z-large.csr.pem: the file is 71680 bytes')
+    unlinkSync(join(dir, 'requests/z-large.csr.pem'))
+    expect((await runCli(['sign', '--dir', dir], dir)).status).toBe(0)
+    expect(readdirSync(join(dir, 'certs')).filter((f) => f.endsWith('.cert.pem'))).toHaveLength(41)
   })
 })

@@ -2,7 +2,6 @@
  * The Action: inputs are read once (index.ts → readInputs), then the same commands as the CLI run.
  * One catch at the edge: a CaError fails the step with its code and message, nothing is swallowed.
  */
-import type { RequestChecker } from '../ca/issue.js'
 import * as core from '@actions/core'
 import { isCaError } from '../ca/errors.js'
 import { signRequests } from '../commands/sign.js'
@@ -10,6 +9,7 @@ import { listCertificates } from '../commands/list.js'
 import { systemRuntime, type Runtime } from '../commands/runtime.js'
 import { openDirectoryStore } from '../store/directory-store.js'
 import { keyVaultRuntime } from '../keys/key-vault-runtime.js'
+import { configuredChecker } from '../threads/check-pool.js'
 import { OUTPUT, readInputs, type ActionInputs } from './inputs.js'
 
 export async function runWith(inputs: ActionInputs, runtime: Runtime = systemRuntime): Promise<void> {
@@ -36,7 +36,8 @@ export async function runWith(inputs: ActionInputs, runtime: Runtime = systemRun
 }
 
 /** Key Vault keys through GitHub OIDC when an Azure identity is given, else the SDK's default chain. */
-function actionRuntime(inputs: ActionInputs, checker: RequestChecker | undefined): Runtime {
+function actionRuntime(inputs: ActionInputs, checkWorker: URL | undefined): Runtime {
+  const checker = configuredChecker(process.env, checkWorker)
   const { openKeyVault, keyVault } = keyVaultRuntime(process.env, {
     getIdToken: (audience) => core.getIDToken(audience),
     ...(inputs.azure ?? {}),
@@ -44,11 +45,11 @@ function actionRuntime(inputs: ActionInputs, checker: RequestChecker | undefined
   return { ...systemRuntime, openKeyVault, keyVault, ...(checker ? { checker } : {}) }
 }
 
-/** The Action's run; `checker` checks large batches on worker threads (see threads/check-pool.ts). */
-export async function run(checker?: RequestChecker): Promise<void> {
+/** The Action's run; `checkWorker` is dist/check-worker.js, for MTLS_CA_CHECK_THREADS (threads/check-pool.ts). */
+export async function run(checkWorker?: URL): Promise<void> {
   try {
     const inputs = readInputs((name) => core.getInput(name), process.env.GITHUB_WORKSPACE ?? process.cwd())
-    await runWith(inputs, actionRuntime(inputs, checker))
+    await runWith(inputs, actionRuntime(inputs, checkWorker))
   } catch (e) {
     if (isCaError(e)) core.setFailed(`${e.toLine()}${e.details.map((d) => `\n  ${d.toLine()}`).join('')}`)
     else core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e))

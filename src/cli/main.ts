@@ -7,7 +7,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { resolve } from 'node:path'
 import { CaError } from '../ca/errors.js'
 import { COMMANDS } from './commands.js'
-import type { RequestChecker } from '../ca/issue.js'
 import type { Command, CommandContext } from './options.js'
 
 export interface CliIo {
@@ -15,8 +14,8 @@ export interface CliIo {
   stderr: (s: string) => void
   env: Record<string, string | undefined>
   cwd: string
-  /** Checks a batch's requests on worker threads (the CLI's entry passes one); absent: on this thread. */
-  checker?: RequestChecker
+  /** dist/check-worker.js, for MTLS_CA_CHECK_THREADS (see threads/check-pool.ts); the entry passes it. */
+  checkWorker?: URL
 }
 
 const COMMON = {
@@ -82,7 +81,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     cwd: io.cwd,
     dir: resolve(io.cwd, typeof values.dir === 'string' ? values.dir : '.'),
     env: io.env,
-    ...(io.checker === undefined ? {} : { checker: io.checker }),
+    ...(io.checkWorker === undefined ? {} : { checkWorker: io.checkWorker }),
     out: (line) => {
       if (!json) io.stdout(line + '\n')
     },

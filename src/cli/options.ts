@@ -3,9 +3,9 @@
  * into typed ones (at the edge, with usage errors that say what was expected).
  */
 import { CaError } from '../ca/errors.js'
-import type { RequestChecker } from '../ca/issue.js'
 import { systemRuntime, type Runtime } from '../commands/runtime.js'
 import { keyVaultRuntime } from '../keys/key-vault-runtime.js'
+import { configuredChecker } from '../threads/check-pool.js'
 
 export interface CommandContext {
   values: Record<string, unknown>
@@ -14,7 +14,8 @@ export interface CommandContext {
   /** --dir resolved against cwd (cwd when absent). */
   dir: string
   env: Record<string, string | undefined>
-  checker?: RequestChecker
+  /** The check worker script beside the bundle, when there is one. */
+  checkWorker?: URL
   /** Prints a line of human output (suppressed with --json). */
   out: (line: string) => void
 }
@@ -67,7 +68,8 @@ export function noPositionals(ctx: CommandContext): void {
  */
 export function cliRuntime(ctx: CommandContext): Runtime {
   const { openKeyVault, keyVault } = keyVaultRuntime(ctx.env)
-  return { ...systemRuntime, openKeyVault, keyVault, ...(ctx.checker ? { checker: ctx.checker } : {}) }
+  const checker = configuredChecker(ctx.env, ctx.checkWorker)
+  return { ...systemRuntime, openKeyVault, keyVault, ...(checker ? { checker } : {}) }
 }
 
 /** `--intermediate SERIAL`: a previous intermediate (ca.yml intermediate.previous) instead of the current one. */

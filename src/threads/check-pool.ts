@@ -1,18 +1,19 @@
 /**
  * Checking a batch's requests on worker threads. Parsing a CSR, verifying its self-signature and
- * running the policies is most of the CPU an issuance costs (issue #5: about half of it), and every
- * request is checked on its own, so a large batch splits across the cores. Signing stays on the
- * main thread: the checks of every request end before the first signature, so a refused batch never
- * reaches the key (which may be a Key Vault key with a rate limit and an audit log).
+ * running the policies is about half the CPU an issuance costs, and every request is checked on its
+ * own, so a large batch can split across cores. Signing stays on the main thread (file keys sign on
+ * libuv's pool there): the checks of every request end before the first signature, so a refused batch
+ * never reaches the key (which may be a Key Vault key with a rate limit and an audit log).
  *
- * `workerChecker` is a RequestChecker (src/ca/issue.ts) over a pool made for one batch and ended
- * after it. `serveChecks` is the worker's side; src/check-worker.ts is the entry that runs it, built
- * to dist/check-worker.js next to the CLI and the Action. A refusal crosses the thread boundary as
- * plain data and becomes the same CaError again (code, message, file, details). Small batches are
- * checked here: starting a worker costs more than checking a few hundred requests.
+ * Opt-in, with MTLS_CA_CHECK_THREADS=N: on the 2-vCPU machine of docs/performance.md two checking
+ * threads each ran at half the speed of one, so by default the checks run on the calling thread. The
+ * benchmark keeps measuring both. `workerChecker` is a RequestChecker (src/ca/issue.ts) over a pool
+ * made for one batch and ended after it; `serveChecks` is the worker's side, run by
+ * src/check-worker.ts, which is built to dist/check-worker.js beside the CLI and the Action. A refusal
+ * crosses the thread boundary as plain data and becomes the same CaError again (code, message, file,
+ * details). Batches under 256 requests are checked on the calling thread: starting workers costs more.
  */
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { Worker, type MessagePort } from 'node:worker_threads'
 import { CaError, type ErrorCode } from '../ca/errors.js'
 import {
@@ -57,14 +58,38 @@ interface ResultMessage {
   outcomes: WireOutcome[]
 }
 
-/**
- * The checker of the CLI and the Action: check-worker.js beside the running bundle (dist/), one worker
- * per core. Undefined when there is no such file (a bundle built elsewhere, e.g. by a test).
- */
-export function bundledChecker(bundleUrl: string): RequestChecker | undefined {
+/** check-worker.js beside the running bundle (dist/), or undefined when there is none (e.g. in tests). */
+export function checkWorkerBeside(bundleUrl: string): URL | undefined {
   const script = new URL('./check-worker.js', bundleUrl)
-  if (!existsSync(script)) return undefined
-  return workerChecker({ script, threads: availableParallelism() })
+  return existsSync(script) ? script : undefined
+}
+
+/**
+ * The checker MTLS_CA_CHECK_THREADS asks for: unset or 1, checks run on the calling thread (the
+ * default: on the 2-vCPU machine of docs/performance.md two checking threads were no faster than
+ * one); N ≥ 2, batches of 256 or more are checked by N workers running `script`.
+ */
+export function configuredChecker(
+  env: Record<string, string | undefined>,
+  script: URL | undefined,
+): RequestChecker | undefined {
+  const raw = env.MTLS_CA_CHECK_THREADS
+  if (raw === undefined || raw === '') return undefined
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1) {
+    throw new CaError(
+      'usage.invalid',
+      `MTLS_CA_CHECK_THREADS takes a number of threads from 1 to 99, not "${raw}"`,
+    )
+  }
+  const threads = Number(raw)
+  if (threads === 1) return undefined
+  if (script === undefined) {
+    throw new CaError(
+      'usage.invalid',
+      'MTLS_CA_CHECK_THREADS needs check-worker.js beside the mtls-ca bundle',
+    )
+  }
+  return workerChecker({ script, threads })
 }
 
 export function workerChecker(options: WorkerCheckerOptions): RequestChecker {
