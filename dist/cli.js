@@ -88138,6 +88138,24 @@ function leafTemplate(c, serial, notBefore, notAfter, ctx, shared = batchExtensi
   };
 }
 
+// src/store/concurrency.ts
+async function forEachConcurrently(items, limit, fn) {
+  let next = 0;
+  let failure2;
+  const runner = async () => {
+    while (failure2 === void 0 && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i], i);
+      } catch (e) {
+        failure2 ??= { error: e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+  if (failure2 !== void 0) throw failure2.error;
+}
+
 // src/commands/ca-state.ts
 var import_reflect_metadata5 = __toESM(require_Reflect(), 1);
 var x5094 = __toESM(require_x509_cjs(), 1);
@@ -88321,46 +88339,54 @@ async function readLimited(path3, shown) {
   }
   return readFile4(path3);
 }
+var READ_CONCURRENCY = 16;
 async function pendingRequests(store) {
-  const names = (await store.list(REQUESTS_DIR)).filter((f) => f.endsWith(".csr.pem")).sort();
-  const out = [];
-  for (const file2 of names) {
-    const name3 = requestName(file2);
-    const paths = requestPaths(name3);
-    if (await store.read(certificatePaths(name3).cert) !== void 0) continue;
-    const csr = await store.read(paths.csr);
-    if (csr === void 0) continue;
-    if (csr.length > MAX_CSR_BYTES) {
-      throw new CaError(
-        "csr.too_large",
-        `the file is ${csr.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`,
-        {
-          file: paths.csr
-        }
-      );
+  const listing = await store.list(REQUESTS_DIR);
+  const issued2 = new Set(await store.list(CERTS_DIR));
+  const present = new Set(listing);
+  const names = listing.filter((f) => f.endsWith(".csr.pem")).map(requestName).filter((name3) => !issued2.has(basename(certificatePaths(name3).cert)));
+  const found = new Array(names.length);
+  const problems = new Array(names.length);
+  await forEachConcurrently(names, READ_CONCURRENCY, async (name3, i) => {
+    try {
+      found[i] = await pendingRequest(store, name3, present);
+    } catch (e) {
+      problems[i] = e;
     }
-    const request = { name: name3, file: paths.csr, csr };
-    const optionsText = await readText(store, paths.options);
-    if (optionsText !== void 0) {
-      let parsed;
-      try {
-        parsed = (0, import_yaml2.parse)(optionsText);
-      } catch (cause) {
-        throw new CaError("config.invalid", "not valid YAML", { file: paths.options, cause });
-      }
-      const result = requestOptionsSchema.safeParse(parsed ?? {});
-      if (!result.success) {
-        const issue2 = result.error.issues[0];
-        throw new CaError("config.invalid", `${issue2?.path.join(".") || "options"}: ${issue2?.message}`, {
-          file: paths.options
-        });
-      }
-      if (result.data.profile !== void 0) request.profile = result.data.profile;
-      if (result.data.days !== void 0) request.days = result.data.days;
-    }
-    out.push(request);
+  });
+  const problem = problems.find((e) => e !== void 0);
+  if (problem !== void 0) throw problem;
+  return found.filter((r) => r !== void 0);
+}
+async function pendingRequest(store, name3, present) {
+  const paths = requestPaths(name3);
+  const csr = await store.read(paths.csr);
+  if (csr === void 0) return void 0;
+  if (csr.length > MAX_CSR_BYTES) {
+    throw new CaError("csr.too_large", `the file is ${csr.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`, {
+      file: paths.csr
+    });
   }
-  return out;
+  const request = { name: name3, file: paths.csr, csr };
+  const optionsText = present.has(basename(paths.options)) ? await readText(store, paths.options) : void 0;
+  if (optionsText !== void 0) {
+    let parsed;
+    try {
+      parsed = (0, import_yaml2.parse)(optionsText);
+    } catch (cause) {
+      throw new CaError("config.invalid", "not valid YAML", { file: paths.options, cause });
+    }
+    const result = requestOptionsSchema.safeParse(parsed ?? {});
+    if (!result.success) {
+      const issue2 = result.error.issues[0];
+      throw new CaError("config.invalid", `${issue2?.path.join(".") || "options"}: ${issue2?.message}`, {
+        file: paths.options
+      });
+    }
+    if (result.data.profile !== void 0) request.profile = result.data.profile;
+    if (result.data.days !== void 0) request.days = result.data.days;
+  }
+  return request;
 }
 async function explicitRequests(store, options) {
   const out = [];
@@ -90852,22 +90878,6 @@ var Journal = class {
     if (this.onStep) await this.onStep(name3);
   }
 };
-async function forEachConcurrently(items, limit, fn) {
-  let next = 0;
-  let failure2;
-  const runner = async () => {
-    while (failure2 === void 0 && next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i], i);
-      } catch (e) {
-        failure2 ??= { error: e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-  if (failure2 !== void 0) throw failure2.error;
-}
 function sha256(data) {
   return createHash6("sha256").update(data).digest("hex");
 }
@@ -91881,6 +91891,108 @@ async function runDemo(opts) {
 
 // src/cli/options.ts
 init_errors();
+
+// src/threads/check-pool.ts
+init_errors();
+import { existsSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+var CHUNK = 64;
+function checkWorkerBeside(bundleUrl) {
+  const script = new URL("./check-worker.js", bundleUrl);
+  return existsSync(script) ? script : void 0;
+}
+function configuredChecker(env, script) {
+  const raw = env.MTLS_CA_CHECK_THREADS;
+  if (raw === void 0 || raw === "") return void 0;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1) {
+    throw new CaError(
+      "usage.invalid",
+      `MTLS_CA_CHECK_THREADS takes a number of threads from 1 to 99, not "${raw}"`
+    );
+  }
+  const threads = Number(raw);
+  if (threads === 1) return void 0;
+  if (script === void 0) {
+    throw new CaError(
+      "usage.invalid",
+      "MTLS_CA_CHECK_THREADS needs check-worker.js beside the mtls-ca bundle"
+    );
+  }
+  return workerChecker({ script, threads });
+}
+function workerChecker(options) {
+  const minBatch = options.minBatch ?? 256;
+  return async (requests, policy) => {
+    if (options.threads < 2 || requests.length < minBatch) return checkRequests(requests, policy);
+    return checkOnWorkers(requests, policy, options);
+  };
+}
+async function checkOnWorkers(requests, policy, options) {
+  const chunks = [];
+  for (let i = 0; i < requests.length; i += CHUNK) chunks.push(requests.slice(i, i + CHUNK));
+  const outcomes = new Array(requests.length);
+  const workers = Array.from(
+    { length: Math.min(options.threads, chunks.length) },
+    () => new Worker(options.script)
+  );
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(async (worker) => {
+        for (let id = next++; id < chunks.length; id = next++) {
+          const chunk = chunks[id];
+          const result = await exchange(worker, { id, policy, requests: chunk });
+          result.outcomes.forEach((o, k) => {
+            outcomes[id * CHUNK + k] = fromWire(o, chunk[k]);
+          });
+        }
+      })
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return outcomes;
+}
+function exchange(worker, message) {
+  return new Promise((resolve6, reject) => {
+    const cleanup = () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+    };
+    const onMessage = (m) => {
+      cleanup();
+      if (m.id !== message.id || m.outcomes.length !== message.requests.length) {
+        reject(new Error(`the check worker answered chunk ${m.id} for chunk ${message.id}`));
+      } else resolve6(m);
+    };
+    const onError = (e) => {
+      cleanup();
+      reject(e);
+    };
+    const onExit = (code) => {
+      cleanup();
+      reject(new Error(`the check worker exited (${code}) before answering`));
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+    worker.postMessage(message);
+  });
+}
+function fromWire(outcome, request) {
+  if ("error" in outcome) return errorFromWire(outcome.error);
+  return { request, ...outcome.ok };
+}
+function errorFromWire(w) {
+  return new CaError(w.code, w.message, {
+    ...w.file === void 0 ? {} : { file: w.file },
+    ...w.cause === void 0 ? {} : { cause: new Error(w.cause) },
+    details: w.details.map(errorFromWire)
+  });
+}
+
+// src/cli/options.ts
 var DIR = { dir: { type: "string" } };
 var DIR_HELP = "  --dir D          the CA directory (default: the current directory)";
 var JSON_HELP = "  --json           machine-readable output on stdout";
@@ -91905,7 +92017,8 @@ function noPositionals(ctx) {
 }
 function cliRuntime(ctx) {
   const { openKeyVault, keyVault } = keyVaultRuntime(ctx.env);
-  return { ...systemRuntime, openKeyVault, keyVault, ...ctx.checker ? { checker: ctx.checker } : {} };
+  const checker = configuredChecker(ctx.env, ctx.checkWorker);
+  return { ...systemRuntime, openKeyVault, keyVault, ...checker ? { checker } : {} };
 }
 function previousIntermediateOption(ctx) {
   const v = stringOption(ctx, "intermediate");
@@ -91922,7 +92035,7 @@ function previousIntermediateOption(ctx) {
 
 // src/cli/revocation-commands.ts
 init_errors();
-import { existsSync, readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
 import { resolve as resolve4 } from "node:path";
 var MAX_CERT_BYTES = 256 * 1024;
 function readPem(ctx, file2) {
@@ -91996,7 +92109,7 @@ var revoke2 = {
         throw new CaError("usage.invalid", `--invalidity-date must be an ISO 8601 time, not "${invalidity}"`);
       }
     }
-    const isSerial = /^[0-9A-Fa-f]{1,40}$/.test(target) && !existsSync(resolve4(ctx.cwd, target));
+    const isSerial = /^[0-9A-Fa-f]{1,40}$/.test(target) && !existsSync2(resolve4(ctx.cwd, target));
     const result = await revokeCertificate(
       openDirectoryStore(ctx.dir),
       {
@@ -92428,7 +92541,7 @@ ${commandHelp(command)}`);
     cwd: io.cwd,
     dir: resolve5(io.cwd, typeof values.dir === "string" ? values.dir : "."),
     env: io.env,
-    ...io.checker === void 0 ? {} : { checker: io.checker },
+    ...io.checkWorker === void 0 ? {} : { checkWorker: io.checkWorker },
     out: (line) => {
       if (!json2) io.stdout(line + "\n");
     }
@@ -92462,95 +92575,12 @@ function errorJson(e) {
   };
 }
 
-// src/threads/check-pool.ts
-init_errors();
-import { existsSync as existsSync2 } from "node:fs";
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
-var CHUNK = 64;
-function bundledChecker(bundleUrl) {
-  const script = new URL("./check-worker.js", bundleUrl);
-  if (!existsSync2(script)) return void 0;
-  return workerChecker({ script, threads: availableParallelism() });
-}
-function workerChecker(options) {
-  const minBatch = options.minBatch ?? 256;
-  return async (requests, policy) => {
-    if (options.threads < 2 || requests.length < minBatch) return checkRequests(requests, policy);
-    return checkOnWorkers(requests, policy, options);
-  };
-}
-async function checkOnWorkers(requests, policy, options) {
-  const chunks = [];
-  for (let i = 0; i < requests.length; i += CHUNK) chunks.push(requests.slice(i, i + CHUNK));
-  const outcomes = new Array(requests.length);
-  const workers = Array.from(
-    { length: Math.min(options.threads, chunks.length) },
-    () => new Worker(options.script)
-  );
-  let next = 0;
-  try {
-    await Promise.all(
-      workers.map(async (worker) => {
-        for (let id = next++; id < chunks.length; id = next++) {
-          const chunk = chunks[id];
-          const result = await exchange(worker, { id, policy, requests: chunk });
-          result.outcomes.forEach((o, k) => {
-            outcomes[id * CHUNK + k] = fromWire(o, chunk[k]);
-          });
-        }
-      })
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  return outcomes;
-}
-function exchange(worker, message) {
-  return new Promise((resolve6, reject) => {
-    const cleanup = () => {
-      worker.off("message", onMessage);
-      worker.off("error", onError);
-      worker.off("exit", onExit);
-    };
-    const onMessage = (m) => {
-      cleanup();
-      if (m.id !== message.id || m.outcomes.length !== message.requests.length) {
-        reject(new Error(`the check worker answered chunk ${m.id} for chunk ${message.id}`));
-      } else resolve6(m);
-    };
-    const onError = (e) => {
-      cleanup();
-      reject(e);
-    };
-    const onExit = (code) => {
-      cleanup();
-      reject(new Error(`the check worker exited (${code}) before answering`));
-    };
-    worker.on("message", onMessage);
-    worker.on("error", onError);
-    worker.on("exit", onExit);
-    worker.postMessage(message);
-  });
-}
-function fromWire(outcome, request) {
-  if ("error" in outcome) return errorFromWire(outcome.error);
-  return { request, ...outcome.ok };
-}
-function errorFromWire(w) {
-  return new CaError(w.code, w.message, {
-    ...w.file === void 0 ? {} : { file: w.file },
-    ...w.cause === void 0 ? {} : { cause: new Error(w.cause) },
-    details: w.details.map(errorFromWire)
-  });
-}
-
 // src/cli.ts
-var checker = bundledChecker(import.meta.url);
+var checkWorker = checkWorkerBeside(import.meta.url);
 process.exitCode = await main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   env: process.env,
   cwd: process.cwd(),
-  ...checker ? { checker } : {}
+  ...checkWorker ? { checkWorker } : {}
 });
