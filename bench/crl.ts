@@ -12,7 +12,7 @@ import { randomSerial, serialToHex } from '../src/ca/serial-number.js'
 import { generateCrl } from '../src/commands/revocation.js'
 import { systemRuntime } from '../src/commands/runtime.js'
 import { openDirectoryStore } from '../src/store/directory-store.js'
-import { copyCa, median, nowS, opensslCaConfig, round, run, runOk } from './support.js'
+import { copyCa, median, nowS, opensslCaConfig, round, run, runOk, settleDisk } from './support.js'
 
 const REASONS = ['unspecified', 'keyCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation']
 
@@ -75,6 +75,7 @@ async function measure(
   for (let r = 0; r < runs; r++) {
     let oursText = 'failed'
     if (!failure) {
+      settleDisk()
       const t0 = nowS()
       try {
         const result = await generateCrl(openDirectoryStore(ours), { side: 'intermediate' }, systemRuntime)
@@ -87,6 +88,7 @@ async function measure(
         oursText = `FAILED after ${failure.seconds.toFixed(2)} s: ${failure.error}`
       }
     }
+    settleDisk()
     const o = runOk('openssl', ['ca', '-gencrl', '-config', config, '-out', join(osl, 'openssl.crl.pem')])
     opensslRuns.push(o.seconds)
     log(

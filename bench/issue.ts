@@ -29,6 +29,7 @@ import {
   opensslCaConfig,
   round,
   runOk,
+  settleDisk,
 } from './support.js'
 
 export const ISSUE_KEYS: ReadonlyArray<{ id: 'rsa2048' | 'rsa4096' | 'p256'; keyType: KeyType }> = [
@@ -75,6 +76,7 @@ async function oursBatch(
   const dir = copyCa(template, 'issue-ours')
   writeCsrs(csrs, join(dir, 'requests'), count)
   const store = openDirectoryStore(dir)
+  settleDisk()
   const t0 = nowS()
   const result = await signRequests(store, { csrFiles: [], cwd: dir }, systemRuntime)
   const seconds = nowS() - t0
@@ -133,6 +135,7 @@ export async function issueScenario(
   const files = writeCsrs(csrs, join(osl, 'bench-requests'), o.opensslChunk * o.opensslChunks)
   const chunkRates: number[] = []
   for (let c = 0; c < o.opensslChunks; c++) {
+    settleDisk()
     const t0 = nowS()
     for (let i = c * o.opensslChunk; i < (c + 1) * o.opensslChunk; i++) {
       const out = join(osl, `bench-requests/${i}.cert.pem`)
