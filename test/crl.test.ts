@@ -39,6 +39,7 @@ import {
   buildCrl,
   crlDer,
   crlListings,
+  type CrlListing,
   crlPem,
   parseCrlDer,
   parseCrlPem,
@@ -66,6 +67,7 @@ import {
 import { parseSerialFile, serialToDer, serialToHex } from '../src/ca/serial-number.js'
 import { fileSigner, generatePrivateKeyPem } from '../src/keys/file-signer.js'
 import type { SignatureScheme, Signer } from '../src/keys/signer.js'
+import { outcome } from './support/outcome.js'
 
 const TUTORIAL = '/work/shared/reference/tutorial-ca.sh'
 const dirs: string[] = []
@@ -578,6 +580,18 @@ interface RefEntry {
   holdInstructionOid?: string | undefined
 }
 
+/** The schema entry of one of crlListings' listings. */
+function listingEntry(l: CrlListing): RevokedCertificate {
+  const { reason, holdInstruction } = l.revocation
+  return refEntry({
+    serial: l.serial,
+    revocationDate: l.revocation.time,
+    reasonCode: reason === undefined ? undefined : REVOCATION_REASON_CODES[reason],
+    invalidityDate: l.revocation.invalidityDate,
+    holdInstructionOid: holdInstruction === undefined ? undefined : holdInstructionOid(holdInstruction),
+  })
+}
+
 /** A revokedCertificates entry as the schema writes it. */
 function refEntry(e: RefEntry): RevokedCertificate {
   const extensions: Extension[] = []
@@ -619,19 +633,7 @@ async function referenceCrl(p: CrlParams): Promise<{ der: Uint8Array; tbs: Uint8
     ],
   })
   if (listings.length > 0) {
-    tbs.revokedCertificates = listings.map((l) =>
-      refEntry({
-        serial: l.serial,
-        revocationDate: l.revocation.time,
-        reasonCode:
-          l.revocation.reason === undefined ? undefined : REVOCATION_REASON_CODES[l.revocation.reason],
-        invalidityDate: l.revocation.invalidityDate,
-        holdInstructionOid:
-          l.revocation.holdInstruction === undefined
-            ? undefined
-            : holdInstructionOid(l.revocation.holdInstruction),
-      }),
-    )
+    tbs.revokedCertificates = listings.map(listingEntry)
   }
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs))
   const raw = await p.issuer.signer.sign(tbsDer)
@@ -835,32 +837,10 @@ function generalizedTime(d: Date): string {
 // revokedCertificatesDer (index.txt read for a CRL without Dates or BigInts) against crlListings, the
 // straightforward reading it replaced in buildCrl: the same list, byte for byte, or the same error.
 
-/** What a call gives: its value, or the class, code and message of what it threw. */
-function outcome<T>(f: () => T): { value: T } | { threw: string } {
-  try {
-    return { value: f() }
-  } catch (e) {
-    const code = e instanceof CaError ? e.code : ''
-    return { threw: `${(e as Error).constructor.name} ${code} ${(e as Error).message}` }
-  }
-}
-
 /** The revokedCertificates list of crlListings' entries, as the schema writes it (hex), or its error. */
 function referenceList(entries: IndexEntry[], previous?: Date): { value: string } | { threw: string } {
   return outcome(() => {
-    const listed = crlListings(entries, previous).map((l) =>
-      refEntry({
-        serial: l.serial,
-        revocationDate: l.revocation.time,
-        reasonCode:
-          l.revocation.reason === undefined ? undefined : REVOCATION_REASON_CODES[l.revocation.reason],
-        invalidityDate: l.revocation.invalidityDate,
-        holdInstructionOid:
-          l.revocation.holdInstruction === undefined
-            ? undefined
-            : holdInstructionOid(l.revocation.holdInstruction),
-      }),
-    )
+    const listed = crlListings(entries, previous).map(listingEntry)
     return Buffer.from(AsnConvert.serialize(new RevokedList(listed))).toString('hex')
   })
 }

@@ -421,6 +421,7 @@ describe('against the tutorial CA made by openssl ca', () => {
 
 import fc from 'fast-check'
 import { indexBySerial, indexTimeMs, isUsualRevocation } from '../src/ca/index-txt.js'
+import { outcome } from './support/outcome.js'
 
 const reference = (() => {
   function isIndexTime(s: string): boolean {
@@ -542,16 +543,6 @@ function timeOrUndefined(s: string): Date | undefined {
     d.getUTCMinutes() === minute &&
     d.getUTCSeconds() === second
   return roundTrips ? d : undefined
-}
-
-/** What a call gives: its value, or the class, code and message of what it threw. */
-function outcome<T>(f: () => T): { value: T } | { threw: string } {
-  try {
-    return { value: f() }
-  } catch (e) {
-    const code = e instanceof CaError ? e.code : ''
-    return { threw: `${(e as Error).constructor.name} ${code} ${(e as Error).message}` }
-  }
 }
 
 /** The same result, entry for entry (and entries the same objects' fields), or the same error. */

@@ -230,15 +230,20 @@ describe('issueBatch with worker checks', () => {
     }
   }
 
-  it('issues the same certificates, byte for byte, as checking on this thread', async () => {
-    const dir = await initCa(['--key-type', 'rsa-2048'])
-    const work = tempDir()
-    const names = await writeCsrs(work, 'h', 120)
-    const requests: IssuanceRequest[] = names.map((name) => ({
+  /** `count` P-256 CSRs written under `work`, as the requests `sign` would make of them. */
+  async function csrRequests(work: string, prefix: string, count: number): Promise<IssuanceRequest[]> {
+    const names = await writeCsrs(work, prefix, count)
+    return names.map((name) => ({
       name,
       file: `requests/${name}.csr.pem`,
       csr: readFileSync(join(work, 'requests', `${name}.csr.pem`)),
     }))
+  }
+
+  it('issues the same certificates, byte for byte, as checking on this thread', async () => {
+    const dir = await initCa(['--key-type', 'rsa-2048'])
+    const work = tempDir()
+    const requests = await csrRequests(work, 'h', 120)
     const ca = await loadCa(openDirectoryStore(dir))
     const issuer = await openIssuer(ca, 'intermediate', systemRuntime)
     const context = (): IssuanceContext => ({
@@ -265,12 +270,7 @@ describe('issueBatch with worker checks', () => {
   it('refuses the same way: every refusal, nothing signed', async () => {
     const dir = await initCa(['--allow-dns', '.example.com'])
     const work = tempDir()
-    const names = await writeCsrs(work, 'ok', 80)
-    const requests: IssuanceRequest[] = names.map((name) => ({
-      name,
-      file: `requests/${name}.csr.pem`,
-      csr: readFileSync(join(work, 'requests', `${name}.csr.pem`)),
-    }))
+    const requests = await csrRequests(work, 'ok', 80)
     requests.splice(10, 0, { name: 'bad', file: 'requests/bad.csr.pem', csr: 'junk' })
     requests.splice(70, 0, {
       name: 'org',
