@@ -171,6 +171,26 @@ describe('commit', () => {
       [{ path: 'ca.yml', data: '1' }],
     ],
   ]
+  it('of many problems in one large commit, reports the first in write order, every time', async () => {
+    const root = tempDir()
+    mkdirSync(join(root, 'ok'))
+    mkdirSync(join(root, 'late/x.pem'), { recursive: true })
+    symlinkSync(tmpdir(), join(root, 'linked'))
+    const writes = Array.from({ length: 1200 }, (_, i) => ({ path: `ok/${i}.pem`, data: String(i) }))
+    writes.splice(900, 0, { path: 'late/x.pem', data: 'a folder' })
+    writes.splice(700, 0, { path: 'linked/deep/y.pem', data: 'through a link' })
+    const store = openDirectoryStore(root)
+    const before = treeSnapshot(root)
+    for (let i = 0; i < 3; i++) {
+      const e = await rejection(store.locked(() => store.commit(writes)))
+      expect(e.code).toBe('state.path_invalid')
+      expect(e.message).toBe(
+        'refused path "linked/deep/y.pem": linked is a symbolic link; nothing was written',
+      )
+      expect(treeSnapshot(root)).toEqual(before)
+    }
+  })
+
   it.each(conflicts)('refuses %s before writing anything', async (_name, arrange, writes) => {
     const root = tempDir()
     arrange(root)

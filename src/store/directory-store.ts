@@ -13,6 +13,7 @@ import { constants } from 'node:fs'
 import { lstat, mkdir, open, readdir, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { CaError, isCaError } from '../ca/errors.js'
+import { forEachConcurrently } from './concurrency.js'
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.js'
 import { errorCode, fsyncDirectory, replaceFileAtomically } from './durable-fs.js'
 import { Journal, type CommitStepHook, type StagedWrite } from './journal.js'
@@ -33,6 +34,8 @@ export interface DirectoryStoreOptions {
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000
 const JOURNAL_DIR = 'journal'
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0
+/** lstat calls in flight while a commit is planned. */
+const LOOKUP_CONCURRENCY = 16
 
 /** The store whose locked() call the current async context is inside: tells nesting from concurrency. */
 const insideLock = new AsyncLocalStorage<DirectoryStore>()
@@ -230,6 +233,7 @@ class DirectoryStore implements StateStore {
       }
       return kind
     }
+    await this.lookUpKinds(checked, folders, kinds)
     const staged: StagedWrite[] = []
     for (const { write, segments } of checked) {
       const path = segments.join('/')
@@ -263,6 +267,36 @@ class DirectoryStore implements StateStore {
    * Whether every folder on the way to `segments` exists (false: the target cannot exist either);
    * a symbolic link on the way is refused. The last segment is the target and is not checked.
    */
+  /**
+   * Fills `kinds` for plan(), several lstat calls at once (3,001 one after another took 0.2 s): the
+   * folders level by level, each only under folders that are folders (never through a link), then
+   * the targets whose folders all exist. plan() then checks in write order on these answers, so the
+   * first problem it reports is the same as when it looked each path up in turn.
+   */
+  private async lookUpKinds(
+    checked: { segments: string[] }[],
+    folders: ReadonlySet<string>,
+    kinds: Map<string, Kind>,
+  ): Promise<void> {
+    const lookUp = (keys: string[]) =>
+      forEachConcurrently(keys, LOOKUP_CONCURRENCY, async (key) => {
+        kinds.set(key, await kindOf(join(this.root, ...key.split('/'))))
+      })
+    const parentIsFolder = (key: string) => {
+      const cut = key.lastIndexOf('/')
+      return cut < 0 || kinds.get(key.slice(0, cut)) === 'folder'
+    }
+    const byDepth = new Map<number, string[]>()
+    for (const key of folders) {
+      const depth = key.split('/').length
+      byDepth.set(depth, [...(byDepth.get(depth) ?? []), key])
+    }
+    for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
+      await lookUp((byDepth.get(depth) ?? []).filter(parentIsFolder))
+    }
+    await lookUp(checked.map(({ segments }) => segments.join('/')).filter(parentIsFolder))
+  }
+
   private async foldersOnTheWay(segments: string[], path: string): Promise<boolean> {
     for (let k = 1; k < segments.length; k++) {
       const kind = await kindOf(join(this.root, ...segments.slice(0, k)))
