@@ -90900,6 +90900,7 @@ function writeFailed(e, message) {
 var DEFAULT_LOCK_TIMEOUT_MS = 3e4;
 var JOURNAL_DIR = "journal";
 var NOFOLLOW = constants7.O_NOFOLLOW ?? 0;
+var LOOKUP_CONCURRENCY = 16;
 var insideLock = new AsyncLocalStorage();
 function openDirectoryStore(root, options = {}) {
   return new DirectoryStore(resolve3(root), options);
@@ -91078,6 +91079,7 @@ var DirectoryStore = class {
       }
       return kind;
     };
+    await this.lookUpKinds(checked, folders, kinds);
     const staged = [];
     for (const { write, segments } of checked) {
       const path3 = segments.join("/");
@@ -91110,6 +91112,30 @@ var DirectoryStore = class {
    * Whether every folder on the way to `segments` exists (false: the target cannot exist either);
    * a symbolic link on the way is refused. The last segment is the target and is not checked.
    */
+  /**
+   * Fills `kinds` for plan(), several lstat calls at once (3,001 one after another took 0.2 s): the
+   * folders level by level, each only under folders that are folders (never through a link), then
+   * the targets whose folders all exist. plan() then checks in write order on these answers, so the
+   * first problem it reports is the same as when it looked each path up in turn.
+   */
+  async lookUpKinds(checked, folders, kinds) {
+    const lookUp = (keys) => forEachConcurrently(keys, LOOKUP_CONCURRENCY, async (key) => {
+      kinds.set(key, await kindOf(join3(this.root, ...key.split("/"))));
+    });
+    const parentIsFolder = (key) => {
+      const cut = key.lastIndexOf("/");
+      return cut < 0 || kinds.get(key.slice(0, cut)) === "folder";
+    };
+    const byDepth = /* @__PURE__ */ new Map();
+    for (const key of folders) {
+      const depth = key.split("/").length;
+      byDepth.set(depth, [...byDepth.get(depth) ?? [], key]);
+    }
+    for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
+      await lookUp((byDepth.get(depth) ?? []).filter(parentIsFolder));
+    }
+    await lookUp(checked.map(({ segments }) => segments.join("/")).filter(parentIsFolder));
+  }
   async foldersOnTheWay(segments, path3) {
     for (let k = 1; k < segments.length; k++) {
       const kind = await kindOf(join3(this.root, ...segments.slice(0, k)));
