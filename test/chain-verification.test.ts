@@ -2,11 +2,14 @@
  * verifyCertificate against the reference: every scenario is also put to
  * `openssl verify -x509_strict -check_ss_sig [-crl_check]`, and both must reach the same verdict.
  */
-import { cleanupTempDirs } from './support/ca-fixture.js'
+import {
+  cleanupTempDirs,
+  opensslMerged as openssl,
+  opensslMergedOk as opensslOk,
+} from './support/ca-fixture.js'
 import { issueWithOpensslCa, tutorialCa } from './support/tutorial-ca.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
-import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { verifyCertificate, sameName, type VerificationResult } from '../src/ca/chain-verification.js'
@@ -16,17 +19,6 @@ import { parseIndex } from '../src/ca/index-txt.js'
 import { fileSigner } from '../src/keys/file-signer.js'
 
 afterAll(cleanupTempDirs)
-
-function openssl(args: string[], cwd?: string): { status: number; out: string } {
-  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' })
-  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` }
-}
-
-function opensslOk(args: string[], cwd?: string): string {
-  const r = openssl(args, cwd)
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.out}`)
-  return r.out
-}
 
 /** The same PEM with one bit of the signature flipped. */
 function tampered(pem: string, label = 'CERTIFICATE'): string {

@@ -5,9 +5,7 @@
  */
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   AsnArray,
@@ -65,31 +63,18 @@ import {
   type IndexEntry,
 } from '../src/ca/index-txt.js'
 import { parseSerialFile, serialToDer, serialToHex } from '../src/ca/serial-number.js'
-import { fileSigner, generatePrivateKeyPem } from '../src/keys/file-signer.js'
+import { fileSigner, generatePrivateKeyPem, type KeyType } from '../src/keys/file-signer.js'
 import type { SignatureScheme, Signer } from '../src/keys/signer.js'
 import { outcome } from './support/outcome.js'
+import { issueWithOpensslCa, tutorialCa } from './support/tutorial-ca.js'
+import {
+  cleanupTempDirs,
+  opensslMerged as openssl,
+  opensslMergedOk as opensslOk,
+  tempDir,
+} from './support/ca-fixture.js'
 
-const TUTORIAL = '/work/shared/reference/tutorial-ca.sh'
-const dirs: string[] = []
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'mtls-ca-crl-'))
-  dirs.push(d)
-  return d
-}
-
-/** Runs openssl; OpenSSL 3.0 exits 0 on some failures, so callers read the output. */
-function openssl(args: string[], cwd?: string): { status: number; out: string } {
-  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' })
-  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` }
-}
-
-function opensslOk(args: string[], cwd?: string): string {
-  const r = openssl(args, cwd)
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.out}`)
-  return r.out
-}
+afterAll(cleanupTempDirs)
 
 function asn1parse(der: Uint8Array, dir: string): string {
   const file = join(dir, `asn1-${Math.random().toString(36).slice(2)}.der`)
@@ -127,9 +112,7 @@ interface TutorialCa {
 }
 
 function makeTutorialCa(): TutorialCa {
-  const dir = tempDir()
-  const r = spawnSync('bash', [TUTORIAL, dir], { env: { ...process.env, KEYBITS: '2048' }, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`tutorial-ca.sh failed: ${r.stderr}`)
+  const dir = tutorialCa()
   const cnf = join(dir, 'openssl_intermediate.cnf')
   const certs: Record<string, string> = {
     www: join(dir, 'intermediateCA/certs/www.example.com.cert.pem'),
@@ -146,26 +129,7 @@ function makeTutorialCa(): TutorialCa {
     valid: [],
   }
   for (const [name, args] of Object.entries(revocations)) {
-    const key = join(dir, `${name}.key.pem`)
-    const csr = join(dir, `${name}.csr.pem`)
-    const cert = join(dir, `${name}.cert.pem`)
-    opensslOk(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key])
-    opensslOk(['req', '-config', cnf, '-key', key, '-new', '-subj', `/CN=${name}.example.com`, '-out', csr])
-    opensslOk([
-      'ca',
-      '-batch',
-      '-config',
-      cnf,
-      '-extensions',
-      'server_cert',
-      '-days',
-      '30',
-      '-notext',
-      '-in',
-      csr,
-      '-out',
-      cert,
-    ])
+    const { cert } = issueWithOpensslCa(dir, name)
     if (name !== 'valid') opensslOk(['ca', '-config', cnf, '-revoke', cert, ...args])
     certs[name] = cert
   }
@@ -473,43 +437,56 @@ describe('which revoked certificates a CRL lists', () => {
   })
 })
 
+/** A self-signed CA made by `openssl req -x509` with a new key of ours, as a CRL issuer. */
+function selfSignedCa(
+  keyType: KeyType,
+  scheme: SignatureScheme,
+  subject: string,
+): { dir: string; issuer: CrlParams['issuer'] } {
+  const dir = tempDir()
+  const keyPem = generatePrivateKeyPem(keyType)
+  writeFileSync(join(dir, 'ca.key'), keyPem)
+  const sigopt = scheme.startsWith('PS')
+    ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32']
+    : []
+  opensslOk(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-subj',
+      subject,
+      '-days',
+      '30',
+      '-sha256',
+      ...sigopt,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-addext',
+      'subjectKeyIdentifier=hash',
+      '-out',
+      'ca.pem',
+    ],
+    dir,
+  )
+  const certificate = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'))
+  return {
+    dir,
+    issuer: { certificate, keyId: skiOf(certificate), signer: fileSigner(keyPem, 'file:ca.key', scheme) },
+  }
+}
+
 describe.each([
   ['ec-p256', 'ES256'],
   ['ec-p384', 'ES384'],
   ['rsa-2048', 'PS256'],
 ] as const)('a CRL signed with a %s key (%s)', (keyType, scheme: SignatureScheme) => {
   it('verifies with openssl crl -CAfile', async () => {
-    const dir = tempDir()
-    const keyPem = generatePrivateKeyPem(keyType)
-    writeFileSync(join(dir, 'ca.key'), keyPem)
-    const sigopt = scheme.startsWith('PS')
-      ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32']
-      : []
-    opensslOk(
-      [
-        'req',
-        '-x509',
-        '-new',
-        '-key',
-        'ca.key',
-        '-subj',
-        '/O=Other/CN=Test CA',
-        '-days',
-        '30',
-        '-sha256',
-        ...sigopt,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-        '-addext',
-        'subjectKeyIdentifier=hash',
-        '-out',
-        'ca.pem',
-      ],
-      dir,
-    )
-    const certificate = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'))
+    const { dir, issuer } = selfSignedCa(keyType, scheme, '/O=Other/CN=Test CA')
     const now = new Date()
     const crl = await buildCrl({
       entries: [
@@ -522,7 +499,7 @@ describe.each([
           subject: '/CN=x',
         },
       ],
-      issuer: { certificate, keyId: skiOf(certificate), signer: fileSigner(keyPem, 'file:ca.key', scheme) },
+      issuer,
       crlNumber: 1n,
       thisUpdate: new Date(now.getTime() - 60_000),
       nextUpdate: new Date(now.getTime() + 86_400_000),
@@ -690,28 +667,7 @@ describe.each([
   (keyType, scheme: SignatureScheme, deterministic) => {
     let issuer: CrlParams['issuer']
     beforeAll(() => {
-      const dir = tempDir()
-      const keyPem = generatePrivateKeyPem(keyType)
-      writeFileSync(join(dir, 'ca.key'), keyPem)
-      const sigopt = scheme.startsWith('PS')
-        ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32']
-        : []
-      opensslOk(
-        [
-          'req',
-          '-x509',
-          '-new',
-          '-key',
-          'ca.key',
-          '-subj',
-          '/O=Example/CN=Fast CRL Test CA',
-          '-days',
-          '30',
-        ].concat(['-sha256', ...sigopt, '-addext', 'subjectKeyIdentifier=hash', '-out', 'ca.pem']),
-        dir,
-      )
-      const certificate = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'))
-      issuer = { certificate, keyId: skiOf(certificate), signer: fileSigner(keyPem, 'file:ca.key', scheme) }
+      issuer = selfSignedCa(keyType, scheme, '/O=Example/CN=Fast CRL Test CA').issuer
     })
 
     async function same(entries: IndexEntry[], overrides: Partial<CrlParams> = {}): Promise<x509.X509Crl> {

@@ -51,10 +51,9 @@ let names = 0
 const fresh = (what: string) => `${what}-${++names}`
 const VERSIONED = /^https:\/\/127\.0\.0\.1:\d+\/keys\/([0-9A-Za-z-]+)\/([0-9a-f]{32})$/
 
-/** `init` with both keys made in the doubles (`--create`); returns the CA directory. */
-async function kvCa(args: string[] = ['--key-type', 'ec-p256']): Promise<string> {
-  const dir = tempDir()
-  const r = await cli(
+/** `init --create` in `dir` with new keys in both doubles. */
+function initCreating(dir: string, args: string[]) {
+  return cli(
     [
       'init',
       '--dir',
@@ -68,6 +67,12 @@ async function kvCa(args: string[] = ['--key-type', 'ec-p256']): Promise<string>
     ],
     dir,
   )
+}
+
+/** `init` with both keys made in the doubles (`--create`); returns the CA directory. */
+async function kvCa(args: string[] = ['--key-type', 'ec-p256']): Promise<string> {
+  const dir = tempDir()
+  const r = await initCreating(dir, args)
   if (r.status !== 0) throw new Error(`init failed: ${r.stderr}`)
   return dir
 }
@@ -426,21 +431,7 @@ describe('any mix of keys', () => {
   it('when a vault refuses, init writes nothing to the CA directory', async () => {
     issuingVault.denied.add('certificates/create')
     const dir = tempDir()
-    const r = await cli(
-      [
-        'init',
-        '--dir',
-        dir,
-        '--root-key',
-        `${rootVault.url}/keys/${fresh('root')}`,
-        '--intermediate-key',
-        `${issuingVault.url}/keys/${fresh('issuing')}`,
-        '--create',
-        '--key-type',
-        'ec-p256',
-      ],
-      dir,
-    )
+    const r = await initCreating(dir, ['--key-type', 'ec-p256'])
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/'Key Vault Certificates Officer'.*\[vault\.forbidden\]$/m)
     expect(r.stderr).toContain(issuingVault.url)

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto'
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -23,17 +22,10 @@ import { CaError } from '../src/ca/errors.js'
 import { openDirectoryStore, STORE_DIR } from '../src/store/directory-store.js'
 import type { FileWrite, StateStore } from '../src/store/state-store.js'
 import { bundleForTest } from './support/bundle.js'
+import { cleanupTempDirs, tempDir } from './support/ca-fixture.js'
 import { caBatch, snapshotDifferences, treeSnapshot } from './support/store-batches.js'
 
-const dirs: string[] = []
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mtls-ca-store-'))
-  dirs.push(dir)
-  return dir
-}
-afterAll(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+afterAll(cleanupTempDirs)
 
 async function commitUnlocked(store: StateStore, writes: FileWrite[]): Promise<void> {
   await store.locked(() => store.commit(writes))

@@ -143,8 +143,7 @@ export function checkRequest(request: IssuanceRequest, policy: CheckPolicy): Che
   try {
     const { config } = policy
     const csr = parseCsr(request.csr)
-    // parseCsr has loaded the key to check the self-signature: describeKey need not load it again.
-    const key = describeKey(csr.spki, { loaded: true })
+    const key = describeKey(csr.spki, { fromCsr: true })
     checkKey(key, config.issuance.keys)
     const profile = resolveProfile(request.profile ?? config.issuance.profile, config)
     const days = request.days ?? profile.days ?? config.issuance.days

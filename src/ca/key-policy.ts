@@ -95,17 +95,18 @@ function unsupported(message: string, cause?: unknown): CaError {
 
 /**
  * Reads a DER SubjectPublicKeyInfo. Throws `key.unsupported` for any key this CA does not certify.
- * `loaded`: the caller has already loaded these exact bytes with node:crypto (as the CSR signature
- * check does), so the last check — that OpenSSL can load the key — is not repeated.
+ * `fromCsr`: the bytes are the SPKI of a CSR that parseCsr accepted, which has already proven them
+ * DER (the whole request re-encodes to the same bytes) and loaded them with node:crypto to check its
+ * signature; those two checks are not repeated.
  */
-export function describeKey(spki: Uint8Array, options: { loaded?: boolean } = {}): KeyInfo {
+export function describeKey(spki: Uint8Array, options: { fromCsr?: boolean } = {}): KeyInfo {
   let info: SubjectPublicKeyInfo
   try {
     info = AsnConvert.parse(spki, SubjectPublicKeyInfo)
   } catch (e) {
     throw unsupported('the public key is not a DER SubjectPublicKeyInfo', e)
   }
-  if (!equalBytes(new Uint8Array(AsnConvert.serialize(info)), spki)) {
+  if (!options.fromCsr && !equalBytes(new Uint8Array(AsnConvert.serialize(info)), spki)) {
     throw unsupported(
       'the public key is not a DER SubjectPublicKeyInfo (it is not DER, or has trailing bytes)',
     )
@@ -136,7 +137,7 @@ export function describeKey(spki: Uint8Array, options: { loaded?: boolean } = {}
       )
     }
   }
-  if (options.loaded) return result
+  if (options.fromCsr) return result
   try {
     createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
   } catch (e) {

@@ -39,6 +39,22 @@ export function opensslOk(args: string[], options: { cwd?: string; input?: strin
   return r.stdout
 }
 
+/**
+ * openssl with stdout and stderr as one text: OpenSSL 3.0 exits 0 on some failures (`verify`,
+ * `crl -CAfile`) and says so on stderr, so callers read the whole output.
+ */
+export function opensslMerged(args: string[], cwd?: string): { status: number; out: string } {
+  const r = openssl(args, cwd === undefined ? {} : { cwd })
+  return { status: r.status, out: `${r.stdout}${r.stderr}` }
+}
+
+/** opensslMerged that throws when openssl exits non-zero. */
+export function opensslMergedOk(args: string[], cwd?: string): string {
+  const r = opensslMerged(args, cwd)
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.out}`)
+  return r.out
+}
+
 export type KeySpec =
   'rsa:1024' | 'rsa:2048' | 'rsa:3072' | 'rsa:4096' | 'ec:P-256' | 'ec:P-384' | 'ec:P-521' | 'ed25519'
 
