@@ -20762,7 +20762,7 @@ function describeKey(spki, options = {}) {
   } catch (e) {
     throw unsupported("the public key is not a DER SubjectPublicKeyInfo", e);
   }
-  if (!equalBytes(new Uint8Array(import_asn1_schema3.AsnConvert.serialize(info)), spki)) {
+  if (!options.fromCsr && !equalBytes(new Uint8Array(import_asn1_schema3.AsnConvert.serialize(info)), spki)) {
     throw unsupported(
       "the public key is not a DER SubjectPublicKeyInfo (it is not DER, or has trailing bytes)"
     );
@@ -20792,7 +20792,7 @@ function describeKey(spki, options = {}) {
       );
     }
   }
-  if (options.loaded) return result;
+  if (options.fromCsr) return result;
   try {
     createPublicKey2({ key: Buffer.from(spki), format: "der", type: "spki" });
   } catch (e) {
@@ -21086,7 +21086,7 @@ function checkRequest(request, policy) {
   try {
     const { config } = policy;
     const csr = parseCsr(request.csr);
-    const key = describeKey(csr.spki, { loaded: true });
+    const key = describeKey(csr.spki, { fromCsr: true });
     checkKey(key, config.issuance.keys);
     const profile = resolveProfile(request.profile ?? config.issuance.profile, config);
     const days = request.days ?? profile.days ?? config.issuance.days;

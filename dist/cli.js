@@ -87688,7 +87688,7 @@ function describeKey(spki, options = {}) {
   } catch (e) {
     throw unsupported("the public key is not a DER SubjectPublicKeyInfo", e);
   }
-  if (!equalBytes(new Uint8Array(import_asn1_schema8.AsnConvert.serialize(info)), spki)) {
+  if (!options.fromCsr && !equalBytes(new Uint8Array(import_asn1_schema8.AsnConvert.serialize(info)), spki)) {
     throw unsupported(
       "the public key is not a DER SubjectPublicKeyInfo (it is not DER, or has trailing bytes)"
     );
@@ -87718,7 +87718,7 @@ function describeKey(spki, options = {}) {
       );
     }
   }
-  if (options.loaded) return result;
+  if (options.fromCsr) return result;
   try {
     createPublicKey8({ key: Buffer.from(spki), format: "der", type: "spki" });
   } catch (e) {
@@ -87931,7 +87931,7 @@ function checkRequest(request, policy) {
   try {
     const { config: config2 } = policy;
     const csr = parseCsr(request.csr);
-    const key = describeKey(csr.spki, { loaded: true });
+    const key = describeKey(csr.spki, { fromCsr: true });
     checkKey(key, config2.issuance.keys);
     const profile2 = resolveProfile(request.profile ?? config2.issuance.profile, config2);
     const days = request.days ?? profile2.days ?? config2.issuance.days;
