@@ -321,6 +321,42 @@ describe('the CA directory', () => {
     expect(readdirSync(join(root, '.git', 'mtls-ca', id))).toEqual(['journal'])
   })
 
+  it('finds the git dir of a linked worktree through its "gitdir:" file', async () => {
+    const root = tempDir()
+    const git = (cwd: string, ...args: string[]): string =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+        cwd,
+        encoding: 'utf8',
+      })
+    mkdirSync(join(root, 'main'))
+    git(join(root, 'main'), 'init', '--quiet')
+    git(join(root, 'main'), 'commit', '--quiet', '--allow-empty', '-m', 'first')
+    git(join(root, 'main'), 'worktree', 'add', '--quiet', join(root, 'wt'))
+    mkdirSync(join(root, 'wt', 'ca'))
+    await commitUnlocked(openDirectoryStore(join(root, 'wt', 'ca')), [{ path: 'ca.yml', data: 'v\n' }])
+
+    const id = createHash('sha256').update('ca').digest('hex').slice(0, 32)
+    expect(readdirSync(join(root, 'main', '.git', 'worktrees', 'wt', 'mtls-ca'))).toEqual([id])
+    expect(existsSync(join(root, 'wt', 'ca', STORE_DIR))).toBe(false)
+  })
+
+  it.each([
+    ['a symbolic link', (dotGit: string, elsewhere: string) => symlinkSync(elsewhere, dotGit)],
+    ['a file without a gitdir: line', (dotGit: string) => writeFileSync(dotGit, 'not git\n')],
+    ['a gitdir: file naming no folder', (dotGit: string) => writeFileSync(dotGit, 'gitdir: ./nowhere\n')],
+  ])('refuses a .git that is %s (state.untrusted_journal), writing nothing', async (_name, make) => {
+    const root = tempDir()
+    mkdirSync(join(root, 'elsewhere'))
+    mkdirSync(join(root, 'repo', 'ca'), { recursive: true })
+    make(join(root, 'repo', '.git'), join(root, 'elsewhere'))
+    const before = treeSnapshot(root, '')
+    const e = await rejection(
+      commitUnlocked(openDirectoryStore(join(root, 'repo', 'ca')), [{ path: 'a', data: 'a' }]),
+    )
+    expect(e.code).toBe('state.untrusted_journal')
+    expect(treeSnapshot(root, '')).toEqual(before)
+  })
+
   it('keeps its own folder out of git when the CA directory is not in a work tree', async () => {
     const root = tempDir()
     await commitUnlocked(openDirectoryStore(root), [{ path: 'intermediateCA/index.txt', data: '' }])
