@@ -49,33 +49,102 @@ const journalFolders = (root: string): string[] => {
 }
 
 describe('commit', () => {
+  describe('of a key', () => {
+    it('creates it as a new file, mode 0400 unless given, outside the journal', async () => {
+      const root = tempDir()
+      const steps: string[] = []
+      const store = openDirectoryStore(root, { onCommitStep: (s) => void steps.push(s) })
+      await commitUnlocked(store, [
+        { path: 'ca.yml', data: 'version: 1\n' },
+        { path: 'rootCA/private/ca.key.pem', data: 'root key\n', key: true },
+        { path: 'keys/issuing.pem', data: 'issuing key\n', mode: 0o600, key: true },
+      ])
+      expect(text(await store.read('rootCA/private/ca.key.pem'))).toBe('root key\n')
+      expect(mode(join(root, 'rootCA/private/ca.key.pem'))).toBe(0o400)
+      expect(mode(join(root, 'keys/issuing.pem'))).toBe(0o600)
+      // one staged file: the config; the keys never went through the journal
+      expect(steps.filter((s) => s.startsWith('stage:'))).toEqual(['stage:0'])
+    })
+
+    it.each([
+      ['under private/', 'rootCA/private/ca.key.pem'],
+      ['under Private/ (case-insensitive file systems)', 'rootCA/Private/x.pem'],
+      ['named *.key.pem', 'certs/www.key.pem'],
+      ['named *.KEY.PEM', 'certs/www.KEY.PEM'],
+    ])('refuses a key path %s without key: true (state.path_invalid)', async (_name, path) => {
+      const root = tempDir()
+      await commitUnlocked(openDirectoryStore(root), [{ path: 'ca.yml', data: 'v\n' }])
+      const before = treeSnapshot(root, '')
+      const e = await rejection(commitUnlocked(openDirectoryStore(root), [{ path, data: 'k' }]))
+      expect(e.code).toBe('state.path_invalid')
+      expect(treeSnapshot(root, '')).toEqual(before)
+    })
+
+    it('never replaces an existing key file (state.path_invalid)', async () => {
+      const root = tempDir()
+      const path = 'rootCA/private/ca.key.pem'
+      await commitUnlocked(openDirectoryStore(root), [{ path, data: 'first\n', key: true }])
+      const before = treeSnapshot(root, '')
+      const e = await rejection(
+        commitUnlocked(openDirectoryStore(root), [
+          { path: 'ca.yml', data: 'v\n' },
+          { path, data: 'second\n', key: true },
+        ]),
+      )
+      expect(e.code).toBe('state.path_invalid')
+      expect(treeSnapshot(root, '')).toEqual(before)
+    })
+
+    it('removes the key it created when the batch does not reach its commit point', async () => {
+      const root = tempDir()
+      await commitUnlocked(openDirectoryStore(root), [{ path: 'ca.yml', data: 'v\n' }])
+      const before = treeSnapshot(root)
+      const store = openDirectoryStore(root, {
+        onCommitStep: (s) => {
+          if (s === 'commit') throw new Error('disk gone at the commit point')
+        },
+      })
+      const e = await rejection(
+        commitUnlocked(store, [
+          { path: 'ca.yml', data: 'v2\n' },
+          { path: 'keys/new.key.pem', data: 'new key\n', key: true },
+        ]),
+      )
+      expect(e.code).toBe('state.write_failed')
+      const after = treeSnapshot(root)
+      // the folder made for the key may stay; the key itself and every other file are as before
+      expect(snapshotDifferences(after, { ...before, keys: 'dir' })).toEqual([])
+      expect(journalFolders(root)).toEqual([])
+    })
+  })
+
   it('makes new and replaced files visible, in nested folders, with their modes', async () => {
     const root = tempDir()
     const store = openDirectoryStore(root)
     await commitUnlocked(store, [
       { path: 'ca.yml', data: 'version: 1\n' },
       { path: 'intermediateCA/certs/ca.cert.pem', data: 'old cert\n', mode: 0o444 },
-      { path: 'intermediateCA/private/ca.key.pem', data: 'old key\n', mode: 0o400 },
+      { path: 'intermediateCA/secret/ca.bin', data: 'old key\n', mode: 0o400 },
     ])
     await commitUnlocked(store, [
       { path: 'intermediateCA/certs/ca.cert.pem', data: 'new cert\n', mode: 0o444 },
-      { path: 'intermediateCA/private/ca.key.pem', data: new Uint8Array([1, 2, 3]), mode: 0o400 },
+      { path: 'intermediateCA/secret/ca.bin', data: new Uint8Array([1, 2, 3]), mode: 0o400 },
       { path: 'intermediateCA/newcerts/1000.pem', data: 'issued\n', mode: 0o444 },
       { path: 'intermediateCA/index.txt', data: 'V\t...\n' },
     ])
 
     expect(text(await store.read('ca.yml'))).toBe('version: 1\n')
     expect(text(await store.read('intermediateCA/certs/ca.cert.pem'))).toBe('new cert\n')
-    expect(await store.read('intermediateCA/private/ca.key.pem')).toEqual(Buffer.from([1, 2, 3]))
+    expect(await store.read('intermediateCA/secret/ca.bin')).toEqual(Buffer.from([1, 2, 3]))
     expect(text(await store.read('intermediateCA/newcerts/1000.pem'))).toBe('issued\n')
     expect(await store.read('intermediateCA/serial')).toBeUndefined()
     expect(await store.read('nowhere/at/all')).toBeUndefined()
     expect(mode(join(root, 'intermediateCA/certs/ca.cert.pem'))).toBe(0o444)
-    expect(mode(join(root, 'intermediateCA/private/ca.key.pem'))).toBe(0o400)
+    expect(mode(join(root, 'intermediateCA/secret/ca.bin'))).toBe(0o400)
     expect(mode(join(root, 'intermediateCA/newcerts/1000.pem'))).toBe(0o444)
 
     expect(await store.list('')).toEqual(['ca.yml', 'intermediateCA'])
-    expect(await store.list('intermediateCA')).toEqual(['certs', 'index.txt', 'newcerts', 'private'])
+    expect(await store.list('intermediateCA')).toEqual(['certs', 'index.txt', 'newcerts', 'secret'])
     expect(await store.list('requests')).toEqual([])
     expect(journalFolders(root)).toEqual([])
     expect(existsSync(join(root, STORE_DIR, 'lock'))).toBe(false)
@@ -231,18 +300,74 @@ describe('the CA directory', () => {
     expect(readFileSync(join(root, 'ca.yml'), 'utf8')).toBe('x')
   })
 
-  it('keeps its own folder out of git without touching the repository .gitignore', async () => {
+  it('keeps its lock and journal in the git dir of a work tree, out of the working tree', async () => {
     const root = tempDir()
     const git = (...args: string[]): string => execFileSync('git', args, { cwd: root, encoding: 'utf8' })
     git('init', '--quiet')
+    const ca = join(root, 'ca')
+    mkdirSync(ca)
+    const steps: string[] = []
+    const store = openDirectoryStore(ca, { onCommitStep: (s) => void steps.push(s) })
+    await commitUnlocked(store, [{ path: 'intermediateCA/index.txt', data: '' }])
+
+    expect(steps).toContain('done')
+    expect(existsSync(join(ca, STORE_DIR))).toBe(false)
+    expect(existsSync(join(root, '.gitignore'))).toBe(false)
+    expect(git('status', '--porcelain', '--untracked-files=all').trim().split('\n')).toEqual([
+      '?? ca/intermediateCA/index.txt',
+    ])
+    const id = createHash('sha256').update('ca').digest('hex').slice(0, 32)
+    expect(readdirSync(join(root, '.git', 'mtls-ca'))).toEqual([id])
+    expect(readdirSync(join(root, '.git', 'mtls-ca', id))).toEqual(['journal'])
+  })
+
+  it('finds the git dir of a linked worktree through its "gitdir:" file', async () => {
+    const root = tempDir()
+    const git = (cwd: string, ...args: string[]): string =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+        cwd,
+        encoding: 'utf8',
+      })
+    mkdirSync(join(root, 'main'))
+    git(join(root, 'main'), 'init', '--quiet')
+    git(join(root, 'main'), 'commit', '--quiet', '--allow-empty', '-m', 'first')
+    git(join(root, 'main'), 'worktree', 'add', '--quiet', join(root, 'wt'))
+    mkdirSync(join(root, 'wt', 'ca'))
+    await commitUnlocked(openDirectoryStore(join(root, 'wt', 'ca')), [{ path: 'ca.yml', data: 'v\n' }])
+
+    const id = createHash('sha256').update('ca').digest('hex').slice(0, 32)
+    expect(readdirSync(join(root, 'main', '.git', 'worktrees', 'wt', 'mtls-ca'))).toEqual([id])
+    expect(existsSync(join(root, 'wt', 'ca', STORE_DIR))).toBe(false)
+  })
+
+  it.each([
+    ['a symbolic link', (dotGit: string, elsewhere: string) => symlinkSync(elsewhere, dotGit)],
+    ['a file without a gitdir: line', (dotGit: string) => writeFileSync(dotGit, 'not git\n')],
+    ['a gitdir: file naming no folder', (dotGit: string) => writeFileSync(dotGit, 'gitdir: ./nowhere\n')],
+  ])('refuses a .git that is %s (state.untrusted_journal), writing nothing', async (_name, make) => {
+    const root = tempDir()
+    mkdirSync(join(root, 'elsewhere'))
+    mkdirSync(join(root, 'repo', 'ca'), { recursive: true })
+    make(join(root, 'repo', '.git'), join(root, 'elsewhere'))
+    const before = treeSnapshot(root, '')
+    const e = await rejection(
+      commitUnlocked(openDirectoryStore(join(root, 'repo', 'ca')), [{ path: 'a', data: 'a' }]),
+    )
+    expect(e.code).toBe('state.untrusted_journal')
+    expect(treeSnapshot(root, '')).toEqual(before)
+  })
+
+  it('keeps its own folder out of git when the CA directory is not in a work tree', async () => {
+    const root = tempDir()
     await commitUnlocked(openDirectoryStore(root), [{ path: 'intermediateCA/index.txt', data: '' }])
+    execFileSync('git', ['init', '--quiet'], { cwd: root })
     mkdirSync(join(root, STORE_DIR, 'journal', 'left-over'), { recursive: true })
     writeFileSync(join(root, STORE_DIR, 'journal', 'left-over', '0'), 'x')
-
-    expect(git('status', '--porcelain', '--untracked-files=all').trim().split('\n')).toEqual([
-      '?? intermediateCA/index.txt',
-    ])
-    expect(existsSync(join(root, '.gitignore'))).toBe(false)
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+    expect(status.trim().split('\n')).toEqual(['?? intermediateCA/index.txt'])
   })
 })
 
@@ -489,16 +614,23 @@ describe('recovery of an interrupted commit', () => {
       committed,
     ],
     ['a staged file that is missing while its target is old', { '1': 'new c', '2': 'new f' }, committed],
-    [
-      'a path that escapes the root',
-      { '0': 'new a' },
-      [{ path: '../a.txt', staged: '0', sha256: sha256('new a') }],
-    ],
   ])('reports %s as state.corrupt and changes nothing', async (_name, staged, manifest) => {
     const { root, folder } = arrange(staged, manifest)
     const before = treeSnapshot(root)
     const e = await rejection(openDirectoryStore(root).locked(async () => 'must not run'))
     expect(e.code).toBe('state.corrupt')
+    expect(treeSnapshot(root)).toEqual(before)
+    expect(existsSync(join(folder, 'manifest.json'))).toBe(true)
+  })
+
+  it.each([
+    ['a path that escapes the root', '../a.txt'],
+    ['a key path', 'b/private/c.txt'],
+  ])('refuses %s in a manifest as state.untrusted_journal and changes nothing', async (_name, path) => {
+    const { root, folder } = arrange({ '0': 'new a' }, [{ path, staged: '0', sha256: sha256('new a') }])
+    const before = treeSnapshot(root)
+    const e = await rejection(openDirectoryStore(root).locked(async () => 'must not run'))
+    expect(e.code).toBe('state.untrusted_journal')
     expect(treeSnapshot(root)).toEqual(before)
     expect(existsSync(join(folder, 'manifest.json'))).toBe(true)
   })

@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'state.conflict'
   | 'state.write_failed'
   | 'state.path_invalid'
+  /** The store's own folder (lock, journal) holds something the store did not write: never replayed. */
+  | 'state.untrusted_journal'
   | 'config.invalid'
   // keys and signing
   | 'signer.unavailable'

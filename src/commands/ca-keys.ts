@@ -136,7 +136,7 @@ async function prepareFileKey(
     complete: async () => ({
       ref: request.ref,
       signer,
-      writes: existing === undefined ? [{ path, data: pem, mode: 0o400 }] : [],
+      writes: existing === undefined ? [{ path, data: pem, mode: 0o400, key: true }] : [],
     }),
   }
 }

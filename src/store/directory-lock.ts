@@ -7,17 +7,22 @@
  * takers of one stale lock exclude each other with a marker named after that lock's token, created
  * the same way, so two of them can never both win.
  *
+ * The lock file is never followed: a symbolic link (or anything but a regular file) where the lock
+ * or a holder record should be is refused with `state.path_invalid`, and link()/rename() act on the
+ * name itself, not on what a link points at.
+ *
  * Hand-written because Node has no flock(), and lock libraries (proper-lockfile) judge staleness by
  * the lock's age, which a long signing run would have to keep refreshing: a pid check cannot expire.
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { link, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises'
+import { link, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CaError } from '../ca/errors.js'
 import { errorCode } from './durable-fs.js'
+import { readRegularFile } from './path-kinds.js'
 
 export interface LockHolder {
   pid: number
@@ -46,6 +51,8 @@ const TEMP_PATTERN = /^lock-\d+-[0-9a-f]+\.tmp$/
 const MARKER_PREFIX = 'lock.break-'
 const FIRST_DELAY_MS = 5
 const MAX_DELAY_MS = 200
+/** A holder record is a few hundred bytes; a bigger "lock" is not one of ours. */
+const MAX_LOCK_FILE = 4096
 
 /** Tokens this process holds or is acquiring: a lock with our own pid but another token is stale. */
 const ownTokens = new Set<string>()
@@ -196,16 +203,25 @@ function holderIsGone(holder: LockHolder): boolean {
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
-  let text: string
+  let data: Buffer | undefined | 'not-a-file'
   try {
-    text = await readFile(path, 'utf8')
+    // Never through a symbolic link: the store folder may sit in a working tree a pull request wrote.
+    data = await readRegularFile(path, MAX_LOCK_FILE)
   } catch (e) {
-    if (errorCode(e) === 'ENOENT') return undefined
     throw new CaError('state.locked', `cannot read the lock file ${path}: ${String(e)}`, {
       file: path,
       cause: e,
     })
   }
+  if (data === undefined) return undefined
+  if (data === 'not-a-file') {
+    throw new CaError(
+      'state.path_invalid',
+      `the lock file ${path} is a symbolic link or not a regular file; mtls-ca never follows it — remove it`,
+      { file: path },
+    )
+  }
+  const text = data.toString('utf8')
   let value: unknown
   try {
     value = JSON.parse(text)

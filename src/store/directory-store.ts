@@ -1,8 +1,11 @@
 /**
  * The StateStore of a plain directory: the CA's files where OpenSSL expects them, plus the store's
- * own folder `.mtls-ca/` (lock file and commit journal; it holds a `.gitignore` of `*`, so git
- * ignores it without any change to the repository's own .gitignore). Writes go through the journal
- * under the lock (see journal.ts, directory-lock.ts).
+ * own folder (lock file and commit journal): under the repository's git dir when the CA directory is
+ * in a git work tree, else `.mtls-ca/` inside it, which holds a `.gitignore` of `*` (see
+ * store-location.ts for why). Writes go through the journal under the lock (see journal.ts,
+ * directory-lock.ts); the store's folder and each level of it are checked with lstat before use.
+ * Private keys never go through the journal: they are created as new files just before the commit
+ * point and removed again when the batch does not commit (see FileWrite.key).
  *
  * Paths never leave the root: they are checked lexically (store-path.ts), and no folder or file on
  * the way may be a symbolic link — a pull request can add a symlink to a CA repository, and the
@@ -10,15 +13,17 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { constants } from 'node:fs'
-import { lstat, mkdir, open, readdir, stat } from 'node:fs/promises'
+import { lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { CaError, isCaError } from '../ca/errors.js'
 import { forEachConcurrently } from './concurrency.js'
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.js'
-import { errorCode, fsyncDirectory, replaceFileAtomically } from './durable-fs.js'
+import { errorCode, fsyncDirectory, replaceFileAtomically, writeNewFileSynced } from './durable-fs.js'
 import { Journal, type CommitStepHook, type StagedWrite } from './journal.js'
+import { kindOf, type Kind } from './path-kinds.js'
 import type { FileWrite, StateStore } from './state-store.js'
-import { STORE_DIR, storeFolderSegments, storePathSegments } from './store-path.js'
+import { locateStoreFolder } from './store-location.js'
+import { isKeyPath, STORE_DIR, storeFolderSegments, storePathSegments } from './store-path.js'
 
 export { STORE_DIR } from './store-path.js'
 
@@ -40,15 +45,23 @@ const LOOKUP_CONCURRENCY = 16
 /** The store whose locked() call the current async context is inside: tells nesting from concurrency. */
 const insideLock = new AsyncLocalStorage<DirectoryStore>()
 
+type PlannedWrite = StagedWrite & { key: boolean }
+
 export function openDirectoryStore(root: string, options: DirectoryStoreOptions = {}): StateStore {
   return new DirectoryStore(resolve(root), options)
 }
 
-type Kind = 'absent' | 'file' | 'folder' | 'symlink' | 'other'
+/** A key file commit() created, told from any later file at that name by its inode. */
+interface CreatedKey {
+  target: string
+  dev: number
+  ino: number
+}
 
 class DirectoryStore implements StateStore {
-  private readonly storeDir: string
-  private readonly journal: Journal
+  /** Set by the first locked(): the store folder can only be found once the root exists. */
+  private storeDir: string | undefined
+  private journal: Journal | undefined
   private lock: DirectoryLock | undefined
   /** A commit failed under the current lock: the journal may need finishing before the next read. */
   private unsettled = false
@@ -57,10 +70,7 @@ class DirectoryStore implements StateStore {
   constructor(
     readonly root: string,
     private readonly options: DirectoryStoreOptions,
-  ) {
-    this.storeDir = join(root, STORE_DIR)
-    this.journal = new Journal(root, join(this.storeDir, JOURNAL_DIR), options.onCommitStep)
-  }
+  ) {}
 
   async read(path: string): Promise<Buffer | undefined> {
     const segments = storePathSegments(path)
@@ -137,23 +147,75 @@ class DirectoryStore implements StateStore {
         },
       )
     })
+    const journal = this.journal as Journal
+    const keys = staged.filter((w) => w.key)
+    const files = staged.filter((w) => !w.key)
     if (staged.length === 0) return
+    const created: CreatedKey[] = []
+    const removeKeys = () => this.removeCreatedKeys(created)
     try {
-      await this.journal.commit(staged, () => lock.assertHeld())
+      await journal.commit(files, {
+        beforeCommitPoint: async () => {
+          await lock.assertHeld()
+          await this.createKeys(keys, created).catch(async (e: unknown) => {
+            await removeKeys()
+            throw e
+          })
+        },
+        afterRollBack: removeKeys,
+      })
     } catch (e) {
       this.unsettled = true
       throw e
     }
   }
 
+  /**
+   * Creates each key as a new file (O_EXCL: never through a link, never over a file), making its
+   * folders one level at a time, each checked not to be a link; durable before the commit point.
+   */
+  private async createKeys(keys: PlannedWrite[], created: CreatedKey[]): Promise<void> {
+    for (const key of keys) {
+      const segments = storePathSegments(key.path)
+      for (let k = 1; k < segments.length; k++) {
+        const dir = join(this.root, ...segments.slice(0, k))
+        let kind = await kindOf(dir)
+        if (kind === 'absent') {
+          await mkdir(dir).catch((e: unknown) => {
+            if (errorCode(e) !== 'EEXIST') throw e
+          })
+          await fsyncDirectory(dirname(dir))
+          kind = await kindOf(dir)
+        }
+        if (kind !== 'folder')
+          throw pathRefused(key.path, `${segments.slice(0, k).join('/')} is not a folder`)
+      }
+      const target = join(this.root, ...segments)
+      await writeNewFileSynced(target, key.data, key.mode ?? 0o400)
+      const s = await lstat(target)
+      created.push({ target, dev: s.dev, ino: s.ino })
+      await fsyncDirectory(dirname(target))
+    }
+  }
+
+  /** Undoes createKeys(): removes only the very files it made (same inode), best effort. */
+  private async removeCreatedKeys(created: CreatedKey[]): Promise<void> {
+    for (const { target, dev, ino } of created.splice(0)) {
+      const s = await lstat(target).catch(() => undefined)
+      if (s?.isFile() && s.dev === dev && s.ino === ino) await unlink(target).catch(() => undefined)
+    }
+  }
+
   private async runLocked<T>(fn: () => Promise<T>): Promise<T> {
     await this.prepareRoot()
-    const lock = await acquireDirectoryLock(this.storeDir, {
+    const storeDir = await this.prepareStoreFolder()
+    const journal = this.journal as Journal
+    const lock = await acquireDirectoryLock(storeDir, {
       timeoutMs: this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     })
     let result: T
     try {
-      await this.journal.recover()
+      await journal.recover()
       this.lock = lock
       result = await insideLock.run(this, fn)
     } catch (e) {
@@ -183,8 +245,47 @@ class DirectoryStore implements StateStore {
       const first = await mkdir(this.root, { recursive: true })
       if (first !== undefined) await fsyncDirectory(dirname(first))
     }
-    await mkdir(this.storeDir, { recursive: true })
-    const gitignore = join(this.storeDir, '.gitignore')
+  }
+
+  /**
+   * Finds the store folder (store-location.ts) and makes it, every level checked with lstat: a
+   * symbolic link or a file where a folder of the store should be is refused, never followed.
+   */
+  private async prepareStoreFolder(): Promise<string> {
+    if (this.storeDir === undefined) {
+      const location = await locateStoreFolder(this.root)
+      for (const dir of [...location.parents, location.dir]) await this.ensureOwnFolder(dir)
+      if (location.kind === 'local') await this.ignoreForGit(location.dir)
+      this.storeDir = location.dir
+      this.journal = new Journal(this.root, join(location.dir, JOURNAL_DIR), this.options.onCommitStep)
+      return location.dir
+    }
+    await this.ensureOwnFolder(this.storeDir)
+    return this.storeDir
+  }
+
+  private async ensureOwnFolder(dir: string): Promise<void> {
+    let kind = await kindOf(dir)
+    if (kind === 'absent') {
+      await mkdir(dir, { mode: 0o700 }).catch((e: unknown) => {
+        if (errorCode(e) !== 'EEXIST') throw e
+      })
+      await fsyncDirectory(dirname(dir))
+      kind = await kindOf(dir)
+    }
+    if (kind !== 'folder') {
+      throw new CaError(
+        'state.untrusted_journal',
+        `refused the store folder ${dir}: it is ${kind === 'symlink' ? 'a symbolic link' : 'not a folder'}; ` +
+          'mtls-ca keeps its lock and journal only in a folder of its own and never follows a link there — remove it',
+        { file: dir },
+      )
+    }
+  }
+
+  /** `.mtls-ca/` of a CA outside git still keeps itself out of any repository made later. */
+  private async ignoreForGit(storeDir: string): Promise<void> {
+    const gitignore = join(storeDir, '.gitignore')
     if ((await kindOf(gitignore)) === 'absent') {
       // '*' matches the .gitignore itself too, so the whole folder stays out of git.
       await replaceFileAtomically(
@@ -196,7 +297,7 @@ class DirectoryStore implements StateStore {
   }
 
   private async settle(): Promise<void> {
-    if (!this.unsettled || insideLock.getStore() !== this) return
+    if (!this.unsettled || insideLock.getStore() !== this || this.journal === undefined) return
     await this.journal.recover()
     this.unsettled = false
   }
@@ -206,7 +307,7 @@ class DirectoryStore implements StateStore {
    * for a reason that could have been seen: a path twice, a path that is also a folder of another,
    * a folder on the way that is a file or a symlink, a target that is a folder.
    */
-  private async plan(checked: { write: FileWrite; segments: string[] }[]): Promise<StagedWrite[]> {
+  private async plan(checked: { write: FileWrite; segments: string[] }[]): Promise<PlannedWrite[]> {
     const refuse = (path: string, why: string): never => {
       throw new CaError('state.path_invalid', `refused path "${path}": ${why}; nothing was written`, {
         file: path,
@@ -234,9 +335,15 @@ class DirectoryStore implements StateStore {
       return kind
     }
     await this.lookUpKinds(checked, folders, kinds)
-    const staged: StagedWrite[] = []
+    const staged: PlannedWrite[] = []
     for (const { write, segments } of checked) {
       const path = segments.join('/')
+      const key = write.key === true
+      if (!key && isKeyPath(segments))
+        refuse(
+          path,
+          'it names a key (a private/ folder or *.key.pem), which is only ever written as a new key file',
+        )
       for (let k = 1; k < segments.length; k++) {
         const kind = await kindAt(segments.slice(0, k))
         if (kind === 'absent') break
@@ -247,6 +354,7 @@ class DirectoryStore implements StateStore {
       if (kind === 'folder') refuse(path, 'it is a folder')
       if (kind === 'symlink') refuse(path, 'it is a symbolic link')
       if (kind === 'other') refuse(path, 'it is not a regular file')
+      if (key && kind !== 'absent') refuse(path, 'a key file is never replaced')
       const { mode } = write
       if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
         throw new CaError(
@@ -258,7 +366,7 @@ class DirectoryStore implements StateStore {
         )
       }
       const data = typeof write.data === 'string' ? Buffer.from(write.data, 'utf8') : Buffer.from(write.data)
-      staged.push({ path, data, ...(mode === undefined ? {} : { mode }) })
+      staged.push({ path, data, key, ...(mode === undefined ? {} : { mode }) })
     }
     return staged
   }
@@ -312,16 +420,10 @@ class DirectoryStore implements StateStore {
   }
 }
 
-async function kindOf(path: string): Promise<Kind> {
-  try {
-    const s = await lstat(path)
-    if (s.isSymbolicLink()) return 'symlink'
-    if (s.isDirectory()) return 'folder'
-    return s.isFile() ? 'file' : 'other'
-  } catch (e) {
-    if (errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR') return 'absent'
-    throw e
-  }
+function pathRefused(path: string, why: string): CaError {
+  return new CaError('state.path_invalid', `refused path "${path}": ${why}; nothing was written`, {
+    file: path,
+  })
 }
 
 function symlinkRefused(path: string, link: string): CaError {

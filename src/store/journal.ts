@@ -11,15 +11,25 @@
  * the old state is intact — and rolls a folder with one forward: every staged file still present is
  * moved, one already moved is skipped, so an interrupted recovery can simply run again. Contents are
  * checked against the manifest's SHA-256 first, so a damaged journal is reported, not installed.
+ * What recovery trusts. The journal lives where only this machine's store writes (store-location.ts),
+ * and recovery still assumes nothing about what it finds there: the journal folder, each commit
+ * folder and each file in it are checked with lstat (never a symbolic link, folders are folders,
+ * files are regular files), commit folders must carry the names commit() gives them and hold only
+ * the names it writes, and a manifest may only name store paths that are not keys (store-path.ts).
+ * Anything else is `state.untrusted_journal` and is left exactly as it is: recovery deletes only
+ * files it has just verified to be its own, one by one, and folders by rmdir, never recursively.
+ * Every target is checked from the CA root down before anything moves (no link on the way, no
+ * folder where a file goes), so a replay cannot write outside the CA directory or onto a key.
  * Hand-written because no library does this for a directory of many files.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { lstat, mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises'
+import { mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { CaError, isCaError } from '../ca/errors.js'
 import { errorCode, fsyncDirectory, writeNewFileSynced } from './durable-fs.js'
 import { forEachConcurrently } from './concurrency.js'
-import { storePathSegments } from './store-path.js'
+import { kindOf, readRegularFile } from './path-kinds.js'
+import { isKeyPath, storePathSegments } from './store-path.js'
 
 /** A write whose path has been checked: the journal trusts it. */
 export interface StagedWrite {
@@ -38,6 +48,13 @@ export type CommitStepHook = (step: string) => void | Promise<void>
 
 export type RecoveryOutcome = 'clean' | 'discarded' | 'completed'
 
+export interface CommitHooks {
+  /** Runs after staging, before the commit point; may veto the commit by throwing. */
+  beforeCommitPoint: () => Promise<void>
+  /** Runs when the commit ends with nothing changed after beforeCommitPoint succeeded. */
+  afterRollBack?: () => Promise<void>
+}
+
 interface ManifestEntry {
   path: string
   staged: string
@@ -47,6 +64,11 @@ interface ManifestEntry {
 
 const FORMAT = 'mtls-ca.journal/1'
 const MANIFEST = 'manifest.json'
+const MANIFEST_TEMP = `${MANIFEST}.tmp`
+/** The names commit() gives its folders (time in base 36, 8 random hex digits) and staged files. */
+const FOLDER_NAME = /^[0-9a-z]{1,16}-[0-9a-f]{8}$/
+const STAGED_NAME = /^(0|[1-9][0-9]{0,8})$/
+const MANIFEST_LIMIT = 64 * 1024 * 1024
 /**
  * How many files a commit writes, renames or checks at once. node:fs runs them on libuv's thread pool
  * (4 threads unless UV_THREADPOOL_SIZE says otherwise), so more only queue there; 16 keeps that pool
@@ -57,7 +79,7 @@ const CONCURRENCY = 16
 export class Journal {
   /**
    * @param root the CA directory targets are relative to
-   * @param dir the journal folder (inside the store folder, on the same file system as `root`)
+   * @param dir the journal folder (on the same file system as `root`; its parent checked by the caller)
    */
   constructor(
     private readonly root: string,
@@ -66,22 +88,28 @@ export class Journal {
   ) {}
 
   /**
-   * Stages and applies `writes`. `beforeCommitPoint` runs after staging and may veto the commit by
-   * throwing (the caller re-checks that it still holds the lock). Fails with `state.write_failed`;
-   * when it fails after the commit point and cannot finish, the journal is left for recover().
+   * Stages and applies `writes` (paths checked by the caller, none of them a key). Fails with
+   * `state.write_failed`; when it fails after the commit point and cannot finish, the journal is left
+   * for recover().
    */
-  async commit(writes: StagedWrite[], beforeCommitPoint: () => Promise<void>): Promise<void> {
-    const folder = join(this.dir, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`)
+  async commit(writes: StagedWrite[], hooks: CommitHooks): Promise<void> {
+    const name = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+    const folder = join(this.dir, name)
     const entries: ManifestEntry[] = writes.map((w, i) => ({
       path: w.path,
       staged: String(i),
       sha256: sha256(w.data),
       ...(w.mode === undefined ? {} : { mode: w.mode }),
     }))
+    let made = false
     try {
       await this.step('begin')
-      await mkdir(this.dir, { recursive: true })
-      await mkdir(folder)
+      for (const w of writes) {
+        if (isKeyPath(storePathSegments(w.path))) throw untrusted(this.dir, `${w.path} is a key`)
+      }
+      await this.ensureJournalFolder()
+      await mkdir(folder, { mode: 0o700 })
+      made = true
       // The folder's own name must be durable before the manifest in it can count as committed.
       await fsyncDirectory(this.dir)
       await fsyncDirectory(dirname(this.dir))
@@ -93,22 +121,22 @@ export class Journal {
       })
       await this.step('manifest')
       const manifest = JSON.stringify({ format: FORMAT, writes: entries }, null, 1) + '\n'
-      await writeNewFileSynced(join(folder, `${MANIFEST}.tmp`), Buffer.from(manifest))
+      await writeNewFileSynced(join(folder, MANIFEST_TEMP), Buffer.from(manifest))
       // The names of the staged files (and of the manifest) durable too, before the rename commits them.
       await fsyncDirectory(folder)
-      await beforeCommitPoint()
+      await hooks.beforeCommitPoint()
     } catch (e) {
       // Nothing outside the journal was touched yet; a folder that cannot be removed now is an
       // uncommitted one, which the next recovery discards.
-      await rm(folder, { recursive: true, force: true }).catch(() => undefined)
+      if (made) await this.removeOwnFolder(folder).catch(() => undefined)
       throw writeFailed(
         e,
         `could not stage the commit of ${writes.length} file(s) in ${this.root}; nothing changed`,
       )
     }
-    await this.step('commit')
     try {
-      await rename(join(folder, `${MANIFEST}.tmp`), join(folder, MANIFEST))
+      await this.step('commit')
+      await rename(join(folder, MANIFEST_TEMP), join(folder, MANIFEST))
       await fsyncDirectory(folder)
       await this.apply(folder, entries)
     } catch (e) {
@@ -125,34 +153,33 @@ export class Journal {
         )
       }
       if (outcome === 'completed') return
+      if (hooks.afterRollBack) await hooks.afterRollBack()
       throw writeFailed(e, `could not commit ${writes.length} file(s) in ${this.root}; nothing changed`)
     }
   }
 
   /** Brings the directory to a committed state: see the module comment. Only under the lock. */
   async recover(): Promise<RecoveryOutcome> {
+    const kind = await kindOf(this.dir)
+    if (kind === 'absent') return 'clean'
+    if (kind !== 'folder') throw untrusted(this.dir, `it is ${describeKind(kind)}, not a folder`)
     let names: string[]
     try {
-      names = await readdir(this.dir)
+      names = (await readdir(this.dir)).sort()
     } catch (e) {
-      if (errorCode(e) === 'ENOENT') return 'clean'
       throw writeFailed(e, `cannot read the journal ${this.dir}`)
     }
-    const committed: string[] = []
-    let discarded = false
-    try {
-      for (const name of names.sort()) {
-        const folder = join(this.dir, name)
-        if (await exists(join(folder, MANIFEST))) {
-          committed.push(folder)
-        } else {
-          await rm(folder, { recursive: true, force: true })
-          discarded = true
-        }
-      }
-    } catch (e) {
-      throw writeFailed(e, `cannot discard an interrupted commit in ${this.dir}`)
+    // Every folder is checked before any is touched: one foreign name and nothing is removed.
+    const folders: { folder: string; committed: boolean }[] = []
+    for (const name of names) {
+      const folder = join(this.dir, name)
+      if (!FOLDER_NAME.test(name)) throw untrusted(folder, 'it is not a name the store gives its commits')
+      const k = await kindOf(folder)
+      if (k !== 'folder') throw untrusted(folder, `it is ${describeKind(k)}, not a folder`)
+      const files = await this.ownFiles(folder)
+      folders.push({ folder, committed: files.includes(MANIFEST) })
     }
+    const committed = folders.filter((f) => f.committed).map((f) => f.folder)
     if (committed.length > 1) {
       // Only one process commits at a time: two committed journals mean the lock was broken.
       throw new CaError(
@@ -162,9 +189,20 @@ export class Journal {
         { file: this.dir },
       )
     }
+    let discarded = false
+    try {
+      for (const f of folders) {
+        if (f.committed) continue
+        await this.removeOwnFolder(f.folder)
+        discarded = true
+      }
+    } catch (e) {
+      throw writeFailed(e, `cannot discard an interrupted commit in ${this.dir}`)
+    }
     const folder = committed[0]
     if (folder === undefined) return discarded ? 'discarded' : 'clean'
     const entries = await this.readManifest(folder)
+    await this.checkTargets(entries)
     await this.verify(folder, entries)
     try {
       await this.apply(folder, entries)
@@ -172,6 +210,37 @@ export class Journal {
       throw writeFailed(e, `cannot complete the interrupted commit recorded in ${folder}`)
     }
     return 'completed'
+  }
+
+  /** The journal folder exists as a real folder (made here when absent). */
+  private async ensureJournalFolder(): Promise<void> {
+    try {
+      await mkdir(this.dir, { mode: 0o700 })
+    } catch (e) {
+      if (errorCode(e) !== 'EEXIST') throw e
+    }
+    const kind = await kindOf(this.dir)
+    if (kind !== 'folder') throw untrusted(this.dir, `it is ${describeKind(kind)}, not a folder`)
+  }
+
+  /** The names in a commit folder, each checked to be one commit() writes and a regular file. */
+  private async ownFiles(folder: string): Promise<string[]> {
+    const names = await readdir(folder)
+    for (const name of names) {
+      if (name !== MANIFEST && name !== MANIFEST_TEMP && !STAGED_NAME.test(name)) {
+        throw untrusted(join(folder, name), 'it is not a name the store writes in a commit')
+      }
+      const k = await kindOf(join(folder, name))
+      if (k !== 'file') throw untrusted(join(folder, name), `it is ${describeKind(k)}, not a regular file`)
+    }
+    return names
+  }
+
+  /** Removes a commit folder whose every file is one of ours: file by file, then the empty folder. */
+  private async removeOwnFolder(folder: string): Promise<void> {
+    const names = await this.ownFiles(folder)
+    for (const name of names) await unlink(join(folder, name))
+    await rmdir(folder)
   }
 
   private async apply(folder: string, entries: ManifestEntry[]): Promise<void> {
@@ -184,7 +253,8 @@ export class Journal {
       parents.add(dirname(target))
       return target
     })
-    // Each target's folder once, not once per file (plan() refused a file or symlink on the way).
+    // Each target's folder once, not once per file (plan() or checkTargets() refused a file or a
+    // symlink on the way, so the recursive mkdir follows nothing).
     for (const dir of parents) await mkdir(dir, { recursive: true })
     await forEachConcurrently(entries, CONCURRENCY, async (entry, i) => {
       await this.step(`apply:${i}`)
@@ -193,7 +263,7 @@ export class Journal {
         await rename(staged, targets[i] as string)
       } catch (e) {
         // Moved by an earlier run of this same commit (its folder exists: it was made above).
-        if (errorCode(e) === 'ENOENT' && !(await exists(staged))) return
+        if (errorCode(e) === 'ENOENT' && (await kindOf(staged)) === 'absent') return
         throw e
       }
     })
@@ -204,7 +274,7 @@ export class Journal {
     await unlink(join(folder, MANIFEST))
     await fsyncDirectory(folder)
     await this.step('clean')
-    await rm(folder, { recursive: true, force: true })
+    await this.removeOwnFolder(folder)
     await this.step('done')
   }
 
@@ -219,29 +289,63 @@ export class Journal {
         },
       )
     }
+    const data = await readRegularFile(file, MANIFEST_LIMIT)
+    if (data === undefined || data === 'not-a-file') throw untrusted(file, 'it is not a regular file')
     let value: unknown
     try {
-      value = JSON.parse(await readFile(file, 'utf8'))
+      value = JSON.parse(data.toString('utf8'))
     } catch (e) {
       return corrupt(e instanceof Error ? e.message : String(e))
     }
     const m = value as { format?: unknown; writes?: unknown }
     if (typeof m !== 'object' || m === null || m.format !== FORMAT) return corrupt(`not ${FORMAT}`)
     if (!Array.isArray(m.writes)) return corrupt('no list of writes')
+    const paths = new Set<string>()
+    const staged = new Set<string>()
     return m.writes.map((w: Partial<ManifestEntry>, i): ManifestEntry => {
       if (typeof w !== 'object' || w === null) return corrupt(`write ${i} is not an object`)
       if (typeof w.path !== 'string') return corrupt(`write ${i} has no path`)
+      let segments: string[]
       try {
-        storePathSegments(w.path) // a manifest must not be able to name a file outside the root
+        segments = storePathSegments(w.path) // a manifest must not be able to name a file outside the root
       } catch (e) {
-        return corrupt(isCaError(e) ? e.message : String(e))
+        throw untrusted(file, `write ${i}: ${isCaError(e) ? e.message : String(e)}`)
       }
-      if (typeof w.staged !== 'string' || !/^\d+$/.test(w.staged))
-        return corrupt(`write ${i} has no staged file`)
+      if (isKeyPath(segments))
+        throw untrusted(file, `write ${i} names the key ${w.path}, which the store never journals`)
+      const key = segments.join('/')
+      if (paths.has(key)) throw untrusted(file, `write ${i} names ${w.path} a second time`)
+      paths.add(key)
+      if (typeof w.staged !== 'string' || !STAGED_NAME.test(w.staged) || staged.has(w.staged))
+        return corrupt(`write ${i} has no staged file of its own`)
+      staged.add(w.staged)
       if (typeof w.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(w.sha256))
         return corrupt(`write ${i} has no SHA-256`)
       return { path: w.path, staged: w.staged, sha256: w.sha256 }
     })
+  }
+
+  /**
+   * Before a replay moves anything: every folder from the CA root down to each target is a real
+   * folder or absent (never a symbolic link or a file), and each target a regular file or absent.
+   */
+  private async checkTargets(entries: ManifestEntry[]): Promise<void> {
+    for (const entry of entries) {
+      const segments = storePathSegments(entry.path)
+      for (let k = 1; k <= segments.length; k++) {
+        const at = segments.slice(0, k).join('/')
+        const kind = await kindOf(join(this.root, ...segments.slice(0, k)))
+        if (kind === 'absent') break
+        const last = k === segments.length
+        if (kind === (last ? 'file' : 'folder')) continue
+        throw new CaError(
+          'state.path_invalid',
+          `refused to complete the journal's write of "${entry.path}": ${at} is ${describeKind(kind)}; ` +
+            `expected ${last ? 'a regular file' : 'a folder'} or nothing. Nothing was changed`,
+          { file: entry.path },
+        )
+      }
+    }
   }
 
   /** Every entry's bytes are either still staged or already at the target, and are what was committed. */
@@ -249,9 +353,13 @@ export class Journal {
     await forEachConcurrently(entries, CONCURRENCY, async (entry) => {
       const staged = join(folder, entry.staged)
       const target = join(this.root, ...storePathSegments(entry.path))
-      const [file, data] = (await exists(staged))
-        ? [staged, await readFile(staged)]
-        : [target, await readFile(target).catch(() => undefined)]
+      let file = staged
+      let data = await readRegularFile(staged)
+      if (data === undefined) {
+        file = target
+        data = await readRegularFile(target)
+      }
+      if (data === 'not-a-file') throw untrusted(file, 'it is not a regular file')
       if (data === undefined || sha256(data) !== entry.sha256) {
         throw new CaError(
           'state.corrupt',
@@ -272,14 +380,26 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch (e) {
-    if (errorCode(e) === 'ENOENT') return false
-    throw e
-  }
+function describeKind(kind: string): string {
+  return kind === 'symlink'
+    ? 'a symbolic link'
+    : kind === 'folder'
+      ? 'a folder'
+      : kind === 'file'
+        ? 'a file'
+        : kind === 'absent'
+          ? 'missing'
+          : 'not a file or folder'
+}
+
+/** Something in the store's own folder that the store did not write: never replayed, never removed. */
+function untrusted(file: string, why: string): CaError {
+  return new CaError(
+    'state.untrusted_journal',
+    `refused the store's journal entry ${file}: ${why}; mtls-ca replays only what its own commits wrote and left it untouched — ` +
+      'remove it by hand once you know where it came from',
+    { file },
+  )
 }
 
 function writeFailed(e: unknown, message: string): CaError {

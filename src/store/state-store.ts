@@ -16,6 +16,13 @@ export interface FileWrite {
    * it replaces an existing file.
    */
   mode?: number
+  /**
+   * A private key. Key paths (under a `private/` folder or named `*.key.pem`) are refused without
+   * it, and a key is only ever created, never replaced: it is written as a new file (default mode
+   * 0o400) just before the batch's commit point, outside the journal, so that no journal can ever
+   * write a key, and removed again if the batch does not commit.
+   */
+  key?: boolean
 }
 
 export interface StateStore {
@@ -33,8 +40,8 @@ export interface StateStore {
   locked<T>(fn: () => Promise<T>): Promise<T>
   /**
    * Makes every one of `writes` visible, or none of them. Only inside `locked()`. Refuses, before
-   * writing anything, paths that are malformed, escape the root, go through a symbolic link or
-   * collide with a folder (`state.path_invalid`).
+   * writing anything, paths that are malformed, escape the root, go through a symbolic link,
+   * collide with a folder, name a key without `key` or an existing file with it (`state.path_invalid`).
    */
   commit(writes: FileWrite[]): Promise<void>
 }

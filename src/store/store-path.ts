@@ -35,3 +35,13 @@ export function storePathSegments(path: string): string[] {
 export function storeFolderSegments(dir: string): string[] {
   return dir === '' || dir === '.' ? [] : storePathSegments(dir)
 }
+
+/**
+ * Whether a store path names a private key: anything under a `private/` folder or named `*.key.pem`
+ * (case-insensitively, for case-insensitive file systems). The journal never holds such a path, so
+ * recovery can never write a key; keys are created as new files by commit() itself (FileWrite.key).
+ */
+export function isKeyPath(segments: readonly string[]): boolean {
+  const lower = segments.map((s) => s.toLowerCase())
+  return lower.includes('private') || (lower[lower.length - 1] ?? '').endsWith('.key.pem')
+}

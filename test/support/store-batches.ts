@@ -1,6 +1,6 @@
 /**
- * Test support for the state store: CA-shaped batches of writes (an index, a serial, a key, hundreds
- * of newcerts/) that differ by generation, and snapshots of a whole directory tree (content, mode,
+ * Test support for the state store: CA-shaped batches of writes (an index, a serial, a 0400 file,
+ * hundreds of newcerts/) that differ by generation, and snapshots of a whole directory tree (content, mode,
  * folders) to compare "before" and "after" exactly. Shared by store.test.ts and the worker process.
  */
 import { createHash } from 'node:crypto'
@@ -25,9 +25,10 @@ export function caBatch(generation: number, certs = BATCH_CERTS): FileWrite[] {
   }
   writes.push({ path: 'intermediateCA/index.txt', data: lines.join('\n') + '\n' })
   writes.push({ path: 'intermediateCA/serial', data: (0x1000 + certs + generation).toString(16) + '\n' })
+  // A replaced file with a narrow mode (a key itself is never replaced and never journaled).
   writes.push({
-    path: 'intermediateCA/private/intermediate.key.pem',
-    data: `key of gen ${generation}\n`,
+    path: 'intermediateCA/certs/intermediate.cert.pem',
+    data: `certificate of gen ${generation}\n`,
     mode: 0o400,
   })
   return writes
