@@ -382,3 +382,92 @@ describe('key usage by key type', () => {
     expect(formatKeyInfo(info)).toBe(text)
   })
 })
+
+describe('describeKey refuses keys that prove nothing', () => {
+  const P = (1n << 255n) - 19n
+  const encode = (y: bigint, sign: 0 | 1): Uint8Array => {
+    const bytes = Buffer.from(y.toString(16).padStart(64, '0'), 'hex').reverse()
+    bytes[31] = ((bytes[31] as number) & 0x7f) | (sign << 7)
+    return Uint8Array.from(bytes)
+  }
+  const y8 = BigInt(
+    `0x${Buffer.from('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', 'hex').reverse().toString('hex')}`,
+  )
+  const ed25519 = (point: Uint8Array): Uint8Array =>
+    Uint8Array.from([...Buffer.from('302a300506032b6570032100', 'hex'), ...point])
+
+  // Every y of a small-order point with both sign bits, and the y >= p encodings.
+  it.each<[string, bigint, 0 | 1, RegExp]>([
+    ...[0n, 1n, P - 1n, y8, P - y8].flatMap((y) =>
+      ([0, 1] as const).map((s): [string, bigint, 0 | 1, RegExp] => [
+        `y = ${y}, sign ${s}`,
+        y,
+        s,
+        /small order/,
+      ]),
+    ),
+    ...[0n, 1n, 2n, 5n, 18n].flatMap((k) =>
+      ([0, 1] as const).map((s): [string, bigint, 0 | 1, RegExp] => [
+        `y = p + ${k}, sign ${s}`,
+        P + k,
+        s,
+        /not canonically encoded/,
+      ]),
+    ),
+    ['y = 2^255 - 1', (1n << 255n) - 1n, 0, /not canonically encoded/],
+  ])('Ed25519 %s is key.unsupported', (_n, y, sign, message) => {
+    const r = refusal(() => describeKey(ed25519(encode(y, sign)), { fromCsr: true }))
+    expect(r.code).toBe('key.unsupported')
+    expect(r.message).toMatch(message)
+  })
+
+  it('real Ed25519 keys are accepted (no false positives over 200 keys)', () => {
+    for (let i = 0; i < 200; i++) {
+      expect(describeKey(spkiOf(generateKeyPairSync('ed25519').publicKey))).toEqual({ kind: 'ed25519' })
+    }
+  })
+
+  const modulusOf = (spki: Uint8Array): bigint => {
+    const parsed = AsnConvert.parse(spki, SubjectPublicKeyInfo)
+    const m = new Uint8Array(AsnConvert.parse(parsed.subjectPublicKey, RSAPublicKey).modulus)
+    return BigInt(`0x${Buffer.from(m).toString('hex')}`)
+  }
+  const rsaWith = (n: bigint): Uint8Array => {
+    let hex = n.toString(16)
+    if (hex.length % 2) hex = `0${hex}`
+    if (parseInt(hex.slice(0, 2), 16) >= 0x80) hex = `00${hex}`
+    const pub = new RSAPublicKey({
+      modulus: Uint8Array.from(Buffer.from(hex, 'hex')).buffer,
+      publicExponent: Uint8Array.of(1, 0, 1).buffer,
+    })
+    const info = new SubjectPublicKeyInfo({
+      algorithm: new AlgorithmIdentifier({ algorithm: '1.2.840.113549.1.1.1', parameters: null }),
+      subjectPublicKey: AsnConvert.serialize(pub),
+    })
+    return new Uint8Array(AsnConvert.serialize(info))
+  }
+
+  it.each<[bigint, number]>([
+    [3n, 3],
+    [5n * 7n, 5],
+    [641n, 641],
+    [4091n, 4091],
+    [4093n, 4093],
+    [4093n * 4093n, 4093],
+  ])('an RSA modulus times %s is refused as divisible by %s', (factor, reported) => {
+    const r = refusal(() => describeKey(rsaWith(modulusOf(key('rsa2048')) * factor), { fromCsr: true }))
+    expect(r.code).toBe('key.unsupported')
+    expect(r.message).toContain(`divisible by ${reported},`)
+  })
+
+  it('the bound is 2^12: a factor of 4099 (the first prime above) is not looked for', () => {
+    expect(describeKey(rsaWith(modulusOf(key('rsa2048')) * 4099n), { fromCsr: true }).kind).toBe('rsa')
+  })
+
+  it.each(['rsa2048', 'rsa2047', 'rsa2048e3', 'rsa3072', 'rsa4096'])(
+    'the real key %s has no small factor',
+    (name) => {
+      expect(describeKey(key(name)).kind).toBe('rsa')
+    },
+  )
+})

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'csr.malformed'
   | 'csr.bad_signature'
   | 'csr.weak_signature'
+  /** The signature algorithm does not fit the key (an RSA algorithm over an EC key, …). */
+  | 'csr.algorithm_mismatch'
   | 'csr.unreadable'
   // the key in a CSR
   | 'key.too_small'

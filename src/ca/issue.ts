@@ -11,7 +11,7 @@ import { formatOneline, getAttribute, OID_COMMON_NAME, type DistinguishedName } 
 import { applySubjectPolicy } from './subject-policy.js'
 import { checkSans, normaliseSans, validateDnsName } from './san-policy.js'
 import { sansFromGeneralNames, sansToGeneralNames, type SanEntry } from './subject-alt-name.js'
-import { checkKey, describeKey, keyUsageFlagsFor, type KeyInfo } from './key-policy.js'
+import { checkKey, keyUsageFlagsFor, type KeyInfo } from './key-policy.js'
 import { resolveProfile, type LeafProfile } from './profiles.js'
 import {
   akiExtension,
@@ -143,7 +143,7 @@ export function checkRequest(request: IssuanceRequest, policy: CheckPolicy): Che
   try {
     const { config } = policy
     const csr = parseCsr(request.csr)
-    const key = describeKey(csr.spki, { fromCsr: true })
+    const key = csr.key
     checkKey(key, config.issuance.keys)
     const profile = resolveProfile(request.profile ?? config.issuance.profile, config)
     const days = request.days ?? profile.days ?? config.issuance.days

@@ -4,11 +4,15 @@
  * Ed25519), refusing everything else by name (`key.unsupported`); checks it against the CA's
  * `KeyPolicy` (`key.too_small`, `key.unsupported`); and says which leaf key usages fit the key.
  *
- * Beyond the algorithm, a key must be sound to be certified: an RSA modulus positive and odd, the
- * public exponent odd and from 3 to 2^256 - 1 (FIPS 186-5's upper bound); an EC point uncompressed (Go's
- * crypto/x509 cannot read compressed points) and on its curve; explicit EC domain parameters refused
- * (RFC 5480 forbids them). The key material is also loaded with node:crypto (OpenSSL), which checks
- * what the ASN.1 reading does not, such as the point being on the curve.
+ * Beyond the algorithm, a key must be sound to be certified: a CSR's self-signature proves nothing
+ * for a key whose signatures anyone can make, and a key weaker than its size says is not what the
+ * certificate would claim. So: an RSA modulus positive, odd and without a prime factor below 2^12,
+ * the public exponent odd and from 3 to 2^256 - 1 (FIPS 186-5's upper bound); an EC point
+ * uncompressed (Go's crypto/x509 cannot read compressed points) and on its curve; explicit EC domain
+ * parameters refused (RFC 5480 forbids them); an Ed25519 point canonically encoded (y < 2^255 - 19)
+ * and not one of the eight points of small order (signatures for those are made without any private
+ * key). The key material is also loaded with node:crypto (OpenSSL), which checks what the ASN.1
+ * reading does not, such as the point being on the curve.
  */
 import { createPublicKey } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
@@ -95,9 +99,9 @@ function unsupported(message: string, cause?: unknown): CaError {
 
 /**
  * Reads a DER SubjectPublicKeyInfo. Throws `key.unsupported` for any key this CA does not certify.
- * `fromCsr`: the bytes are the SPKI of a CSR that parseCsr accepted, which has already proven them
- * DER (the whole request re-encodes to the same bytes) and loaded them with node:crypto to check its
- * signature; those two checks are not repeated.
+ * `fromCsr`: the bytes are the SPKI of a CSR that parseCsr is reading, which has proven them DER (the
+ * whole request re-encodes to the same bytes) and loads them with node:crypto right after, to check
+ * its signature; those two checks are not made here.
  */
 export function describeKey(spki: Uint8Array, options: { fromCsr?: boolean } = {}): KeyInfo {
   let info: SubjectPublicKeyInfo
@@ -128,6 +132,7 @@ export function describeKey(spki: Uint8Array, options: { fromCsr?: boolean } = {
         throw unsupported('the Ed25519 key has algorithm parameters, which RFC 8410 forbids')
       }
       if (key.length !== 32) throw unsupported(`the Ed25519 key is ${key.length} octets long, not 32`)
+      checkEd25519Point(key)
       result = { kind: 'ed25519' }
       break
     default: {
@@ -173,6 +178,10 @@ function describeRsa(params: ArrayBuffer | null | undefined, key: Uint8Array): K
   if (e >= 1n << 256n)
     throw unsupported('the RSA public exponent is 2^256 or more (FIPS 186-5 allows at most 2^256 - 1)')
   if (e >= n) throw unsupported('the RSA public exponent is not smaller than the modulus')
+  const factor = smallFactorOf(n)
+  if (factor !== undefined) {
+    throw unsupported(`the RSA modulus is divisible by ${factor}, so it is not a product of two large primes`)
+  }
   return { kind: 'rsa', bits: n.toString(2).length }
 }
 
@@ -208,6 +217,77 @@ function describeEc(params: ArrayBuffer | null | undefined, key: Uint8Array): Ke
     )
   }
   return { kind: 'ec', curve: curve.name }
+}
+
+/**
+ * The odd primes below 2^12, multiplied into groups below 2^53: one BigInt remainder per group (a
+ * Number from then on) tests every prime in it: about 0.03 ms for a 2048-bit modulus, 0.06 ms for
+ * 4096 bits. A gcd with the primorial would read better, but BigInt has no native gcd: Euclid over
+ * 2048-bit numbers costs 0.3 ms, and the primes up to 2^16 cost 0.4 ms even grouped like this.
+ */
+const SMALL_PRIME_GROUPS: ReadonlyArray<{ product: bigint; primes: readonly number[] }> = (() => {
+  const bound = 1 << 12
+  const composite = new Uint8Array(bound)
+  const groups: { product: bigint; primes: number[] }[] = []
+  let primes: number[] = []
+  let product = 1
+  for (let i = 3; i < bound; i += 2) {
+    if (composite[i]) continue
+    for (let j = i * i; j < bound; j += 2 * i) composite[j] = 1
+    if (product * i > Number.MAX_SAFE_INTEGER) {
+      groups.push({ product: BigInt(product), primes })
+      primes = []
+      product = 1
+    }
+    primes.push(i)
+    product *= i
+  }
+  groups.push({ product: BigInt(product), primes })
+  return groups
+})()
+
+/** The smallest odd prime below 2^12 that divides `n`, if any. */
+function smallFactorOf(n: bigint): number | undefined {
+  for (const group of SMALL_PRIME_GROUPS) {
+    const r = Number(n % group.product)
+    for (const p of group.primes) if (r % p === 0) return p
+  }
+  return undefined
+}
+
+/** The field prime of Curve25519. */
+const P25519 = (1n << 255n) - 19n
+/**
+ * The y-coordinate of the order-8 points (RFC 8032 little-endian encoding; it is a root of
+ * d·y^4 + 2·y^2 = 1, which the tests check). With 0 (order 4), 1 (the identity) and -1 (order 2), and their
+ * negatives, these are the y-coordinates of all eight points of small order, whatever x's sign bit.
+ */
+const Y_ORDER_8 = toBigInt(
+  Uint8Array.from(
+    Buffer.from('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', 'hex'),
+  ).reverse(),
+)
+const SMALL_ORDER_Y: ReadonlySet<bigint> = new Set([0n, 1n, P25519 - 1n, Y_ORDER_8, P25519 - Y_ORDER_8])
+
+/**
+ * Refuses Ed25519 points that prove nothing. A small-order point A makes [k]A one of eight points, so
+ * a signature (R, S) = (identity, 0) verifies for about one message in eight, and for the identity for
+ * every message; OpenSSL accepts them. A y of 2^255 - 19 or more is a second encoding of a smaller y
+ * (the twins of the identity and of the order-4 point are among them), which RFC 8032 forbids.
+ * Checking y alone covers every sign bit, including x = 0 with the sign bit set (only y = ±1 has x = 0).
+ */
+function checkEd25519Point(key: Uint8Array): void {
+  const y = toBigInt(Uint8Array.from(key).reverse()) & ((1n << 255n) - 1n)
+  if (y >= P25519) {
+    throw unsupported(
+      'the Ed25519 key is not canonically encoded (its y is 2^255 - 19 or more): expected an RFC 8032 encoding',
+    )
+  }
+  if (SMALL_ORDER_Y.has(y)) {
+    throw unsupported(
+      'the Ed25519 key is a point of small order, for which signatures can be made without a private key',
+    )
+  }
 }
 
 function isNegative(bytes: Uint8Array): boolean {

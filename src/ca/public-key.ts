@@ -10,6 +10,10 @@
  * integers, EC on P-256/P-384/P-521 with an uncompressed point, Ed25519 — and they denote the same key
  * either way (the tests compare both loads on real keys). Anything else is handed to the DER decoder
  * unchanged, so what is refused, and how, stays OpenSSL's decision.
+ *
+ * Loading is not judging: OpenSSL loads an Ed25519 point of small order or an RSA modulus divisible by
+ * 3 either way. A key is described (describeKey, which refuses those) before it is loaded here;
+ * parseCsr does so before it verifies the self-signature.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { readTlv } from './der-writer.js'
