@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { classifyCommonName, type CommonNameKind } from '../src/ca/identity-policy.js'
 import { bundleForTest } from './support/bundle.js'
 import {
   cleanupTempDirs,
@@ -164,6 +165,37 @@ beforeAll(async () => {
   open = init([])
 }, 60_000)
 
+describe('what a CN is read as', () => {
+  it.each<[string, CommonNameKind]>([
+    ['www.example.com', 'dns'],
+    ['WWW.EXAMPLE.COM', 'dns'],
+    ['*.example.com', 'dns'],
+    ['www.example.com.', 'dns'],
+    ['bücher.example.com', 'dns'],
+    ['www\uff0eevil\uff0ecom', 'dns'], // full-width full stops
+    ['www\u3002evil\u3002com', 'dns'], // ideographic full stops
+    ['evil.com:443', 'dns'],
+    ['10.0.0.1', 'ip'],
+    ['2001:db8::1', 'ip'],
+    ['[::1]', 'ip'],
+    ['fe80::1%eth0', 'ip'],
+    ['127.1', 'ip'],
+    ['0x7f.0.0.1', 'ip'],
+    ['ceo@evil.com', 'email'],
+    ['ceo\uff20evil.com', 'email'], // full-width at sign
+    ['https://www.evil.com/', 'uri'],
+    ['spiffe://example.com/a', 'uri'],
+    ['urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6', 'uri'],
+    ['Web Server', 'label'],
+    ['Web Server v1.2', 'label'],
+    ['alice', 'label'],
+    ['payments-client', 'label'],
+    ['12345', 'label'],
+  ])('%j is %s', (value, kind) => {
+    expect(classifyCommonName(value)).toBe(kind)
+  })
+})
+
 describe('the reproduction of issue 9 item 2', () => {
   it('"/CN=Web Server/CN=www.evil.com" with an e-mail SAN is refused on a DNS-only CA', () => {
     expectRefused(
@@ -178,27 +210,29 @@ describe('the reproduction of issue 9 item 2', () => {
 
 describe('each CN is an identity (restricted CA: .example.com, 10.0.0.0/8, example.com, spiffe://.example.com)', () => {
   const refused = 'policy.subject_name_not_allowed'
+  // A CN a server profile copies into the SANs is refused as the SAN it would become.
+  const copied = 'policy.san_not_allowed'
   const invalid = 'policy.name_invalid'
   it.each<[string, Csr, string, string, RegExp]>([
     [
       'a second CN outside the list',
       { subject: '/CN=www.example.com/CN=www.evil.com' },
       'server',
-      refused,
+      copied,
       /"www\.evil\.com" is a DNS name/,
     ],
     [
       'a CN outside the list, SAN inside',
       { subject: '/CN=www.evil.com', sans: ['DNS:www.example.com'] },
       'server',
-      refused,
+      copied,
       /www\.evil\.com/,
     ],
     [
       'upper case',
       { subject: '/CN=WWW.EVIL.COM', sans: ['DNS:www.example.com'] },
       'server',
-      refused,
+      copied,
       /WWW\.EVIL\.COM/,
     ],
     [
@@ -212,7 +246,7 @@ describe('each CN is an identity (restricted CA: .example.com, 10.0.0.0/8, examp
       'wildcard',
       { subject: '/CN=*.evil.com', sans: ['DNS:www.example.com'] },
       'server',
-      refused,
+      copied,
       /\*\.evil\.com/,
     ],
     [
@@ -227,7 +261,7 @@ describe('each CN is an identity (restricted CA: .example.com, 10.0.0.0/8, examp
       'an IP outside the ranges (server)',
       { subject: '/CN=8.8.8.8', sans: ['DNS:www.example.com'] },
       'server',
-      refused,
+      copied,
       /IP name/,
     ],
     ['an IP outside the ranges (client)', { subject: '/CN=8.8.8.8' }, 'client', refused, /IP name/],
@@ -279,14 +313,14 @@ describe('each CN is an identity (restricted CA: .example.com, 10.0.0.0/8, examp
       'BMPString',
       { subject: '/CN=www.evil.com', mask: 'bmp', sans: ['DNS:www.example.com'] },
       'server',
-      refused,
+      copied,
       /www\.evil\.com/,
     ],
     [
       'TeletexString',
       { subject: '/CN=www.evil.com', mask: 'teletex', sans: ['DNS:www.example.com'] },
       'server',
-      refused,
+      copied,
       /www\.evil\.com/,
     ],
     [
@@ -322,7 +356,7 @@ describe('each CN is an identity (restricted CA: .example.com, 10.0.0.0/8, examp
       'a CN the profile narrows away',
       { subject: '/CN=www.example.com' },
       'web',
-      refused,
+      copied,
       /profiles\.web\.sans\.dns/,
     ],
     [

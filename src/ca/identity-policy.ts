@@ -15,8 +15,9 @@
  *   address the policy allows, because that is how a TLS client reads it. Labels, e-mail addresses
  *   and URIs in the CN are refused there.
  * - Other profiles accept labels: a client certificate's CN is an account name, not a host.
- * Refusals are `policy.subject_name_not_allowed` (allow-list, or a CN a server profile cannot carry)
- * and `policy.name_invalid` (syntax).
+ * Refusals are `policy.subject_name_not_allowed` (allow-list, or a CN a server profile cannot carry),
+ * `policy.san_not_allowed` for a CN the profile copies into the SANs (it is refused as the SAN it would
+ * become), and `policy.name_invalid` (syntax).
  */
 import { isIP } from 'node:net'
 import { CaError } from './errors.js'
@@ -41,6 +42,8 @@ export interface SubjectIdentityPolicy {
   profileName: string
   /** The profile has serverAuth. */
   server: boolean
+  /** The profile copies the CN's DNS names and IP addresses into the SANs. */
+  copyCommonName: boolean
 }
 
 // Dotted numbers that inet_aton and URL parsers read as IPv4 addresses (127.1, 0x7f.0.0.1, 0177.0.0.1).
@@ -129,8 +132,10 @@ function checkOne(
   for (const named of sanPolicies(policy.sans, policy.profileSans)) {
     const reason = sanRefusal(san, named)
     if (reason !== undefined) {
+      // A name the profile copies into the SANs is refused as the SAN it would become, as before.
+      const copied = attribute === 'CN' && policy.copyCommonName && (kind === 'dns' || kind === 'ip')
       throw new CaError(
-        'policy.subject_name_not_allowed',
+        copied ? 'policy.san_not_allowed' : 'policy.subject_name_not_allowed',
         `${what} is ${article(kind)} ${SAN_TYPE_LABEL[kind]} name the CA does not allow: ${reason}`,
       )
     }

@@ -164,6 +164,7 @@ export function checkRequest(request: IssuanceRequest, policy: CheckPolicy): Che
       profileSans: profile.sans,
       profileName: profile.name,
       server: profile.server,
+      copyCommonName: profile.copyCommonName,
     })
     let sans = csr.requestedSan ? sansFromGeneralNames(csr.requestedSan) : []
     if (profile.copyCommonName) sans = [...subjectNames, ...sans]
