@@ -417,7 +417,7 @@ describe('checkSans: the allow-list', () => {
       'other domain',
       dns('example.org'),
       'policy.san_not_allowed',
-      /DNS:example.org is not allowed: .*allowed: example.com/,
+      /DNS:example.org is not allowed: .*\(issuance\.sans\.dns: example\.com/,
     ],
     ['suffix trick', dns('evilexample.com'), 'policy.san_not_allowed', /not allowed/],
     ['suffix trick 2', dns('example.com.evil.net'), 'policy.san_not_allowed', /not allowed/],
@@ -486,25 +486,86 @@ describe('checkSans: the allow-list', () => {
     expect(r.message).toMatch(message)
   })
 
-  it('absent lists leave a kind unrestricted but still syntax-checked', () => {
+  const OPEN: SanPolicy = { unrestricted: ['dns', 'ip', 'email', 'uri'] }
+
+  it('unrestricted kinds take any name, still syntax-checked', () => {
     expect(() =>
-      checkSans([dns('anything.example'), ip('8.8.8.8'), email('a@b.example'), uri('urn:x:y')], {}),
+      checkSans([dns('anything.example'), ip('8.8.8.8'), email('a@b.example'), uri('urn:x:y')], OPEN),
     ).not.toThrow()
-    expect(refusal(() => checkSans([dns('bad_name.example')], {})).code).toBe('policy.name_invalid')
-    expect(refusal(() => checkSans([ip('1.2.3')], {})).code).toBe('policy.name_invalid')
-    expect(refusal(() => checkSans([email('x')], {})).code).toBe('policy.name_invalid')
-    expect(refusal(() => checkSans([uri('https://u@x.example/')], {})).code).toBe('policy.name_invalid')
+    expect(refusal(() => checkSans([dns('bad_name.example')], OPEN)).code).toBe('policy.name_invalid')
+    expect(refusal(() => checkSans([ip('1.2.3')], OPEN)).code).toBe('policy.name_invalid')
+    expect(refusal(() => checkSans([email('x')], OPEN)).code).toBe('policy.name_invalid')
+    expect(refusal(() => checkSans([uri('https://u@x.example/')], OPEN)).code).toBe('policy.name_invalid')
+  })
+
+  // Issue 9 item 3: restricting one kind must not leave the others open.
+  it.each<[SanPolicy, SanEntry, string]>([
+    [{ dns: ['.example.com'] }, ip('8.8.8.8'), 'IP'],
+    [{ dns: ['.example.com'] }, uri('https://www.evil.com/'), 'URI'],
+    [{ dns: ['.example.com'] }, email('ceo@evil.com'), 'email'],
+    [{ ip: ['10.0.0.0/8'] }, dns('www.evil.com'), 'DNS'],
+    [{ uri: ['spiffe://.example.com'] }, dns('a.example.com'), 'DNS'],
+    [{ email: ['example.com'], unrestricted: ['uri'] }, ip('10.0.0.1'), 'IP'],
+    [{}, dns('a.example.com'), 'DNS'],
+    [{ unrestricted: [] }, email('a@example.com'), 'email'],
+  ])('a kind neither listed nor unrestricted is refused: %j, %j', (policy, san, label) => {
+    const r = refusal(() => checkSans([san], policy))
+    expect(r.code).toBe('policy.san_not_allowed')
+    expect(r.message).toContain(`issuance.sans allows no ${label} names`)
+    expect(r.message).toContain(`${san.type} is not in issuance.sans.unrestricted`)
   })
 
   it.each<[keyof SanPolicy, SanEntry, string]>([
     ['dns', dns('a.example.com'), 'DNS'],
     ['ip', ip('10.0.0.1'), 'IP'],
     ['email', email('a@example.com'), 'email'],
-    ['uri', uri('spiffe://example.org/x'), 'URI'],
+    ['uri', uri('https://a.example.com/'), 'URI'],
   ])('an empty %s list allows none', (key, san, label) => {
     const r = refusal(() => checkSans([san], { [key]: [] }))
     expect(r.code).toBe('policy.san_not_allowed')
-    expect(r.message).toContain(`the policy allows no ${label} names`)
+    expect(r.message).toContain(`issuance.sans.${key} is empty: it allows no ${label} names`)
+  })
+
+  it.each<[string, SanPolicy, SanEntry, string | undefined]>([
+    // A profile narrows: a name must pass both lists.
+    ['allowed by both', { dns: ['.example.com'] }, dns('a.svc.example.com'), undefined],
+    [
+      'CA allows, profile does not',
+      { dns: ['.svc.example.com'] },
+      dns('www.example.com'),
+      'profiles.p.sans.dns',
+    ],
+    [
+      'profile closes a kind the CA leaves open',
+      { dns: ['.example.com'] },
+      uri('spiffe://x.example.com/a'),
+      'profiles.p.sans allows no URI',
+    ],
+    ['profile allows what the CA does not', { ip: ['0.0.0.0/0'] }, ip('8.8.8.8'), 'issuance.sans.ip'],
+    [
+      'profile unrestricted defers to the CA',
+      { unrestricted: ['dns'] },
+      dns('www.evil.com'),
+      'issuance.sans.dns',
+    ],
+    ['profile unrestricted, CA allows', { unrestricted: ['dns'] }, dns('www.example.com'), undefined],
+  ])('profile narrowing: %s', (_name, profile, san, refusedBy) => {
+    const ca: SanPolicy = { dns: ['.example.com'], ip: ['10.0.0.0/8'], unrestricted: ['uri'] }
+    const check = () => checkSans([san], ca, { policy: profile, key: 'profiles.p.sans' })
+    if (refusedBy === undefined) return expect(check).not.toThrow()
+    const r = refusal(check)
+    expect(r.code).toBe('policy.san_not_allowed')
+    expect(r.message).toContain(refusedBy)
+  })
+
+  it.each<[SanPolicy, RegExp]>([
+    [{ dns: ['.example.com'], unrestricted: ['dns'] }, /both lists dns names and says dns is unrestricted/],
+    [{ unrestricted: ['dnsname' as never] }, /unrestricted list has "dnsname"/],
+    [{ unrestricted: 'dns' as never }, /unrestricted must be a list/],
+  ])('a malformed policy is config.invalid: %j', (policy, message) => {
+    const r = refusal(() => checkSans([dns('a.example.com')], policy))
+    expect(r.code).toBe('config.invalid')
+    expect(r.message).toMatch(message)
   })
 
   it('an IPv6 range does not admit IPv4 and vice versa', () => {

@@ -175,7 +175,12 @@ describe('applySubjectPolicy: refusals', () => {
     ],
     ['/O=Bob Ltd/CN=y', 'O=match,CN=supplied', 'policy.subject_mismatch', /"Alice Ltd".*"Bob Ltd"/],
     ['/O=alice ltd/CN=y', 'O=match,CN=supplied', 'policy.subject_mismatch', /organizationName/],
-    ['/O=Alice Ltd /CN=y', 'O=match,CN=supplied', 'policy.subject_mismatch', /organizationName/],
+    [
+      '/O=Alice Ltd /CN=y',
+      'O=match,CN=supplied',
+      'policy.subject_invalid',
+      /organizationName.*ends with white space/,
+    ],
     ['/ST=england/CN=y', 'ST=match,CN=supplied', 'policy.subject_mismatch', /stateOrProvinceName/],
     // Each value of a matched type must match.
     ['/O=Alice Ltd/O=Mallory/CN=y', 'O=match,CN=supplied', 'policy.subject_mismatch', /Mallory/],
@@ -325,6 +330,45 @@ describe('applySubjectPolicy: attribute checks', () => {
     ['IA5String with non-ASCII', [attr(O, 'Café', 'ia5'), cn], 'policy.subject_invalid', /IA5String/],
     ['BMPString outside the BMP', [attr(O, 'a\u{1F600}', 'bmp'), cn], 'policy.subject_invalid', /BMP/],
     ['unpaired surrogate', [attr(O, 'a\ud800', 'utf8'), cn], 'policy.subject_invalid', /surrogate/],
+    // Issue 9 item 12: a blank CN and an unbounded subject.
+    ['CN of one space', [attr(CN, ' ', 'utf8')], 'policy.subject_invalid', /only white space/],
+    ['CN of a no-break space', [attr(CN, '\u00a0', 'utf8')], 'policy.subject_invalid', /only white space/],
+    [
+      'CN with a leading space',
+      [attr(CN, ' www.example.com', 'utf8')],
+      'policy.subject_invalid',
+      /starts or ends with white space/,
+    ],
+    [
+      'O with a trailing space',
+      [attr(O, 'Example ', 'utf8'), cn],
+      'policy.subject_invalid',
+      /starts or ends/,
+    ],
+    [
+      '500 OUs (31 KB)',
+      [...Array.from({ length: 500 }, () => attr('2.5.4.11', 'x'.repeat(62), 'utf8')), cn],
+      'policy.subject_invalid',
+      /501 attributes; at most 20/,
+    ],
+    [
+      '21 attributes',
+      [...Array.from({ length: 20 }, (_, i) => attr('2.5.4.11', `u${i}`, 'utf8')), cn],
+      'policy.subject_invalid',
+      /21 attributes; at most 20/,
+    ],
+    [
+      '1,025 characters in 17 attributes',
+      [...Array.from({ length: 16 }, () => attr('2.5.4.11', 'x'.repeat(64), 'utf8')), attr(CN, 'y', 'utf8')],
+      'policy.subject_invalid',
+      /1025 characters long together; at most 1024/,
+    ],
+    [
+      'an attribute without an RFC bound, 257 characters',
+      [attr('1.3.6.1.4.1.99999.1', 'z'.repeat(257), 'utf8'), cn],
+      'policy.subject_invalid',
+      /257 characters long; at most 256 are accepted/,
+    ],
     [
       'CN of 65 characters',
       [attr(CN, 'a'.repeat(65), 'utf8')],

@@ -25,6 +25,7 @@ import { readTlv } from './der-writer.js'
 import { importPublicKey } from './public-key.js'
 import { CaError } from './errors.js'
 import { describeKey, formatKeyInfo, type KeyInfo } from './key-policy.js'
+import { parseSubjectAlternativeName } from './subject-alt-name.js'
 import { fromAsnName, hasControlCharacters, shortName, type DistinguishedName } from './distinguished-name.js'
 
 export const MAX_CSR_BYTES = 64 * 1024
@@ -396,9 +397,10 @@ function requestedExtensions(req: CertificationRequest): {
         if (ext.extnID === id_ce_subjectAltName) {
           if (san) throw new CaError('csr.malformed', 'the CSR asks for subjectAltName twice')
           try {
-            san = AsnConvert.parse(ext.extnValue, SubjectAlternativeName)
+            san = parseSubjectAlternativeName(ext.extnValue.buffer)
           } catch (cause) {
-            throw new CaError('csr.malformed', 'the requested subjectAltName cannot be parsed', { cause })
+            const why = cause instanceof CaError ? cause.message : 'it cannot be parsed'
+            throw new CaError('csr.malformed', `the requested subjectAltName is refused: ${why}`, { cause })
           }
         } else if (ext.extnID === id_ce_basicConstraints) {
           const bc = safeParse(ext.extnValue.buffer, BasicConstraints)

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'policy.subject_invalid'
   | 'policy.name_invalid'
   | 'policy.san_not_allowed'
+  /** A CN or emailAddress names an identity the allow-list refuses, or a server profile's CN is not a host name. */
+  | 'policy.subject_name_not_allowed'
   | 'policy.san_required'
   | 'policy.profile_unknown'
   | 'policy.days_invalid'

@@ -7,9 +7,10 @@
 import type * as x509 from '@peculiar/x509'
 import { CaError } from './errors.js'
 import { parseCsr } from './csr.js'
-import { formatOneline, getAttribute, OID_COMMON_NAME, type DistinguishedName } from './distinguished-name.js'
+import { formatOneline, type DistinguishedName } from './distinguished-name.js'
+import { checkSubjectIdentities } from './identity-policy.js'
 import { applySubjectPolicy } from './subject-policy.js'
-import { checkSans, normaliseSans, validateDnsName } from './san-policy.js'
+import { checkSans, normaliseSans } from './san-policy.js'
 import { sansFromGeneralNames, sansToGeneralNames, type SanEntry } from './subject-alt-name.js'
 import { checkKey, keyUsageFlagsFor, type KeyInfo } from './key-policy.js'
 import { resolveProfile, type LeafProfile } from './profiles.js'
@@ -158,13 +159,17 @@ export function checkRequest(request: IssuanceRequest, policy: CheckPolicy): Che
       preserve: side.preserveDn,
       emailInDn: side.emailInDn,
     })
+    const subjectNames = checkSubjectIdentities(subject, {
+      sans: config.issuance.sans,
+      profileSans: profile.sans,
+      profileName: profile.name,
+      server: profile.server,
+      copyCommonName: profile.copyCommonName,
+    })
     let sans = csr.requestedSan ? sansFromGeneralNames(csr.requestedSan) : []
-    const cn = getAttribute(subject, OID_COMMON_NAME)
-    if (profile.copyCommonName && cn !== undefined && isDnsName(cn.toLowerCase())) {
-      sans = [{ type: 'dns', value: cn.toLowerCase() }, ...sans]
-    }
+    if (profile.copyCommonName) sans = [...subjectNames, ...sans]
     sans = normaliseSans(sans)
-    checkSans(sans, config.issuance.sans)
+    checkSans(sans, config.issuance.sans, profile.sans)
     if (profile.requireSan && sans.length === 0) {
       throw new CaError(
         'policy.san_required',
@@ -290,15 +295,6 @@ export async function issueBatch(
       ? ctx.nextSerial + BigInt(issued.length)
       : ctx.nextSerial
   return { issued, index: [...ctx.index, ...issued.map((i) => i.indexEntry)], nextSerial }
-}
-
-function isDnsName(name: string): boolean {
-  try {
-    validateDnsName(name, { wildcard: true })
-    return true
-  } catch {
-    return false
-  }
 }
 
 function allocateSerials(count: number, ctx: IssuanceContext): bigint[] {

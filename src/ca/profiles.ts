@@ -4,6 +4,7 @@
  * because a CA certificate's shape is a rule, not a preference (DESIGN.md "Rules a CA must not break").
  */
 import { CaError } from './errors.js'
+import type { NamedSanPolicy } from './san-policy.js'
 import type { CaConfig, KeyUsageName, ProfileConfig } from '../config/ca-config.js'
 
 export interface LeafProfile {
@@ -14,6 +15,10 @@ export interface LeafProfile {
   days: number | undefined
   requireSan: boolean
   copyCommonName: boolean
+  /** serverAuth: TLS clients match the subject's CNs as host names (identity-policy.ts). */
+  server: boolean
+  /** The profile's narrowing of issuance.sans (ca.yml `profiles.<name>.sans`), if any. */
+  sans: NamedSanPolicy | undefined
 }
 
 export const EKU_OIDS: Record<string, string> = {
@@ -24,6 +29,8 @@ export const EKU_OIDS: Record<string, string> = {
   timeStamping: '1.3.6.1.5.5.7.3.8',
   OCSPSigning: '1.3.6.1.5.5.7.3.9',
 }
+
+const ANY_EKU = '2.5.29.37.0'
 
 const EKU_NAMES = new Map(Object.entries(EKU_OIDS).map(([name, oid]) => [oid, name]))
 
@@ -42,7 +49,11 @@ export function profileNames(config: CaConfig): string[] {
 }
 
 export function resolveProfile(name: string, config: CaConfig): LeafProfile {
-  const p = config.profiles[name] ?? BUILTIN_PROFILES[name]
+  const p = Object.hasOwn(config.profiles, name)
+    ? config.profiles[name]
+    : Object.hasOwn(BUILTIN_PROFILES, name)
+      ? BUILTIN_PROFILES[name]
+      : undefined
   if (!p) {
     throw new CaError(
       'policy.profile_unknown',
@@ -63,5 +74,8 @@ export function resolveProfile(name: string, config: CaConfig): LeafProfile {
     days: p.days,
     requireSan: p.requireSan || serves,
     copyCommonName: p.copyCommonName || serves,
+    // anyExtendedKeyUsage lets TLS stacks use the certificate as a server's too.
+    server: serves || extendedKeyUsage.includes(ANY_EKU),
+    sans: p.sans === undefined ? undefined : { policy: p.sans, key: `profiles.${name}.sans` },
   }
 }

@@ -14,8 +14,11 @@
  *   `example.com` (any mailbox there), `.example.com` (any mailbox at a host below it).
  * - uri: `scheme://host` or `scheme://.parent`: the URI has that scheme and its host is that host or
  *   is below the parent; any path, query and port. A URI with userinfo is never allowed.
- * - A list that is absent leaves that kind unrestricted (names are still syntax-checked); an empty
- *   list allows none.
+ * - Every kind is closed unless the policy opens it (step-ca's rule): a kind with a list allows what
+ *   the list allows (an empty list allows nothing), a kind named in `unrestricted` allows every
+ *   name of correct syntax, and a kind in neither allows no names. A kind cannot be in both.
+ * - A profile may narrow the CA's policy with a policy of the same shape: a name must then pass both,
+ *   and `unrestricted` in the profile means "as the CA's policy says".
  */
 import { isIP } from 'node:net'
 import { domainToASCII, domainToUnicode } from 'node:url'
@@ -26,7 +29,9 @@ import {
   formatSan,
   parseIpAddress,
   SAN_TYPE_LABEL,
+  SAN_TYPES,
   type SanEntry,
+  type SanType,
 } from './subject-alt-name.js'
 
 export interface SanPolicy {
@@ -34,6 +39,15 @@ export interface SanPolicy {
   ip?: string[]
   email?: string[]
   uri?: string[]
+  /** Kinds that take any name of correct syntax. A kind neither listed nor here takes none. */
+  unrestricted?: SanType[]
+}
+
+/** A policy and the ca.yml key it comes from, so that a refusal says what to change. */
+export interface NamedSanPolicy {
+  policy: SanPolicy
+  /** `issuance.sans`, `profiles.client.sans`. */
+  key: string
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -357,7 +371,7 @@ function parseEmailPattern(entry: string): { mailbox?: string; domain: string; b
   return parseDomainPattern(entry)
 }
 
-const KNOWN_KEYS = new Set(['dns', 'ip', 'email', 'uri'])
+const KNOWN_KEYS = new Set(['dns', 'ip', 'email', 'uri', 'unrestricted'])
 
 /** Checks the allow-list itself (from ca.yml): every entry well-formed, lists of strings. `config.invalid` otherwise. */
 export function validateSanPolicy(policy: SanPolicy): void {
@@ -367,10 +381,29 @@ export function validateSanPolicy(policy: SanPolicy): void {
     if (!KNOWN_KEYS.has(key))
       throw new CaError(
         'config.invalid',
-        `the SAN policy has an unknown key "${key}" (expected dns, ip, email, uri)`,
+        `the SAN policy has an unknown key "${key}" (expected dns, ip, email, uri, unrestricted)`,
       )
   }
-  const parsers: Record<keyof SanPolicy, (entry: string) => unknown> = {
+  const open: unknown = policy.unrestricted
+  if (open !== undefined) {
+    if (!Array.isArray(open))
+      throw new CaError('config.invalid', "the SAN policy's unrestricted must be a list")
+    for (const kind of open as unknown[]) {
+      if (typeof kind !== 'string' || !(SAN_TYPES as readonly string[]).includes(kind)) {
+        throw new CaError(
+          'config.invalid',
+          `the SAN policy's unrestricted list has "${String(kind)}" (expected dns, ip, email or uri)`,
+        )
+      }
+      if (Object.hasOwn(policy, kind)) {
+        throw new CaError(
+          'config.invalid',
+          `the SAN policy both lists ${kind} names and says ${kind} is unrestricted: keep one of the two`,
+        )
+      }
+    }
+  }
+  const parsers: Record<SanType, (entry: string) => unknown> = {
     dns: parseDomainPattern,
     ip: parseCidr,
     email: parseEmailPattern,
@@ -409,37 +442,36 @@ function notAllowed(san: SanEntry, reason: string): CaError {
   return new CaError('policy.san_not_allowed', `the SAN ${formatSan(san)} is not allowed: ${reason}`)
 }
 
-function describeList(list: readonly string[]): string {
-  return list.length === 0 ? '' : ` (allowed: ${list.join(', ')})`
+function describeList(key: string, type: SanType, list: readonly string[]): string {
+  return ` (${key}.${type}: ${list.join(', ')})`
 }
 
-/** Checks one SAN against the allow-list (after its syntax). */
-export function checkSan(san: SanEntry, policy: SanPolicy): void {
-  validateSanSyntax(san)
-  const list = policy[san.type]
-  if (list === undefined) return
+/**
+ * Why `san` (syntax already checked) is not allowed by `named`, or undefined when it is. Also used
+ * for the identities a subject carries (identity-policy.ts).
+ */
+export function sanRefusal(san: SanEntry, named: NamedSanPolicy): string | undefined {
+  const { policy, key } = named
+  const list = Object.hasOwn(policy, san.type) ? policy[san.type] : undefined
   const kind = SAN_TYPE_LABEL[san.type]
-  if (list.length === 0) throw notAllowed(san, `the policy allows no ${kind} names`)
+  if (list === undefined) {
+    if (policy.unrestricted?.includes(san.type)) return undefined
+    return `${key} allows no ${kind} names (it has no ${san.type} list, and ${san.type} is not in ${key}.unrestricted)`
+  }
+  if (list.length === 0) return `${key}.${san.type} is empty: it allows no ${kind} names`
   switch (san.type) {
     case 'dns': {
       const name = san.value.toLowerCase()
-      if (list.some((entry) => domainAllowed(name, parseDomainPattern(entry)))) return
-      throw notAllowed(
-        san,
-        `it is not one of the allowed DNS names or below an allowed domain${describeList(list)}`,
-      )
+      if (list.some((entry) => domainAllowed(name, parseDomainPattern(entry)))) return undefined
+      return `it is not one of the allowed DNS names or below an allowed domain${describeList(key, san.type, list)}`
     }
     case 'ip': {
       const octets = parseIpAddress(san.value)
-      if (
-        list.some((entry) => {
-          const cidr = parseCidr(entry)
-          return cidr.octets.length === octets.length && sameBits(octets, cidr.octets, cidr.prefix)
-        })
-      ) {
-        return
-      }
-      throw notAllowed(san, `it is in none of the allowed ranges${describeList(list)}`)
+      const inRange = list.some((entry) => {
+        const cidr = parseCidr(entry)
+        return cidr.octets.length === octets.length && sameBits(octets, cidr.octets, cidr.prefix)
+      })
+      return inRange ? undefined : `it is in none of the allowed ranges${describeList(key, san.type, list)}`
     }
     case 'email': {
       const at = san.value.lastIndexOf('@')
@@ -450,36 +482,58 @@ export function checkSan(san: SanEntry, policy: SanPolicy): void {
         if (p.mailbox !== undefined) return p.mailbox === local && p.domain === domain
         return domainAllowed(domain, p)
       })
-      if (ok) return
-      throw notAllowed(san, `it is not an allowed mailbox or at an allowed domain${describeList(list)}`)
+      return ok
+        ? undefined
+        : `it is not an allowed mailbox or at an allowed domain${describeList(key, san.type, list)}`
     }
     case 'uri': {
       const parts = parseUri(san.value)
-      if (parts.userinfo !== undefined) throw notAllowed(san, 'it has userinfo')
+      if (parts.userinfo !== undefined) return 'it has userinfo'
       const host = parts.host
       if (host === undefined || host === '' || host.startsWith('[') || isIpLiteral(host)) {
-        throw notAllowed(san, `the URI policy only allows URIs with a DNS host${describeList(list)}`)
+        return `${key}.uri only allows URIs with a DNS host${describeList(key, san.type, list)}`
       }
       const ok = list.some((entry) => {
         const p = parseUriPattern(entry)
         return p.scheme === parts.scheme && domainAllowed(host, p)
       })
-      if (ok) return
-      throw notAllowed(san, `its scheme and host match none of the allowed patterns${describeList(list)}`)
+      return ok
+        ? undefined
+        : `its scheme and host match none of the allowed patterns${describeList(key, san.type, list)}`
     }
   }
 }
 
+/** The CA's policy (ca.yml `issuance.sans`), then the profile's narrowing when it has one. */
+export function sanPolicies(policy: SanPolicy, profile?: NamedSanPolicy): NamedSanPolicy[] {
+  return profile === undefined
+    ? [{ policy, key: 'issuance.sans' }]
+    : [{ policy, key: 'issuance.sans' }, profile]
+}
+
 /**
- * Checks every SAN: syntax (`policy.name_invalid`) and the allow-list (`policy.san_not_allowed`). The
- * error names the first offending SAN; `details` holds one error per offending SAN.
+ * Checks one SAN: its syntax, then the CA's policy and, when the profile has one, the profile's
+ * (`policy.san_not_allowed` naming the ca.yml key that refused it).
  */
-export function checkSans(sans: readonly SanEntry[], policy: SanPolicy): void {
-  validateSanPolicy(policy)
+export function checkSan(san: SanEntry, policy: SanPolicy, profile?: NamedSanPolicy): void {
+  validateSanSyntax(san)
+  for (const named of sanPolicies(policy, profile)) {
+    const reason = sanRefusal(san, named)
+    if (reason !== undefined) throw notAllowed(san, reason)
+  }
+}
+
+/**
+ * Checks every SAN: syntax (`policy.name_invalid`) and each policy given, the CA's and then the
+ * profile's (`policy.san_not_allowed`). The error names the first offending SAN; `details` holds one
+ * error per offending SAN.
+ */
+export function checkSans(sans: readonly SanEntry[], policy: SanPolicy, profile?: NamedSanPolicy): void {
+  for (const named of sanPolicies(policy, profile)) validateSanPolicy(named.policy)
   const errors: CaError[] = []
   for (const san of sans) {
     try {
-      checkSan(san, policy)
+      checkSan(san, policy, profile)
     } catch (e) {
       if (!(e instanceof CaError)) throw e
       errors.push(e)

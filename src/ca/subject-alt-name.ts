@@ -6,15 +6,19 @@
  * line and in configuration (and in `openssl x509 -text` output), and formats SANs for display.
  *
  * Syntax rules for each kind (LDH labels, wildcards, mailbox syntax, …) and the allow-list live in
- * san-policy.ts; this module only refuses what it cannot represent: unsupported GeneralName kinds and
- * IP addresses that are not 4 or 16 octets.
+ * san-policy.ts; this module only refuses what it cannot represent: unsupported GeneralName kinds, IP
+ * addresses that are not 4 or 16 octets, non-ASCII octets in IA5String names, and a subjectAltName
+ * value that holds more than one GeneralNames.
  */
 import { isIP } from 'node:net'
+import { domainToASCII } from 'node:url'
+import * as asn1js from 'asn1js'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { GeneralName, SubjectAlternativeName } from '@peculiar/asn1-x509'
 import { CaError } from './errors.js'
 
-export type SanType = 'dns' | 'ip' | 'email' | 'uri'
+export const SAN_TYPES = ['dns', 'ip', 'email', 'uri'] as const
+export type SanType = (typeof SAN_TYPES)[number]
 
 export type SanEntry =
   | { type: 'dns'; value: string }
@@ -146,10 +150,10 @@ const UNSUPPORTED_KINDS: ReadonlyArray<[keyof GeneralName, string]> = [
 /** Reads GeneralNames (e.g. a CSR's requested SAN extension); kinds other than DNS/IP/email/URI are refused. */
 export function sansFromGeneralNames(names: readonly GeneralName[]): SanEntry[] {
   return names.map((gn) => {
-    if (gn.dNSName !== undefined) return { type: 'dns', value: gn.dNSName }
-    if (gn.rfc822Name !== undefined) return { type: 'email', value: gn.rfc822Name }
+    if (gn.dNSName !== undefined) return { type: 'dns', value: ia5Value('dNSName', gn.dNSName) }
+    if (gn.rfc822Name !== undefined) return { type: 'email', value: ia5Value('rfc822Name', gn.rfc822Name) }
     if (gn.uniformResourceIdentifier !== undefined)
-      return { type: 'uri', value: gn.uniformResourceIdentifier }
+      return { type: 'uri', value: ia5Value('uniformResourceIdentifier', gn.uniformResourceIdentifier) }
     if (gn.iPAddress !== undefined) {
       // asn1-x509 has already turned the octets into text; 8/32-octet ranges come out as `a.b.c.d/n`
       // and other lengths as hex, neither of which is an address.
@@ -168,6 +172,30 @@ export function sansFromGeneralNames(names: readonly GeneralName[]): SanEntry[] 
       `a SAN of type ${kind} was requested: only DNS, IP, email and URI names are supported`,
     )
   })
+}
+
+/**
+ * dNSName, rfc822Name and URI are IA5Strings (ASCII). asn1-x509 hands their octets over one per
+ * character, so UTF-8 arrives as Latin-1 mojibake: refuse it here, showing the octets as the UTF-8
+ * the requester most likely meant, and the A-label when it is a host name.
+ */
+function ia5Value(field: string, decoded: string): string {
+  if (!/[\u0080-\uffff]/.test(decoded)) return decoded
+  const octets = Buffer.from(decoded, 'latin1')
+  let meant: string
+  try {
+    meant = new TextDecoder('utf-8', { fatal: true }).decode(octets)
+  } catch {
+    meant = [...octets]
+      .map((b) => (b < 0x80 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+      .join('')
+  }
+  const ascii = field === 'dNSName' ? domainToASCII(meant) : ''
+  throw new CaError(
+    'policy.name_invalid',
+    `the ${field} SAN "${meant}" has non-ASCII octets, which an IA5String cannot hold` +
+      (ascii !== '' && ascii !== meant ? `; write the internationalised name as its A-label (${ascii})` : ''),
+  )
 }
 
 /** GeneralNames for a certificate's SAN extension, in the order given. */
@@ -202,17 +230,35 @@ export function toSubjectAlternativeName(sans: readonly SanEntry[]): SubjectAlte
   return new SubjectAlternativeName(sansToGeneralNames(sans))
 }
 
-/** Reads the DER value (extnValue contents) of a subjectAltName extension. */
-export function sansFromExtensionValue(der: Uint8Array | ArrayBuffer): SanEntry[] {
-  let parsed: SubjectAlternativeName
+/**
+ * Parses the DER value (extnValue contents) of a subjectAltName extension as exactly one GeneralNames.
+ * asn1-schema stops after the first element, so a second list appended after it would be silently
+ * dropped here yet could be read by another parser: anything after the first is refused.
+ */
+export function parseSubjectAlternativeName(der: Uint8Array | ArrayBuffer): SubjectAlternativeName {
+  const bytes = der instanceof Uint8Array ? der : new Uint8Array(der)
+  const outer = asn1js.fromBER(bytes)
+  if (outer.offset === -1) {
+    throw new CaError('policy.name_invalid', 'the subjectAltName extension is not valid DER GeneralNames')
+  }
+  if (outer.offset !== bytes.byteLength) {
+    throw new CaError(
+      'policy.name_invalid',
+      `the subjectAltName extension has ${bytes.byteLength - outer.offset} octets after its GeneralNames (a second list or trailing data); expected exactly one GeneralNames`,
+    )
+  }
   try {
-    parsed = AsnConvert.parse(der, SubjectAlternativeName)
+    return AsnConvert.parse(bytes, SubjectAlternativeName)
   } catch (e) {
     throw new CaError('policy.name_invalid', 'the subjectAltName extension is not valid DER GeneralNames', {
       cause: e,
     })
   }
-  return sansFromGeneralNames(parsed)
+}
+
+/** Reads the DER value (extnValue contents) of a subjectAltName extension. */
+export function sansFromExtensionValue(der: Uint8Array | ArrayBuffer): SanEntry[] {
+  return sansFromGeneralNames(parseSubjectAlternativeName(der))
 }
 
 /** The DER value (extnValue contents) of a subjectAltName extension. */

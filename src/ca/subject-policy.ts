@@ -14,8 +14,10 @@
  *   attribute is the issuer's (value and string type), as in OpenSSL.
  * - Every request attribute is checked whether or not the policy keeps it: no control characters
  *   (`policy.name_invalid`); values fit their string type, countryName is two upper-case letters,
- *   lengths within RFC 5280's upper bounds, emailAddress is an IA5String holding a mailbox
- *   (`policy.subject_invalid`).
+ *   lengths within RFC 5280's upper bounds (256 characters for attributes without one), emailAddress
+ *   is an IA5String holding a mailbox, no value that is blank or starts or ends with white space, at
+ *   most 20 attributes and 1,024 characters in all (`policy.subject_invalid`).
+ * - Which identities the CN and emailAddress may name is identity-policy.ts's concern.
  * - Empty values count as absent and are never issued (X.520 strings have at least one character).
  * - countryName is always issued as a PrintableString (RFC 5280 appendix A).
  * - A policy naming one field twice (OpenSSL would emit it twice) or none is `config.invalid`; an
@@ -90,6 +92,15 @@ const UPPER_BOUNDS: ReadonlyMap<string, number> = new Map([
 
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/
 
+/**
+ * Bounds on a whole subject, so that a request cannot make index.txt lines, listings and PR comments
+ * enormous (500 OUs are 31 KB): real subjects have under ten attributes of tens of characters.
+ */
+export const MAX_SUBJECT_ATTRIBUTES = 20
+/** For attributes without an RFC 5280 upper bound (dotted OIDs, DC, UID, …). */
+export const MAX_ATTRIBUTE_CHARACTERS = 256
+export const MAX_SUBJECT_CHARACTERS = 1024
+
 export interface ResolvedField {
   oid: string
   rule: PolicyRule
@@ -141,12 +152,35 @@ export function validateSubjectPolicy(policy: readonly SubjectPolicyField[]): Re
  * countryName and emailAddress form. Throws `policy.name_invalid` or `policy.subject_invalid`.
  */
 export function validateSubjectAttributes(dn: DistinguishedName): void {
+  if (dn.length > MAX_SUBJECT_ATTRIBUTES) {
+    throw new CaError(
+      'policy.subject_invalid',
+      `the subject has ${dn.length} attributes; at most ${MAX_SUBJECT_ATTRIBUTES} are accepted`,
+    )
+  }
+  const total = dn.reduce((n, a) => n + [...a.value].length, 0)
+  if (total > MAX_SUBJECT_CHARACTERS) {
+    throw new CaError(
+      'policy.subject_invalid',
+      `the subject's values are ${total} characters long together; at most ${MAX_SUBJECT_CHARACTERS} are accepted`,
+    )
+  }
   for (const a of dn) {
     const what = `the subject's ${label(a.oid)}`
     if (hasControlCharacters(a.value)) {
       throw new CaError('policy.name_invalid', `${what} contains a control character (NUL, C0, DEL or C1)`)
     }
     if (a.value === '') continue
+    // A blank or padded value looks like another value, or like none, in every listing.
+    if (a.value.trim() === '') {
+      throw new CaError('policy.subject_invalid', `${what} is only white space; give a value or leave it out`)
+    }
+    if (a.value.trim() !== a.value) {
+      throw new CaError(
+        'policy.subject_invalid',
+        `${what} "${a.value}" starts or ends with white space; write it without`,
+      )
+    }
     if (a.tag === 'printable' && !PRINTABLE.test(a.value)) {
       throw new CaError(
         'policy.subject_invalid',
@@ -168,12 +202,14 @@ export function validateSubjectAttributes(dn: DistinguishedName): void {
         `${what} contains an unpaired surrogate (not valid Unicode)`,
       )
     }
-    const max = UPPER_BOUNDS.get(a.oid)
+    const max = UPPER_BOUNDS.get(a.oid) ?? MAX_ATTRIBUTE_CHARACTERS
     const length = [...a.value].length
-    if (max !== undefined && length > max) {
+    if (length > max) {
       throw new CaError(
         'policy.subject_invalid',
-        `${what} is ${length} characters long; RFC 5280 allows at most ${max}`,
+        UPPER_BOUNDS.has(a.oid)
+          ? `${what} is ${length} characters long; RFC 5280 allows at most ${max}`
+          : `${what} is ${length} characters long; at most ${max} are accepted`,
       )
     }
     if (a.oid === OID_COUNTRY && !/^[A-Z]{2}$/.test(a.value)) {

@@ -31,7 +31,7 @@ const init: Command = {
   name: 'init',
   summary: 'create a root and an intermediate CA with OpenSSL-compatible state (keys in files or Key Vault)',
   usage:
-    'mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--crl-url URL] [--ocsp-url URL]',
+    'mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--allow-ip CIDR]... [--allow-email PATTERN]... [--allow-uri PATTERN]... [--crl-url URL] [--ocsp-url URL]',
   help: [
     'Each key REF is file:PATH (inside D; used when the file exists, generated when not) or a Key Vault',
     'key URL https://<vault>/keys/<name>[/<version>] (an existing key; without a version the latest one,',
@@ -49,7 +49,13 @@ const init: Command = {
     '  --root-subject DN           default: /C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Root CA',
     '  --intermediate-subject DN   default: the same with CN=Intermediate CA',
     '  --allow-dns NAME repeatable: DNS names certificates may carry; example.com allows itself,',
-    '                   .example.com its subdomains. Without it every DNS name is allowed.',
+    '                   .example.com its subdomains',
+    '  --allow-ip CIDR  repeatable: IP ranges (10.0.0.0/8, 2001:db8::/32) or addresses',
+    '  --allow-email PATTERN       repeatable: user@example.com, example.com (any mailbox there), .example.com',
+    '  --allow-uri PATTERN         repeatable: scheme://host or scheme://.parent (spiffe://.example.com)',
+    '                   The same lists hold for the CN and emailAddress. Once one --allow-* is given, the',
+    '                   kinds without one are refused; without any, every name of every kind is allowed',
+    '                   (init warns, and ca.yml says issuance.sans.unrestricted: [dns, ip, email, uri]).',
     '  --crl-url URL    CRL distribution point written into certificates',
     '  --ocsp-url URL   OCSP responder URL written into certificates (AIA)',
     JSON_HELP,
@@ -63,6 +69,9 @@ const init: Command = {
     'root-subject': { type: 'string' },
     'intermediate-subject': { type: 'string' },
     'allow-dns': { type: 'string', multiple: true },
+    'allow-ip': { type: 'string', multiple: true },
+    'allow-email': { type: 'string', multiple: true },
+    'allow-uri': { type: 'string', multiple: true },
     'crl-url': { type: 'string' },
     'ocsp-url': { type: 'string' },
   },
@@ -85,6 +94,9 @@ const init: Command = {
         rootSubject: stringOption(ctx, 'root-subject'),
         intermediateSubject: stringOption(ctx, 'intermediate-subject'),
         allowDns: listOption(ctx, 'allow-dns'),
+        allowIp: listOption(ctx, 'allow-ip'),
+        allowEmail: listOption(ctx, 'allow-email'),
+        allowUri: listOption(ctx, 'allow-uri'),
         crlUrl: stringOption(ctx, 'crl-url'),
         ocspUrl: stringOption(ctx, 'ocsp-url'),
       },
@@ -99,7 +111,7 @@ const init: Command = {
     )
     ctx.out(`  root key          ${describeKey(result.keys.root)}`)
     ctx.out(`  intermediate key  ${describeKey(result.keys.intermediate)}`)
-    for (const note of result.notes) ctx.out(`Note: ${note}`)
+    for (const note of result.notes) ctx.out(note.startsWith('WARNING') ? note : `Note: ${note}`)
     return { json: { dir: ctx.dir, ...result } }
   },
 }
@@ -162,7 +174,7 @@ const rotate: Command = {
     ctx.out(`  key       ${describeKey(i.key)}`)
     ctx.out(`  CRL       ${result.crl.file} (number ${result.crl.crlNumber}, empty)`)
     ctx.out(`Previous intermediate ${result.previous.serial} moved to ${result.previous.dir}/`)
-    for (const note of result.notes) ctx.out(`Note: ${note}`)
+    for (const note of result.notes) ctx.out(note.startsWith('WARNING') ? note : `Note: ${note}`)
     return { json: result }
   },
 }

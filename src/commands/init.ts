@@ -12,7 +12,8 @@ import { formatIndexTime, formatIndexAttr, serializeIndex } from '../ca/index-tx
 import { randomSerial, serialToHex, formatSerialFile } from '../ca/serial-number.js'
 import { formatCaConfig, validateCaConfig, type CaConfigInput } from '../config/ca-config.js'
 import { POLICY_LOOSE, POLICY_STRICT } from '../ca/subject-policy.js'
-import { validateSanPolicy } from '../ca/san-policy.js'
+import { validateSanPolicy, type SanPolicy } from '../ca/san-policy.js'
+import { SAN_TYPE_LABEL, SAN_TYPES, type SanType } from '../ca/subject-alt-name.js'
 import {
   CONFIG_FILE,
   DEFAULT_INTERMEDIATE_SUBJECT,
@@ -39,8 +40,14 @@ export interface InitOptions {
   create?: boolean | undefined
   rootSubject?: string
   intermediateSubject?: string
-  /** SAN allow-list for DNS names; empty means every DNS name is allowed. */
+  /**
+   * The allow-list (issuance.sans), one list per kind of name. When every list is empty, every name
+   * of every kind is allowed, and ca.yml says so; when any is given, the kinds without one are refused.
+   */
   allowDns: string[]
+  allowIp?: string[] | undefined
+  allowEmail?: string[] | undefined
+  allowUri?: string[] | undefined
   crlUrl?: string
   ocspUrl?: string
 }
@@ -72,6 +79,7 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
       '--create makes keys in Key Vault: give --root-key and/or --intermediate-key as https://<vault>/keys/<name>',
     )
   }
+  const sans = initialSanPolicy(options)
   const config: CaConfigInput = {
     version: 1,
     root: {
@@ -92,7 +100,7 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
     issuance: {
       profile: 'server',
       days: 375,
-      sans: options.allowDns.length ? { dns: options.allowDns } : {},
+      sans,
       crlUrls: options.crlUrl ? [options.crlUrl] : [],
       ocspUrls: options.ocspUrl ? [options.ocspUrl] : [],
     },
@@ -118,7 +126,7 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
   if (sameReference(rootKeyRef, intermediateKeyRef)) {
     throw new CaError('usage.invalid', `the root and the intermediate need two keys, not both ${rootKeyRef}`)
   }
-  validateSanPolicy({ dns: options.allowDns })
+  validateSanPolicy(sans)
   validateCaConfig(config)
 
   return store.locked(async () => {
@@ -206,12 +214,7 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
       { path: `${CERTS_DIR}/.gitkeep`, data: '' },
     ]
     await store.commit(writes)
-    const notes: string[] = []
-    if (!options.allowDns.length) {
-      notes.push(
-        'no --allow-dns given: every DNS name is allowed in SANs (set issuance.sans.dns in ca.yml to restrict)',
-      )
-    }
+    const notes = sanPolicyNotes(sans)
     return {
       root: {
         subject: formatOneline(rootDn),
@@ -230,6 +233,42 @@ export async function initCa(store: StateStore, options: InitOptions, runtime: R
       notes,
     }
   })
+}
+
+const FLAGS: Record<SanType, string> = {
+  dns: '--allow-dns',
+  ip: '--allow-ip',
+  email: '--allow-email',
+  uri: '--allow-uri',
+}
+
+function initialSanPolicy(options: InitOptions): SanPolicy {
+  const lists: Record<SanType, string[]> = {
+    dns: options.allowDns,
+    ip: options.allowIp ?? [],
+    email: options.allowEmail ?? [],
+    uri: options.allowUri ?? [],
+  }
+  const given = SAN_TYPES.filter((kind) => lists[kind].length > 0)
+  if (given.length === 0) return { unrestricted: [...SAN_TYPES] }
+  const policy: SanPolicy = { unrestricted: [] }
+  for (const kind of given) policy[kind] = lists[kind]
+  return policy
+}
+
+/** What init says about the allow-list: loudly when there is none, and which kinds are closed. */
+function sanPolicyNotes(policy: SanPolicy): string[] {
+  const open = policy.unrestricted ?? []
+  if (open.length === SAN_TYPES.length) {
+    return [
+      'WARNING: no --allow-dns, --allow-ip, --allow-email or --allow-uri given: this CA certifies ANY DNS name, IP address, e-mail address and URI a request asks for, in its SANs and its subject (ca.yml: issuance.sans.unrestricted: [dns, ip, email, uri]). Give the names your organisation owns, or edit issuance.sans, before issuing.',
+    ]
+  }
+  const closed = SAN_TYPES.filter((kind) => policy[kind] === undefined && !open.includes(kind))
+  if (closed.length === 0) return []
+  return [
+    `no names of kind ${closed.map((k) => SAN_TYPE_LABEL[k]).join(', ')} are allowed (no ${closed.map((k) => FLAGS[k]).join(', ')}): requests with them are refused (ca.yml issuance.sans)`,
+  ]
 }
 
 /** Two references to one key file or one Key Vault key (any versions). */

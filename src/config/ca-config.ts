@@ -7,6 +7,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { z } from 'zod'
 import { CaError } from '../ca/errors.js'
 import { KEY_USAGES } from '../openssl-config/extension-section.js'
+import { SAN_TYPES, type SanType } from '../ca/subject-alt-name.js'
 
 const SCHEMES = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const
 
@@ -80,12 +81,66 @@ const keyPolicy = z.strictObject({
   ed25519: z.boolean().default(true),
 })
 
-const sanPolicy = z.strictObject({
+const sanLists = {
   dns: z.array(z.string()).optional(),
   ip: z.array(z.string()).optional(),
   email: z.array(z.string()).optional(),
   uri: z.array(z.string()).optional(),
-})
+  /** Kinds that take any name of correct syntax; a kind neither listed nor here takes none. */
+  unrestricted: z.array(z.enum(SAN_TYPES)).optional(),
+}
+
+type SanLists = { [K in SanType]?: string[] | undefined } & { unrestricted?: SanType[] | undefined }
+
+function listedKinds(p: SanLists): SanType[] {
+  return SAN_TYPES.filter((kind) => p[kind] !== undefined)
+}
+
+function eachKindOnce(p: SanLists, ctx: z.RefinementCtx): void {
+  for (const kind of p.unrestricted ?? []) {
+    if (p[kind] !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['unrestricted'],
+        message: `${kind} has a list and is also unrestricted: keep one of the two`,
+      })
+    }
+  }
+}
+
+/** A profile's narrowing of the CA's policy: the kinds it neither lists nor leaves unrestricted are refused. */
+const profileSanPolicy = z.strictObject(sanLists).superRefine(eachKindOnce)
+
+/**
+ * The CA's policy. Files written before `unrestricted` existed keep their meaning or are refused: an
+ * empty policy meant "every name of every kind" and still does (now said explicitly); a policy that
+ * lists some kinds left the others open, which would now silently close them, so such a file must say
+ * which it means.
+ */
+const sanPolicy = z
+  .strictObject(sanLists)
+  .superRefine((p, ctx) => {
+    eachKindOnce(p, ctx)
+    const listed = listedKinds(p)
+    if (p.unrestricted === undefined && listed.length > 0) {
+      const others = SAN_TYPES.filter((kind) => !listed.includes(kind))
+      if (others.length === 0) return
+      ctx.addIssue({
+        code: 'custom',
+        path: ['unrestricted'],
+        message:
+          `missing: the policy lists ${listed.join(', ')} but does not say what ${others.join(', ')} names may be. ` +
+          `Add "unrestricted: [${others.join(', ')}]" to keep allowing any such name, or "unrestricted: []" to refuse them`,
+      })
+    }
+  })
+  .transform((p): SanLists => {
+    if (p.unrestricted !== undefined || listedKinds(p).length > 0) return p
+    return { ...p, unrestricted: [...SAN_TYPES] }
+  })
+
+/** No allow-list at all: every kind open, said explicitly. */
+const OPEN_SANS: SanLists = { unrestricted: [...SAN_TYPES] }
 
 export { KEY_USAGES, type KeyUsageName } from '../openssl-config/extension-section.js'
 
@@ -99,6 +154,11 @@ const profile = z.strictObject({
   requireSan: z.boolean().default(false),
   /** Copy the CN into the SAN list when it is a DNS name. */
   copyCommonName: z.boolean().default(false),
+  /**
+   * Narrows issuance.sans for this profile (e.g. clients: uri only): a name must pass both. Absent:
+   * issuance.sans alone decides.
+   */
+  sans: profileSanPolicy.optional(),
 })
 
 export const caConfigSchema = z.strictObject({
@@ -126,7 +186,7 @@ export const caConfigSchema = z.strictObject({
       profile: z.string().default('server'),
       days: z.number().int().positive().default(375),
       keys: keyPolicy.default(keyPolicy.parse({})),
-      sans: sanPolicy.default({}),
+      sans: sanPolicy.default(OPEN_SANS),
       crlUrls: z.array(z.url()).default([]),
       ocspUrls: z.array(z.url()).default([]),
       caIssuersUrls: z.array(z.url()).default([]),
@@ -135,7 +195,7 @@ export const caConfigSchema = z.strictObject({
       profile: 'server',
       days: 375,
       keys: keyPolicy.parse({}),
-      sans: {},
+      sans: OPEN_SANS,
       crlUrls: [],
       ocspUrls: [],
       caIssuersUrls: [],
