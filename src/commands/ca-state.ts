@@ -11,6 +11,7 @@ import { parseCaConfig, type CaConfig } from '../config/ca-config.js'
 import { CONFIG_FILE, databaseFiles, type DatabaseLocation } from '../config/layout.js'
 import { fromAsnName, type DistinguishedName } from '../ca/distinguished-name.js'
 import { parseIndex, type IndexEntry } from '../ca/index-txt.js'
+import { checkCaCertificates } from '../ca/ca-self-check.js'
 import { parseSerialFile } from '../ca/serial-number.js'
 import { subjectKeyIdentifier } from '../ca/extensions.js'
 import type { Issuer } from '../ca/issue.js'
@@ -153,10 +154,24 @@ export async function loadDatabase(store: StateStore, location: DatabaseLocation
   return { index, nextSerial, hasAttr: (await store.read(files.attr)) !== undefined }
 }
 
-/** The issuing side with its signer, after checking the key belongs to the certificate. */
+/**
+ * The CA's own certificates as the side needs them (see ca/ca-self-check.ts): the root alone when the
+ * root signs (its CRL, a new intermediate: an expired intermediate must not stop its rotation).
+ */
+export function checkCa(ca: LoadedCa, side: Side, now: Date): void {
+  const root = { certificate: ca.root.certificate, file: ca.config.root.certificate }
+  const intermediate = { certificate: ca.intermediate.certificate, file: ca.config.intermediate.certificate }
+  checkCaCertificates(side === 'intermediate' ? { root, intermediate, now } : { root, now })
+}
+
+/**
+ * The issuing side with its signer, after checking the CA's own certificates (before any key is
+ * opened: a broken ca.yml costs no vault call) and that the key belongs to the certificate.
+ */
 export async function openIssuer(ca: LoadedCa, side: Side, runtime: Runtime): Promise<Issuer> {
   const cert = ca[side]
   const cfg = ca.config[side]
+  checkCa(ca, side, runtime.now())
   if (cfg.key === undefined) {
     throw new CaError('signer.unavailable', `the ${side} key is offline: ca.yml names no ${side}.key`, {
       file: CONFIG_FILE,
