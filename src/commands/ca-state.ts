@@ -10,7 +10,7 @@ import { CaError } from '../ca/errors.js'
 import { parseCaConfig, type CaConfig } from '../config/ca-config.js'
 import { CONFIG_FILE, databaseFiles, type DatabaseLocation } from '../config/layout.js'
 import { fromAsnName, type DistinguishedName } from '../ca/distinguished-name.js'
-import { parseIndex, type IndexEntry } from '../ca/index-txt.js'
+import { parseIndex, parseIndexAttr, type IndexAttributes, type IndexEntry } from '../ca/index-txt.js'
 import { checkCaCertificates } from '../ca/ca-self-check.js'
 import { parseSerialFile } from '../ca/serial-number.js'
 import { subjectKeyIdentifier } from '../ca/extensions.js'
@@ -130,7 +130,8 @@ export interface Database {
   index: IndexEntry[]
   /** Next sequential serial, when the CA has a serial file. */
   nextSerial: bigint | undefined
-  hasAttr: boolean
+  /** index.txt.attr as read, when it exists: what it says overrides ca.yml, as in openssl ca. */
+  attr: Partial<IndexAttributes> | undefined
 }
 
 export async function loadDatabase(store: StateStore, location: DatabaseLocation): Promise<Database> {
@@ -151,7 +152,22 @@ export async function loadDatabase(store: StateStore, location: DatabaseLocation
   } catch (e) {
     throw e instanceof CaError ? e.withFile(files.serial) : e
   }
-  return { index, nextSerial, hasAttr: (await store.read(files.attr)) !== undefined }
+  const attrText = await readText(store, files.attr)
+  let attr: Partial<IndexAttributes> | undefined
+  try {
+    attr = attrText === undefined ? undefined : parseIndexAttr(attrText)
+  } catch (e) {
+    throw e instanceof CaError ? e.withFile(files.attr) : e
+  }
+  return { index, nextSerial, attr }
+}
+
+/**
+ * unique_subject as `openssl ca` decides it: index.txt.attr's value when the file says, else the
+ * configuration's (load_index reads the attr file after the config and overrides it).
+ */
+export function effectiveUniqueSubject(db: Database, configured: boolean): boolean {
+  return db.attr?.uniqueSubject ?? configured
 }
 
 /**

@@ -8,17 +8,19 @@ import { CaError } from '../ca/errors.js'
 import { buildCrl, crlDer, crlPem, parseCrlPem } from '../ca/crl.js'
 import { certificateIssuedBy, release, revoke, type RevokeOutcome } from '../ca/revocation.js'
 import { formatSerialFile, parseSerialFile } from '../ca/serial-number.js'
-import { serializeIndex, type IndexEntry, type RevocationReason } from '../ca/index-txt.js'
+import { formatIndexAttr, serializeIndex, type IndexEntry, type RevocationReason } from '../ca/index-txt.js'
 import { serialToHex } from '../ca/serial-number.js'
 import { databaseFiles, newCertPath } from '../config/layout.js'
 import type { FileWrite, StateStore } from '../store/state-store.js'
 import {
   checkCa,
+  effectiveUniqueSubject,
   loadCa,
   loadDatabase,
   openIssuer,
   parseCertificatePem,
   readText,
+  type Database,
   type LoadedCa,
   type Side,
 } from './ca-state.js'
@@ -213,7 +215,7 @@ export async function revokeCertificate(
     )
     let crl: CrlResult | undefined
     if (result.outcome !== 'unchanged') {
-      const writes = indexWrites(files, result.entries)
+      const writes = indexWrites(files, result.entries, db, cfg.uniqueSubject)
       if (options.crl !== false) {
         const published = await crlWrites(ca, options.side, result.entries, runtime, options.crlDays)
         writes.push(...published.writes)
@@ -242,7 +244,7 @@ export async function releaseCertificate(
     const db = await loadDatabase(store, cfg)
     checkCa(ca, options.side, runtime.now())
     const result = release(db.index, options.serial)
-    const writes = indexWrites(databaseFiles(cfg), result.entries)
+    const writes = indexWrites(databaseFiles(cfg), result.entries, db, cfg.uniqueSubject)
     let crl: CrlResult | undefined
     if (options.crl !== false) {
       const published = await crlWrites(ca, options.side, result.entries, runtime, undefined)
@@ -254,8 +256,20 @@ export async function releaseCertificate(
   })
 }
 
-function indexWrites(files: ReturnType<typeof databaseFiles>, entries: readonly IndexEntry[]): FileWrite[] {
-  return [{ path: files.index, data: serializeIndex(entries) }]
+/** index.txt and, as openssl ca's save_index writes them together, index.txt.attr. */
+function indexWrites(
+  files: ReturnType<typeof databaseFiles>,
+  entries: readonly IndexEntry[],
+  db: Database,
+  configuredUnique: boolean,
+): FileWrite[] {
+  return [
+    { path: files.index, data: serializeIndex(entries) },
+    {
+      path: files.attr,
+      data: formatIndexAttr({ uniqueSubject: effectiveUniqueSubject(db, configuredUnique) }),
+    },
+  ]
 }
 
 function parseSerialArgument(serial: string): bigint {
