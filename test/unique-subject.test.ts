@@ -74,7 +74,9 @@ describe('unique_subject: index.txt.attr wins over ca.yml, as in openssl ca', ()
     const before = snapshot(dir)
     const second = await sign(dir, 'second', '/CN=dup.example.com')
     if (refused) {
-      expect(JSON.parse(second.stdout).error.code).toBe('policy.subject_mismatch')
+      const error = JSON.parse(second.stdout).error
+      expect(error.code).toBe('policy.subject_mismatch')
+      expect(error.message).toMatch(/CN=dup\.example\.com exists and unique_subject is on \(index\.txt\.attr/)
       expect(second.status).toBe(1)
       expect(snapshot(dir)).toEqual(before)
     } else {
