@@ -283,6 +283,28 @@ const breakages: Array<[string, Breakage, ErrorCode, RegExp, string]> = [
     'intermediateCA/certs/intermediate.cert.pem',
   ],
   [
+    'ca.yml naming the intermediate as the root',
+    async (dir) =>
+      editCaYml(dir, (c) => {
+        c.root.certificate = 'intermediateCA/certs/intermediate.cert.pem'
+      }),
+    'ca.root_not_self_signed',
+    /is not self-signed .*root\.certificate in ca\.yml must name the self-signed root/,
+    'intermediateCA/certs/intermediate.cert.pem',
+  ],
+  [
+    'an intermediate under a root that is not valid yet',
+    async (dir) => {
+      const start = new Date(Date.now() + DAY)
+      const end = new Date(Date.now() + 60 * DAY)
+      await writeRoot(dir, start, end)
+      await writeIntermediate(dir, { notBefore: start, notAfter: end })
+    },
+    'ca.not_yet_valid',
+    /the root certificate .* is not valid before/,
+    'rootCA/certs/ca.cert.pem',
+  ],
+  [
     'an intermediate whose root is expired',
     async (dir) => {
       const start = new Date(Date.now() - 60 * DAY)
