@@ -7,10 +7,9 @@ import 'reflect-metadata'
 import { CaError } from '../ca/errors.js'
 import { buildCrl, crlDer, crlPem, parseCrlPem } from '../ca/crl.js'
 import { certificateIssuedBy, release, revoke, type RevokeOutcome } from '../ca/revocation.js'
-import { formatSerialFile, parseSerialFile } from '../ca/serial-number.js'
+import { formatSerialFile, parseSerialFile, serialToHex } from '../ca/serial-number.js'
 import { formatIndexAttr, serializeIndex, type IndexEntry, type RevocationReason } from '../ca/index-txt.js'
-import { serialToHex } from '../ca/serial-number.js'
-import { databaseFiles, newCertPath } from '../config/layout.js'
+import { databaseFiles, newCertPath, type DatabaseFiles } from '../config/layout.js'
 import type { FileWrite, StateStore } from '../store/state-store.js'
 import {
   checkCa,
@@ -258,7 +257,7 @@ export async function releaseCertificate(
 
 /** index.txt and, as openssl ca's save_index writes them together, index.txt.attr. */
 function indexWrites(
-  files: ReturnType<typeof databaseFiles>,
+  files: DatabaseFiles,
   entries: readonly IndexEntry[],
   db: Database,
   configuredUnique: boolean,
@@ -282,7 +281,7 @@ function parseSerialArgument(serial: string): bigint {
 /** notBefore of the certificate newcerts/ holds for the serial, when it is there and readable. */
 async function issuedNotBefore(
   ca: LoadedCa,
-  files: ReturnType<typeof databaseFiles>,
+  files: DatabaseFiles,
   serial: bigint,
 ): Promise<Date | undefined> {
   const path = newCertPath(files, serialToHex(serial))
