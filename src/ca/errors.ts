@@ -58,7 +58,23 @@ export type ErrorCode =
   | 'revoke.expired'
   | 'revoke.wrong_issuer'
   | 'revoke.not_on_hold'
+  /** A certificate given to revoke does not verify with the CA's key: this CA did not sign it. */
+  | 'revoke.not_issued_by_ca'
+  | 'revoke.invalidity_in_future'
+  /** An invalidity date before the certificate (or its CA) existed. */
+  | 'revoke.invalidity_before_issue'
   | 'verify.failed'
+  // the CA's own certificates, checked before anything is signed with them
+  /** ca.yml's intermediate is the root, or self-signed: leaves would be issued straight from a root. */
+  | 'ca.not_intermediate'
+  /** The intermediate does not chain to the root: issuer name, key identifier or signature. */
+  | 'ca.not_signed_by_root'
+  /** The root is not a self-signed certificate whose self-signature verifies. */
+  | 'ca.root_not_self_signed'
+  /** A CA certificate that may not issue: no critical CA:TRUE, no keyCertSign/cRLSign, no SKI/AKI, pathlen. */
+  | 'ca.not_a_ca'
+  | 'ca.expired'
+  | 'ca.not_yet_valid'
   // adopting an existing openssl ca directory
   | 'adopt.config_invalid'
   | 'adopt.unsupported'

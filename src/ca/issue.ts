@@ -65,6 +65,11 @@ export interface IssuanceContext {
   index: readonly IndexEntry[]
   /** Next value of the `serial` file, for CAs in sequential mode. */
   nextSerial: bigint | undefined
+  /**
+   * Refuse a second valid certificate for a subject. Absent: ca.yml's intermediate.uniqueSubject;
+   * the caller passes index.txt.attr's value when that file has one, as openssl ca lets it win.
+   */
+  uniqueSubject?: boolean
   now: Date
   random: (n: number) => Uint8Array
 }
@@ -197,10 +202,9 @@ export async function issueBatch(
   const refusals: CaError[] = []
   const checked: Checked[] = []
   const names = new Set<string>()
+  const uniqueSubject = ctx.uniqueSubject ?? ctx.config.intermediate.uniqueSubject
   const subjects = new Set(
-    ctx.config.intermediate.uniqueSubject
-      ? ctx.index.filter((e) => e.status === 'V').map((e) => e.subject)
-      : [],
+    uniqueSubject ? ctx.index.filter((e) => e.status === 'V').map((e) => e.subject) : [],
   )
   const policy: CheckPolicy = { config: ctx.config, issuerSubject: ctx.issuer.subject }
   const outcomes = ctx.checker ? await ctx.checker(requests, policy) : checkRequests(requests, policy)
@@ -215,12 +219,13 @@ export async function issueBatch(
       const c = outcomes[i]
       if (c === undefined) throw new Error(`the checker returned no outcome for ${request.file}`)
       if (c instanceof CaError) throw c
-      if (ctx.config.intermediate.uniqueSubject) {
+      if (uniqueSubject) {
         const oneline = formatOneline(c.subject)
         if (subjects.has(oneline)) {
           throw new CaError(
             'policy.subject_mismatch',
-            `a valid certificate for ${oneline} exists and unique_subject is on`,
+            `a valid certificate for ${oneline} exists and unique_subject is on (index.txt.attr says so, ` +
+              'or ca.yml intermediate.uniqueSubject when it does not): revoke that certificate first',
             {
               file: request.file,
             },

@@ -10,9 +10,8 @@
  */
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
-import { AsnConvert } from '@peculiar/asn1-schema'
 import { certificateNames, sameName } from './chain-verification.js'
-import { toAsnName, type DistinguishedName } from './distinguished-name.js'
+import { verifiesWith } from './certificate.js'
 import { CaError } from './errors.js'
 import {
   findBySerial,
@@ -37,8 +36,13 @@ export interface RevokeRequest {
   reason?: RevocationReason
   /** The revocation date (normally now); OpenSSL can only read times up to 2049. */
   time: Date
-  /** When the key was compromised (keyCompromise, CACompromise only): index.txt's keyTime/CAkeyTime. */
+  /**
+   * When the key was compromised (keyCompromise, CACompromise only): index.txt's keyTime/CAkeyTime.
+   * Not after `now` (a compromise is known, not foreseen) and not before `certificateNotBefore`.
+   */
   invalidityDate?: Date
+  /** When the certificate became valid (or, when it cannot be read, its CA): bounds the invalidity date. */
+  certificateNotBefore?: Date
   /** certificateHold only: a hold instruction name OpenSSL knows or a dotted OID. */
   holdInstruction?: string
 }
@@ -80,6 +84,7 @@ export function revoke(entries: readonly IndexEntry[], request: RevokeRequest, n
   }
   const { entry, index } = locate(entries, request.serial)
   const serial = entry.serial
+  refuseInvalidityDate(serial, request, now)
 
   if (entry.status === 'R') {
     const current = parseRevocation(entry.revocation)
@@ -121,34 +126,14 @@ export function release(
   return { entries: replaced(entries, index, released), entry: released }
 }
 
-/** Who this CA is, as its certificates name it: the subject Name and the subject key identifier. */
-export interface CaIdentity {
-  /** The CA's subject: DER of the Name (as in its certificate), or a DistinguishedName. */
-  subject: Uint8Array | ArrayBuffer | DistinguishedName
-  /** The CA's subject key identifier in hex (colons allowed). */
-  keyId: string
-}
-
-/** The identity of a CA certificate; its SKI is required (every mtls-ca CA certificate has one). */
-export function caIdentityOf(certificate: x509.X509Certificate): CaIdentity {
-  const ski = certificate.getExtension(x509.SubjectKeyIdentifierExtension)
-  if (ski === null) {
-    throw new CaError(
-      'config.invalid',
-      `the CA certificate ${certificate.subject} has no subject key identifier`,
-    )
-  }
-  return { subject: certificateNames(certificate).subject, keyId: ski.keyId }
-}
-
 /**
- * The serial of a certificate given as PEM (the first certificate of the file, so a full chain works),
- * after checking that this CA issued it: its issuer must be the CA's subject and its authority key
- * identifier, when it has one, the CA's key id (`revoke.wrong_issuer` otherwise). The signature is not
- * checked: revoking a certificate this CA did not sign has no effect on anyone, and a forged one with
- * a real serial only revokes what the owner of that serial would have revoked anyway.
+ * The certificate given as PEM (the first certificate of the file, so a full chain works), after
+ * checking that `ca` issued it: its issuer must be the CA's subject and its authority key identifier,
+ * when it has one, the CA's (`revoke.wrong_issuer`), and its signature must verify with the CA's key
+ * (`revoke.not_issued_by_ca`). Without the signature, anyone could make a certificate with the CA's
+ * name and a victim's serial, and revoking "it" would revoke the victim.
  */
-export function serialOfCertificate(pem: string, issuer: CaIdentity): bigint {
+export function certificateIssuedBy(pem: string, ca: x509.X509Certificate): x509.X509Certificate {
   const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem)
   let cert: x509.X509Certificate
   try {
@@ -157,26 +142,35 @@ export function serialOfCertificate(pem: string, issuer: CaIdentity): bigint {
   } catch (cause) {
     throw new CaError('usage.invalid', 'not a PEM certificate (-----BEGIN CERTIFICATE-----)', { cause })
   }
-  const caSubject = Array.isArray(issuer.subject)
-    ? new Uint8Array(AsnConvert.serialize(toAsnName(issuer.subject as DistinguishedName)))
-    : (issuer.subject as Uint8Array | ArrayBuffer)
   const serial = serialToHex(BigInt(`0x${cert.serialNumber}`))
-  if (!sameName(certificateNames(cert).issuer, caSubject)) {
+  if (!sameName(certificateNames(cert).issuer, certificateNames(ca).subject)) {
     throw new CaError(
       'revoke.wrong_issuer',
       `certificate ${serial} (${cert.subject}) was issued by ${cert.issuer}, not by this CA`,
     )
   }
   const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId
-  const keyId = issuer.keyId.replaceAll(':', '').toLowerCase()
-  if (aki !== undefined && aki.toLowerCase() !== keyId) {
+  const keyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId
+  if (aki !== undefined && keyId !== undefined && aki.toLowerCase() !== keyId.toLowerCase()) {
     throw new CaError(
       'revoke.wrong_issuer',
       `certificate ${serial} (${cert.subject}) was issued by another key named ${cert.issuer}: ` +
-        `its authority key identifier ${aki} is not this CA's ${keyId}`,
+        `its authority key identifier ${aki} is not this CA's ${keyId.toLowerCase()}`,
     )
   }
-  return BigInt(`0x${cert.serialNumber}`)
+  if (!verifiesWith(cert.rawData, new Uint8Array(ca.publicKey.rawData))) {
+    throw new CaError(
+      'revoke.not_issued_by_ca',
+      `certificate ${serial} (${cert.subject}) names this CA as its issuer, but its signature does not ` +
+        `verify with the CA's key: this CA did not issue it, so it cannot stand for serial ${serial}`,
+    )
+  }
+  return cert
+}
+
+/** The serial of a certificate this CA issued (see certificateIssuedBy). */
+export function serialOfCertificate(pem: string, ca: x509.X509Certificate): bigint {
+  return BigInt(`0x${certificateIssuedBy(pem, ca).serialNumber}`)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -191,6 +185,29 @@ function locate(
     throw new CaError('revoke.unknown_serial', `no certificate with serial ${shown} in index.txt`)
   }
   return { entry, index: entries.indexOf(entry) }
+}
+
+function refuseInvalidityDate(serial: string, request: RevokeRequest, now: Date): void {
+  const date = request.invalidityDate
+  if (date === undefined) return
+  if (Number.isNaN(date.getTime())) {
+    throw new CaError('usage.invalid', `the invalidity date of ${serial} is not a time`)
+  }
+  if (date.getTime() > now.getTime()) {
+    throw new CaError(
+      'revoke.invalidity_in_future',
+      `the invalidity date ${isoSeconds(date)} is after now (${isoSeconds(now)}): give when the key ` +
+        'was compromised or is suspected to have been, which has already happened',
+    )
+  }
+  const notBefore = request.certificateNotBefore
+  if (notBefore !== undefined && date.getTime() < notBefore.getTime()) {
+    throw new CaError(
+      'revoke.invalidity_before_issue',
+      `the invalidity date ${isoSeconds(date)} is before certificate ${serial} became valid ` +
+        `(${isoSeconds(notBefore)}): give a time from then on`,
+    )
+  }
 }
 
 function refuseExpired(entry: IndexEntry, now: Date): void {

@@ -98,13 +98,7 @@ const revoke: Command = {
       )
     }
     const invalidity = stringOption(ctx, 'invalidity-date')
-    let invalidityDate: Date | undefined
-    if (invalidity !== undefined) {
-      invalidityDate = new Date(invalidity)
-      if (Number.isNaN(invalidityDate.getTime())) {
-        throw new CaError('usage.invalid', `--invalidity-date must be an ISO 8601 time, not "${invalidity}"`)
-      }
-    }
+    const invalidityDate = invalidity === undefined ? undefined : parseIsoTime(invalidity)
     const isSerial = /^[0-9A-Fa-f]{1,40}$/.test(target) && !existsSync(resolve(ctx.cwd, target))
     const result = await revokeCertificate(
       openDirectoryStore(ctx.dir),
@@ -214,3 +208,40 @@ const verify: Command = {
 }
 
 export const REVOCATION_COMMANDS: Command[] = [revoke, release, crl, verify]
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/
+
+/**
+ * An ISO 8601 date (UTC midnight) or time with its zone. Date's own parser takes far more ("1",
+ * "March 7", local times) and rolls 2026-02-30 over to March: a time in a CRL must be the one meant.
+ */
+export function parseIsoTime(text: string): Date {
+  const m = ISO_TIME.exec(text)
+  const bad = () =>
+    new CaError(
+      'usage.invalid',
+      `--invalidity-date must be an ISO 8601 date or time with its zone (2026-03-01 or ` +
+        `2026-03-01T09:30:00Z), not "${text}"`,
+    )
+  if (m === null) throw bad()
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
+  const check = new Date(Date.UTC(year, month - 1, day, hour, minute, second))
+  const exact =
+    check.getUTCFullYear() === year &&
+    check.getUTCMonth() === month - 1 &&
+    check.getUTCDate() === day &&
+    check.getUTCHours() === hour &&
+    check.getUTCMinutes() === minute &&
+    check.getUTCSeconds() === second
+  const date = new Date(text)
+  if (!exact || Number.isNaN(date.getTime())) throw bad()
+  return date
+}

@@ -10,7 +10,8 @@ import { CaError } from '../ca/errors.js'
 import { parseCaConfig, type CaConfig } from '../config/ca-config.js'
 import { CONFIG_FILE, databaseFiles, type DatabaseLocation } from '../config/layout.js'
 import { fromAsnName, type DistinguishedName } from '../ca/distinguished-name.js'
-import { parseIndex, type IndexEntry } from '../ca/index-txt.js'
+import { parseIndex, parseIndexAttr, type IndexAttributes, type IndexEntry } from '../ca/index-txt.js'
+import { checkCaCertificates } from '../ca/ca-self-check.js'
 import { parseSerialFile } from '../ca/serial-number.js'
 import { subjectKeyIdentifier } from '../ca/extensions.js'
 import type { Issuer } from '../ca/issue.js'
@@ -129,7 +130,8 @@ export interface Database {
   index: IndexEntry[]
   /** Next sequential serial, when the CA has a serial file. */
   nextSerial: bigint | undefined
-  hasAttr: boolean
+  /** index.txt.attr as read, when it exists: what it says overrides ca.yml, as in openssl ca. */
+  attr: Partial<IndexAttributes> | undefined
 }
 
 export async function loadDatabase(store: StateStore, location: DatabaseLocation): Promise<Database> {
@@ -150,13 +152,42 @@ export async function loadDatabase(store: StateStore, location: DatabaseLocation
   } catch (e) {
     throw e instanceof CaError ? e.withFile(files.serial) : e
   }
-  return { index, nextSerial, hasAttr: (await store.read(files.attr)) !== undefined }
+  const attrText = await readText(store, files.attr)
+  let attr: Partial<IndexAttributes> | undefined
+  try {
+    attr = attrText === undefined ? undefined : parseIndexAttr(attrText)
+  } catch (e) {
+    throw e instanceof CaError ? e.withFile(files.attr) : e
+  }
+  return { index, nextSerial, attr }
 }
 
-/** The issuing side with its signer, after checking the key belongs to the certificate. */
+/**
+ * unique_subject as `openssl ca` decides it: index.txt.attr's value when the file says, else the
+ * configuration's (load_index reads the attr file after the config and overrides it).
+ */
+export function effectiveUniqueSubject(db: Database, configured: boolean): boolean {
+  return db.attr?.uniqueSubject ?? configured
+}
+
+/**
+ * The CA's own certificates as the side needs them (see ca/ca-self-check.ts): the root alone when the
+ * root signs (its CRL, a new intermediate: an expired intermediate must not stop its rotation).
+ */
+export function checkCa(ca: LoadedCa, side: Side, now: Date): void {
+  const root = { certificate: ca.root.certificate, file: ca.config.root.certificate }
+  const intermediate = { certificate: ca.intermediate.certificate, file: ca.config.intermediate.certificate }
+  checkCaCertificates(side === 'intermediate' ? { root, intermediate, now } : { root, now })
+}
+
+/**
+ * The issuing side with its signer, after checking the CA's own certificates (before any key is
+ * opened: a broken ca.yml costs no vault call) and that the key belongs to the certificate.
+ */
 export async function openIssuer(ca: LoadedCa, side: Side, runtime: Runtime): Promise<Issuer> {
   const cert = ca[side]
   const cfg = ca.config[side]
+  checkCa(ca, side, runtime.now())
   if (cfg.key === undefined) {
     throw new CaError('signer.unavailable', `the ${side} key is offline: ca.yml names no ${side}.key`, {
       file: CONFIG_FILE,

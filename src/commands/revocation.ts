@@ -6,12 +6,23 @@
 import 'reflect-metadata'
 import { CaError } from '../ca/errors.js'
 import { buildCrl, crlDer, crlPem, parseCrlPem } from '../ca/crl.js'
-import { caIdentityOf, release, revoke, serialOfCertificate, type RevokeOutcome } from '../ca/revocation.js'
-import { formatSerialFile, parseSerialFile } from '../ca/serial-number.js'
-import { serializeIndex, type IndexEntry, type RevocationReason } from '../ca/index-txt.js'
-import { databaseFiles } from '../config/layout.js'
+import { certificateIssuedBy, release, revoke, type RevokeOutcome } from '../ca/revocation.js'
+import { formatSerialFile, parseSerialFile, serialToHex } from '../ca/serial-number.js'
+import { formatIndexAttr, serializeIndex, type IndexEntry, type RevocationReason } from '../ca/index-txt.js'
+import { databaseFiles, newCertPath, type DatabaseFiles } from '../config/layout.js'
 import type { FileWrite, StateStore } from '../store/state-store.js'
-import { loadCa, loadDatabase, openIssuer, readText, type LoadedCa, type Side } from './ca-state.js'
+import {
+  checkCa,
+  effectiveUniqueSubject,
+  loadCa,
+  loadDatabase,
+  openIssuer,
+  parseCertificatePem,
+  readText,
+  type Database,
+  type LoadedCa,
+  type Side,
+} from './ca-state.js'
 import type { Runtime } from './runtime.js'
 
 export const REVOCATION_REASONS: readonly RevocationReason[] = [
@@ -170,17 +181,25 @@ export async function revokeCertificate(
     const cfg = sideConfig(ca, options.side)
     const files = databaseFiles(cfg)
     const db = await loadDatabase(store, cfg)
-    let serial: bigint | string
-    if ('pem' in options.target) {
-      try {
-        serial = serialOfCertificate(options.target.pem, caIdentityOf(ca[options.side].certificate))
-      } catch (e) {
-        throw e instanceof CaError ? e.withFile(options.target.file) : e
-      }
-    } else {
-      serial = options.target.serial
-    }
     const now = runtime.now()
+    checkCa(ca, options.side, now)
+    const caCertificate = ca[options.side].certificate
+    let serial: bigint
+    let notBefore: Date | undefined
+    if ('pem' in options.target) {
+      let cert
+      try {
+        cert = certificateIssuedBy(options.target.pem, caCertificate)
+      } catch (e) {
+        if (!(e instanceof CaError)) throw e
+        throw (await previousIntermediateHint(ca, options, e)).withFile(options.target.file)
+      }
+      serial = BigInt(`0x${cert.serialNumber}`)
+      notBefore = cert.notBefore
+    } else {
+      serial = parseSerialArgument(options.target.serial)
+      notBefore = await issuedNotBefore(ca, files, serial)
+    }
     const result = revoke(
       db.index,
       {
@@ -188,12 +207,14 @@ export async function revokeCertificate(
         reason: options.reason,
         time: now,
         ...(options.invalidityDate ? { invalidityDate: options.invalidityDate } : {}),
+        // a certificate cannot have become invalid before it, or its CA, existed
+        certificateNotBefore: notBefore ?? caCertificate.notBefore,
       },
       now,
     )
     let crl: CrlResult | undefined
     if (result.outcome !== 'unchanged') {
-      const writes: FileWrite[] = [{ path: files.index, data: serializeIndex(result.entries) }]
+      const writes = indexWrites(files, result.entries, db, cfg.uniqueSubject)
       if (options.crl !== false) {
         const published = await crlWrites(ca, options.side, result.entries, runtime, options.crlDays)
         writes.push(...published.writes)
@@ -220,8 +241,9 @@ export async function releaseCertificate(
     const ca = await loadCa(store, options)
     const cfg = sideConfig(ca, options.side)
     const db = await loadDatabase(store, cfg)
+    checkCa(ca, options.side, runtime.now())
     const result = release(db.index, options.serial)
-    const writes: FileWrite[] = [{ path: databaseFiles(cfg).index, data: serializeIndex(result.entries) }]
+    const writes = indexWrites(databaseFiles(cfg), result.entries, db, cfg.uniqueSubject)
     let crl: CrlResult | undefined
     if (options.crl !== false) {
       const published = await crlWrites(ca, options.side, result.entries, runtime, undefined)
@@ -231,4 +253,74 @@ export async function releaseCertificate(
     await store.commit(writes)
     return { serial: result.entry.serial, subject: result.entry.subject, crl }
   })
+}
+
+/** index.txt and, as openssl ca's save_index writes them together, index.txt.attr. */
+function indexWrites(
+  files: DatabaseFiles,
+  entries: readonly IndexEntry[],
+  db: Database,
+  configuredUnique: boolean,
+): FileWrite[] {
+  return [
+    { path: files.index, data: serializeIndex(entries) },
+    {
+      path: files.attr,
+      data: formatIndexAttr({ uniqueSubject: effectiveUniqueSubject(db, configuredUnique) }),
+    },
+  ]
+}
+
+function parseSerialArgument(serial: string): bigint {
+  if (!/^[0-9A-Fa-f]{1,64}$/.test(serial)) {
+    throw new CaError('usage.invalid', `"${serial}" is not a serial in hex`)
+  }
+  return BigInt(`0x${serial}`)
+}
+
+/** notBefore of the certificate newcerts/ holds for the serial, when it is there and readable. */
+async function issuedNotBefore(
+  ca: LoadedCa,
+  files: DatabaseFiles,
+  serial: bigint,
+): Promise<Date | undefined> {
+  const path = newCertPath(files, serialToHex(serial))
+  const pem = await readText(ca.store, path)
+  if (pem === undefined) return undefined
+  try {
+    const cert = parseCertificatePem(pem, path).certificate
+    return BigInt(`0x${cert.serialNumber}`) === serial ? cert.notBefore : undefined
+  } catch {
+    return undefined // the CA's own notBefore still bounds the date
+  }
+}
+
+/**
+ * A certificate refused as not this intermediate's may be one of a previous intermediate's: the
+ * refusal then says which --intermediate to give.
+ */
+async function previousIntermediateHint(
+  ca: LoadedCa,
+  options: RevokeOptions,
+  refusal: CaError,
+): Promise<CaError> {
+  if (options.side !== 'intermediate' || options.intermediate !== undefined || !('pem' in options.target)) {
+    return refusal
+  }
+  for (const previous of ca.config.intermediate.previous) {
+    const pem = await readText(ca.store, previous.certificate)
+    if (pem === undefined) continue
+    try {
+      certificateIssuedBy(options.target.pem, parseCertificatePem(pem, previous.certificate).certificate)
+    } catch {
+      continue
+    }
+    return new CaError(
+      refusal.code,
+      `${refusal.message}; it was issued by the previous intermediate ${previous.serial}: ` +
+        `revoke it with --intermediate ${previous.serial}`,
+      { cause: refusal },
+    )
+  }
+  return refusal
 }

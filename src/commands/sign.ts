@@ -22,7 +22,7 @@ import {
 } from '../config/layout.js'
 import { forEachConcurrently } from '../store/concurrency.js'
 import type { FileWrite, StateStore } from '../store/state-store.js'
-import { loadCa, loadDatabase, openIssuer, readText } from './ca-state.js'
+import { effectiveUniqueSubject, loadCa, loadDatabase, openIssuer, readText } from './ca-state.js'
 import type { Runtime } from './runtime.js'
 
 export interface SignOptions {
@@ -177,11 +177,13 @@ export async function signRequests(
     }
     const db = await loadDatabase(store, side)
     const issuer = await openIssuer(ca, 'intermediate', runtime)
+    const uniqueSubject = effectiveUniqueSubject(db, side.uniqueSubject)
     const batch = await issueBatch(requests, {
       config: ca.config,
       issuer,
       index: db.index,
       nextSerial: db.nextSerial,
+      uniqueSubject,
       now: runtime.now(),
       random: runtime.random,
       ...(runtime.checker ? { checker: runtime.checker } : {}),
@@ -198,8 +200,8 @@ export async function signRequests(
       )
     }
     writes.push({ path: files.index, data: serializeIndex(batch.index) })
-    if (!db.hasAttr)
-      writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: side.uniqueSubject }) })
+    // openssl ca's save_index writes the attr file beside every index it writes, with the value in force
+    writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject }) })
     if (side.serials === 'sequential' && batch.nextSerial !== undefined) {
       writes.push({ path: files.serial, data: formatSerialFile(batch.nextSerial) })
     }
