@@ -214,6 +214,18 @@ const cases: [string, string, Case][] = [
     'adopt.include_outside',
     { edit: prepend('.include up'), files: (d, o) => symlinkSync(o, join(d, 'up')) },
   ],
+  [
+    'an included directory holding a symbolic link out',
+    'adopt.include_outside',
+    {
+      edit: prepend('.include conf.d'),
+      files: (d, o) => {
+        mkdirSync(join(d, 'conf.d'))
+        writeFileSync(join(d, 'conf.d/10-a.cnf'), 'a = 1\n')
+        symlinkSync(join(o, 'outside.cnf'), join(d, 'conf.d/20-b.cnf'))
+      },
+    },
+  ],
   ['a .. escape', 'adopt.include_outside', { edit: prepend('.include ../outside.cnf') }],
   [
     'a .. escape through a folder inside',

@@ -50,17 +50,23 @@ export function readConfigFile(path: string, cwd: string): Uint8Array {
 export function includeReader(cwd: string): IncludeReader {
   return (path) => {
     const full = resolve(cwd, path)
-    let st: Stats
     try {
-      st = lstatSync(full)
+      let st: Stats
+      try {
+        st = lstatSync(full)
+      } catch (e) {
+        if (isNotFound(e)) return { kind: 'missing' }
+        throw e
+      }
+      if (st.isDirectory()) return listDirectory(full)
+      const result = readRegularFile(full, false)
+      if (result === undefined) return { kind: 'missing' }
+      return result instanceof Uint8Array ? { kind: 'file', text: result } : result
     } catch (e) {
-      if (isNotFound(e)) return { kind: 'missing' }
-      throw e
+      // A permission or I/O error: OpenSSL fails on it too.
+      const code = (e as { code?: string }).code ?? String(e)
+      return { kind: 'refused', code: 'adopt.config_invalid', reason: `cannot read ${full} (${code})` }
     }
-    if (st.isDirectory()) return listDirectory(full)
-    const result = readRegularFile(full, false)
-    if (result === undefined) return { kind: 'missing' }
-    return result instanceof Uint8Array ? { kind: 'file', text: result } : result
   }
 }
 

@@ -74,7 +74,11 @@ export type IncludeTarget =
   /** The caller would not read it: `reason` says what the path is and what was expected. */
   | {
       readonly kind: 'refused'
-      readonly code: 'adopt.config_too_large' | 'adopt.include_not_regular' | 'adopt.include_outside'
+      readonly code:
+        | 'adopt.config_invalid'
+        | 'adopt.config_too_large'
+        | 'adopt.include_not_regular'
+        | 'adopt.include_outside'
       readonly reason: string
     }
 
