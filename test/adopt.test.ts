@@ -409,19 +409,17 @@ describe('what cannot be mapped is listed, never dropped', () => {
         'policy            = policy_loose',
         'policy            = policy_loose\nx509_extensions   = client_cert\ndefault_days      = 90',
       )
-      .replace('dir               = ', 'dir               = $ENV::TUTORIAL_CA/intermediateCA\nunused_dir = ')
+      .replace('dir               = ', `dir               = ${dir}/intermediateCA\nunused_dir = `)
       .concat(
         '[ client_cert ]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n',
       )
     writeFileSync(join(dir, 'adopt.cnf'), cnf)
-    const r = await runCli(['adopt', '--intermediate-config', 'adopt.cnf', '--json'], dir, {
-      TUTORIAL_CA: dir,
-    })
+    const r = await runCli(['adopt', '--intermediate-config', 'adopt.cnf', '--json'], dir, {})
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
     result = JSON.parse(r.stdout)
     rmSync(join(dir, 'ca.yml'))
-    human = (await runCli(['adopt', '--intermediate-config', 'adopt.cnf'], dir, { TUTORIAL_CA: dir })).stdout
+    human = (await runCli(['adopt', '--intermediate-config', 'adopt.cnf'], dir, {})).stdout
   })
 
   it.each(['certificatePolicies', 'nameConstraints'])('lists %s with its file, section and line', (name) => {
@@ -456,7 +454,7 @@ describe('what cannot be mapped is listed, never dropped', () => {
       ['server-cert', false],
       ['client-cert', true],
     ])
-    // $ENV::TUTORIAL_CA came from the environment given to the command
+    // an absolute dir inside the CA directory becomes a relative one
     expect(config.intermediate.dir).toBe('intermediateCA')
   })
 
@@ -498,7 +496,7 @@ describe('relative paths and .include are read from the current directory, as op
       '[ server_cert ]\nbasicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth, clientAuth\ncertificatePolicies = 1.2.3.4\n'
     writeFileSync(join(dir, 'conf.d/leaf.cnf'), leaf)
 
-    // From elsewhere, ./intermediateCA is not the CA's folder: refused, nothing written.
+    // From elsewhere, conf.d/leaf.cnf is outside the CA's folder: refused, nothing written.
     const parent = join(dir, '..')
     const before = snapshot(dir)
     const elsewhere = await runCli(
@@ -506,7 +504,9 @@ describe('relative paths and .include are read from the current directory, as op
       parent,
     )
     expect(elsewhere.status).toBe(1)
-    expect(elsewhere.stderr).toMatch(/\[adopt\.(config_invalid|unsupported)\]/)
+    expect(elsewhere.stderr).toMatch(
+      /: \.include "conf\.d\/leaf\.cnf": .* is outside .*\[adopt\.include_outside\]/,
+    )
     expect(snapshot(dir)).toEqual(before)
 
     const r = await runCli(['adopt', '--intermediate-config', 'relative.cnf', '--json'], dir)

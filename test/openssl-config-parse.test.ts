@@ -189,7 +189,8 @@ describe('variable expansion', () => {
     expect(c.notes.join('\n')).toMatch(
       /line 5: \$s::x has no value in \[s\], so OpenSSL takes x from \[default\]/,
     )
-    expect(c.notes.join('\n')).toMatch(/line 6: \$ENV::HOME is taken from the environment/)
+    expect(c.notes.join('\n')).toMatch(/line 6: \$ENV::HOME is taken from the environment;/)
+    expect(c.notes.join('\n')).not.toContain(env.HOME)
   })
 
   it('accepts a value that expands to exactly the limit and refuses one byte more', () => {
@@ -211,6 +212,83 @@ describe('variable expansion', () => {
 
   it('a long literal value is not limited (only expansion is)', () => {
     expect(value(parseOpensslConfig(`v = ${'z'.repeat(70000)}`), 'default', 'v')).toHaveLength(70000)
+  })
+})
+
+describe('values from the environment', () => {
+  const secret = { SECRET: 'hunter2-value' }
+
+  it.each([
+    ['directly', 'v = $ENV::SECRET/x', ['SECRET']],
+    ['in braces', 'v = ${ENV::SECRET}', ['SECRET']],
+    ['in parentheses', 'v = $(ENV::SECRET)', ['SECRET']],
+    ['through a variable', 'a = $ENV::SECRET\nv = x$a', ['SECRET']],
+    [
+      'through a chain of variables and sections',
+      'a = $ENV::SECRET\n[ s ]\nb = $a\n[ t ]\nv = $s::b',
+      ['SECRET'],
+    ],
+    ['two variables', 'v = $ENV::SECRET$ENV::HOME', ['SECRET', 'HOME']],
+    [
+      'an [ENV] section defined from the environment',
+      '[ ENV ]\nX = $ENV::SECRET\n[ t ]\nv = $ENV::X',
+      ['SECRET'],
+    ],
+    ['an [ENV] section of literals', '[ ENV ]\nSECRET = literal\n[ t ]\nv = $ENV::SECRET', []],
+    ['a redefinition without the environment', 'v = $ENV::SECRET\nv = plain', []],
+  ])('are traced %s', (_what, text, environment) => {
+    const c = parseOpensslConfig(text, { env: { ...secret, HOME: '/h' } })
+    const entry = [...c.sections.values()].at(-1)?.values.get('v')
+    expect(entry?.environment).toEqual(environment)
+  })
+
+  it('sealed, throw adopt.env_in_value when read, naming line and variable but not the value', () => {
+    const c = parseOpensslConfig('ok = 1\nbase = $ENV::SECRET\n[ s ]\ndir = $base/ca', {
+      env: secret,
+      sealEnvironment: true,
+      file: 'ca.cnf',
+    })
+    expect(value(c, 'default', 'ok')).toBe('1')
+    const entry = c.sections.get('s')?.values.get('dir')
+    expect(entry).toMatchObject({ name: 'dir', line: 4, environment: ['SECRET'] })
+    let caught: unknown
+    try {
+      void entry?.value
+    } catch (e) {
+      caught = e
+    }
+    expect(isCaError(caught) && caught.code).toBe('adopt.env_in_value')
+    const e = caught as CaError
+    expect(e.toLine()).toMatch(
+      /^ca\.cnf: line 4: \[s\] dir takes \$ENV::SECRET from the environment; .*literal value/,
+    )
+    expect(e.message).not.toContain(secret.SECRET)
+    expect(c.notes.join('\n')).not.toContain(secret.SECRET)
+  })
+
+  it.each([
+    ['an .include path', '.include $ENV::SECRET', {}],
+    [
+      'a relative .include under OPENSSL_CONF_INCLUDE',
+      '.include leaf.cnf',
+      { OPENSSL_CONF_INCLUDE: '/etc/ca' },
+    ],
+  ])('sealed, refuse %s while parsing', (_what, text, env) => {
+    const e = refusal(text, {
+      env: { ...secret, ...env },
+      sealEnvironment: true,
+      readInclude: () => ({ kind: 'missing' }),
+    })
+    expect(e.code).toBe('adopt.env_in_value')
+    expect(e.message).not.toContain(secret.SECRET)
+  })
+
+  it('are not echoed in other refusals either', () => {
+    for (const text of ['a = $ENV::SECRET\nv = $a"open', 'x = $ENV::SECRET\nv = $nosuch::x']) {
+      const e = refusal(text, { env: secret })
+      expect(e.code).toBe('adopt.config_invalid')
+      expect(e.message).not.toContain(secret.SECRET)
+    }
   })
 })
 
@@ -292,24 +370,40 @@ describe('refusals', () => {
     const lines = ['a0 = xxxxxxxxxxxxxxxx']
     for (let i = 1; i <= 40; i++) lines.push(`a${i} = $a${i - 1}$a${i - 1}`)
     // 16 * 2^12 = 65536 bytes: a12 is one byte over the limit (the NUL counts).
-    expect(refusal(lines.join('\n')).message).toMatch(
-      /^line 13: expanding \$a11 makes the value longer than 65536 bytes/,
-    )
+    const e = refusal(lines.join('\n'))
+    expect(e.code).toBe('adopt.config_too_large')
+    expect(e.message).toMatch(/^line 13: expanding \$a11 makes the value longer than 65536 bytes/)
   })
 
   it('refuses many lines that each expand to the limit before they exhaust memory', () => {
     const lines = [`big = ${'b'.repeat(60000)}`]
     for (let i = 0; i < 400; i++) lines.push(`v${i} = $big`)
-    expect(refusal(lines.join('\n')).message).toMatch(/exceed 16777216 characters in total/)
+    const e = refusal(lines.join('\n'))
+    expect(e.code).toBe('adopt.config_too_large')
+    expect(e.message).toMatch(/exceed 16777216 characters in total/)
+  })
+
+  it.each([
+    ['a file larger than 1 MiB', `v = ${'x'.repeat(1024 * 1024)}`, /^line 1: larger than 1048576 bytes/],
+    ['more than 100000 lines', '\n'.repeat(100_001), /more than 100000 lines together/],
+    [
+      'more than 100000 lines, the last without a newline',
+      `${'\n'.repeat(100_000)}x = 1`,
+      /more than 100000 lines/,
+    ],
+  ])('refuses %s with adopt.config_too_large', (_what, text, message) => {
+    const e = refusal(text)
+    expect(e.code).toBe('adopt.config_too_large')
+    expect(e.message).toMatch(message)
+  })
+
+  it('accepts exactly 100000 lines', () => {
+    expect(value(parseOpensslConfig(`${'\n'.repeat(99_999)}v = 1\n`), 'default', 'v')).toBe('1')
   })
 
   it('refuses bytes that are not UTF-8, naming the line', () => {
     const bytes = new Uint8Array([...new TextEncoder().encode('a = 1\nb = 2\nc = '), 0xff, 0xfe, 0x0a])
     expect(refusal(bytes).message).toBe('line 3: not UTF-8 text')
-  })
-
-  it('refuses a file larger than 1 MiB', () => {
-    expect(refusal(`v = ${'x'.repeat(1024 * 1024)}`).message).toMatch(/larger than 1048576 bytes/)
   })
 
   it('attributes errors to the file named by the caller', () => {
@@ -419,6 +513,52 @@ describe('.include', () => {
   ])('refuses %s', (_what, text, message) => {
     const e = refusal(text, { readInclude })
     expect(e.code).toBe('adopt.config_invalid')
+    expect(e.message).toMatch(message)
+  })
+})
+
+describe('.include bounds and refusals passed on from the reader', () => {
+  const big = `# ${'x'.repeat(1000)}\n`.repeat(1000) // just under 1 MiB
+  const files: Record<string, IncludeTarget> = {
+    '/ca/fifo.cnf': { kind: 'refused', code: 'adopt.include_not_regular', reason: '/ca/fifo.cnf is a FIFO' },
+    '/ca/d': { kind: 'directory', entries: ['a.cnf', 'b.cnf', 'sub.cnf'] },
+    '/ca/d/a.cnf': { kind: 'file', text: 'a = 1\n' },
+    '/ca/d/b.cnf': { kind: 'refused', code: 'adopt.include_outside', reason: 'outside' },
+    '/ca/d/sub.cnf': { kind: 'directory', entries: [] },
+    '/ca/e': { kind: 'directory', entries: ['sub.cnf'] },
+    '/ca/e/sub.cnf': { kind: 'directory', entries: [] },
+    '/ca/big.cnf': { kind: 'file', text: big },
+  }
+  const readInclude = (path: string): IncludeTarget => files[path] ?? { kind: 'missing' }
+
+  it.each([
+    [
+      'a refused file',
+      '.include /ca/fifo.cnf',
+      'adopt.include_not_regular',
+      /^line 1: \.include "\/ca\/fifo\.cnf": \/ca\/fifo\.cnf is a FIFO$/,
+    ],
+    [
+      'a refused file in a directory',
+      '.include /ca/d',
+      'adopt.include_outside',
+      /^line 1: \.include "\/ca\/d\/b\.cnf": outside$/,
+    ],
+    [
+      'a directory inside an included directory',
+      '.include /ca/e',
+      'adopt.include_not_regular',
+      /"\/ca\/e\/sub\.cnf" in an included directory is a directory/,
+    ],
+    [
+      'files together over the total',
+      '.include /ca/big.cnf\n'.repeat(5),
+      'adopt.config_too_large',
+      /exceed 4194304 bytes together/,
+    ],
+  ])('%s', (_what, text, code, message) => {
+    const e = refusal(text, { readInclude })
+    expect(e.code).toBe(code)
     expect(e.message).toMatch(message)
   })
 })

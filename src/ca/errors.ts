@@ -80,6 +80,14 @@ export type ErrorCode =
   | 'adopt.unsupported'
   /** The files a configuration names are not a working CA: missing, not a CA, key not matching. */
   | 'adopt.ca_invalid'
+  /** A configuration file, or all of them with their includes, beyond the size, line or expansion bounds. */
+  | 'adopt.config_too_large'
+  /** A configuration or an included path that is not a regular file (a FIFO, a device, a socket, a link). */
+  | 'adopt.include_not_regular'
+  /** `.include` of a path outside the CA directory (`..`, an absolute path, a symbolic link out). */
+  | 'adopt.include_outside'
+  /** A value adopt would copy into ca.yml or its report takes something from the environment (`$ENV::X`). */
+  | 'adopt.env_in_value'
   // Azure Key Vault
   | 'vault.not_found'
   | 'vault.disabled'

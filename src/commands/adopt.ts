@@ -12,7 +12,7 @@
  */
 import 'reflect-metadata'
 import { X509Certificate as NodeCertificate, createPrivateKey, type KeyObject } from 'node:crypto'
-import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs'
+import { realpathSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import * as x509 from '@peculiar/x509'
 import { CaError } from '../ca/errors.js'
@@ -22,11 +22,13 @@ import { BUILTIN_PROFILES, EKU_OIDS } from '../ca/profiles.js'
 import { formatCaConfig, validateCaConfig, type CaConfigInput } from '../config/ca-config.js'
 import { CONFIG_FILE, databaseFiles } from '../config/layout.js'
 import {
-  MAX_CONFIG_FILE_BYTES,
+  confineIncludes,
   extensionSection,
+  includeReader as configIncludeReader,
   lookupEntry,
   parseOpensslConfig,
   readCaConfig,
+  readConfigFile,
   type CaConfig as OpensslCaConfig,
   type ConfigEntry,
   type ExtensionSection,
@@ -48,8 +50,12 @@ export interface AdoptInput {
   root?: ConfigSource
   /** Where `openssl ca` ran: relative paths in the configurations are resolved against it. */
   cwd: string
-  /** The environment for `$ENV::X`. */
+  /**
+   * The environment for `$ENV::X`: only for values adopt never copies; a value it would copy into
+   * ca.yml or its report that takes anything from it is refused (`adopt.env_in_value`).
+   */
   env: Readonly<Record<string, string | undefined>>
+  /** Reads included files; adopt only ever passes it real paths inside the CA directory. */
   readInclude: IncludeReader
   /** For the notes about expired CA certificates. */
   now: Date
@@ -140,34 +146,12 @@ const CA_PROFILE_KINDS = new Set([
 
 /** Reads a configuration file named on the command line (relative to cwd), refusing what is not one. */
 export function readConfigSource(path: string, cwd: string): ConfigSource {
-  const full = resolve(cwd, path)
-  try {
-    const st = statSync(full)
-    if (!st.isFile()) throw new CaError('adopt.config_invalid', 'not a regular file', { file: path })
-    if (st.size > MAX_CONFIG_FILE_BYTES) {
-      throw new CaError('adopt.config_invalid', `larger than ${MAX_CONFIG_FILE_BYTES} bytes`, { file: path })
-    }
-    return { file: path, text: readFileSync(full) }
-  } catch (e) {
-    if (e instanceof CaError) throw e
-    throw new CaError('adopt.config_invalid', 'cannot read the configuration file', { file: path, cause: e })
-  }
+  return { file: path, text: readConfigFile(path, cwd) }
 }
 
 /** `.include` as OpenSSL resolves it: a relative path is relative to the current directory. */
 export function includeReader(cwd: string): IncludeReader {
-  return (path) => {
-    const full = resolve(cwd, path)
-    let isDirectory: boolean
-    try {
-      isDirectory = statSync(full).isDirectory()
-    } catch {
-      return { kind: 'missing' }
-    }
-    return isDirectory
-      ? { kind: 'directory', entries: readdirSync(full) }
-      : { kind: 'file', text: readFileSync(full) }
-  }
+  return configIncludeReader(cwd)
 }
 
 export async function adoptCa(store: StateStore, input: AdoptInput): Promise<AdoptResult> {
@@ -309,7 +293,10 @@ class Adoption {
     const config = parseOpensslConfig(source.text, {
       file: source.file,
       env: this.input.env,
-      readInclude: this.input.readInclude,
+      // Whatever reader the caller passes, it never sees a path outside the CA directory.
+      readInclude: confineIncludes(this.input.readInclude, this.input.cwd, this.store.root),
+      // Values end up in ca.yml (committed) and the report: none may come from the environment.
+      sealEnvironment: true,
     })
     const ca = readCaConfig(config)
     for (const n of ca.notes) this.notes.push(`${source.file}: ${n}`)

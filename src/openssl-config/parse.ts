@@ -10,14 +10,23 @@
  * function that reads an included path. Where OpenSSL silently accepts something that is almost
  * certainly a mistake (an unterminated quote, a reference to a section that does not exist, NUL
  * bytes) this parser refuses it with `adopt.config_invalid` and says what OpenSSL would have done.
+ *
+ * Hostile text is bounded: bytes per file and for all files together, lines, included files, the
+ * length of each expanded value and of all values (`adopt.config_too_large`). Every value remembers
+ * which environment variables it took something from, so that a caller that publishes values can
+ * refuse those (`sealEnvironment`) instead of copying a secret out of the environment.
  */
 
-import { CaError } from '../ca/errors.js'
+import { CaError, type ErrorCode } from '../ca/errors.js'
 
 /** OpenSSL's MAX_CONF_VALUE_LENGTH: no value may grow past this many bytes through expansion. */
 export const MAX_CONF_VALUE_LENGTH = 65536
 /** A configuration file larger than this is not a configuration file. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024
+/** The main file and its included files together. */
+export const MAX_CONFIG_TOTAL_BYTES = 4 * 1024 * 1024
+/** Physical lines of the main file and its included files together (the tutorial's has about 130). */
+export const MAX_CONFIG_LINES = 100_000
 /** Files read through `.include`, all together. */
 export const MAX_INCLUDED_FILES = 64
 /** All values of one configuration together (guards against many lines each expanding to 64 KiB). */
@@ -32,6 +41,11 @@ export interface ConfigEntry {
   readonly includedFrom: string | undefined
   /** 1-based physical line where the (possibly continued) line starts. */
   readonly line: number
+  /**
+   * The environment variables (names only) the value takes something from, through `$ENV::X` or a
+   * variable defined from one. With `sealEnvironment`, reading `value` of such an entry throws.
+   */
+  readonly environment: readonly string[]
 }
 
 export interface ConfigSection {
@@ -57,6 +71,16 @@ export type IncludeTarget =
   | { readonly kind: 'file'; readonly text: string | Uint8Array }
   | { readonly kind: 'directory'; readonly entries: readonly string[] }
   | { readonly kind: 'missing' }
+  /** The caller would not read it: `reason` says what the path is and what was expected. */
+  | {
+      readonly kind: 'refused'
+      readonly code:
+        | 'adopt.config_invalid'
+        | 'adopt.config_too_large'
+        | 'adopt.include_not_regular'
+        | 'adopt.include_outside'
+      readonly reason: string
+    }
 
 /**
  * Reads an included path exactly as given (after OPENSSL_CONF_INCLUDE / `includedir` are
@@ -72,6 +96,13 @@ export interface ParseOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** Without it `.include` is refused with `adopt.unsupported`. */
   readInclude?: IncludeReader
+  /**
+   * For callers that copy values where others read them (ca.yml is committed): reading `value` of
+   * an entry that took anything from the environment throws `adopt.env_in_value`, naming the line
+   * and the variable but never its value, and an `.include` path or an OPENSSL_CONF_INCLUDE prefix
+   * from the environment is refused while parsing.
+   */
+  sealEnvironment?: boolean
 }
 
 /** Parses configuration text; throws CaError `adopt.config_invalid` naming the line. */
@@ -135,8 +166,19 @@ interface Place {
   readonly last: number
 }
 
+/** A value after expansion, and the environment variables it took something from. */
+interface Expanded {
+  readonly value: string
+  readonly environment: readonly string[]
+}
+
+/** An entry as the parser keeps it: the value stays readable here even when the entry is sealed. */
+interface Stored extends Expanded {
+  readonly entry: ConfigEntry
+}
+
 class MutableSection {
-  readonly values = new Map<string, ConfigEntry>()
+  readonly values = new Map<string, Stored>()
   constructor(readonly name: string) {}
 }
 
@@ -151,6 +193,8 @@ class Parser {
   private abspath = false
   private includedir: string | undefined
   private totalLength = 0
+  private totalBytes = 0
+  private totalLines = 0
 
   constructor(private readonly options: ParseOptions) {
     this.env = options.env ?? {}
@@ -160,16 +204,37 @@ class Parser {
   result(): OpenSslConfig {
     const sections = new Map<string, ConfigSection>()
     for (const [name, s] of this.sections) {
-      sections.set(name, { name, entries: [...s.values.values()], values: new Map(s.values) })
+      const values = new Map([...s.values].map(([key, stored]) => [key, stored.entry]))
+      sections.set(name, { name, entries: [...values.values()], values })
     }
     return { file: this.options.file, sections, included: this.included, notes: this.notes }
   }
 
   readFile(input: string | Uint8Array, path: string | undefined, inDirectory = false): void {
     const file: FileContext = { path, inDirectory }
+    const start: Place = { file, first: 1, last: 1 }
+    const bytes = typeof input === 'string' ? utf8Length(input) : input.length
+    if (bytes > MAX_CONFIG_FILE_BYTES) {
+      throw this.error(start, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`, 'adopt.config_too_large')
+    }
+    this.totalBytes += bytes
+    if (this.totalBytes > MAX_CONFIG_TOTAL_BYTES) {
+      throw this.error(
+        start,
+        `the configuration and its included files exceed ${MAX_CONFIG_TOTAL_BYTES} bytes together`,
+        'adopt.config_too_large',
+      )
+    }
     let text = typeof input === 'string' ? input : this.decode(input, file)
-    if (utf8Length(text) > MAX_CONFIG_FILE_BYTES) {
-      throw this.error({ file, first: 1, last: 1 }, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`)
+    // Counted before splitting, so a file of newlines is refused before it becomes an array.
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.totalLines++
+    if (!text.endsWith('\n') && text !== '') this.totalLines++
+    if (this.totalLines > MAX_CONFIG_LINES) {
+      throw this.error(
+        start,
+        `the configuration and its included files have more than ${MAX_CONFIG_LINES} lines together`,
+        'adopt.config_too_large',
+      )
     }
     if (text.startsWith('\uFEFF')) {
       // OpenSSL strips a UTF-8 byte-order mark only at the start of the main file.
@@ -217,9 +282,6 @@ class Parser {
   }
 
   private decode(bytes: Uint8Array, file: FileContext): string {
-    if (bytes.length > MAX_CONFIG_FILE_BYTES) {
-      throw this.error({ file, first: 1, last: 1 }, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`)
-    }
     try {
       return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
     } catch {
@@ -263,7 +325,8 @@ class Parser {
       }
       throw this.error(place, `section header without a closing "]": ${line.trim()}`)
     }
-    const name = this.strCopy(line.slice(start, end), null, place)
+    // Names cannot hold "$" followed by a variable name, so nothing here comes from the environment.
+    const name = this.strCopy(line.slice(start, end), null, place).value
     this.current = name
     this.sectionOf(name)
   }
@@ -292,17 +355,33 @@ class Parser {
     }
     const name = line.slice(nameStart, end)
     const rawValue = trimWs(line.slice(eatWs(line, p + 1)))
-    const value = this.strCopy(rawValue, section, place, name)
-    this.totalLength += value.length
+    const expanded = this.strCopy(rawValue, section, place, name)
+    this.totalLength += expanded.value.length
     if (this.totalLength > MAX_TOTAL_VALUE_LENGTH) {
       throw this.error(
         place,
         `the values of this configuration exceed ${MAX_TOTAL_VALUE_LENGTH} characters in total`,
+        'adopt.config_too_large',
       )
     }
     const target = this.sectionOf(section)
     target.values.delete(name) // OpenSSL removes the older value from the section's list
-    target.values.set(name, { section, name, value, includedFrom: place.file.path, line: place.first })
+    target.values.set(name, { ...expanded, entry: this.entry(section, name, expanded, place) })
+  }
+
+  private entry(section: string, name: string, expanded: Expanded, place: Place): ConfigEntry {
+    const { value, environment } = expanded
+    const entry = { section, name, includedFrom: place.file.path, line: place.first, environment }
+    if (environment.length === 0 || !this.options.sealEnvironment) return { ...entry, value }
+    // Refused where it is read, not here: a value only used to define others, or one the caller
+    // never looks at, is harmless, and the error then points at the first use that would leak it.
+    const refusal = this.environmentRefusal(place, `[${section}] ${name}`, environment)
+    return Object.defineProperty(entry, 'value', {
+      enumerable: true,
+      get(): never {
+        throw refusal
+      },
+    }) as ConfigEntry
   }
 
   private pragma(line: string, at: number, place: Place): void {
@@ -334,13 +413,28 @@ class Parser {
   private include(line: string, at: number, section: string, place: Place): void {
     let p = at
     if (line[p] === '=') p = eatWs(line, p + 1)
-    let path = this.strCopy(trimWs(line.slice(p)), section, place)
+    const expanded = this.strCopy(trimWs(line.slice(p)), section, place)
+    if (expanded.environment.length > 0 && this.options.sealEnvironment) {
+      throw this.environmentRefusal(place, 'the .include path', expanded.environment)
+    }
+    let path = expanded.value
     if (path === '') {
       throw this.error(place, '.include without a path (OpenSSL would silently ignore the line)')
     }
-    const prefix = this.env['OPENSSL_CONF_INCLUDE'] ?? this.includedir
-    if (prefix !== undefined && !path.startsWith('/'))
+    const fromEnv = this.env['OPENSSL_CONF_INCLUDE']
+    const prefix = fromEnv ?? this.includedir
+    if (prefix !== undefined && !path.startsWith('/')) {
+      if (fromEnv !== undefined && this.options.sealEnvironment) {
+        throw new CaError(
+          'adopt.env_in_value',
+          `${this.where(place)}: the relative .include ${JSON.stringify(path)} would take its folder from ` +
+            'OPENSSL_CONF_INCLUDE in the environment, and included paths are copied into ca.yml: unset ' +
+            'OPENSSL_CONF_INCLUDE, or write the path in full',
+          this.fileOption(),
+        )
+      }
       path = (prefix.endsWith('/') ? prefix : `${prefix}/`) + path
+    }
     if (this.abspath && !path.startsWith('/')) {
       throw this.error(
         place,
@@ -363,6 +457,7 @@ class Parser {
       )
     }
     const target = read(path)
+    if (target.kind === 'refused') throw this.includeRefusal(place, path, target)
     if (target.kind === 'missing') {
       this.notes.push(
         `${this.where(place)}: included ${JSON.stringify(path)} does not exist; OpenSSL ignores a missing include`,
@@ -394,17 +489,28 @@ class Parser {
     for (const name of names) {
       const entry = read(dir + name)
       if (entry.kind === 'file') this.readIncluded(entry.text, dir + name, true, place)
+      else if (entry.kind === 'refused') throw this.includeRefusal(place, dir + name, entry)
       else
         throw this.error(
           place,
-          `${JSON.stringify(dir + name)} in an included directory is not a readable file`,
+          `${JSON.stringify(dir + name)} in an included directory is ${entry.kind === 'missing' ? 'gone' : 'a directory'}, ` +
+            'not a regular file',
+          'adopt.include_not_regular',
         )
     }
   }
 
+  private includeRefusal(place: Place, path: string, target: { code: ErrorCode; reason: string }): CaError {
+    return new CaError(
+      target.code,
+      `${this.where(place)}: .include ${JSON.stringify(path)}: ${target.reason}`,
+      this.fileOption(),
+    )
+  }
+
   private readIncluded(text: string | Uint8Array, path: string, inDirectory: boolean, place: Place): void {
     if (this.included.length >= MAX_INCLUDED_FILES) {
-      throw this.error(place, `more than ${MAX_INCLUDED_FILES} included files`)
+      throw this.error(place, `more than ${MAX_INCLUDED_FILES} included files`, 'adopt.config_too_large')
     }
     this.included.push(path)
     this.includeStack.push(path)
@@ -416,8 +522,9 @@ class Parser {
    * conf_def.c str_copy: quotes, escapes and variable expansion of one value. `section` is where
    * plain `$name` is looked up first (null for a section header: [default] only).
    */
-  private strCopy(from: string, section: string | null, place: Place, defining?: string): string {
+  private strCopy(from: string, section: string | null, place: Place, defining?: string): Expanded {
     let out = ''
+    const environment = new Set<string>()
     let bufLength = utf8Length(from) + 1 // OpenSSL's buffer: the raw text, then grown per expansion
     let i = 0
     const n = from.length
@@ -438,8 +545,9 @@ class Parser {
         else {
           throw this.error(
             place,
-            `unterminated ${c} quote starting at ${JSON.stringify(from.slice(start, start + 30))}; ` +
-              `OpenSSL would read the value as ${JSON.stringify(out)}`,
+            `unterminated ${c} quote starting at ${JSON.stringify(from.slice(start, start + 30))}` +
+              // never echo what came from the environment
+              (environment.size === 0 ? `; OpenSSL would read the value as ${JSON.stringify(out)}` : ''),
           )
         }
       } else if (c === '\\') {
@@ -455,17 +563,19 @@ class Parser {
             place,
             `expanding ${from.slice(i, ref.end)} makes the value longer than ${MAX_CONF_VALUE_LENGTH} bytes ` +
               "(OpenSSL's limit on variable expansion)",
+            'adopt.config_too_large',
           )
         }
         bufLength = newSize
         out += ref.value
+        for (const name of ref.environment) environment.add(name)
         i = ref.end
       } else {
         out += c
         i++
       }
     }
-    return out
+    return { value: out, environment: [...environment] }
   }
 
   private reference(
@@ -474,7 +584,7 @@ class Parser {
     section: string | null,
     place: Place,
     defining: string | undefined,
-  ): { value: string; end: number } {
+  ): Expanded & { end: number } {
     const nameChar = (ch: string | undefined): boolean => isAlnum(ch) || (this.dollarid && ch === '$')
     let s = at + 1
     const close = from[s] === '{' ? '}' : from[s] === '(' ? ')' : undefined
@@ -507,22 +617,23 @@ class Parser {
       throw this.error(
         place,
         `${text} refers to section [${cp}], which is not defined above this line` +
-          (fallbackEntry !== undefined
+          (fallbackEntry !== undefined && fallbackEntry.environment.length === 0
             ? ` (OpenSSL would silently use ${name} = ${JSON.stringify(fallbackEntry.value)} from [default])`
             : ''),
       )
     }
     if (cp !== null) {
       const v = this.sections.get(cp)?.values.get(name)
-      if (v !== undefined) return { value: v.value, end: e }
+      if (v !== undefined) return { value: v.value, environment: v.environment, end: e }
       if (cp === 'ENV') {
         const envValue = this.env[name]
         if (envValue !== undefined) {
+          // The name only: the value may be a secret, and notes are printed and kept.
           this.notes.push(
-            `${this.where(place)}: ${text} is taken from the environment (${JSON.stringify(envValue)} here); ` +
+            `${this.where(place)}: ${text} is taken from the environment; ` +
               'OpenSSL used whatever the environment held when it ran',
           )
-          return { value: envValue, end: e }
+          return { value: envValue, environment: [name], end: e }
         }
       }
     }
@@ -533,7 +644,7 @@ class Parser {
           `${this.where(place)}: ${text} has no value in [${cp}], so OpenSSL takes ${name} from [default]`,
         )
       }
-      return { value: fallback.value, end: e }
+      return { value: fallback.value, environment: fallback.environment, end: e }
     }
     const scope = cp === null || cp === 'default' ? '[default]' : `[${cp}] or [default]`
     const self = defining !== undefined && name === defining && (!explicit || cp === section)
@@ -566,8 +677,19 @@ class Parser {
     return this.options.file === undefined ? {} : { file: this.options.file }
   }
 
-  private error(place: Place, what: string): CaError {
-    return new CaError('adopt.config_invalid', `${this.where(place)}: ${what}`, this.fileOption())
+  private error(place: Place, what: string, code: ErrorCode = 'adopt.config_invalid'): CaError {
+    return new CaError(code, `${this.where(place)}: ${what}`, this.fileOption())
+  }
+
+  private environmentRefusal(place: Place, what: string, environment: readonly string[]): CaError {
+    const refs = environment.map((n) => `$ENV::${n}`).join(', ')
+    return new CaError(
+      'adopt.env_in_value',
+      `${this.where(place)}: ${what} takes ${refs} from the environment; adopt copies configuration values ` +
+        `into ca.yml (which is committed) and its report, so it does not take them from the environment: ` +
+        `replace ${refs} with the literal value`,
+      this.fileOption(),
+    )
   }
 }
 
