@@ -16,6 +16,7 @@ import { realpathSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import * as x509 from '@peculiar/x509'
 import { CaError } from '../ca/errors.js'
+import { SAN_TYPES } from '../ca/subject-alt-name.js'
 import { parseIndex, parseIndexAttr, type IndexEntry } from '../ca/index-txt.js'
 import { parseSerialFile, serialToHex } from '../ca/serial-number.js'
 import { BUILTIN_PROFILES, EKU_OIDS } from '../ca/profiles.js'
@@ -218,6 +219,8 @@ class Adoption {
       crlUrls: urls.crl,
       ocspUrls: urls.ocsp,
       caIssuersUrls: urls.caIssuers,
+      // openssl ca checks no names: say so in ca.yml rather than leave it implied by an empty policy.
+      sans: { unrestricted: [...SAN_TYPES] },
     }
     const profiles: Record<string, unknown> = {}
     for (const p of this.profiles) {
@@ -249,7 +252,7 @@ class Adoption {
       )
     }
     this.notes.push(
-      'issuance.sans is empty: every DNS name a CSR asks for is allowed, as with openssl ca; restrict it in ca.yml',
+      'issuance.sans.unrestricted is [dns, ip, email, uri]: every name a CSR asks for is allowed, as with openssl ca; list your names in issuance.sans and set unrestricted: [] to restrict it',
     )
     const yml = formatCaConfig(config) + this.adoptionComment()
     const writes: FileWrite[] = [{ path: CONFIG_FILE, data: yml }, ...this.writes]
@@ -1263,7 +1266,7 @@ class Adoption {
   private nextSteps(inter: AdoptedSide, root: AdoptedSide | undefined): string[] {
     const keys = [inter.yml.key, root?.yml.key].filter((k): k is string => typeof k === 'string')
     const steps = [
-      'Review ca.yml, and set issuance.sans (e.g. dns: [".example.com"]) so that only your names can be certified.',
+      'Review ca.yml, and set issuance.sans (e.g. dns: [".example.com"] and unrestricted: []) so that only your names can be certified.',
       `Keep the CA keys out of git (${keys.map((k) => k.slice('file:'.length)).join(', ')}): add their folders to ` +
         '.gitignore; later, move the intermediate key to Key Vault (intermediate.key: https://<vault>/keys/<name>/<version>).',
       inter.nextSerial !== undefined
