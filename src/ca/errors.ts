@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'state.write_failed'
   | 'state.path_invalid'
   | 'config.invalid'
+  /** A file is larger than the reader's bound (callers re-code it for what the file is). */
+  | 'state.too_large'
   // keys and signing
   | 'signer.unavailable'
   | 'signer.failed'
