@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'state.write_failed'
   | 'state.path_invalid'
   | 'config.invalid'
+  /** ca.yml or a request's options file is larger than such a file may be. */
+  | 'config.too_large'
   /** A file is larger than the reader's bound (callers re-code it for what the file is). */
   | 'state.too_large'
   // keys and signing
