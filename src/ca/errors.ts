@@ -31,6 +31,10 @@ export type ErrorCode =
   | 'request.already_issued'
   | 'request.none'
   | 'request.refused'
+  /** A request file whose name cannot name a certificate (layout.ts REQUEST_NAME). */
+  | 'request.bad_name'
+  /** The pending requests together are more than a batch may hold in memory. */
+  | 'request.batch_too_large'
   // lint of a certificate about to be signed: a bug, never a user error
   | 'lint.failed'
   // state on disk
