@@ -77,13 +77,9 @@ async function readConfigText(store: StateStore): Promise<string | undefined> {
     return (await store.read(CONFIG_FILE, { maxBytes: MAX_CONFIG_BYTES }))?.toString('utf8')
   } catch (e) {
     if (e instanceof CaError && e.code === 'state.too_large') {
-      throw new CaError(
-        'config.too_large',
-        `${e.message}; ${CONFIG_FILE} is at most ${MAX_CONFIG_BYTES} bytes`,
-        {
-          file: CONFIG_FILE,
-        },
-      )
+      throw new CaError('config.too_large', `${e.message} for ${CONFIG_FILE}`, {
+        file: CONFIG_FILE,
+      })
     }
     throw e
   }

@@ -201,7 +201,7 @@ async function readRequestFile(
     if (e.code === 'state.too_large') {
       const code = what === 'csr' ? 'csr.too_large' : 'config.too_large'
       const kind = what === 'csr' ? 'a CSR' : "a request's options file"
-      throw new CaError(code, `${e.message}; ${kind} is at most ${maxBytes} bytes`, { file: path })
+      throw new CaError(code, `${e.message} for ${kind}`, { file: path })
     }
     if (e.code === 'state.corrupt' || e.code === 'state.path_invalid') {
       const code = what === 'csr' ? 'csr.unreadable' : 'config.invalid'

@@ -39,9 +39,9 @@ export async function readRegularFile(path: string, options: BoundedReadOptions)
     }
     const { maxBytes } = options
     if (maxBytes === undefined) return await handle.readFile()
-    if (st.size > maxBytes) throw tooLarge(options.shown, st.size, maxBytes)
+    if (st.size > maxBytes) throw tooLarge(options.shown, String(st.size), maxBytes)
     const data = await readAtMost(handle, maxBytes + 1)
-    if (data.length > maxBytes) throw tooLarge(options.shown, data.length, maxBytes)
+    if (data.length > maxBytes) throw tooLarge(options.shown, `over ${maxBytes}`, maxBytes)
     return data
   } finally {
     await handle.close()
@@ -59,8 +59,8 @@ async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
   return buffer.subarray(0, filled)
 }
 
-function tooLarge(shown: string, size: number, maxBytes: number): CaError {
-  return new CaError('state.too_large', `the file is ${size} bytes; at most ${maxBytes} are read`, {
+function tooLarge(shown: string, size: string, maxBytes: number): CaError {
+  return new CaError('state.too_large', `the file is ${size} bytes, more than the ${maxBytes} allowed`, {
     file: shown,
   })
 }

@@ -82,7 +82,7 @@ class DirectoryStore implements StateStore {
     if (options.maxBytes !== undefined && st.size > options.maxBytes) {
       throw new CaError(
         'state.too_large',
-        `the file is ${st.size} bytes; at most ${options.maxBytes} are read`,
+        `the file is ${st.size} bytes, more than the ${options.maxBytes} allowed`,
         {
           file: path,
         },
