@@ -174,7 +174,7 @@ const cases: Case[] = [
   ],
   [
     'a NUL in the CN',
-    async () => [await craftedCsr('nul', [{ CN: ['www.example.com\u0000.evil.test'] }])],
+    async () => [await craftedCsr('nul-cn', [{ CN: ['www.example.com\u0000.evil.test'] }])],
     'policy.name_invalid',
   ],
   [

@@ -35,6 +35,10 @@ export type ErrorCode =
   | 'request.already_issued'
   | 'request.none'
   | 'request.refused'
+  /** A request file whose name cannot name a certificate (layout.ts REQUEST_NAME). */
+  | 'request.bad_name'
+  /** The pending requests together are more than a batch may hold in memory. */
+  | 'request.batch_too_large'
   // lint of a certificate about to be signed: a bug, never a user error
   | 'lint.failed'
   // state on disk
@@ -48,6 +52,10 @@ export type ErrorCode =
   /** The store's own folder (lock, journal) holds something the store did not write: never replayed. */
   | 'state.untrusted_journal'
   | 'config.invalid'
+  /** ca.yml or a request's options file is larger than such a file may be. */
+  | 'config.too_large'
+  /** A file is larger than the reader's bound (callers re-code it for what the file is). */
+  | 'state.too_large'
   // keys and signing
   | 'signer.unavailable'
   | 'signer.failed'

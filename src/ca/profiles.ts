@@ -38,7 +38,7 @@ export function ekuName(oid: string): string {
   return EKU_NAMES.get(oid) ?? oid
 }
 
-export const BUILTIN_PROFILES: Record<string, ProfileConfig> = {
+export const BUILTIN_PROFILES: Readonly<Record<string, ProfileConfig>> = {
   server: { extendedKeyUsage: ['serverAuth'], requireSan: true, copyCommonName: true },
   client: { extendedKeyUsage: ['clientAuth'], requireSan: false, copyCommonName: false },
   'server-client': { extendedKeyUsage: ['serverAuth', 'clientAuth'], requireSan: true, copyCommonName: true },
@@ -48,12 +48,13 @@ export function profileNames(config: CaConfig): string[] {
   return [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(config.profiles)])]
 }
 
+/** A user-given key's value, never one inherited from Object.prototype ("constructor", "toString"). */
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined
+}
+
 export function resolveProfile(name: string, config: CaConfig): LeafProfile {
-  const p = Object.hasOwn(config.profiles, name)
-    ? config.profiles[name]
-    : Object.hasOwn(BUILTIN_PROFILES, name)
-      ? BUILTIN_PROFILES[name]
-      : undefined
+  const p = own(config.profiles, name) ?? own(BUILTIN_PROFILES, name)
   if (!p) {
     throw new CaError(
       'policy.profile_unknown',
@@ -61,7 +62,7 @@ export function resolveProfile(name: string, config: CaConfig): LeafProfile {
     )
   }
   const extendedKeyUsage = p.extendedKeyUsage.map((e) => {
-    const oid = EKU_OIDS[e] ?? (/^\d+(\.\d+)+$/.test(e) ? e : undefined)
+    const oid = own(EKU_OIDS, e) ?? (/^\d+(\.\d+)+$/.test(e) ? e : undefined)
     if (!oid) throw new CaError('config.invalid', `profile ${name}: unknown extended key usage "${e}"`)
     return oid
   })

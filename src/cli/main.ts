@@ -96,12 +96,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (json) {
       io.stdout(JSON.stringify({ error: errorJson(e) }, null, 2) + '\n')
     } else {
-      io.stderr(`mtls-ca ${command.name}: ${e.toLine()}\n`)
-      for (const d of e.details) io.stderr(`  ${d.toLine()}\n`)
+      io.stderr(`mtls-ca ${command.name}: ${printable(e.toLine())}\n`)
+      for (const d of e.details) io.stderr(`  ${printable(d.toLine())}\n`)
       if (usageError) io.stderr(`\n${commandHelp(command)}`)
     }
     return usageError ? 2 : 1
   }
+}
+
+/**
+ * A message line as a terminal shows it: control characters escaped, so that a file name carrying a
+ * newline or an escape sequence stays on its line and cannot forge another.
+ */
+function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 function errorJson(e: CaError): Record<string, unknown> {

@@ -7,7 +7,7 @@ import * as x509 from '@peculiar/x509'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Name } from '@peculiar/asn1-x509'
 import { CaError } from '../ca/errors.js'
-import { parseCaConfig, type CaConfig } from '../config/ca-config.js'
+import { MAX_CONFIG_BYTES, parseCaConfig, type CaConfig } from '../config/ca-config.js'
 import { CONFIG_FILE, databaseFiles, type DatabaseLocation } from '../config/layout.js'
 import { fromAsnName, type DistinguishedName } from '../ca/distinguished-name.js'
 import { parseIndex, parseIndexAttr, type IndexAttributes, type IndexEntry } from '../ca/index-txt.js'
@@ -72,8 +72,22 @@ export interface LoadCaOptions {
   intermediate?: string | undefined
 }
 
+/** ca.yml, refused before it is read (and parsed) when it is larger than a configuration can be. */
+async function readConfigText(store: StateStore): Promise<string | undefined> {
+  try {
+    return (await store.read(CONFIG_FILE, { maxBytes: MAX_CONFIG_BYTES }))?.toString('utf8')
+  } catch (e) {
+    if (e instanceof CaError && e.code === 'state.too_large') {
+      throw new CaError('config.too_large', `${e.message} for ${CONFIG_FILE}`, {
+        file: CONFIG_FILE,
+      })
+    }
+    throw e
+  }
+}
+
 export async function loadCa(store: StateStore, options: LoadCaOptions = {}): Promise<LoadedCa> {
-  const text = await readText(store, CONFIG_FILE)
+  const text = await readConfigText(store)
   if (text === undefined) {
     throw new CaError(
       'state.missing',

@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { CaError } from '../ca/errors.js'
 import { KEY_USAGES } from '../openssl-config/extension-section.js'
 import { SAN_TYPES, type SanType } from '../ca/subject-alt-name.js'
+import { BUILTIN_PROFILES, EKU_OIDS } from '../ca/profiles.js'
 
 const SCHEMES = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const
 
@@ -210,7 +211,20 @@ export type SanPolicyConfig = z.infer<typeof sanPolicy>
 export type KeyPolicyConfig = z.infer<typeof keyPolicy>
 export type PreviousIntermediateConfig = z.infer<typeof previousIntermediate>
 
+/**
+ * The largest ca.yml read: a configuration with many profiles and previous intermediates is a few
+ * KiB; a pull request's 200 MiB one must not be parsed.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024
+
 export function parseCaConfig(text: string, file = 'ca.yml'): CaConfig {
+  if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
+    throw new CaError(
+      'config.too_large',
+      `the file is over ${MAX_CONFIG_BYTES} bytes; ${file} is at most that`,
+      { file },
+    )
+  }
   let raw: unknown
   try {
     raw = parseYaml(text, { prettyErrors: true, uniqueKeys: true })
@@ -223,14 +237,54 @@ export function parseCaConfig(text: string, file = 'ca.yml'): CaConfig {
   return validateCaConfig(raw, file)
 }
 
+/**
+ * The path of a `__proto__` key anywhere in `value`, if there is one. zod's records drop such a key
+ * without a word (a profile named so would vanish), so it is refused before the schema sees it.
+ */
+function protoKeyPath(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '__proto__') return [...path, key]
+    const found = protoKeyPath(child, [...path, key])
+    if (found) return found
+  }
+  return undefined
+}
+
 export function validateCaConfig(raw: unknown, file = 'ca.yml'): CaConfig {
+  const proto = protoKeyPath(raw)
+  if (proto) {
+    throw new CaError('config.invalid', `${proto.join('.')}: "__proto__" cannot be a key`, { file })
+  }
   const result = caConfigSchema.safeParse(raw)
   if (!result.success) {
     const issue = result.error.issues[0]
     const where = issue?.path.length ? issue.path.join('.') : '(top level)'
     throw new CaError('config.invalid', `${where}: ${issue?.message ?? 'invalid'}`, { file })
   }
-  return result.data
+  const config = result.data
+  const profile = config.issuance.profile
+  // Own properties only: "constructor" or "__proto__" must not find Object.prototype's.
+  if (!Object.hasOwn(config.profiles, profile) && !Object.hasOwn(BUILTIN_PROFILES, profile)) {
+    const known = [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(config.profiles)])]
+    throw new CaError(
+      'config.invalid',
+      `issuance.profile: unknown profile ${JSON.stringify(profile)} (expected one of: ${known.join(', ')})`,
+      { file },
+    )
+  }
+  for (const [name, p] of Object.entries(config.profiles)) {
+    for (const [i, eku] of p.extendedKeyUsage.entries()) {
+      if (!Object.hasOwn(EKU_OIDS, eku) && !/^\d+(\.\d+)+$/.test(eku)) {
+        throw new CaError(
+          'config.invalid',
+          `profiles.${name}.extendedKeyUsage.${i}: unknown extended key usage ${JSON.stringify(eku)} (expected one of ${Object.keys(EKU_OIDS).join(', ')}, or an OID)`,
+          { file },
+        )
+      }
+    }
+  }
+  return config
 }
 
 const HEADER = `# mtls-ca configuration. Paths are relative to this file. Keys: file:PATH or a Key Vault key URL.

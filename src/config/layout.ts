@@ -70,3 +70,29 @@ export function requestPaths(name: string) {
 export function certificatePaths(name: string) {
   return { cert: `${CERTS_DIR}/${name}.cert.pem`, fullchain: `${CERTS_DIR}/${name}.fullchain.pem` }
 }
+
+/** The file name of a request's CSR: `<name>.csr.pem` in requests/. */
+export const CSR_SUFFIX = '.csr.pem'
+
+/**
+ * What a request's `<name>` may be. It becomes certs/<name>.cert.pem and .fullchain.pem in git, on
+ * every checkout (Linux, macOS, Windows) and in shell commands people type: ASCII letters and digits
+ * first, then also '.', '_' and '-', at most 100 characters (well under the 255 bytes of a file name
+ * with the longest suffix), and not a name Windows reserves for a device.
+ */
+export const REQUEST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/i
+
+/** Why `name` cannot name a request (a sentence), or undefined when it can. */
+export function requestNameProblem(name: string): string | undefined {
+  if (!REQUEST_NAME.test(name)) {
+    return (
+      `the name ${JSON.stringify(name)} cannot name a certificate: expected 1 to 100 ASCII letters, ` +
+      `digits, '.', '_' or '-', starting with a letter or digit`
+    )
+  }
+  if (WINDOWS_DEVICE.test(name)) {
+    return `the name ${JSON.stringify(name)} cannot name a certificate: Windows reserves it for a device`
+  }
+  return undefined
+}

@@ -12,16 +12,17 @@
  * Action must not then read or write through it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { constants } from 'node:fs'
-import { lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
+import { lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { CaError, isCaError } from '../ca/errors.js'
+import { fileType, readRegularFile } from './bounded-read.js'
 import { forEachConcurrently } from './concurrency.js'
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.js'
 import { errorCode, fsyncDirectory, replaceFileAtomically, writeNewFileSynced } from './durable-fs.js'
 import { Journal, type CommitStepHook, type StagedWrite } from './journal.js'
 import { kindOf, type Kind } from './path-kinds.js'
-import type { FileWrite, StateStore } from './state-store.js'
+import type { FileWrite, ReadOptions, StateStore } from './state-store.js'
 import { locateStoreFolder } from './store-location.js'
 import { isKeyPath, STORE_DIR, storeFolderSegments, storePathSegments } from './store-path.js'
 
@@ -38,7 +39,6 @@ export interface DirectoryStoreOptions {
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000
 const JOURNAL_DIR = 'journal'
-const NOFOLLOW = constants.O_NOFOLLOW ?? 0
 /** lstat calls in flight while a commit is planned. */
 const LOOKUP_CONCURRENCY = 16
 
@@ -72,24 +72,37 @@ class DirectoryStore implements StateStore {
     private readonly options: DirectoryStoreOptions,
   ) {}
 
-  async read(path: string): Promise<Buffer | undefined> {
+  async read(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {
     const segments = storePathSegments(path)
     await this.settle()
     if (!(await this.foldersOnTheWay(segments, path))) return undefined
     const target = join(this.root, ...segments)
-    const kind = await kindOf(target)
-    if (kind === 'absent') return undefined
-    if (kind === 'symlink') throw symlinkRefused(path, path)
-    if (kind !== 'file') throw new CaError('state.corrupt', `${path} is not a regular file`, { file: path })
+    let st: Stats
     try {
-      // O_NOFOLLOW closes the gap between the lstat above and the open.
-      const handle = await open(target, constants.O_RDONLY | NOFOLLOW)
-      try {
-        return await handle.readFile()
-      } finally {
-        await handle.close()
-      }
+      st = await lstat(target)
     } catch (e) {
+      if (errorCode(e) === 'ENOENT' || errorCode(e) === 'ENOTDIR') return undefined
+      throw new CaError('state.corrupt', `cannot read ${path}: ${String(e)}`, { file: path, cause: e })
+    }
+    if (st.isSymbolicLink()) throw symlinkRefused(path, path)
+    // Neither opened nor read: a FIFO would block the open, a huge file the memory.
+    if (!st.isFile()) {
+      throw new CaError('state.corrupt', `${path} is not a regular file (${fileType(st)})`, { file: path })
+    }
+    if (options.maxBytes !== undefined && st.size > options.maxBytes) {
+      throw new CaError(
+        'state.too_large',
+        `the file is ${st.size} bytes, more than the ${options.maxBytes} allowed`,
+        {
+          file: path,
+        },
+      )
+    }
+    try {
+      // O_NOFOLLOW (and the fstat inside) close the gap between the lstat above and the open.
+      return await readRegularFile(target, { maxBytes: options.maxBytes, noFollow: true, shown: path })
+    } catch (e) {
+      if (isCaError(e)) throw e
       if (errorCode(e) === 'ENOENT') return undefined
       if (errorCode(e) === 'ELOOP') throw symlinkRefused(path, path)
       throw new CaError('state.corrupt', `cannot read ${path}: ${String(e)}`, { file: path, cause: e })

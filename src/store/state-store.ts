@@ -25,11 +25,20 @@ export interface FileWrite {
   key?: boolean
 }
 
+export interface ReadOptions {
+  /** The most bytes the caller accepts; a larger file is refused before it is read. */
+  maxBytes?: number
+}
+
 export interface StateStore {
   /** Where the state lives, for messages (an absolute path for a directory store). */
   readonly root: string
-  /** A file's bytes, or undefined when it does not exist. */
-  read(path: string): Promise<Buffer | undefined>
+  /**
+   * A file's bytes, or undefined when it does not exist. Anything but a regular file is refused
+   * (`state.corrupt`) without being opened; a file over `maxBytes` is refused (`state.too_large`)
+   * without being read.
+   */
+  read(path: string, options?: ReadOptions): Promise<Buffer | undefined>
   /** The names (files and folders) in a folder, sorted; [] when the folder does not exist. '' is the root. */
   list(dir: string): Promise<string[]>
   /**
