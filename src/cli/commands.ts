@@ -267,9 +267,10 @@ const adopt: Command = {
   summary: "write ca.yml for an existing openssl ca directory (the tutorial's), leaving its files in place",
   usage: 'mtls-ca adopt --intermediate-config FILE [--root-config FILE] [--dir D] [--json]',
   help: [
-    'Reads the OpenSSL configuration files as openssl ca does ($ENV::X from the environment; relative paths',
-    'and .include from the current directory) and maps them to ca.yml in D. Every file of the CA must lie',
-    'inside D. Lists what was mapped, notes, every item not mapped (file, section, line) and next steps.',
+    'Reads the OpenSSL configuration files as openssl ca does (relative paths and .include from the',
+    'current directory) and maps them to ca.yml in D. Every file of the CA, and every .include, must lie',
+    'inside D; a value copied into ca.yml may not use $ENV::X (write the literal value instead).',
+    'Lists what was mapped, notes, every item not mapped (file, section, line) and next steps.',
     'Without --root-config the root is offline: its certificate is taken from the chain file.',
     '',
     'Options:',
