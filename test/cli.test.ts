@@ -83,11 +83,12 @@ describe('mtls-ca init', () => {
     expect(readFileSync(join(dir, 'ca.yml'), 'utf8')).toContain('- .example.com')
   })
 
-  it('says that every DNS name is allowed when no --allow-dns is given', async () => {
+  it('warns that every kind of name is allowed when no --allow-* is given', async () => {
     const dir = tempDir()
     const r = await runCli(['init', '--dir', dir], dir)
     expect(r.status).toBe(0)
-    expect(r.stdout).toContain('every DNS name is allowed')
+    expect(r.stdout).toContain('WARNING: no --allow-dns, --allow-ip, --allow-email or --allow-uri given')
+    expect(r.stdout).toContain('issuance.sans.unrestricted: [dns, ip, email, uri]')
   })
 
   it('refuses to overwrite an existing CA, changing nothing', async () => {

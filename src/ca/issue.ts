@@ -224,8 +224,8 @@ export async function issueBatch(
         if (subjects.has(oneline)) {
           throw new CaError(
             'policy.subject_mismatch',
-            `a valid certificate for ${oneline} exists and unique_subject is on (index.txt.attr says so, ` +
-              'or ca.yml intermediate.uniqueSubject when it does not): revoke that certificate first',
+            `a valid certificate for ${oneline} exists and unique_subject is on (index.txt.attr or ca.yml ` +
+              'intermediate.uniqueSubject says yes): revoke that certificate first',
             {
               file: request.file,
             },

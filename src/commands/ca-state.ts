@@ -177,11 +177,13 @@ export async function loadDatabase(store: StateStore, location: DatabaseLocation
 }
 
 /**
- * unique_subject as `openssl ca` decides it: index.txt.attr's value when the file says, else the
- * configuration's (load_index reads the attr file after the config and overrides it).
+ * unique_subject in force: on when index.txt.attr or ca.yml says so. `openssl ca` lets the attr file
+ * override its config either way, but here ca.yml is the file people edit, so turning the rule on
+ * there must not be undone by an attr file written earlier; and an attr file that says yes must hold,
+ * or `openssl ca -gencrl` fails on the duplicate subjects. The attr file is rewritten with this value.
  */
 export function effectiveUniqueSubject(db: Database, configured: boolean): boolean {
-  return db.attr?.uniqueSubject ?? configured
+  return db.attr?.uniqueSubject === true || configured
 }
 
 /**
