@@ -3710,7 +3710,7 @@ var require_build2 = __commonJS({
         result: returnObject
       };
     }
-    function fromBER(inputBuffer, options = {}) {
+    function fromBER2(inputBuffer, options = {}) {
       if (!inputBuffer.byteLength) {
         const result = new BaseBlock({}, ValueBlock);
         result.error = "Input buffer has zero length";
@@ -5954,7 +5954,7 @@ ${values.join("\n")}` : `${blockName} :`;
     exports.ViewWriter = ViewWriter;
     exports.VisibleString = VisibleString;
     exports.compareSchema = compareSchema;
-    exports.fromBER = fromBER;
+    exports.fromBER = fromBER2;
     exports.verifySchema = verifySchema;
   }
 });
@@ -7638,7 +7638,7 @@ var require_bit_string = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BitString = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var BitString = class {
       unusedBits = 0;
@@ -7656,7 +7656,7 @@ var require_bit_string = __commonJS({
         }
       }
       fromASN(asn) {
-        if (!(asn instanceof asn1js.BitString)) {
+        if (!(asn instanceof asn1js2.BitString)) {
           throw new TypeError("Argument 'asn' is not instance of ASN.1 BitString");
         }
         this.unusedBits = asn.valueBlock.unusedBits;
@@ -7664,13 +7664,13 @@ var require_bit_string = __commonJS({
         return this;
       }
       toASN() {
-        return new asn1js.BitString({
+        return new asn1js2.BitString({
           unusedBits: this.unusedBits,
           valueHex: this.value
         });
       }
       toSchema(name) {
-        return new asn1js.BitString({ name });
+        return new asn1js2.BitString({ name });
       }
       toNumber() {
         let res = "";
@@ -7709,7 +7709,7 @@ var require_octet_string = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.OctetString = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var OctetString = class {
       buffer;
@@ -7733,17 +7733,17 @@ var require_octet_string = __commonJS({
         }
       }
       fromASN(asn) {
-        if (!(asn instanceof asn1js.OctetString)) {
+        if (!(asn instanceof asn1js2.OctetString)) {
           throw new TypeError("Argument 'asn' is not instance of ASN.1 OctetString");
         }
         this.buffer = (0, utils_1.toArrayBuffer)(asn.valueBlock.valueHex);
         return this;
       }
       toASN() {
-        return new asn1js.OctetString({ valueHex: this.buffer });
+        return new asn1js2.OctetString({ valueHex: this.buffer });
       }
       toSchema(name) {
-        return new asn1js.OctetString({ name });
+        return new asn1js2.OctetString({ name });
       }
     };
     exports.OctetString = OctetString;
@@ -7769,17 +7769,17 @@ var require_converters2 = __commonJS({
     exports.AsnNullConverter = exports.AsnGeneralizedTimeConverter = exports.AsnUTCTimeConverter = exports.AsnCharacterStringConverter = exports.AsnGeneralStringConverter = exports.AsnVisibleStringConverter = exports.AsnGraphicStringConverter = exports.AsnIA5StringConverter = exports.AsnVideotexStringConverter = exports.AsnTeletexStringConverter = exports.AsnPrintableStringConverter = exports.AsnNumericStringConverter = exports.AsnUniversalStringConverter = exports.AsnBmpStringConverter = exports.AsnUtf8StringConverter = exports.AsnConstructedOctetStringConverter = exports.AsnOctetStringConverter = exports.AsnBooleanConverter = exports.AsnRelativeObjectIdentifierConverter = exports.AsnObjectIdentifierConverter = exports.AsnBitStringConverter = exports.AsnIntegerBigIntConverter = exports.AsnIntegerArrayBufferConverter = exports.AsnEnumeratedConverter = exports.AsnIntegerConverter = exports.AsnAnyConverter = void 0;
     exports.defaultConverter = defaultConverter;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var enums_1 = require_enums();
     var index_1 = require_types();
     exports.AsnAnyConverter = {
-      fromASN: (value) => value instanceof asn1js.Null ? null : (0, utils_1.toArrayBuffer)(value.valueBeforeDecodeView),
+      fromASN: (value) => value instanceof asn1js2.Null ? null : (0, utils_1.toArrayBuffer)(value.valueBeforeDecodeView),
       toASN: (value) => {
         if (value === null) {
-          return new asn1js.Null();
+          return new asn1js2.Null();
         }
-        const schema = asn1js.fromBER(value, { maxDepth: Infinity, maxNodes: Infinity, maxContentLength: Infinity });
+        const schema = asn1js2.fromBER(value, { maxDepth: Infinity, maxNodes: Infinity, maxContentLength: Infinity });
         if (schema.result.error) {
           throw new Error(schema.result.error);
         }
@@ -7788,39 +7788,39 @@ var require_converters2 = __commonJS({
     };
     exports.AsnIntegerConverter = {
       fromASN: (value) => value.valueBlock.valueHexView.byteLength >= 4 ? value.valueBlock.toString() : value.valueBlock.valueDec,
-      toASN: (value) => new asn1js.Integer({ value: +value })
+      toASN: (value) => new asn1js2.Integer({ value: +value })
     };
     exports.AsnEnumeratedConverter = {
       fromASN: (value) => value.valueBlock.valueDec,
-      toASN: (value) => new asn1js.Enumerated({ value })
+      toASN: (value) => new asn1js2.Enumerated({ value })
     };
     exports.AsnIntegerArrayBufferConverter = {
       fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
-      toASN: (value) => new asn1js.Integer({ valueHex: value })
+      toASN: (value) => new asn1js2.Integer({ valueHex: value })
     };
     exports.AsnIntegerBigIntConverter = {
       fromASN: (value) => value.toBigInt(),
-      toASN: (value) => asn1js.Integer.fromBigInt(value)
+      toASN: (value) => asn1js2.Integer.fromBigInt(value)
     };
     exports.AsnBitStringConverter = {
       fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
-      toASN: (value) => new asn1js.BitString({ valueHex: value })
+      toASN: (value) => new asn1js2.BitString({ valueHex: value })
     };
     exports.AsnObjectIdentifierConverter = {
       fromASN: (value) => value.valueBlock.toString(),
-      toASN: (value) => new asn1js.ObjectIdentifier({ value })
+      toASN: (value) => new asn1js2.ObjectIdentifier({ value })
     };
     exports.AsnRelativeObjectIdentifierConverter = {
       fromASN: (value) => value.valueBlock.toString(),
-      toASN: (value) => new asn1js.RelativeObjectIdentifier({ value })
+      toASN: (value) => new asn1js2.RelativeObjectIdentifier({ value })
     };
     exports.AsnBooleanConverter = {
       fromASN: (value) => value.valueBlock.value,
-      toASN: (value) => new asn1js.Boolean({ value })
+      toASN: (value) => new asn1js2.Boolean({ value })
     };
     exports.AsnOctetStringConverter = {
       fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
-      toASN: (value) => new asn1js.OctetString({ valueHex: value })
+      toASN: (value) => new asn1js2.OctetString({ valueHex: value })
     };
     exports.AsnConstructedOctetStringConverter = {
       fromASN: (value) => new index_1.OctetString(value.getValue()),
@@ -7832,30 +7832,30 @@ var require_converters2 = __commonJS({
         toASN: (value) => new Asn1Type({ value })
       };
     }
-    exports.AsnUtf8StringConverter = createStringConverter(asn1js.Utf8String);
-    exports.AsnBmpStringConverter = createStringConverter(asn1js.BmpString);
-    exports.AsnUniversalStringConverter = createStringConverter(asn1js.UniversalString);
-    exports.AsnNumericStringConverter = createStringConverter(asn1js.NumericString);
-    exports.AsnPrintableStringConverter = createStringConverter(asn1js.PrintableString);
-    exports.AsnTeletexStringConverter = createStringConverter(asn1js.TeletexString);
-    exports.AsnVideotexStringConverter = createStringConverter(asn1js.VideotexString);
-    exports.AsnIA5StringConverter = createStringConverter(asn1js.IA5String);
-    exports.AsnGraphicStringConverter = createStringConverter(asn1js.GraphicString);
-    exports.AsnVisibleStringConverter = createStringConverter(asn1js.VisibleString);
-    exports.AsnGeneralStringConverter = createStringConverter(asn1js.GeneralString);
-    exports.AsnCharacterStringConverter = createStringConverter(asn1js.CharacterString);
+    exports.AsnUtf8StringConverter = createStringConverter(asn1js2.Utf8String);
+    exports.AsnBmpStringConverter = createStringConverter(asn1js2.BmpString);
+    exports.AsnUniversalStringConverter = createStringConverter(asn1js2.UniversalString);
+    exports.AsnNumericStringConverter = createStringConverter(asn1js2.NumericString);
+    exports.AsnPrintableStringConverter = createStringConverter(asn1js2.PrintableString);
+    exports.AsnTeletexStringConverter = createStringConverter(asn1js2.TeletexString);
+    exports.AsnVideotexStringConverter = createStringConverter(asn1js2.VideotexString);
+    exports.AsnIA5StringConverter = createStringConverter(asn1js2.IA5String);
+    exports.AsnGraphicStringConverter = createStringConverter(asn1js2.GraphicString);
+    exports.AsnVisibleStringConverter = createStringConverter(asn1js2.VisibleString);
+    exports.AsnGeneralStringConverter = createStringConverter(asn1js2.GeneralString);
+    exports.AsnCharacterStringConverter = createStringConverter(asn1js2.CharacterString);
     exports.AsnUTCTimeConverter = {
       fromASN: (value) => value.toDate(),
-      toASN: (value) => new asn1js.UTCTime({ valueDate: value })
+      toASN: (value) => new asn1js2.UTCTime({ valueDate: value })
     };
     exports.AsnGeneralizedTimeConverter = {
       fromASN: (value) => value.toDate(),
-      toASN: (value) => new asn1js.GeneralizedTime({ valueDate: value })
+      toASN: (value) => new asn1js2.GeneralizedTime({ valueDate: value })
     };
     exports.AsnNullConverter = {
       fromASN: () => null,
       toASN: () => {
-        return new asn1js.Null();
+        return new asn1js2.Null();
       }
     };
     function defaultConverter(type) {
@@ -7968,7 +7968,7 @@ var require_schema = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnSchemaStorage = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var enums_1 = require_enums();
     var helper_1 = require_helper();
     var AsnSchemaStorage = class {
@@ -8013,7 +8013,7 @@ var require_schema = __commonJS({
           let asn1Item;
           if (typeof item.type === "number") {
             const Asn1TypeName = enums_1.AsnPropTypes[item.type];
-            const Asn1Type = asn1js[Asn1TypeName];
+            const Asn1Type = asn1js2[Asn1TypeName];
             if (!Asn1Type) {
               throw new Error(`Cannot get ASN1 class by name '${Asn1TypeName}'`);
             }
@@ -8024,22 +8024,22 @@ var require_schema = __commonJS({
           } else if (item.optional) {
             const itemSchema = this.get(item.type);
             if (itemSchema.type === enums_1.AsnTypeTypes.Choice) {
-              asn1Item = new asn1js.Any({ name });
+              asn1Item = new asn1js2.Any({ name });
             } else {
               asn1Item = this.create(item.type, false);
               asn1Item.name = name;
             }
           } else {
-            asn1Item = new asn1js.Any({ name });
+            asn1Item = new asn1js2.Any({ name });
           }
           const optional = !!item.optional || item.defaultValue !== void 0;
           if (item.repeated) {
             asn1Item.name = "";
-            const Container = item.repeated === "set" ? asn1js.Set : asn1js.Sequence;
+            const Container = item.repeated === "set" ? asn1js2.Set : asn1js2.Sequence;
             asn1Item = new Container({
               name: "",
               value: [
-                new asn1js.Repeated({
+                new asn1js2.Repeated({
                   name,
                   value: asn1Item
                 })
@@ -8049,7 +8049,7 @@ var require_schema = __commonJS({
           if (item.context !== null && item.context !== void 0) {
             if (item.implicit) {
               if (typeof item.type === "number" || (0, helper_1.isConvertible)(item.type)) {
-                const Container = item.repeated ? asn1js.Constructed : asn1js.Primitive;
+                const Container = item.repeated ? asn1js2.Constructed : asn1js2.Primitive;
                 asn1Value.push(new Container({
                   name,
                   optional,
@@ -8063,7 +8063,7 @@ var require_schema = __commonJS({
                 const isRepeated = !!item.repeated;
                 let value = !isRepeated ? this.get(item.type, true).schema : asn1Item;
                 value = "valueBlock" in value ? value.valueBlock.value : value.value;
-                asn1Value.push(new asn1js.Constructed({
+                asn1Value.push(new asn1js2.Constructed({
                   name: !isRepeated ? name : "",
                   optional,
                   idBlock: {
@@ -8074,7 +8074,7 @@ var require_schema = __commonJS({
                 }));
               }
             } else {
-              asn1Value.push(new asn1js.Constructed({
+              asn1Value.push(new asn1js2.Constructed({
                 optional,
                 idBlock: {
                   tagClass: 3,
@@ -8090,17 +8090,17 @@ var require_schema = __commonJS({
         }
         switch (schema.type) {
           case enums_1.AsnTypeTypes.Sequence:
-            return new asn1js.Sequence({
+            return new asn1js2.Sequence({
               value: asn1Value,
               name: ""
             });
           case enums_1.AsnTypeTypes.Set:
-            return new asn1js.Set({
+            return new asn1js2.Set({
               value: asn1Value,
               name: ""
             });
           case enums_1.AsnTypeTypes.Choice:
-            return new asn1js.Choice({
+            return new asn1js2.Choice({
               value: asn1Value,
               name: ""
             });
@@ -8222,7 +8222,7 @@ var require_parser = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnParser = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var enums_1 = require_enums();
     var converters = tslib_1.__importStar(require_converters2());
@@ -8231,7 +8231,7 @@ var require_parser = __commonJS({
     var storage_1 = require_storage();
     var AsnParser = class {
       static parse(data, target, options) {
-        const asn1Parsed = asn1js.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
+        const asn1Parsed = asn1js2.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
         if (asn1Parsed.result.error) {
           throw new Error(asn1Parsed.result.error);
         }
@@ -8269,14 +8269,14 @@ var require_parser = __commonJS({
         }
       }
       static handleChoiceTypes(asn1Schema, schema, target, targetSchema, options) {
-        if (asn1Schema.constructor === asn1js.Constructed && schema.type === enums_1.AsnTypeTypes.Choice && asn1Schema.idBlock.tagClass === 3) {
+        if (asn1Schema.constructor === asn1js2.Constructed && schema.type === enums_1.AsnTypeTypes.Choice && asn1Schema.idBlock.tagClass === 3) {
           for (const key in schema.items) {
             const schemaItem = schema.items[key];
             if (schemaItem.context === asn1Schema.idBlock.tagNumber && schemaItem.implicit) {
               if (typeof schemaItem.type === "function" && storage_1.schemaStorage.has(schemaItem.type)) {
                 const fieldSchema = storage_1.schemaStorage.get(schemaItem.type);
                 if (fieldSchema && fieldSchema.type === enums_1.AsnTypeTypes.Sequence) {
-                  const newSeq = new asn1js.Sequence();
+                  const newSeq = new asn1js2.Sequence();
                   if ("value" in asn1Schema.valueBlock && Array.isArray(asn1Schema.valueBlock.value) && "value" in newSeq.valueBlock) {
                     newSeq.valueBlock.value = asn1Schema.valueBlock.value;
                     const fieldValue = this.fromASN(newSeq, schemaItem.type, options);
@@ -8288,8 +8288,8 @@ var require_parser = __commonJS({
               }
             }
           }
-        } else if (asn1Schema.constructor === asn1js.Constructed && schema.type !== enums_1.AsnTypeTypes.Choice) {
-          const newTargetSchema = new asn1js.Constructed({
+        } else if (asn1Schema.constructor === asn1js2.Constructed && schema.type !== enums_1.AsnTypeTypes.Choice) {
+          const newTargetSchema = new asn1js2.Constructed({
             idBlock: {
               tagClass: 3,
               tagNumber: asn1Schema.idBlock.tagNumber
@@ -8305,13 +8305,13 @@ var require_parser = __commonJS({
       }
       static handleSequenceTypes(asn1Schema, schema, target, targetSchema) {
         if (schema.type === enums_1.AsnTypeTypes.Sequence) {
-          const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
+          const asn1ComparedSchema = asn1js2.compareSchema({}, asn1Schema, targetSchema);
           if (!asn1ComparedSchema.verified) {
             throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
           }
           return asn1ComparedSchema;
         } else {
-          const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
+          const asn1ComparedSchema = asn1js2.compareSchema({}, asn1Schema, targetSchema);
           if (!asn1ComparedSchema.verified) {
             throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
           }
@@ -8420,10 +8420,10 @@ var require_parser = __commonJS({
       }
       static processRepeatedPrimitiveItem(asn1SchemaValue, schemaItem, converter, options) {
         if (schemaItem.implicit) {
-          const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+          const Container = schemaItem.repeated === "sequence" ? asn1js2.Sequence : asn1js2.Set;
           const newItem = new Container();
           newItem.valueBlock = asn1SchemaValue.valueBlock;
-          const newItemAsn = asn1js.fromBER(newItem.toBER(false), options?.berOptions);
+          const newItemAsn = asn1js2.fromBER(newItem.toBER(false), options?.berOptions);
           if (newItemAsn.offset === -1) {
             throw new Error(`Cannot parse the child item. ${newItemAsn.result.error}`);
           }
@@ -8444,14 +8444,14 @@ var require_parser = __commonJS({
             newItem = new schemaItemType().toSchema("");
           } else {
             const Asn1TypeName = enums_1.AsnPropTypes[schemaItemType];
-            const Asn1Type = asn1js[Asn1TypeName];
+            const Asn1Type = asn1js2[Asn1TypeName];
             if (!Asn1Type) {
               throw new Error(`Cannot get '${Asn1TypeName}' class from asn1js module`);
             }
             newItem = new Asn1Type();
           }
           newItem.valueBlock = value.valueBlock;
-          value = asn1js.fromBER(newItem.toBER(false), options?.berOptions).result;
+          value = asn1js2.fromBER(newItem.toBER(false), options?.berOptions).result;
         }
         return converter.fromASN(value);
       }
@@ -8488,13 +8488,13 @@ var require_parser = __commonJS({
         if (schemaItem.implicit && typeof schemaItem.context === "number") {
           const schema = storage_1.schemaStorage.get(schemaItemType);
           if (schema.type === enums_1.AsnTypeTypes.Sequence) {
-            const newSeq = new asn1js.Sequence();
+            const newSeq = new asn1js2.Sequence();
             if ("value" in asn1SchemaValue.valueBlock && Array.isArray(asn1SchemaValue.valueBlock.value) && "value" in newSeq.valueBlock) {
               newSeq.valueBlock.value = asn1SchemaValue.valueBlock.value;
               return newSeq;
             }
           } else if (schema.type === enums_1.AsnTypeTypes.Set) {
-            const newSet = new asn1js.Set();
+            const newSet = new asn1js2.Set();
             if ("value" in asn1SchemaValue.valueBlock && Array.isArray(asn1SchemaValue.valueBlock.value) && "value" in newSet.valueBlock) {
               newSet.valueBlock.value = asn1SchemaValue.valueBlock.value;
               return newSet;
@@ -8515,7 +8515,7 @@ var require_serializer = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnSerializer = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var converters = tslib_1.__importStar(require_converters2());
     var enums_1 = require_enums();
@@ -8523,7 +8523,7 @@ var require_serializer = __commonJS({
     var storage_1 = require_storage();
     var AsnSerializer = class _AsnSerializer {
       static serialize(obj) {
-        if (obj instanceof asn1js.BaseBlock) {
+        if (obj instanceof asn1js2.BaseBlock) {
           return obj.toBER(false);
         }
         return this.toASN(obj).toBER(false);
@@ -8564,8 +8564,8 @@ var require_serializer = __commonJS({
               if (schemaItem.implicit) {
                 if (!schemaItem.repeated && (typeof schemaItem.type === "number" || (0, helper_1.isConvertible)(schemaItem.type))) {
                   const value = {};
-                  value.valueHex = asn1Item instanceof asn1js.Null ? (0, utils_1.toArrayBuffer)(asn1Item.valueBeforeDecodeView) : asn1Item.valueBlock.toBER();
-                  asn1Value.push(new asn1js.Primitive({
+                  value.valueHex = asn1Item instanceof asn1js2.Null ? (0, utils_1.toArrayBuffer)(asn1Item.valueBeforeDecodeView) : asn1Item.valueBlock.toBER();
+                  asn1Value.push(new asn1js2.Primitive({
                     optional: schemaItem.optional,
                     idBlock: {
                       tagClass: 3,
@@ -8574,7 +8574,7 @@ var require_serializer = __commonJS({
                     ...value
                   }));
                 } else {
-                  asn1Value.push(new asn1js.Constructed({
+                  asn1Value.push(new asn1js2.Constructed({
                     optional: schemaItem.optional,
                     idBlock: {
                       tagClass: 3,
@@ -8584,7 +8584,7 @@ var require_serializer = __commonJS({
                   }));
                 }
               } else {
-                asn1Value.push(new asn1js.Constructed({
+                asn1Value.push(new asn1js2.Constructed({
                   optional: schemaItem.optional,
                   idBlock: {
                     tagClass: 3,
@@ -8603,10 +8603,10 @@ var require_serializer = __commonJS({
         let asnSchema;
         switch (schema.type) {
           case enums_1.AsnTypeTypes.Sequence:
-            asnSchema = new asn1js.Sequence({ value: asn1Value });
+            asnSchema = new asn1js2.Sequence({ value: asn1Value });
             break;
           case enums_1.AsnTypeTypes.Set:
-            asnSchema = new asn1js.Set({ value: asn1Value });
+            asnSchema = new asn1js2.Set({ value: asn1Value });
             break;
           case enums_1.AsnTypeTypes.Choice:
             if (!asn1Value[0]) {
@@ -8629,7 +8629,7 @@ var require_serializer = __commonJS({
               throw new TypeError("Parameter 'objProp' should be type of Array.");
             }
             const items = Array.from(objProp, (element) => converter.toASN(element));
-            const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+            const Container = schemaItem.repeated === "sequence" ? asn1js2.Sequence : asn1js2.Set;
             asn1Item = new Container({ value: items });
           } else {
             asn1Item = converter.toASN(objProp);
@@ -8640,7 +8640,7 @@ var require_serializer = __commonJS({
               throw new TypeError("Parameter 'objProp' should be type of Array.");
             }
             const items = Array.from(objProp, (element) => this.toASN(element));
-            const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+            const Container = schemaItem.repeated === "sequence" ? asn1js2.Sequence : asn1js2.Set;
             asn1Item = new Container({ value: items });
           } else {
             asn1Item = this.toASN(objProp);
@@ -8682,7 +8682,7 @@ var require_convert3 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnConvert = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var parser_1 = require_parser();
     var serializer_1 = require_serializer();
@@ -8695,7 +8695,7 @@ var require_convert3 = __commonJS({
       }
       static toString(data, options) {
         const buf = (0, utils_1.isBufferSource)(data) ? (0, utils_1.toArrayBuffer)(data) : _AsnConvert.serialize(data);
-        const asn = asn1js.fromBER(buf, options?.berOptions);
+        const asn = asn1js2.fromBER(buf, options?.berOptions);
         if (asn.offset === -1) {
           throw new Error(`Cannot decode ASN.1 data. ${asn.result.error}`);
         }
@@ -10453,7 +10453,7 @@ var require_algorithm_identifier = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var bytes_1 = require_bytes();
-    var AlgorithmIdentifier2 = class _AlgorithmIdentifier {
+    var AlgorithmIdentifier3 = class _AlgorithmIdentifier {
       algorithm = "";
       parameters;
       constructor(params = {}) {
@@ -10463,16 +10463,16 @@ var require_algorithm_identifier = __commonJS({
         return data instanceof _AlgorithmIdentifier && data.algorithm == this.algorithm && (data.parameters && this.parameters && (0, bytes_1.equal)(data.parameters, this.parameters) || data.parameters === this.parameters);
       }
     };
-    exports.AlgorithmIdentifier = AlgorithmIdentifier2;
+    exports.AlgorithmIdentifier = AlgorithmIdentifier3;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
-    ], AlgorithmIdentifier2.prototype, "algorithm", void 0);
+    ], AlgorithmIdentifier3.prototype, "algorithm", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: asn1_schema_1.AsnPropTypes.Any,
         optional: true
       })
-    ], AlgorithmIdentifier2.prototype, "parameters", void 0);
+    ], AlgorithmIdentifier3.prototype, "parameters", void 0);
   }
 });
 
@@ -10485,20 +10485,20 @@ var require_subject_public_key_info = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var algorithm_identifier_1 = require_algorithm_identifier();
-    var SubjectPublicKeyInfo3 = class {
+    var SubjectPublicKeyInfo4 = class {
       algorithm = new algorithm_identifier_1.AlgorithmIdentifier();
       subjectPublicKey = new ArrayBuffer(0);
       constructor(params = {}) {
         Object.assign(this, params);
       }
     };
-    exports.SubjectPublicKeyInfo = SubjectPublicKeyInfo3;
+    exports.SubjectPublicKeyInfo = SubjectPublicKeyInfo4;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
-    ], SubjectPublicKeyInfo3.prototype, "algorithm", void 0);
+    ], SubjectPublicKeyInfo4.prototype, "algorithm", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BitString })
-    ], SubjectPublicKeyInfo3.prototype, "subjectPublicKey", void 0);
+    ], SubjectPublicKeyInfo4.prototype, "subjectPublicKey", void 0);
   }
 });
 
@@ -19621,12 +19621,12 @@ var CaError = class _CaError extends Error {
 
 // src/ca/csr.ts
 var import_reflect_metadata = __toESM(require_Reflect(), 1);
-var import_asn1_schema = __toESM(require_cjs2(), 1);
+var import_asn1_schema3 = __toESM(require_cjs2(), 1);
 var import_asn1_csr = __toESM(require_cjs4(), 1);
-var import_asn1_x5092 = __toESM(require_cjs3(), 1);
+var import_asn1_x5094 = __toESM(require_cjs3(), 1);
 var import_asn1_pkcs9 = __toESM(require_cjs10(), 1);
-var import_asn1_rsa = __toESM(require_cjs8(), 1);
-import { verify as nodeVerify, constants } from "node:crypto";
+var import_asn1_rsa2 = __toESM(require_cjs8(), 1);
+import { createPublicKey as createPublicKey3, verify as nodeVerify, constants } from "node:crypto";
 
 // src/ca/der-writer.ts
 var HEX_VALUE = new Uint8Array(128);
@@ -19721,274 +19721,307 @@ function base64url(bytes) {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
 }
 
-// src/ca/distinguished-name.ts
+// src/ca/key-policy.ts
+var import_asn1_schema = __toESM(require_cjs2(), 1);
 var import_asn1_x509 = __toESM(require_cjs3(), 1);
-var ATTRIBUTES = [
-  { oid: "2.5.4.6", short: "C", long: "countryName" },
-  { oid: "2.5.4.8", short: "ST", long: "stateOrProvinceName" },
-  { oid: "2.5.4.7", short: "L", long: "localityName" },
-  { oid: "2.5.4.10", short: "O", long: "organizationName" },
-  { oid: "2.5.4.11", short: "OU", long: "organizationalUnitName" },
-  { oid: "2.5.4.3", short: "CN", long: "commonName" },
-  { oid: "1.2.840.113549.1.9.1", short: "emailAddress", long: "emailAddress" },
-  { oid: "2.5.4.5", short: "serialNumber", long: "serialNumber" },
-  { oid: "2.5.4.9", short: "street", long: "streetAddress" },
-  { oid: "2.5.4.12", short: "title", long: "title" },
-  { oid: "2.5.4.17", short: "postalCode", long: "postalCode" },
-  { oid: "2.5.4.42", short: "GN", long: "givenName" },
-  { oid: "2.5.4.4", short: "SN", long: "surname" },
-  { oid: "2.5.4.43", short: "initials", long: "initials" },
-  { oid: "2.5.4.44", short: "generationQualifier", long: "generationQualifier" },
-  { oid: "2.5.4.46", short: "dnQualifier", long: "dnQualifier" },
-  { oid: "2.5.4.65", short: "pseudonym", long: "pseudonym" },
-  { oid: "2.5.4.41", short: "name", long: "name" },
-  { oid: "2.5.4.15", short: "businessCategory", long: "businessCategory" },
-  { oid: "0.9.2342.19200300.100.1.25", short: "DC", long: "domainComponent" },
-  { oid: "0.9.2342.19200300.100.1.1", short: "UID", long: "userId" }
-];
-var BY_OID = new Map(ATTRIBUTES.map((a) => [a.oid, a]));
-var BY_NAME = new Map(
-  ATTRIBUTES.flatMap((a) => [[a.short.toLowerCase(), a], [a.long.toLowerCase(), a]])
+var import_asn1_ecc = __toESM(require_cjs11(), 1);
+var import_asn1_rsa = __toESM(require_cjs8(), 1);
+import { createPublicKey as createPublicKey2 } from "node:crypto";
+var DEFAULT_KEY_POLICY = Object.freeze({
+  rsaMinBits: 2048,
+  rsaMaxBits: 8192,
+  ecCurves: Object.freeze(["P-256", "P-384", "P-521"]),
+  ed25519: true
+});
+var RSA_FLOOR_BITS = 2048;
+var RSA_CEILING_BITS = 16384;
+var OID_RSA = "1.2.840.113549.1.1.1";
+var OID_EC = "1.2.840.10045.2.1";
+var OID_ED25519 = "1.3.101.112";
+var CURVES = /* @__PURE__ */ new Map([
+  ["1.2.840.10045.3.1.7", { name: "P-256", octets: 32 }],
+  ["1.3.132.0.34", { name: "P-384", octets: 48 }],
+  ["1.3.132.0.35", { name: "P-521", octets: 66 }]
+]);
+var ALGORITHM_NAMES = /* @__PURE__ */ new Map([
+  ["1.2.840.10040.4.1", "DSA"],
+  ["1.2.840.10046.2.1", "Diffie-Hellman (X9.42)"],
+  ["1.2.840.113549.1.3.1", "Diffie-Hellman (PKCS #3)"],
+  ["1.2.840.113549.1.1.10", "RSASSA-PSS"],
+  ["1.2.840.113549.1.1.7", "RSAES-OAEP"],
+  ["1.3.101.110", "X25519"],
+  ["1.3.101.111", "X448"],
+  ["1.3.101.113", "Ed448"],
+  ["1.3.132.1.12", "ECDH (id-ecDH)"],
+  ["1.3.132.1.13", "ECMQV (id-ecMQV)"],
+  ["1.2.156.10197.1.301", "SM2"],
+  ["1.2.643.7.1.1.1.1", "GOST R 34.10-2012 (256 bits)"],
+  ["1.2.643.7.1.1.1.2", "GOST R 34.10-2012 (512 bits)"],
+  ["2.16.840.1.101.3.4.3.17", "ML-DSA-44"],
+  ["2.16.840.1.101.3.4.3.18", "ML-DSA-65"],
+  ["2.16.840.1.101.3.4.3.19", "ML-DSA-87"],
+  ["2.16.840.1.101.3.4.4.1", "ML-KEM-512"],
+  ["2.16.840.1.101.3.4.4.2", "ML-KEM-768"],
+  ["2.16.840.1.101.3.4.4.3", "ML-KEM-1024"]
+]);
+var CURVE_NAMES = /* @__PURE__ */ new Map([
+  ["1.3.132.0.10", "secp256k1"],
+  ["1.2.840.10045.3.1.1", "P-192 (prime192v1)"],
+  ["1.3.132.0.33", "P-224 (secp224r1)"],
+  ["1.3.36.3.3.2.8.1.1.1", "brainpoolP160r1"],
+  ["1.3.36.3.3.2.8.1.1.3", "brainpoolP192r1"],
+  ["1.3.36.3.3.2.8.1.1.5", "brainpoolP224r1"],
+  ["1.3.36.3.3.2.8.1.1.7", "brainpoolP256r1"],
+  ["1.3.36.3.3.2.8.1.1.9", "brainpoolP320r1"],
+  ["1.3.36.3.3.2.8.1.1.11", "brainpoolP384r1"],
+  ["1.3.36.3.3.2.8.1.1.13", "brainpoolP512r1"],
+  ["1.2.156.10197.1.301", "SM2"]
+]);
+var SUPPORTED = "RSA, EC on P-256/P-384/P-521, or Ed25519";
+function unsupported(message, cause) {
+  return new CaError("key.unsupported", message, cause === void 0 ? {} : { cause });
+}
+function describeKey(spki, options = {}) {
+  let info;
+  try {
+    info = import_asn1_schema.AsnConvert.parse(spki, import_asn1_x509.SubjectPublicKeyInfo);
+  } catch (e) {
+    throw unsupported("the public key is not a DER SubjectPublicKeyInfo", e);
+  }
+  if (!options.fromCsr && !equalBytes(new Uint8Array(import_asn1_schema.AsnConvert.serialize(info)), spki)) {
+    throw unsupported(
+      "the public key is not a DER SubjectPublicKeyInfo (it is not DER, or has trailing bytes)"
+    );
+  }
+  const oid = info.algorithm.algorithm;
+  const params = info.algorithm.parameters;
+  const key = new Uint8Array(info.subjectPublicKey);
+  let result;
+  switch (oid) {
+    case OID_RSA:
+      result = describeRsa(params, key);
+      break;
+    case OID_EC:
+      result = describeEc(params, key);
+      break;
+    case OID_ED25519:
+      if (params !== void 0) {
+        throw unsupported("the Ed25519 key has algorithm parameters, which RFC 8410 forbids");
+      }
+      if (key.length !== 32) throw unsupported(`the Ed25519 key is ${key.length} octets long, not 32`);
+      checkEd25519Point(key);
+      result = { kind: "ed25519" };
+      break;
+    default: {
+      const name = ALGORITHM_NAMES.get(oid);
+      throw unsupported(
+        `${name === void 0 ? `the key algorithm ${oid} is unknown` : `${name} keys (${oid}) are not supported`}: use ${SUPPORTED}`
+      );
+    }
+  }
+  if (options.fromCsr) return result;
+  try {
+    createPublicKey2({ key: Buffer.from(spki), format: "der", type: "spki" });
+  } catch (e) {
+    throw unsupported(`the ${formatKeyInfo(result)} public key is not valid (OpenSSL cannot load it)`, e);
+  }
+  return result;
+}
+function describeRsa(params, key) {
+  if (params !== void 0 && params !== null && !equalBytes(new Uint8Array(params), Uint8Array.of(5, 0))) {
+    throw unsupported("the RSA key has algorithm parameters other than NULL");
+  }
+  let rsa;
+  try {
+    rsa = import_asn1_schema.AsnConvert.parse(key, import_asn1_rsa.RSAPublicKey);
+  } catch (e2) {
+    throw unsupported("the RSA public key is not a DER RSAPublicKey", e2);
+  }
+  const modulus = new Uint8Array(rsa.modulus);
+  const exponent = new Uint8Array(rsa.publicExponent);
+  if (isNegative(modulus) || isNegative(exponent))
+    throw unsupported("the RSA key has a negative modulus or exponent");
+  const n = toBigInt(modulus);
+  const e = toBigInt(exponent);
+  if (n % 2n === 0n) throw unsupported("the RSA modulus is even, so it is not a product of two odd primes");
+  if (e < 3n) throw unsupported(`the RSA public exponent ${e} is less than 3`);
+  if (e % 2n === 0n) throw unsupported(`the RSA public exponent ${e} is even`);
+  if (e >= 1n << 256n)
+    throw unsupported("the RSA public exponent is 2^256 or more (FIPS 186-5 allows at most 2^256 - 1)");
+  if (e >= n) throw unsupported("the RSA public exponent is not smaller than the modulus");
+  const factor = smallFactorOf(n);
+  if (factor !== void 0) {
+    throw unsupported(`the RSA modulus is divisible by ${factor}, so it is not a product of two large primes`);
+  }
+  return { kind: "rsa", bits: n.toString(2).length };
+}
+function describeEc(params, key) {
+  if (params === void 0 || params === null) throw unsupported("the EC key has no curve parameters");
+  let ecParams;
+  try {
+    ecParams = import_asn1_schema.AsnConvert.parse(params, import_asn1_ecc.ECParameters);
+  } catch (e) {
+    throw unsupported("the EC key parameters are not DER ECParameters", e);
+  }
+  const curveOid = ecParams.namedCurve;
+  if (curveOid === void 0) {
+    throw unsupported(
+      "the EC key uses explicit or implicit curve parameters; RFC 5480 requires a named curve"
+    );
+  }
+  const curve = CURVES.get(curveOid);
+  if (curve === void 0) {
+    const name = CURVE_NAMES.get(curveOid);
+    throw unsupported(
+      `${name === void 0 ? `the EC curve ${curveOid} is unknown` : `EC keys on ${name} (${curveOid}) are not supported`}: use ${SUPPORTED}`
+    );
+  }
+  if (key[0] === 2 || key[0] === 3) {
+    throw unsupported(
+      `the ${curve.name} key is a compressed point; send it uncompressed (many TLS stacks cannot read it)`
+    );
+  }
+  if (key[0] !== 4 || key.length !== 1 + 2 * curve.octets) {
+    throw unsupported(
+      `the ${curve.name} public key is not an uncompressed point of ${1 + 2 * curve.octets} octets`
+    );
+  }
+  return { kind: "ec", curve: curve.name };
+}
+var SMALL_PRIME_GROUPS = (() => {
+  const bound = 1 << 12;
+  const composite = new Uint8Array(bound);
+  const groups = [];
+  let primes = [];
+  let product = 1;
+  for (let i = 3; i < bound; i += 2) {
+    if (composite[i]) continue;
+    for (let j = i * i; j < bound; j += 2 * i) composite[j] = 1;
+    if (product * i > Number.MAX_SAFE_INTEGER) {
+      groups.push({ product: BigInt(product), primes });
+      primes = [];
+      product = 1;
+    }
+    primes.push(i);
+    product *= i;
+  }
+  groups.push({ product: BigInt(product), primes });
+  return groups;
+})();
+function smallFactorOf(n) {
+  for (const group of SMALL_PRIME_GROUPS) {
+    const r = Number(n % group.product);
+    for (const p of group.primes) if (r % p === 0) return p;
+  }
+  return void 0;
+}
+var P25519 = (1n << 255n) - 19n;
+var Y_ORDER_8 = toBigInt(
+  Uint8Array.from(
+    Buffer.from("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "hex")
+  ).reverse()
 );
-function attributeOid(name) {
-  if (/^\d+(\.\d+)+$/.test(name)) return name;
-  return BY_NAME.get(name.toLowerCase())?.oid;
+var SMALL_ORDER_Y = /* @__PURE__ */ new Set([0n, 1n, P25519 - 1n, Y_ORDER_8, P25519 - Y_ORDER_8]);
+function checkEd25519Point(key) {
+  const y = toBigInt(Uint8Array.from(key).reverse()) & (1n << 255n) - 1n;
+  if (y >= P25519) {
+    throw unsupported(
+      "the Ed25519 key is not canonically encoded (its y is 2^255 - 19 or more): expected an RFC 8032 encoding"
+    );
+  }
+  if (SMALL_ORDER_Y.has(y)) {
+    throw unsupported(
+      "the Ed25519 key is a point of small order, for which signatures can be made without a private key"
+    );
+  }
 }
-function shortName(oid) {
-  return BY_OID.get(oid)?.short ?? oid;
+function isNegative(bytes) {
+  return bytes.length === 0 || (bytes[0] & 128) !== 0;
 }
-function longName(oid) {
-  return BY_OID.get(oid)?.long ?? oid;
+function toBigInt(bytes) {
+  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
 }
-function getAttribute(dn, oid) {
-  return dn.find((a) => a.oid === oid)?.value;
+function equalBytes(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
-var OID_COMMON_NAME = "2.5.4.3";
-function fromAsnName(name) {
-  const out = [];
-  for (const rdn of name) {
-    if (rdn.length !== 1) {
+function formatKeyInfo(info) {
+  switch (info.kind) {
+    case "rsa":
+      return `RSA ${info.bits}`;
+    case "ec":
+      return `EC ${info.curve}`;
+    case "ed25519":
+      return "Ed25519";
+  }
+}
+function validateKeyPolicy(policy) {
+  const { rsaMinBits, rsaMaxBits, ecCurves, ed25519 } = policy;
+  if (!Number.isInteger(rsaMinBits) || rsaMinBits < RSA_FLOOR_BITS) {
+    throw new CaError(
+      "config.invalid",
+      `the key policy's rsaMinBits ${rsaMinBits} must be a whole number of at least ${RSA_FLOOR_BITS}`
+    );
+  }
+  if (!Number.isInteger(rsaMaxBits) || rsaMaxBits < rsaMinBits || rsaMaxBits > RSA_CEILING_BITS) {
+    throw new CaError(
+      "config.invalid",
+      `the key policy's rsaMaxBits ${rsaMaxBits} must be a whole number from rsaMinBits (${rsaMinBits}) to ${RSA_CEILING_BITS}`
+    );
+  }
+  if (!Array.isArray(ecCurves))
+    throw new CaError("config.invalid", "the key policy's ecCurves must be a list");
+  const known = [...CURVES.values()].map((c) => c.name);
+  for (const c of ecCurves) {
+    if (!known.includes(c)) {
       throw new CaError(
-        "policy.subject_invalid",
-        "the subject has a multi-valued RDN, which is not supported"
-      );
-    }
-    const atv = rdn[0];
-    out.push({ oid: atv.type, ...readValue(atv.type, atv.value) });
-  }
-  return out;
-}
-function readValue(oid, v) {
-  if (v.utf8String !== void 0) return { value: v.utf8String, tag: "utf8" };
-  if (v.printableString !== void 0) return { value: v.printableString, tag: "printable" };
-  if (v.ia5String !== void 0) return { value: v.ia5String, tag: "ia5" };
-  if (v.teletexString !== void 0) return { value: v.teletexString, tag: "teletex" };
-  if (v.bmpString !== void 0) return { value: v.bmpString, tag: "bmp" };
-  if (v.universalString !== void 0) return { value: v.universalString, tag: "universal" };
-  throw new CaError("policy.subject_invalid", `the subject attribute ${shortName(oid)} is not a string`);
-}
-function hasControlCharacters(s) {
-  return /[\u0000-\u001f\u007f-\u009f]/.test(s);
-}
-
-// src/ca/csr.ts
-var MAX_CSR_BYTES = 64 * 1024;
-var SIGNATURE_HASHES = {
-  "1.2.840.113549.1.1.11": { hash: "sha256", name: "sha256WithRSAEncryption" },
-  "1.2.840.113549.1.1.12": { hash: "sha384", name: "sha384WithRSAEncryption" },
-  "1.2.840.113549.1.1.13": { hash: "sha512", name: "sha512WithRSAEncryption" },
-  "1.2.840.10045.4.3.2": { hash: "sha256", name: "ecdsa-with-SHA256" },
-  "1.2.840.10045.4.3.3": { hash: "sha384", name: "ecdsa-with-SHA384" },
-  "1.2.840.10045.4.3.4": { hash: "sha512", name: "ecdsa-with-SHA512" },
-  "1.3.101.112": { hash: null, name: "Ed25519" },
-  "1.2.840.113549.1.1.10": { hash: "pss", name: "RSASSA-PSS" }
-};
-var WEAK_SIGNATURES = {
-  "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
-  "1.2.840.113549.1.1.2": "md2WithRSAEncryption",
-  "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
-  "1.2.840.10045.4.1": "ecdsa-with-SHA1",
-  "1.2.840.10040.4.3": "dsaWithSHA1",
-  "1.2.840.113549.1.1.14": "sha224WithRSAEncryption",
-  "1.2.840.10045.4.3.1": "ecdsa-with-SHA224"
-};
-var HASH_OIDS = {
-  "2.16.840.1.101.3.4.2.1": "sha256",
-  "2.16.840.1.101.3.4.2.2": "sha384",
-  "2.16.840.1.101.3.4.2.3": "sha512"
-};
-function decodeCsrPem(input) {
-  const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input);
-  if (bytes.length > MAX_CSR_BYTES) {
-    throw new CaError("csr.too_large", `the file is ${bytes.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
-  }
-  if (bytes.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
-  const text = bytes.toString("latin1");
-  const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
-  if (begins.length === 0)
-    throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
-  if (begins.length > 1) {
-    throw new CaError(
-      "csr.multiple_blocks",
-      `the file holds ${begins.length} PEM blocks; put exactly one CSR in it`
-    );
-  }
-  const begin = begins[0];
-  const label2 = begin[1];
-  if (label2 !== "CERTIFICATE REQUEST" && label2 !== "NEW CERTIFICATE REQUEST") {
-    throw new CaError("csr.not_pem", `the PEM block is a ${label2}, not a CERTIFICATE REQUEST`);
-  }
-  const start = (begin.index ?? 0) + begin[0].length;
-  const endMarker = `-----END ${label2}-----`;
-  const end = text.indexOf(endMarker, start);
-  if (end < 0) throw new CaError("csr.not_pem", `the PEM block is truncated: no ${endMarker} line`);
-  if (text.slice(0, begin.index).trim() !== "") {
-    throw new CaError("csr.trailing_data", "there is text before the PEM block");
-  }
-  if (text.slice(end + endMarker.length).trim() !== "") {
-    throw new CaError("csr.trailing_data", "there is data after the END line");
-  }
-  const body = text.slice(start, end).replace(/[\r\n\t ]/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
-    throw new CaError("csr.malformed", "the PEM body is not valid base64");
-  }
-  return new Uint8Array(Buffer.from(body, "base64"));
-}
-function parseCsr(input) {
-  const der = decodeCsrPem(input);
-  let req;
-  try {
-    req = import_asn1_schema.AsnConvert.parse(der, import_asn1_csr.CertificationRequest);
-  } catch (cause) {
-    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request", {
-      cause
-    });
-  }
-  const reencoded = new Uint8Array(import_asn1_schema.AsnConvert.serialize(req));
-  if (!Buffer.from(reencoded).equals(Buffer.from(der))) {
-    throw new CaError(
-      "csr.malformed",
-      "the request is not DER-encoded (trailing bytes or a non-canonical encoding)"
-    );
-  }
-  const info = req.certificationRequestInfo;
-  if (info.version !== 0) throw new CaError("csr.malformed", `unsupported CSR version ${info.version}`);
-  const algOid = req.signatureAlgorithm.algorithm;
-  const weak = WEAK_SIGNATURES[algOid];
-  if (weak) {
-    throw new CaError("csr.weak_signature", `the CSR is signed with ${weak}; sign it with SHA-256 or better`);
-  }
-  const alg = SIGNATURE_HASHES[algOid];
-  if (!alg) throw new CaError("csr.weak_signature", `unsupported CSR signature algorithm ${algOid}`);
-  const parts = infoAndSpki(der);
-  const spki = parts.spki;
-  verifySelfSignature(req, parts.info, spki, alg.hash);
-  const subject = fromAsnName(info.subject);
-  for (const a of subject) {
-    if (hasControlCharacters(a.value)) {
-      throw new CaError(
-        "policy.name_invalid",
-        `the subject's ${shortName(a.oid)} contains a control character`
+        "config.invalid",
+        `the key policy's ecCurves has "${String(c)}" (expected ${known.join(", ")})`
       );
     }
   }
-  const { san, ignored } = requestedExtensions(req);
-  return { subject, spki, requestedSan: san, ignoredRequests: ignored, signatureAlgorithm: alg.name, der };
+  if (typeof ed25519 !== "boolean")
+    throw new CaError("config.invalid", "the key policy's ed25519 must be true or false");
 }
-function infoAndSpki(der) {
-  const outer = readTlv(der, 0);
-  const info = readTlv(der, outer.contentStart, outer.end);
-  const version = readTlv(der, info.contentStart, info.end);
-  const subject = readTlv(der, version.end, info.end);
-  const spki = readTlv(der, subject.end, info.end);
-  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
-    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
-  }
-  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
-}
-function verifySelfSignature(req, tbs, spki, hash) {
-  const signature = new Uint8Array(req.signature);
-  let ok;
-  try {
-    const key = importPublicKey(spki);
-    if (hash === "pss") {
-      const params = import_asn1_schema.AsnConvert.parse(req.signatureAlgorithm.parameters, import_asn1_rsa.RsaSaPssParams);
-      const pssHash = HASH_OIDS[params.hashAlgorithm.algorithm];
-      if (!pssHash)
-        throw new CaError("csr.weak_signature", "the CSR uses RSASSA-PSS with an unsupported hash");
-      ok = nodeVerify(
-        pssHash,
-        tbs,
-        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: params.saltLength },
-        signature
-      );
-    } else {
-      ok = nodeVerify(hash, tbs, key, signature);
-    }
-  } catch (cause) {
-    if (cause instanceof CaError) throw cause;
-    throw new CaError("csr.bad_signature", "the CSR signature cannot be verified with its own public key", {
-      cause
-    });
-  }
-  if (!ok) {
-    throw new CaError(
-      "csr.bad_signature",
-      "the CSR signature does not verify: the request was altered or not signed by its key"
-    );
-  }
-}
-function requestedExtensions(req) {
-  const ignored = [];
-  let san;
-  for (const attr of req.certificationRequestInfo.attributes) {
-    if (attr.type !== import_asn1_pkcs9.id_pkcs9_at_extensionRequest) continue;
-    for (const value of attr.values) {
-      let exts;
-      try {
-        exts = import_asn1_schema.AsnConvert.parse(value, import_asn1_x5092.Extensions);
-      } catch (cause) {
-        throw new CaError("csr.malformed", "the requested extensions cannot be parsed", { cause });
+function checkKey(info, policy) {
+  validateKeyPolicy(policy);
+  switch (info.kind) {
+    case "rsa":
+      if (info.bits < policy.rsaMinBits) {
+        throw new CaError(
+          "key.too_small",
+          `the RSA key is ${info.bits} bits; the minimum is ${policy.rsaMinBits} bits`
+        );
       }
-      for (const ext of exts) {
-        if (ext.extnID === import_asn1_x5092.id_ce_subjectAltName) {
-          if (san) throw new CaError("csr.malformed", "the CSR asks for subjectAltName twice");
-          try {
-            san = import_asn1_schema.AsnConvert.parse(ext.extnValue, import_asn1_x5092.SubjectAlternativeName);
-          } catch (cause) {
-            throw new CaError("csr.malformed", "the requested subjectAltName cannot be parsed", { cause });
-          }
-        } else if (ext.extnID === import_asn1_x5092.id_ce_basicConstraints) {
-          const bc = safeParse(ext.extnValue.buffer, import_asn1_x5092.BasicConstraints);
-          ignored.push(
-            bc?.cA ? `basicConstraints CA:TRUE${bc.pathLenConstraint !== void 0 ? `, pathlen:${bc.pathLenConstraint}` : ""}` : "basicConstraints"
-          );
-        } else if (ext.extnID === import_asn1_x5092.id_ce_keyUsage) {
-          ignored.push("keyUsage");
-        } else {
-          ignored.push(ext.extnID);
-        }
+      if (info.bits > policy.rsaMaxBits) {
+        throw new CaError(
+          "key.unsupported",
+          `the RSA key is ${info.bits} bits; the maximum is ${policy.rsaMaxBits} bits`
+        );
       }
-    }
+      return;
+    case "ec":
+      if (!policy.ecCurves.includes(info.curve)) {
+        const allowed = policy.ecCurves.length === 0 ? "no EC keys are allowed" : `allowed: ${policy.ecCurves.join(", ")}`;
+        throw new CaError(
+          "key.unsupported",
+          `EC keys on ${info.curve} are not allowed by the key policy (${allowed})`
+        );
+      }
+      return;
+    case "ed25519":
+      if (!policy.ed25519)
+        throw new CaError("key.unsupported", "Ed25519 keys are not allowed by the key policy");
+      return;
   }
-  return { san, ignored };
 }
-function safeParse(data, type) {
-  try {
-    return import_asn1_schema.AsnConvert.parse(data, type);
-  } catch {
-    return void 0;
-  }
-}
-
-// src/ca/san-policy.ts
-import { isIP as isIP2 } from "node:net";
-import { domainToASCII, domainToUnicode } from "node:url";
 
 // src/ca/subject-alt-name.ts
+var asn1js = __toESM(require_build2(), 1);
 var import_asn1_schema2 = __toESM(require_cjs2(), 1);
-var import_asn1_x5093 = __toESM(require_cjs3(), 1);
+var import_asn1_x5092 = __toESM(require_cjs3(), 1);
 import { isIP } from "node:net";
+import { domainToASCII } from "node:url";
+var SAN_TYPES = ["dns", "ip", "email", "uri"];
 var SAN_TYPE_LABEL = {
   dns: "DNS",
   ip: "IP",
@@ -20064,6 +20097,16 @@ function formatIpAddress(octets) {
 function canonicalIpAddress(text) {
   return formatIpAddress(parseIpAddress(text));
 }
+function sanEntry(type, value) {
+  switch (type) {
+    case "ip":
+      return { type, value: canonicalIpAddress(value) };
+    case "dns":
+    case "email":
+    case "uri":
+      return { type, value };
+  }
+}
 var UNSUPPORTED_KINDS = [
   ["otherName", "otherName"],
   ["x400Address", "x400Address"],
@@ -20073,10 +20116,10 @@ var UNSUPPORTED_KINDS = [
 ];
 function sansFromGeneralNames(names) {
   return names.map((gn) => {
-    if (gn.dNSName !== void 0) return { type: "dns", value: gn.dNSName };
-    if (gn.rfc822Name !== void 0) return { type: "email", value: gn.rfc822Name };
+    if (gn.dNSName !== void 0) return { type: "dns", value: ia5Value("dNSName", gn.dNSName) };
+    if (gn.rfc822Name !== void 0) return { type: "email", value: ia5Value("rfc822Name", gn.rfc822Name) };
     if (gn.uniformResourceIdentifier !== void 0)
-      return { type: "uri", value: gn.uniformResourceIdentifier };
+      return { type: "uri", value: ia5Value("uniformResourceIdentifier", gn.uniformResourceIdentifier) };
     if (gn.iPAddress !== void 0) {
       const text = gn.iPAddress;
       if (text.includes("%") || isIP(text) === 0) {
@@ -20094,11 +20137,433 @@ function sansFromGeneralNames(names) {
     );
   });
 }
+function ia5Value(field, decoded) {
+  if (!/[\u0080-\uffff]/.test(decoded)) return decoded;
+  const octets = Buffer.from(decoded, "latin1");
+  let meant;
+  try {
+    meant = new TextDecoder("utf-8", { fatal: true }).decode(octets);
+  } catch {
+    meant = [...octets].map((b) => b < 128 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`).join("");
+  }
+  const ascii = field === "dNSName" ? domainToASCII(meant) : "";
+  throw new CaError(
+    "policy.name_invalid",
+    `the ${field} SAN "${meant}" has non-ASCII octets, which an IA5String cannot hold` + (ascii !== "" && ascii !== meant ? `; write the internationalised name as its A-label (${ascii})` : "")
+  );
+}
+function parseSubjectAlternativeName(der) {
+  const bytes = der instanceof Uint8Array ? der : new Uint8Array(der);
+  const outer = asn1js.fromBER(bytes);
+  if (outer.offset === -1) {
+    throw new CaError("policy.name_invalid", "the subjectAltName extension is not valid DER GeneralNames");
+  }
+  if (outer.offset !== bytes.byteLength) {
+    throw new CaError(
+      "policy.name_invalid",
+      `the subjectAltName extension has ${bytes.byteLength - outer.offset} octets after its GeneralNames (a second list or trailing data); expected exactly one GeneralNames`
+    );
+  }
+  try {
+    return import_asn1_schema2.AsnConvert.parse(bytes, import_asn1_x5092.SubjectAlternativeName);
+  } catch (e) {
+    throw new CaError("policy.name_invalid", "the subjectAltName extension is not valid DER GeneralNames", {
+      cause: e
+    });
+  }
+}
 function formatSan(san) {
   return `${SAN_TYPE_LABEL[san.type]}:${san.value}`;
 }
 
+// src/ca/distinguished-name.ts
+var import_asn1_x5093 = __toESM(require_cjs3(), 1);
+var ATTRIBUTES = [
+  { oid: "2.5.4.6", short: "C", long: "countryName" },
+  { oid: "2.5.4.8", short: "ST", long: "stateOrProvinceName" },
+  { oid: "2.5.4.7", short: "L", long: "localityName" },
+  { oid: "2.5.4.10", short: "O", long: "organizationName" },
+  { oid: "2.5.4.11", short: "OU", long: "organizationalUnitName" },
+  { oid: "2.5.4.3", short: "CN", long: "commonName" },
+  { oid: "1.2.840.113549.1.9.1", short: "emailAddress", long: "emailAddress" },
+  { oid: "2.5.4.5", short: "serialNumber", long: "serialNumber" },
+  { oid: "2.5.4.9", short: "street", long: "streetAddress" },
+  { oid: "2.5.4.12", short: "title", long: "title" },
+  { oid: "2.5.4.17", short: "postalCode", long: "postalCode" },
+  { oid: "2.5.4.42", short: "GN", long: "givenName" },
+  { oid: "2.5.4.4", short: "SN", long: "surname" },
+  { oid: "2.5.4.43", short: "initials", long: "initials" },
+  { oid: "2.5.4.44", short: "generationQualifier", long: "generationQualifier" },
+  { oid: "2.5.4.46", short: "dnQualifier", long: "dnQualifier" },
+  { oid: "2.5.4.65", short: "pseudonym", long: "pseudonym" },
+  { oid: "2.5.4.41", short: "name", long: "name" },
+  { oid: "2.5.4.15", short: "businessCategory", long: "businessCategory" },
+  { oid: "0.9.2342.19200300.100.1.25", short: "DC", long: "domainComponent" },
+  { oid: "0.9.2342.19200300.100.1.1", short: "UID", long: "userId" }
+];
+var BY_OID = new Map(ATTRIBUTES.map((a) => [a.oid, a]));
+var BY_NAME = new Map(
+  ATTRIBUTES.flatMap((a) => [[a.short.toLowerCase(), a], [a.long.toLowerCase(), a]])
+);
+function attributeOid(name) {
+  if (/^\d+(\.\d+)+$/.test(name)) return name;
+  return BY_NAME.get(name.toLowerCase())?.oid;
+}
+function shortName(oid) {
+  return BY_OID.get(oid)?.short ?? oid;
+}
+function longName(oid) {
+  return BY_OID.get(oid)?.long ?? oid;
+}
+var OID_COMMON_NAME = "2.5.4.3";
+var OID_EMAIL = "1.2.840.113549.1.9.1";
+function fromAsnName(name) {
+  const out = [];
+  for (const rdn of name) {
+    if (rdn.length !== 1) {
+      throw new CaError(
+        "policy.subject_invalid",
+        "the subject has a multi-valued RDN, which is not supported"
+      );
+    }
+    const atv = rdn[0];
+    out.push({ oid: atv.type, ...readValue(atv.type, atv.value) });
+  }
+  return out;
+}
+function readValue(oid, v) {
+  if (v.utf8String !== void 0) return { value: v.utf8String, tag: "utf8" };
+  if (v.printableString !== void 0) return { value: v.printableString, tag: "printable" };
+  if (v.ia5String !== void 0) return { value: v.ia5String, tag: "ia5" };
+  if (v.teletexString !== void 0) return { value: v.teletexString, tag: "teletex" };
+  if (v.bmpString !== void 0) return { value: v.bmpString, tag: "bmp" };
+  if (v.universalString !== void 0) return { value: v.universalString, tag: "universal" };
+  throw new CaError("policy.subject_invalid", `the subject attribute ${shortName(oid)} is not a string`);
+}
+function hasControlCharacters(s) {
+  return /[\u0000-\u001f\u007f-\u009f]/.test(s);
+}
+
+// src/ca/csr.ts
+var MAX_CSR_BYTES = 64 * 1024;
+var SIGNATURE_ALGORITHMS = /* @__PURE__ */ new Map([
+  [
+    "1.2.840.113549.1.1.11",
+    { name: "sha256WithRSAEncryption", key: "rsa", hash: "sha256", params: "null-or-absent" }
+  ],
+  [
+    "1.2.840.113549.1.1.12",
+    { name: "sha384WithRSAEncryption", key: "rsa", hash: "sha384", params: "null-or-absent" }
+  ],
+  [
+    "1.2.840.113549.1.1.13",
+    { name: "sha512WithRSAEncryption", key: "rsa", hash: "sha512", params: "null-or-absent" }
+  ],
+  ["1.2.840.113549.1.1.10", { name: "RSASSA-PSS", key: "rsa", hash: null, params: "pss" }],
+  ["1.2.840.10045.4.3.2", { name: "ecdsa-with-SHA256", key: "ec", hash: "sha256", params: "absent" }],
+  ["1.2.840.10045.4.3.3", { name: "ecdsa-with-SHA384", key: "ec", hash: "sha384", params: "absent" }],
+  ["1.2.840.10045.4.3.4", { name: "ecdsa-with-SHA512", key: "ec", hash: "sha512", params: "absent" }],
+  ["1.3.101.112", { name: "Ed25519", key: "ed25519", hash: null, params: "absent" }]
+]);
+var SIGN_WITH = {
+  rsa: "sha256WithRSAEncryption or RSASSA-PSS",
+  ec: "ecdsa-with-SHA256, -SHA384 or -SHA512",
+  ed25519: "Ed25519"
+};
+var WEAK_SIGNATURES = /* @__PURE__ */ new Map([
+  ["1.2.840.113549.1.1.4", "md5WithRSAEncryption"],
+  ["1.2.840.113549.1.1.2", "md2WithRSAEncryption"],
+  ["1.2.840.113549.1.1.5", "sha1WithRSAEncryption"],
+  ["1.2.840.10045.4.1", "ecdsa-with-SHA1"],
+  ["1.2.840.10040.4.3", "dsaWithSHA1"],
+  ["1.2.840.113549.1.1.14", "sha224WithRSAEncryption"],
+  ["1.2.840.10045.4.3.1", "ecdsa-with-SHA224"]
+]);
+var MESSAGE_HASHES = /* @__PURE__ */ new Map([
+  ["2.16.840.1.101.3.4.2.1", "sha256"],
+  ["2.16.840.1.101.3.4.2.2", "sha384"],
+  ["2.16.840.1.101.3.4.2.3", "sha512"]
+]);
+var OID_SHA1 = "1.3.14.3.2.26";
+var MGF1_HASHES = /* @__PURE__ */ new Set([OID_SHA1, ...MESSAGE_HASHES.keys()]);
+var OID_MGF1 = "1.2.840.113549.1.1.8";
+var OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
+function decodeCsrPem(input) {
+  const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input);
+  if (bytes.length > MAX_CSR_BYTES) {
+    throw new CaError("csr.too_large", `the file is ${bytes.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
+  }
+  if (bytes.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
+  const text = bytes.toString("latin1");
+  const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
+  if (begins.length === 0)
+    throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
+  if (begins.length > 1) {
+    throw new CaError(
+      "csr.multiple_blocks",
+      `the file holds ${begins.length} PEM blocks; put exactly one CSR in it`
+    );
+  }
+  const begin = begins[0];
+  const label2 = begin[1];
+  if (label2 !== "CERTIFICATE REQUEST" && label2 !== "NEW CERTIFICATE REQUEST") {
+    throw new CaError("csr.not_pem", `the PEM block is a ${label2}, not a CERTIFICATE REQUEST`);
+  }
+  const start = (begin.index ?? 0) + begin[0].length;
+  const endMarker = `-----END ${label2}-----`;
+  const end = text.indexOf(endMarker, start);
+  if (end < 0) throw new CaError("csr.not_pem", `the PEM block is truncated: no ${endMarker} line`);
+  if (text.slice(0, begin.index).trim() !== "") {
+    throw new CaError("csr.trailing_data", "there is text before the PEM block");
+  }
+  if (text.slice(end + endMarker.length).trim() !== "") {
+    throw new CaError("csr.trailing_data", "there is data after the END line");
+  }
+  const body = text.slice(start, end).replace(/[\r\n\t ]/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
+    throw new CaError("csr.malformed", "the PEM body is not valid base64");
+  }
+  return new Uint8Array(Buffer.from(body, "base64"));
+}
+function parseCsr(input) {
+  const der = decodeCsrPem(input);
+  let req;
+  try {
+    req = import_asn1_schema3.AsnConvert.parse(der, import_asn1_csr.CertificationRequest);
+  } catch (cause) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request", {
+      cause
+    });
+  }
+  const reencoded = new Uint8Array(import_asn1_schema3.AsnConvert.serialize(req));
+  if (!Buffer.from(reencoded).equals(Buffer.from(der))) {
+    throw new CaError(
+      "csr.malformed",
+      "the request is not DER-encoded (trailing bytes or a non-canonical encoding)"
+    );
+  }
+  const info = req.certificationRequestInfo;
+  if (info.version !== 0) throw new CaError("csr.malformed", `unsupported CSR version ${info.version}`);
+  const parts = infoAndSpki(der);
+  const spki = parts.spki;
+  const key = describeKey(spki, { fromCsr: true });
+  const alg = signatureAlgorithmFor(req.signatureAlgorithm, key);
+  verifySelfSignature(req, parts.info, spki, alg);
+  const subject = fromAsnName(info.subject);
+  for (const a of subject) {
+    if (hasControlCharacters(a.value)) {
+      throw new CaError(
+        "policy.name_invalid",
+        `the subject's ${shortName(a.oid)} contains a control character`
+      );
+    }
+  }
+  const { san, ignored } = requestedExtensions(req);
+  return {
+    subject,
+    spki,
+    key,
+    requestedSan: san,
+    ignoredRequests: ignored,
+    signatureAlgorithm: alg.name,
+    der
+  };
+}
+function infoAndSpki(der) {
+  const outer = readTlv(der, 0);
+  const info = readTlv(der, outer.contentStart, outer.end);
+  const version = readTlv(der, info.contentStart, info.end);
+  const subject = readTlv(der, version.end, info.end);
+  const spki = readTlv(der, subject.end, info.end);
+  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
+  }
+  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
+}
+function signatureAlgorithmFor(algorithm, key) {
+  const oid = algorithm.algorithm;
+  const weak = WEAK_SIGNATURES.get(oid);
+  if (weak !== void 0) {
+    throw new CaError("csr.weak_signature", `the CSR is signed with ${weak}; sign it with SHA-256 or better`);
+  }
+  const alg = SIGNATURE_ALGORITHMS.get(oid);
+  if (alg === void 0) {
+    throw new CaError(
+      "csr.weak_signature",
+      `unsupported CSR signature algorithm ${oid}: for a ${formatKeyInfo(key)} key, sign with ${SIGN_WITH[key.kind]}`
+    );
+  }
+  if (alg.key !== key.kind) {
+    throw new CaError(
+      "csr.algorithm_mismatch",
+      `the CSR is signed with ${alg.name}, which does not fit its ${formatKeyInfo(key)} key: sign with ${SIGN_WITH[key.kind]}`
+    );
+  }
+  const params = algorithm.parameters;
+  if (alg.params === "pss") return { name: alg.name, pss: pssParameters(params) };
+  if (params !== void 0 && !(alg.params === "null-or-absent" && params === null)) {
+    throw new CaError(
+      "csr.malformed",
+      `the CSR's ${alg.name} signature algorithm has parameters; expected ${alg.params === "absent" ? "none" : "NULL or none"}`
+    );
+  }
+  return { name: alg.name, hash: alg.hash };
+}
+function pssParameters(raw) {
+  if (!(raw instanceof ArrayBuffer)) {
+    throw new CaError("csr.malformed", "the CSR uses RSASSA-PSS without its parameters");
+  }
+  const params = parseExactly(raw, import_asn1_rsa2.RsaSaPssParams, "RSASSA-PSS parameters");
+  const hashOid = params.hashAlgorithm.algorithm;
+  const hash = MESSAGE_HASHES.get(hashOid);
+  if (hash === void 0) {
+    throw new CaError(
+      "csr.weak_signature",
+      `the CSR uses RSASSA-PSS with ${hashOid === OID_SHA1 ? "SHA-1" : `the hash ${hashOid}`}; use SHA-256 or better`
+    );
+  }
+  checkHashParameters(params.hashAlgorithm, "hash");
+  if (params.maskGenAlgorithm.algorithm !== OID_MGF1) {
+    throw new CaError(
+      "csr.weak_signature",
+      `the CSR uses RSASSA-PSS with the mask generation function ${params.maskGenAlgorithm.algorithm}; expected MGF1`
+    );
+  }
+  const mgfParams = params.maskGenAlgorithm.parameters;
+  if (!(mgfParams instanceof ArrayBuffer)) {
+    throw new CaError("csr.malformed", "the CSR's RSASSA-PSS MGF1 has no hash algorithm");
+  }
+  const mgf1 = parseExactly(mgfParams, import_asn1_x5094.AlgorithmIdentifier, "RSASSA-PSS MGF1 hash");
+  if (!MGF1_HASHES.has(mgf1.algorithm)) {
+    throw new CaError(
+      "csr.weak_signature",
+      `the CSR uses RSASSA-PSS with MGF1 over the hash ${mgf1.algorithm}; expected SHA-1, SHA-256, SHA-384 or SHA-512`
+    );
+  }
+  checkHashParameters(mgf1, "MGF1 hash");
+  if (params.trailerField !== 1) {
+    throw new CaError(
+      "csr.malformed",
+      `the CSR's RSASSA-PSS trailer field is ${params.trailerField}; RFC 4055 allows only 1`
+    );
+  }
+  if (!Number.isSafeInteger(params.saltLength) || params.saltLength < 0) {
+    throw new CaError(
+      "csr.malformed",
+      `the CSR's RSASSA-PSS salt length ${params.saltLength} is not a whole number of octets`
+    );
+  }
+  return { hash, saltLength: params.saltLength, params: raw };
+}
+function checkHashParameters(algorithm, what) {
+  if (algorithm.parameters !== void 0 && algorithm.parameters !== null) {
+    throw new CaError("csr.malformed", `the CSR's RSASSA-PSS ${what} has parameters other than NULL`);
+  }
+}
+function parseExactly(raw, type, what) {
+  let value;
+  try {
+    value = import_asn1_schema3.AsnConvert.parse(raw, type);
+  } catch (cause) {
+    throw new CaError("csr.malformed", `the CSR's ${what} cannot be parsed`, { cause });
+  }
+  if (!Buffer.from(import_asn1_schema3.AsnConvert.serialize(value)).equals(Buffer.from(raw))) {
+    throw new CaError(
+      "csr.malformed",
+      `the CSR's ${what} are not DER-encoded (e.g. a default value is written out)`
+    );
+  }
+  return value;
+}
+function verifySelfSignature(req, tbs, spki, alg) {
+  const signature = new Uint8Array(req.signature);
+  let ok;
+  try {
+    if ("pss" in alg) {
+      const key = createPublicKey3({
+        key: pssRestrictedSpki(spki, alg.pss.params),
+        format: "der",
+        type: "spki"
+      });
+      ok = nodeVerify(
+        alg.pss.hash,
+        tbs,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.pss.saltLength },
+        signature
+      );
+    } else {
+      ok = nodeVerify(alg.hash, tbs, importPublicKey(spki), signature);
+    }
+  } catch (cause) {
+    throw new CaError("csr.bad_signature", "the CSR signature cannot be verified with its own public key", {
+      cause
+    });
+  }
+  if (!ok) {
+    throw new CaError(
+      "csr.bad_signature",
+      "the CSR signature does not verify: the request was altered or not signed by its key"
+    );
+  }
+}
+function pssRestrictedSpki(spki, params) {
+  const info = import_asn1_schema3.AsnConvert.parse(spki, import_asn1_x5094.SubjectPublicKeyInfo);
+  const restricted = new import_asn1_x5094.SubjectPublicKeyInfo({
+    algorithm: new import_asn1_x5094.AlgorithmIdentifier({ algorithm: OID_RSASSA_PSS, parameters: params }),
+    subjectPublicKey: info.subjectPublicKey
+  });
+  return Buffer.from(import_asn1_schema3.AsnConvert.serialize(restricted));
+}
+function requestedExtensions(req) {
+  const ignored = [];
+  let san;
+  for (const attr of req.certificationRequestInfo.attributes) {
+    if (attr.type !== import_asn1_pkcs9.id_pkcs9_at_extensionRequest) continue;
+    for (const value of attr.values) {
+      let exts;
+      try {
+        exts = import_asn1_schema3.AsnConvert.parse(value, import_asn1_x5094.Extensions);
+      } catch (cause) {
+        throw new CaError("csr.malformed", "the requested extensions cannot be parsed", { cause });
+      }
+      for (const ext of exts) {
+        if (ext.extnID === import_asn1_x5094.id_ce_subjectAltName) {
+          if (san) throw new CaError("csr.malformed", "the CSR asks for subjectAltName twice");
+          try {
+            san = parseSubjectAlternativeName(ext.extnValue.buffer);
+          } catch (cause) {
+            const why = cause instanceof CaError ? cause.message : "it cannot be parsed";
+            throw new CaError("csr.malformed", `the requested subjectAltName is refused: ${why}`, { cause });
+          }
+        } else if (ext.extnID === import_asn1_x5094.id_ce_basicConstraints) {
+          const bc = safeParse(ext.extnValue.buffer, import_asn1_x5094.BasicConstraints);
+          ignored.push(
+            bc?.cA ? `basicConstraints CA:TRUE${bc.pathLenConstraint !== void 0 ? `, pathlen:${bc.pathLenConstraint}` : ""}` : "basicConstraints"
+          );
+        } else if (ext.extnID === import_asn1_x5094.id_ce_keyUsage) {
+          ignored.push("keyUsage");
+        } else {
+          ignored.push(ext.extnID);
+        }
+      }
+    }
+  }
+  return { san, ignored };
+}
+function safeParse(data, type) {
+  try {
+    return import_asn1_schema3.AsnConvert.parse(data, type);
+  } catch {
+    return void 0;
+  }
+}
+
+// src/ca/identity-policy.ts
+import { isIP as isIP3 } from "node:net";
+
 // src/ca/san-policy.ts
+import { isIP as isIP2 } from "node:net";
+import { domainToASCII as domainToASCII2, domainToUnicode } from "node:url";
 var MAX_NAME_OCTETS = 253;
 var MAX_LABEL_OCTETS = 63;
 var MAX_LOCAL_PART_OCTETS = 64;
@@ -20113,7 +20578,7 @@ function validateDnsName(name, options = {}) {
   if (/[^\x21-\x7e]/.test(name)) {
     if (name.includes(" ") || hasControlCharacters(name))
       throw nameInvalid(what, "it contains a space or control character");
-    const ascii = domainToASCII(name);
+    const ascii = domainToASCII2(name);
     throw nameInvalid(
       what,
       `it contains non-ASCII characters; write an internationalised name as its A-label${ascii === "" ? " (xn--\u2026)" : ` (${ascii})`}`
@@ -20169,7 +20634,7 @@ function validateDnsName(name, options = {}) {
         );
       }
       const unicode = domainToUnicode(label2);
-      if (unicode === "" || domainToASCII(unicode) !== label2) {
+      if (unicode === "" || domainToASCII2(unicode) !== label2) {
         throw nameInvalid(what, `the label "${label2}" is not a valid A-label (its punycode does not decode)`);
       }
     }
@@ -20349,7 +20814,7 @@ function parseEmailPattern(entry) {
   }
   return parseDomainPattern(entry);
 }
-var KNOWN_KEYS = /* @__PURE__ */ new Set(["dns", "ip", "email", "uri"]);
+var KNOWN_KEYS = /* @__PURE__ */ new Set(["dns", "ip", "email", "uri", "unrestricted"]);
 function validateSanPolicy(policy) {
   if (typeof policy !== "object" || policy === null)
     throw new CaError("config.invalid", "the SAN policy must be an object");
@@ -20357,8 +20822,27 @@ function validateSanPolicy(policy) {
     if (!KNOWN_KEYS.has(key))
       throw new CaError(
         "config.invalid",
-        `the SAN policy has an unknown key "${key}" (expected dns, ip, email, uri)`
+        `the SAN policy has an unknown key "${key}" (expected dns, ip, email, uri, unrestricted)`
       );
+  }
+  const open = policy.unrestricted;
+  if (open !== void 0) {
+    if (!Array.isArray(open))
+      throw new CaError("config.invalid", "the SAN policy's unrestricted must be a list");
+    for (const kind of open) {
+      if (typeof kind !== "string" || !SAN_TYPES.includes(kind)) {
+        throw new CaError(
+          "config.invalid",
+          `the SAN policy's unrestricted list has "${String(kind)}" (expected dns, ip, email or uri)`
+        );
+      }
+      if (Object.hasOwn(policy, kind)) {
+        throw new CaError(
+          "config.invalid",
+          `the SAN policy both lists ${kind} names and says ${kind} is unrestricted: keep one of the two`
+        );
+      }
+    }
   }
   const parsers = {
     dns: parseDomainPattern,
@@ -20396,33 +20880,31 @@ function domainAllowed(host, pattern) {
 function notAllowed(san, reason) {
   return new CaError("policy.san_not_allowed", `the SAN ${formatSan(san)} is not allowed: ${reason}`);
 }
-function describeList(list) {
-  return list.length === 0 ? "" : ` (allowed: ${list.join(", ")})`;
+function describeList(key, type, list) {
+  return ` (${key}.${type}: ${list.join(", ")})`;
 }
-function checkSan(san, policy) {
-  validateSanSyntax(san);
-  const list = policy[san.type];
-  if (list === void 0) return;
+function sanRefusal(san, named) {
+  const { policy, key } = named;
+  const list = Object.hasOwn(policy, san.type) ? policy[san.type] : void 0;
   const kind = SAN_TYPE_LABEL[san.type];
-  if (list.length === 0) throw notAllowed(san, `the policy allows no ${kind} names`);
+  if (list === void 0) {
+    if (policy.unrestricted?.includes(san.type)) return void 0;
+    return `${key} allows no ${kind} names (it has no ${san.type} list, and ${san.type} is not in ${key}.unrestricted)`;
+  }
+  if (list.length === 0) return `${key}.${san.type} is empty: it allows no ${kind} names`;
   switch (san.type) {
     case "dns": {
       const name = san.value.toLowerCase();
-      if (list.some((entry) => domainAllowed(name, parseDomainPattern(entry)))) return;
-      throw notAllowed(
-        san,
-        `it is not one of the allowed DNS names or below an allowed domain${describeList(list)}`
-      );
+      if (list.some((entry) => domainAllowed(name, parseDomainPattern(entry)))) return void 0;
+      return `it is not one of the allowed DNS names or below an allowed domain${describeList(key, san.type, list)}`;
     }
     case "ip": {
       const octets = parseIpAddress(san.value);
-      if (list.some((entry) => {
+      const inRange = list.some((entry) => {
         const cidr = parseCidr(entry);
         return cidr.octets.length === octets.length && sameBits(octets, cidr.octets, cidr.prefix);
-      })) {
-        return;
-      }
-      throw notAllowed(san, `it is in none of the allowed ranges${describeList(list)}`);
+      });
+      return inRange ? void 0 : `it is in none of the allowed ranges${describeList(key, san.type, list)}`;
     }
     case "email": {
       const at = san.value.lastIndexOf("@");
@@ -20433,31 +20915,39 @@ function checkSan(san, policy) {
         if (p.mailbox !== void 0) return p.mailbox === local && p.domain === domain;
         return domainAllowed(domain, p);
       });
-      if (ok) return;
-      throw notAllowed(san, `it is not an allowed mailbox or at an allowed domain${describeList(list)}`);
+      return ok ? void 0 : `it is not an allowed mailbox or at an allowed domain${describeList(key, san.type, list)}`;
     }
     case "uri": {
       const parts = parseUri(san.value);
-      if (parts.userinfo !== void 0) throw notAllowed(san, "it has userinfo");
+      if (parts.userinfo !== void 0) return "it has userinfo";
       const host = parts.host;
       if (host === void 0 || host === "" || host.startsWith("[") || isIpLiteral(host)) {
-        throw notAllowed(san, `the URI policy only allows URIs with a DNS host${describeList(list)}`);
+        return `${key}.uri only allows URIs with a DNS host${describeList(key, san.type, list)}`;
       }
       const ok = list.some((entry) => {
         const p = parseUriPattern(entry);
         return p.scheme === parts.scheme && domainAllowed(host, p);
       });
-      if (ok) return;
-      throw notAllowed(san, `its scheme and host match none of the allowed patterns${describeList(list)}`);
+      return ok ? void 0 : `its scheme and host match none of the allowed patterns${describeList(key, san.type, list)}`;
     }
   }
 }
-function checkSans(sans, policy) {
-  validateSanPolicy(policy);
+function sanPolicies(policy, profile) {
+  return profile === void 0 ? [{ policy, key: "issuance.sans" }] : [{ policy, key: "issuance.sans" }, profile];
+}
+function checkSan(san, policy, profile) {
+  validateSanSyntax(san);
+  for (const named of sanPolicies(policy, profile)) {
+    const reason = sanRefusal(san, named);
+    if (reason !== void 0) throw notAllowed(san, reason);
+  }
+}
+function checkSans(sans, policy, profile) {
+  for (const named of sanPolicies(policy, profile)) validateSanPolicy(named.policy);
   const errors = [];
   for (const san of sans) {
     try {
-      checkSan(san, policy);
+      checkSan(san, policy, profile);
     } catch (e) {
       if (!(e instanceof CaError)) throw e;
       errors.push(e);
@@ -20502,6 +20992,89 @@ function normaliseSan(san) {
   }
 }
 
+// src/ca/identity-policy.ts
+var NUMERIC_DOTTED = /^(0x[0-9a-f]*|\d+)(\.(0x[0-9a-f]*|\d+)){1,3}\.?$/;
+var URI_LIKE = /^[a-z][a-z0-9+.-]*:\S*$/i;
+var IDEOGRAPHIC_FULL_STOP = /\u3002/g;
+function classifyCommonName(value) {
+  const folded = value.normalize("NFKC").replace(IDEOGRAPHIC_FULL_STOP, ".").toLowerCase();
+  const bare = folded.replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
+  if (isIP3(bare) !== 0 || NUMERIC_DOTTED.test(folded)) return "ip";
+  if (folded.includes("@")) return "email";
+  if (/\s/u.test(folded)) return "label";
+  if (URI_LIKE.test(folded) && !/^[a-z0-9.-]+:\d*$/.test(folded)) return "uri";
+  if (folded.includes(".") || folded.includes(":")) return "dns";
+  return "label";
+}
+function checkSubjectIdentities(subject, policy) {
+  for (const named of sanPolicies(policy.sans, policy.profileSans)) validateSanPolicy(named.policy);
+  const names = [];
+  const errors = [];
+  for (const a of subject) {
+    if (a.oid !== OID_COMMON_NAME && a.oid !== OID_EMAIL) continue;
+    if (a.value === "") continue;
+    const attribute = a.oid === OID_EMAIL ? "emailAddress" : "CN";
+    try {
+      const kind = attribute === "emailAddress" ? "email" : classifyCommonName(a.value);
+      const name = checkOne(attribute, a.value, kind, policy);
+      if (attribute === "CN" && name !== void 0 && (name.type === "dns" || name.type === "ip"))
+        names.push(name);
+    } catch (e) {
+      if (!(e instanceof CaError)) throw e;
+      errors.push(e);
+    }
+  }
+  const first = errors[0];
+  if (first === void 0) return names;
+  if (errors.length === 1) throw first;
+  throw new CaError(first.code, `${first.message} (and ${errors.length - 1} more refused subject names)`, {
+    details: errors
+  });
+}
+function checkOne(attribute, value, kind, policy) {
+  const what = `the subject's ${attribute} "${value}"`;
+  if (kind === "label") {
+    if (!policy.server) return void 0;
+    throw new CaError(
+      "policy.subject_name_not_allowed",
+      `${what} is not a host name, but the ${policy.profileName} profile issues server certificates, whose CN TLS clients match as a host name: make the CN one of the certificate's DNS names or IP addresses`
+    );
+  }
+  if (policy.server && attribute === "CN" && kind !== "dns" && kind !== "ip") {
+    throw new CaError(
+      "policy.subject_name_not_allowed",
+      `${what} is ${kind === "email" ? "an e-mail address" : "a URI"}, but the ${policy.profileName} profile issues server certificates, whose CN must be a DNS name or IP address: put it in a SAN instead`
+    );
+  }
+  let san;
+  try {
+    san = kind === "ip" ? sanEntry("ip", value) : { type: kind, value };
+    if (kind === "dns") san = { type: "dns", value: value.toLowerCase() };
+    validateSanSyntax(san);
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    throw new CaError(
+      "policy.name_invalid",
+      `${what} reads as ${article(kind)} ${SAN_TYPE_LABEL[kind]} name, and as one it is not valid: ${e.message}`,
+      { cause: e }
+    );
+  }
+  for (const named of sanPolicies(policy.sans, policy.profileSans)) {
+    const reason = sanRefusal(san, named);
+    if (reason !== void 0) {
+      const copied = attribute === "CN" && policy.copyCommonName && (kind === "dns" || kind === "ip");
+      throw new CaError(
+        copied ? "policy.san_not_allowed" : "policy.subject_name_not_allowed",
+        `${what} is ${article(kind)} ${SAN_TYPE_LABEL[kind]} name the CA does not allow: ${reason}`
+      );
+    }
+  }
+  return san;
+}
+function article(kind) {
+  return kind === "dns" ? "a" : kind === "ip" ? "an" : kind === "email" ? "an" : "a";
+}
+
 // src/ca/subject-policy.ts
 var POLICY_STRICT = Object.freeze([
   { field: "countryName", rule: "match" },
@@ -20521,7 +21094,7 @@ var POLICY_LOOSE = Object.freeze([
   { field: "emailAddress", rule: "optional" }
 ]);
 var OID_COUNTRY = "2.5.4.6";
-var OID_EMAIL = "1.2.840.113549.1.9.1";
+var OID_EMAIL2 = "1.2.840.113549.1.9.1";
 var RULES = /* @__PURE__ */ new Set(["match", "supplied", "optional"]);
 var UPPER_BOUNDS = /* @__PURE__ */ new Map([
   ["2.5.4.3", 64],
@@ -20546,9 +21119,12 @@ var UPPER_BOUNDS = /* @__PURE__ */ new Map([
   // streetAddress
   ["2.5.4.15", 128],
   // businessCategory
-  [OID_EMAIL, 255]
+  [OID_EMAIL2, 255]
 ]);
 var PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+var MAX_SUBJECT_ATTRIBUTES = 20;
+var MAX_ATTRIBUTE_CHARACTERS = 256;
+var MAX_SUBJECT_CHARACTERS = 1024;
 function label(oid) {
   const long = longName(oid);
   const short = shortName(oid);
@@ -20586,12 +21162,34 @@ function validateSubjectPolicy(policy) {
   });
 }
 function validateSubjectAttributes(dn) {
+  if (dn.length > MAX_SUBJECT_ATTRIBUTES) {
+    throw new CaError(
+      "policy.subject_invalid",
+      `the subject has ${dn.length} attributes; at most ${MAX_SUBJECT_ATTRIBUTES} are accepted`
+    );
+  }
+  const total = dn.reduce((n, a) => n + [...a.value].length, 0);
+  if (total > MAX_SUBJECT_CHARACTERS) {
+    throw new CaError(
+      "policy.subject_invalid",
+      `the subject's values are ${total} characters long together; at most ${MAX_SUBJECT_CHARACTERS} are accepted`
+    );
+  }
   for (const a of dn) {
     const what = `the subject's ${label(a.oid)}`;
     if (hasControlCharacters(a.value)) {
       throw new CaError("policy.name_invalid", `${what} contains a control character (NUL, C0, DEL or C1)`);
     }
     if (a.value === "") continue;
+    if (a.value.trim() === "") {
+      throw new CaError("policy.subject_invalid", `${what} is only white space; give a value or leave it out`);
+    }
+    if (a.value.trim() !== a.value) {
+      throw new CaError(
+        "policy.subject_invalid",
+        `${what} "${a.value}" starts or ends with white space; write it without`
+      );
+    }
     if (a.tag === "printable" && !PRINTABLE.test(a.value)) {
       throw new CaError(
         "policy.subject_invalid",
@@ -20613,12 +21211,12 @@ function validateSubjectAttributes(dn) {
         `${what} contains an unpaired surrogate (not valid Unicode)`
       );
     }
-    const max = UPPER_BOUNDS.get(a.oid);
+    const max = UPPER_BOUNDS.get(a.oid) ?? MAX_ATTRIBUTE_CHARACTERS;
     const length = [...a.value].length;
-    if (max !== void 0 && length > max) {
+    if (length > max) {
       throw new CaError(
         "policy.subject_invalid",
-        `${what} is ${length} characters long; RFC 5280 allows at most ${max}`
+        UPPER_BOUNDS.has(a.oid) ? `${what} is ${length} characters long; RFC 5280 allows at most ${max}` : `${what} is ${length} characters long; at most ${max} are accepted`
       );
     }
     if (a.oid === OID_COUNTRY && !/^[A-Z]{2}$/.test(a.value)) {
@@ -20627,7 +21225,7 @@ function validateSubjectAttributes(dn) {
         `${what} "${a.value}" must be two upper-case letters, an ISO 3166 code such as US or GB`
       );
     }
-    if (a.oid === OID_EMAIL) {
+    if (a.oid === OID_EMAIL2) {
       if (a.tag !== "ia5") {
         throw new CaError("policy.subject_invalid", `${what} must be an IA5String, not a ${a.tag} string`);
       }
@@ -20685,7 +21283,7 @@ function applySubjectPolicy(requested, issuer, policy, options = {}) {
     }
   }
   let subject = options.preserve ? present.map(issued) : built;
-  if (options.emailInDn === false) subject = subject.filter((a) => a.oid !== OID_EMAIL);
+  if (options.emailInDn === false) subject = subject.filter((a) => a.oid !== OID_EMAIL2);
   if (subject.length === 0) {
     throw new CaError(
       "policy.subject_missing",
@@ -20693,248 +21291,6 @@ function applySubjectPolicy(requested, issuer, policy, options = {}) {
     );
   }
   return subject;
-}
-
-// src/ca/key-policy.ts
-var import_asn1_schema3 = __toESM(require_cjs2(), 1);
-var import_asn1_x5094 = __toESM(require_cjs3(), 1);
-var import_asn1_ecc = __toESM(require_cjs11(), 1);
-var import_asn1_rsa2 = __toESM(require_cjs8(), 1);
-import { createPublicKey as createPublicKey2 } from "node:crypto";
-var DEFAULT_KEY_POLICY = Object.freeze({
-  rsaMinBits: 2048,
-  rsaMaxBits: 8192,
-  ecCurves: Object.freeze(["P-256", "P-384", "P-521"]),
-  ed25519: true
-});
-var RSA_FLOOR_BITS = 2048;
-var RSA_CEILING_BITS = 16384;
-var OID_RSA = "1.2.840.113549.1.1.1";
-var OID_EC = "1.2.840.10045.2.1";
-var OID_ED25519 = "1.3.101.112";
-var CURVES = /* @__PURE__ */ new Map([
-  ["1.2.840.10045.3.1.7", { name: "P-256", octets: 32 }],
-  ["1.3.132.0.34", { name: "P-384", octets: 48 }],
-  ["1.3.132.0.35", { name: "P-521", octets: 66 }]
-]);
-var ALGORITHM_NAMES = /* @__PURE__ */ new Map([
-  ["1.2.840.10040.4.1", "DSA"],
-  ["1.2.840.10046.2.1", "Diffie-Hellman (X9.42)"],
-  ["1.2.840.113549.1.3.1", "Diffie-Hellman (PKCS #3)"],
-  ["1.2.840.113549.1.1.10", "RSASSA-PSS"],
-  ["1.2.840.113549.1.1.7", "RSAES-OAEP"],
-  ["1.3.101.110", "X25519"],
-  ["1.3.101.111", "X448"],
-  ["1.3.101.113", "Ed448"],
-  ["1.3.132.1.12", "ECDH (id-ecDH)"],
-  ["1.3.132.1.13", "ECMQV (id-ecMQV)"],
-  ["1.2.156.10197.1.301", "SM2"],
-  ["1.2.643.7.1.1.1.1", "GOST R 34.10-2012 (256 bits)"],
-  ["1.2.643.7.1.1.1.2", "GOST R 34.10-2012 (512 bits)"],
-  ["2.16.840.1.101.3.4.3.17", "ML-DSA-44"],
-  ["2.16.840.1.101.3.4.3.18", "ML-DSA-65"],
-  ["2.16.840.1.101.3.4.3.19", "ML-DSA-87"],
-  ["2.16.840.1.101.3.4.4.1", "ML-KEM-512"],
-  ["2.16.840.1.101.3.4.4.2", "ML-KEM-768"],
-  ["2.16.840.1.101.3.4.4.3", "ML-KEM-1024"]
-]);
-var CURVE_NAMES = /* @__PURE__ */ new Map([
-  ["1.3.132.0.10", "secp256k1"],
-  ["1.2.840.10045.3.1.1", "P-192 (prime192v1)"],
-  ["1.3.132.0.33", "P-224 (secp224r1)"],
-  ["1.3.36.3.3.2.8.1.1.1", "brainpoolP160r1"],
-  ["1.3.36.3.3.2.8.1.1.3", "brainpoolP192r1"],
-  ["1.3.36.3.3.2.8.1.1.5", "brainpoolP224r1"],
-  ["1.3.36.3.3.2.8.1.1.7", "brainpoolP256r1"],
-  ["1.3.36.3.3.2.8.1.1.9", "brainpoolP320r1"],
-  ["1.3.36.3.3.2.8.1.1.11", "brainpoolP384r1"],
-  ["1.3.36.3.3.2.8.1.1.13", "brainpoolP512r1"],
-  ["1.2.156.10197.1.301", "SM2"]
-]);
-var SUPPORTED = "RSA, EC on P-256/P-384/P-521, or Ed25519";
-function unsupported(message, cause) {
-  return new CaError("key.unsupported", message, cause === void 0 ? {} : { cause });
-}
-function describeKey(spki, options = {}) {
-  let info;
-  try {
-    info = import_asn1_schema3.AsnConvert.parse(spki, import_asn1_x5094.SubjectPublicKeyInfo);
-  } catch (e) {
-    throw unsupported("the public key is not a DER SubjectPublicKeyInfo", e);
-  }
-  if (!options.fromCsr && !equalBytes(new Uint8Array(import_asn1_schema3.AsnConvert.serialize(info)), spki)) {
-    throw unsupported(
-      "the public key is not a DER SubjectPublicKeyInfo (it is not DER, or has trailing bytes)"
-    );
-  }
-  const oid = info.algorithm.algorithm;
-  const params = info.algorithm.parameters;
-  const key = new Uint8Array(info.subjectPublicKey);
-  let result;
-  switch (oid) {
-    case OID_RSA:
-      result = describeRsa(params, key);
-      break;
-    case OID_EC:
-      result = describeEc(params, key);
-      break;
-    case OID_ED25519:
-      if (params !== void 0) {
-        throw unsupported("the Ed25519 key has algorithm parameters, which RFC 8410 forbids");
-      }
-      if (key.length !== 32) throw unsupported(`the Ed25519 key is ${key.length} octets long, not 32`);
-      result = { kind: "ed25519" };
-      break;
-    default: {
-      const name = ALGORITHM_NAMES.get(oid);
-      throw unsupported(
-        `${name === void 0 ? `the key algorithm ${oid} is unknown` : `${name} keys (${oid}) are not supported`}: use ${SUPPORTED}`
-      );
-    }
-  }
-  if (options.fromCsr) return result;
-  try {
-    createPublicKey2({ key: Buffer.from(spki), format: "der", type: "spki" });
-  } catch (e) {
-    throw unsupported(`the ${formatKeyInfo(result)} public key is not valid (OpenSSL cannot load it)`, e);
-  }
-  return result;
-}
-function describeRsa(params, key) {
-  if (params !== void 0 && params !== null && !equalBytes(new Uint8Array(params), Uint8Array.of(5, 0))) {
-    throw unsupported("the RSA key has algorithm parameters other than NULL");
-  }
-  let rsa;
-  try {
-    rsa = import_asn1_schema3.AsnConvert.parse(key, import_asn1_rsa2.RSAPublicKey);
-  } catch (e2) {
-    throw unsupported("the RSA public key is not a DER RSAPublicKey", e2);
-  }
-  const modulus = new Uint8Array(rsa.modulus);
-  const exponent = new Uint8Array(rsa.publicExponent);
-  if (isNegative(modulus) || isNegative(exponent))
-    throw unsupported("the RSA key has a negative modulus or exponent");
-  const n = toBigInt(modulus);
-  const e = toBigInt(exponent);
-  if (n % 2n === 0n) throw unsupported("the RSA modulus is even, so it is not a product of two odd primes");
-  if (e < 3n) throw unsupported(`the RSA public exponent ${e} is less than 3`);
-  if (e % 2n === 0n) throw unsupported(`the RSA public exponent ${e} is even`);
-  if (e >= 1n << 256n)
-    throw unsupported("the RSA public exponent is 2^256 or more (FIPS 186-5 allows at most 2^256 - 1)");
-  if (e >= n) throw unsupported("the RSA public exponent is not smaller than the modulus");
-  return { kind: "rsa", bits: n.toString(2).length };
-}
-function describeEc(params, key) {
-  if (params === void 0 || params === null) throw unsupported("the EC key has no curve parameters");
-  let ecParams;
-  try {
-    ecParams = import_asn1_schema3.AsnConvert.parse(params, import_asn1_ecc.ECParameters);
-  } catch (e) {
-    throw unsupported("the EC key parameters are not DER ECParameters", e);
-  }
-  const curveOid = ecParams.namedCurve;
-  if (curveOid === void 0) {
-    throw unsupported(
-      "the EC key uses explicit or implicit curve parameters; RFC 5480 requires a named curve"
-    );
-  }
-  const curve = CURVES.get(curveOid);
-  if (curve === void 0) {
-    const name = CURVE_NAMES.get(curveOid);
-    throw unsupported(
-      `${name === void 0 ? `the EC curve ${curveOid} is unknown` : `EC keys on ${name} (${curveOid}) are not supported`}: use ${SUPPORTED}`
-    );
-  }
-  if (key[0] === 2 || key[0] === 3) {
-    throw unsupported(
-      `the ${curve.name} key is a compressed point; send it uncompressed (many TLS stacks cannot read it)`
-    );
-  }
-  if (key[0] !== 4 || key.length !== 1 + 2 * curve.octets) {
-    throw unsupported(
-      `the ${curve.name} public key is not an uncompressed point of ${1 + 2 * curve.octets} octets`
-    );
-  }
-  return { kind: "ec", curve: curve.name };
-}
-function isNegative(bytes) {
-  return bytes.length === 0 || (bytes[0] & 128) !== 0;
-}
-function toBigInt(bytes) {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString("hex")}`);
-}
-function equalBytes(a, b) {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-function formatKeyInfo(info) {
-  switch (info.kind) {
-    case "rsa":
-      return `RSA ${info.bits}`;
-    case "ec":
-      return `EC ${info.curve}`;
-    case "ed25519":
-      return "Ed25519";
-  }
-}
-function validateKeyPolicy(policy) {
-  const { rsaMinBits, rsaMaxBits, ecCurves, ed25519 } = policy;
-  if (!Number.isInteger(rsaMinBits) || rsaMinBits < RSA_FLOOR_BITS) {
-    throw new CaError(
-      "config.invalid",
-      `the key policy's rsaMinBits ${rsaMinBits} must be a whole number of at least ${RSA_FLOOR_BITS}`
-    );
-  }
-  if (!Number.isInteger(rsaMaxBits) || rsaMaxBits < rsaMinBits || rsaMaxBits > RSA_CEILING_BITS) {
-    throw new CaError(
-      "config.invalid",
-      `the key policy's rsaMaxBits ${rsaMaxBits} must be a whole number from rsaMinBits (${rsaMinBits}) to ${RSA_CEILING_BITS}`
-    );
-  }
-  if (!Array.isArray(ecCurves))
-    throw new CaError("config.invalid", "the key policy's ecCurves must be a list");
-  const known = [...CURVES.values()].map((c) => c.name);
-  for (const c of ecCurves) {
-    if (!known.includes(c)) {
-      throw new CaError(
-        "config.invalid",
-        `the key policy's ecCurves has "${String(c)}" (expected ${known.join(", ")})`
-      );
-    }
-  }
-  if (typeof ed25519 !== "boolean")
-    throw new CaError("config.invalid", "the key policy's ed25519 must be true or false");
-}
-function checkKey(info, policy) {
-  validateKeyPolicy(policy);
-  switch (info.kind) {
-    case "rsa":
-      if (info.bits < policy.rsaMinBits) {
-        throw new CaError(
-          "key.too_small",
-          `the RSA key is ${info.bits} bits; the minimum is ${policy.rsaMinBits} bits`
-        );
-      }
-      if (info.bits > policy.rsaMaxBits) {
-        throw new CaError(
-          "key.unsupported",
-          `the RSA key is ${info.bits} bits; the maximum is ${policy.rsaMaxBits} bits`
-        );
-      }
-      return;
-    case "ec":
-      if (!policy.ecCurves.includes(info.curve)) {
-        const allowed = policy.ecCurves.length === 0 ? "no EC keys are allowed" : `allowed: ${policy.ecCurves.join(", ")}`;
-        throw new CaError(
-          "key.unsupported",
-          `EC keys on ${info.curve} are not allowed by the key policy (${allowed})`
-        );
-      }
-      return;
-    case "ed25519":
-      if (!policy.ed25519)
-        throw new CaError("key.unsupported", "Ed25519 keys are not allowed by the key policy");
-      return;
-  }
 }
 
 // src/ca/profiles.ts
@@ -20946,6 +21302,7 @@ var EKU_OIDS = {
   timeStamping: "1.3.6.1.5.5.7.3.8",
   OCSPSigning: "1.3.6.1.5.5.7.3.9"
 };
+var ANY_EKU = "2.5.29.37.0";
 var EKU_NAMES = new Map(Object.entries(EKU_OIDS).map(([name, oid]) => [oid, name]));
 var BUILTIN_PROFILES = {
   server: { extendedKeyUsage: ["serverAuth"], requireSan: true, copyCommonName: true },
@@ -20955,8 +21312,11 @@ var BUILTIN_PROFILES = {
 function profileNames(config) {
   return [.../* @__PURE__ */ new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(config.profiles)])];
 }
+function own(record, key) {
+  return Object.hasOwn(record, key) ? record[key] : void 0;
+}
 function resolveProfile(name, config) {
-  const p = config.profiles[name] ?? BUILTIN_PROFILES[name];
+  const p = own(config.profiles, name) ?? own(BUILTIN_PROFILES, name);
   if (!p) {
     throw new CaError(
       "policy.profile_unknown",
@@ -20964,7 +21324,7 @@ function resolveProfile(name, config) {
     );
   }
   const extendedKeyUsage2 = p.extendedKeyUsage.map((e) => {
-    const oid = EKU_OIDS[e] ?? (/^\d+(\.\d+)+$/.test(e) ? e : void 0);
+    const oid = own(EKU_OIDS, e) ?? (/^\d+(\.\d+)+$/.test(e) ? e : void 0);
     if (!oid) throw new CaError("config.invalid", `profile ${name}: unknown extended key usage "${e}"`);
     return oid;
   });
@@ -20975,7 +21335,10 @@ function resolveProfile(name, config) {
     keyUsage: p.keyUsage,
     days: p.days,
     requireSan: p.requireSan || serves,
-    copyCommonName: p.copyCommonName || serves
+    copyCommonName: p.copyCommonName || serves,
+    // anyExtendedKeyUsage lets TLS stacks use the certificate as a server's too.
+    server: serves || extendedKeyUsage2.includes(ANY_EKU),
+    sans: p.sans === void 0 ? void 0 : { policy: p.sans, key: `profiles.${name}.sans` }
   };
 }
 
@@ -21086,7 +21449,7 @@ function checkRequest(request, policy) {
   try {
     const { config } = policy;
     const csr = parseCsr(request.csr);
-    const key = describeKey(csr.spki, { fromCsr: true });
+    const key = csr.key;
     checkKey(key, config.issuance.keys);
     const profile = resolveProfile(request.profile ?? config.issuance.profile, config);
     const days = request.days ?? profile.days ?? config.issuance.days;
@@ -21101,13 +21464,17 @@ function checkRequest(request, policy) {
       preserve: side.preserveDn,
       emailInDn: side.emailInDn
     });
+    const subjectNames = checkSubjectIdentities(subject, {
+      sans: config.issuance.sans,
+      profileSans: profile.sans,
+      profileName: profile.name,
+      server: profile.server,
+      copyCommonName: profile.copyCommonName
+    });
     let sans = csr.requestedSan ? sansFromGeneralNames(csr.requestedSan) : [];
-    const cn = getAttribute(subject, OID_COMMON_NAME);
-    if (profile.copyCommonName && cn !== void 0 && isDnsName(cn.toLowerCase())) {
-      sans = [{ type: "dns", value: cn.toLowerCase() }, ...sans];
-    }
+    if (profile.copyCommonName) sans = [...subjectNames, ...sans];
     sans = normaliseSans(sans);
-    checkSans(sans, config.issuance.sans);
+    checkSans(sans, config.issuance.sans, profile.sans);
     if (profile.requireSan && sans.length === 0) {
       throw new CaError(
         "policy.san_required",
@@ -21120,14 +21487,6 @@ function checkRequest(request, policy) {
     return { request, spki: csr.spki, key, profile, subject, sans, days, notes };
   } catch (e) {
     throw e instanceof CaError ? e.withFile(request.file) : e;
-  }
-}
-function isDnsName(name) {
-  try {
-    validateDnsName(name, { wildcard: true });
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -89,540 +89,6 @@ var init_errors = __esm({
   }
 });
 
-// node_modules/tslib/tslib.es6.mjs
-var tslib_es6_exports = {};
-__export(tslib_es6_exports, {
-  __addDisposableResource: () => __addDisposableResource,
-  __assign: () => __assign,
-  __asyncDelegator: () => __asyncDelegator,
-  __asyncGenerator: () => __asyncGenerator,
-  __asyncValues: () => __asyncValues,
-  __await: () => __await,
-  __awaiter: () => __awaiter,
-  __classPrivateFieldGet: () => __classPrivateFieldGet,
-  __classPrivateFieldIn: () => __classPrivateFieldIn,
-  __classPrivateFieldSet: () => __classPrivateFieldSet,
-  __createBinding: () => __createBinding,
-  __decorate: () => __decorate,
-  __disposeResources: () => __disposeResources,
-  __esDecorate: () => __esDecorate,
-  __exportStar: () => __exportStar,
-  __extends: () => __extends,
-  __generator: () => __generator,
-  __importDefault: () => __importDefault,
-  __importStar: () => __importStar,
-  __makeTemplateObject: () => __makeTemplateObject,
-  __metadata: () => __metadata,
-  __param: () => __param,
-  __propKey: () => __propKey,
-  __read: () => __read,
-  __rest: () => __rest,
-  __rewriteRelativeImportExtension: () => __rewriteRelativeImportExtension,
-  __runInitializers: () => __runInitializers,
-  __setFunctionName: () => __setFunctionName,
-  __spread: () => __spread,
-  __spreadArray: () => __spreadArray,
-  __spreadArrays: () => __spreadArrays,
-  __values: () => __values,
-  default: () => tslib_es6_default
-});
-function __extends(d, b) {
-  if (typeof b !== "function" && b !== null)
-    throw new TypeError("Class extends value " + String(b) + " is not a constructor or null");
-  extendStatics(d, b);
-  function __() {
-    this.constructor = d;
-  }
-  d.prototype = b === null ? Object.create(b) : (__.prototype = b.prototype, new __());
-}
-function __rest(s, e) {
-  var t = {};
-  for (var p in s) if (Object.prototype.hasOwnProperty.call(s, p) && e.indexOf(p) < 0)
-    t[p] = s[p];
-  if (s != null && typeof Object.getOwnPropertySymbols === "function")
-    for (var i = 0, p = Object.getOwnPropertySymbols(s); i < p.length; i++) {
-      if (e.indexOf(p[i]) < 0 && Object.prototype.propertyIsEnumerable.call(s, p[i]))
-        t[p[i]] = s[p[i]];
-    }
-  return t;
-}
-function __decorate(decorators, target, key, desc) {
-  var c = arguments.length, r = c < 3 ? target : desc === null ? desc = Object.getOwnPropertyDescriptor(target, key) : desc, d;
-  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target, key, desc);
-  else for (var i = decorators.length - 1; i >= 0; i--) if (d = decorators[i]) r = (c < 3 ? d(r) : c > 3 ? d(target, key, r) : d(target, key)) || r;
-  return c > 3 && r && Object.defineProperty(target, key, r), r;
-}
-function __param(paramIndex, decorator) {
-  return function(target, key) {
-    decorator(target, key, paramIndex);
-  };
-}
-function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, extraInitializers) {
-  function accept(f) {
-    if (f !== void 0 && typeof f !== "function") throw new TypeError("Function expected");
-    return f;
-  }
-  var kind = contextIn.kind, key = kind === "getter" ? "get" : kind === "setter" ? "set" : "value";
-  var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
-  var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
-  var _, done = false;
-  for (var i = decorators.length - 1; i >= 0; i--) {
-    var context3 = {};
-    for (var p in contextIn) context3[p] = p === "access" ? {} : contextIn[p];
-    for (var p in contextIn.access) context3.access[p] = contextIn.access[p];
-    context3.addInitializer = function(f) {
-      if (done) throw new TypeError("Cannot add initializers after decoration has completed");
-      extraInitializers.push(accept(f || null));
-    };
-    var result = (0, decorators[i])(kind === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context3);
-    if (kind === "accessor") {
-      if (result === void 0) continue;
-      if (result === null || typeof result !== "object") throw new TypeError("Object expected");
-      if (_ = accept(result.get)) descriptor.get = _;
-      if (_ = accept(result.set)) descriptor.set = _;
-      if (_ = accept(result.init)) initializers.unshift(_);
-    } else if (_ = accept(result)) {
-      if (kind === "field") initializers.unshift(_);
-      else descriptor[key] = _;
-    }
-  }
-  if (target) Object.defineProperty(target, contextIn.name, descriptor);
-  done = true;
-}
-function __runInitializers(thisArg, initializers, value) {
-  var useValue = arguments.length > 2;
-  for (var i = 0; i < initializers.length; i++) {
-    value = useValue ? initializers[i].call(thisArg, value) : initializers[i].call(thisArg);
-  }
-  return useValue ? value : void 0;
-}
-function __propKey(x) {
-  return typeof x === "symbol" ? x : "".concat(x);
-}
-function __setFunctionName(f, name3, prefix) {
-  if (typeof name3 === "symbol") name3 = name3.description ? "[".concat(name3.description, "]") : "";
-  return Object.defineProperty(f, "name", { configurable: true, value: prefix ? "".concat(prefix, " ", name3) : name3 });
-}
-function __metadata(metadataKey, metadataValue) {
-  if (typeof Reflect === "object" && typeof Reflect.metadata === "function") return Reflect.metadata(metadataKey, metadataValue);
-}
-function __awaiter(thisArg, _arguments, P, generator) {
-  function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve6, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve6(result.value) : adopt2(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-}
-function __generator(thisArg, body) {
-  var _ = { label: 0, sent: function() {
-    if (t[0] & 1) throw t[1];
-    return t[1];
-  }, trys: [], ops: [] }, f, y, t, g = Object.create((typeof Iterator === "function" ? Iterator : Object).prototype);
-  return g.next = verb(0), g["throw"] = verb(1), g["return"] = verb(2), typeof Symbol === "function" && (g[Symbol.iterator] = function() {
-    return this;
-  }), g;
-  function verb(n) {
-    return function(v) {
-      return step([n, v]);
-    };
-  }
-  function step(op) {
-    if (f) throw new TypeError("Generator is already executing.");
-    while (g && (g = 0, op[0] && (_ = 0)), _) try {
-      if (f = 1, y && (t = op[0] & 2 ? y["return"] : op[0] ? y["throw"] || ((t = y["return"]) && t.call(y), 0) : y.next) && !(t = t.call(y, op[1])).done) return t;
-      if (y = 0, t) op = [op[0] & 2, t.value];
-      switch (op[0]) {
-        case 0:
-        case 1:
-          t = op;
-          break;
-        case 4:
-          _.label++;
-          return { value: op[1], done: false };
-        case 5:
-          _.label++;
-          y = op[1];
-          op = [0];
-          continue;
-        case 7:
-          op = _.ops.pop();
-          _.trys.pop();
-          continue;
-        default:
-          if (!(t = _.trys, t = t.length > 0 && t[t.length - 1]) && (op[0] === 6 || op[0] === 2)) {
-            _ = 0;
-            continue;
-          }
-          if (op[0] === 3 && (!t || op[1] > t[0] && op[1] < t[3])) {
-            _.label = op[1];
-            break;
-          }
-          if (op[0] === 6 && _.label < t[1]) {
-            _.label = t[1];
-            t = op;
-            break;
-          }
-          if (t && _.label < t[2]) {
-            _.label = t[2];
-            _.ops.push(op);
-            break;
-          }
-          if (t[2]) _.ops.pop();
-          _.trys.pop();
-          continue;
-      }
-      op = body.call(thisArg, _);
-    } catch (e) {
-      op = [6, e];
-      y = 0;
-    } finally {
-      f = t = 0;
-    }
-    if (op[0] & 5) throw op[1];
-    return { value: op[0] ? op[1] : void 0, done: true };
-  }
-}
-function __exportStar(m, o) {
-  for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(o, p)) __createBinding(o, m, p);
-}
-function __values(o) {
-  var s = typeof Symbol === "function" && Symbol.iterator, m = s && o[s], i = 0;
-  if (m) return m.call(o);
-  if (o && typeof o.length === "number") return {
-    next: function() {
-      if (o && i >= o.length) o = void 0;
-      return { value: o && o[i++], done: !o };
-    }
-  };
-  throw new TypeError(s ? "Object is not iterable." : "Symbol.iterator is not defined.");
-}
-function __read(o, n) {
-  var m = typeof Symbol === "function" && o[Symbol.iterator];
-  if (!m) return o;
-  var i = m.call(o), r, ar = [], e;
-  try {
-    while ((n === void 0 || n-- > 0) && !(r = i.next()).done) ar.push(r.value);
-  } catch (error62) {
-    e = { error: error62 };
-  } finally {
-    try {
-      if (r && !r.done && (m = i["return"])) m.call(i);
-    } finally {
-      if (e) throw e.error;
-    }
-  }
-  return ar;
-}
-function __spread() {
-  for (var ar = [], i = 0; i < arguments.length; i++)
-    ar = ar.concat(__read(arguments[i]));
-  return ar;
-}
-function __spreadArrays() {
-  for (var s = 0, i = 0, il = arguments.length; i < il; i++) s += arguments[i].length;
-  for (var r = Array(s), k = 0, i = 0; i < il; i++)
-    for (var a = arguments[i], j = 0, jl = a.length; j < jl; j++, k++)
-      r[k] = a[j];
-  return r;
-}
-function __spreadArray(to, from, pack) {
-  if (pack || arguments.length === 2) for (var i = 0, l = from.length, ar; i < l; i++) {
-    if (ar || !(i in from)) {
-      if (!ar) ar = Array.prototype.slice.call(from, 0, i);
-      ar[i] = from[i];
-    }
-  }
-  return to.concat(ar || Array.prototype.slice.call(from));
-}
-function __await(v) {
-  return this instanceof __await ? (this.v = v, this) : new __await(v);
-}
-function __asyncGenerator(thisArg, _arguments, generator) {
-  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-  var g = generator.apply(thisArg, _arguments || []), i, q = [];
-  return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function() {
-    return this;
-  }, i;
-  function awaitReturn(f) {
-    return function(v) {
-      return Promise.resolve(v).then(f, reject);
-    };
-  }
-  function verb(n, f) {
-    if (g[n]) {
-      i[n] = function(v) {
-        return new Promise(function(a, b) {
-          q.push([n, v, a, b]) > 1 || resume(n, v);
-        });
-      };
-      if (f) i[n] = f(i[n]);
-    }
-  }
-  function resume(n, v) {
-    try {
-      step(g[n](v));
-    } catch (e) {
-      settle2(q[0][3], e);
-    }
-  }
-  function step(r) {
-    r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle2(q[0][2], r);
-  }
-  function fulfill(value) {
-    resume("next", value);
-  }
-  function reject(value) {
-    resume("throw", value);
-  }
-  function settle2(f, v) {
-    if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]);
-  }
-}
-function __asyncDelegator(o) {
-  var i, p;
-  return i = {}, verb("next"), verb("throw", function(e) {
-    throw e;
-  }), verb("return"), i[Symbol.iterator] = function() {
-    return this;
-  }, i;
-  function verb(n, f) {
-    i[n] = o[n] ? function(v) {
-      return (p = !p) ? { value: __await(o[n](v)), done: false } : f ? f(v) : v;
-    } : f;
-  }
-}
-function __asyncValues(o) {
-  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-  var m = o[Symbol.asyncIterator], i;
-  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
-    return this;
-  }, i);
-  function verb(n) {
-    i[n] = o[n] && function(v) {
-      return new Promise(function(resolve6, reject) {
-        v = o[n](v), settle2(resolve6, reject, v.done, v.value);
-      });
-    };
-  }
-  function settle2(resolve6, reject, d, v) {
-    Promise.resolve(v).then(function(v2) {
-      resolve6({ value: v2, done: d });
-    }, reject);
-  }
-}
-function __makeTemplateObject(cooked, raw) {
-  if (Object.defineProperty) {
-    Object.defineProperty(cooked, "raw", { value: raw });
-  } else {
-    cooked.raw = raw;
-  }
-  return cooked;
-}
-function __importStar(mod) {
-  if (mod && mod.__esModule) return mod;
-  var result = {};
-  if (mod != null) {
-    for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-  }
-  __setModuleDefault(result, mod);
-  return result;
-}
-function __importDefault(mod) {
-  return mod && mod.__esModule ? mod : { default: mod };
-}
-function __classPrivateFieldGet(receiver, state3, kind, f) {
-  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a getter");
-  if (typeof state3 === "function" ? receiver !== state3 || !f : !state3.has(receiver)) throw new TypeError("Cannot read private member from an object whose class did not declare it");
-  return kind === "m" ? f : kind === "a" ? f.call(receiver) : f ? f.value : state3.get(receiver);
-}
-function __classPrivateFieldSet(receiver, state3, value, kind, f) {
-  if (kind === "m") throw new TypeError("Private method is not writable");
-  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a setter");
-  if (typeof state3 === "function" ? receiver !== state3 || !f : !state3.has(receiver)) throw new TypeError("Cannot write private member to an object whose class did not declare it");
-  return kind === "a" ? f.call(receiver, value) : f ? f.value = value : state3.set(receiver, value), value;
-}
-function __classPrivateFieldIn(state3, receiver) {
-  if (receiver === null || typeof receiver !== "object" && typeof receiver !== "function") throw new TypeError("Cannot use 'in' operator on non-object");
-  return typeof state3 === "function" ? receiver === state3 : state3.has(receiver);
-}
-function __addDisposableResource(env, value, async) {
-  if (value !== null && value !== void 0) {
-    if (typeof value !== "object" && typeof value !== "function") throw new TypeError("Object expected.");
-    var dispose, inner;
-    if (async) {
-      if (!Symbol.asyncDispose) throw new TypeError("Symbol.asyncDispose is not defined.");
-      dispose = value[Symbol.asyncDispose];
-    }
-    if (dispose === void 0) {
-      if (!Symbol.dispose) throw new TypeError("Symbol.dispose is not defined.");
-      dispose = value[Symbol.dispose];
-      if (async) inner = dispose;
-    }
-    if (typeof dispose !== "function") throw new TypeError("Object not disposable.");
-    if (inner) dispose = function() {
-      try {
-        inner.call(this);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    };
-    env.stack.push({ value, dispose, async });
-  } else if (async) {
-    env.stack.push({ async: true });
-  }
-  return value;
-}
-function __disposeResources(env) {
-  function fail3(e) {
-    env.error = env.hasError ? new _SuppressedError(e, env.error, "An error was suppressed during disposal.") : e;
-    env.hasError = true;
-  }
-  var r, s = 0;
-  function next() {
-    while (r = env.stack.pop()) {
-      try {
-        if (!r.async && s === 1) return s = 0, env.stack.push(r), Promise.resolve().then(next);
-        if (r.dispose) {
-          var result = r.dispose.call(r.value);
-          if (r.async) return s |= 2, Promise.resolve(result).then(next, function(e) {
-            fail3(e);
-            return next();
-          });
-        } else s |= 1;
-      } catch (e) {
-        fail3(e);
-      }
-    }
-    if (s === 1) return env.hasError ? Promise.reject(env.error) : Promise.resolve();
-    if (env.hasError) throw env.error;
-  }
-  return next();
-}
-function __rewriteRelativeImportExtension(path3, preserveJsx, extraExtensions, ignoreCase) {
-  if (typeof path3 === "string" && /^\.\.?\//.test(path3)) {
-    if (extraExtensions) {
-      for (var extension3 in extraExtensions) {
-        var suffix = path3.slice(-extension3.length);
-        if (suffix === extension3 || ignoreCase && suffix.toLowerCase() === extension3.toLowerCase()) {
-          var output2 = extraExtensions[extension3];
-          return output2 === extension3 ? path3 : path3.slice(0, -extension3.length) + output2;
-        }
-      }
-    }
-    return path3.replace(/\.(tsx)$|((?:\.d)?)((?:\.[^./]+?)?)\.([cm]?)ts$/i, function(m, tsx, d, ext, cm) {
-      return tsx ? preserveJsx ? ".jsx" : ".js" : d && (!ext || !cm) ? m : d + ext + "." + cm.toLowerCase() + "js";
-    });
-  }
-  return path3;
-}
-var extendStatics, __assign, __createBinding, __setModuleDefault, ownKeys, _SuppressedError, tslib_es6_default;
-var init_tslib_es6 = __esm({
-  "node_modules/tslib/tslib.es6.mjs"() {
-    extendStatics = function(d, b) {
-      extendStatics = Object.setPrototypeOf || { __proto__: [] } instanceof Array && function(d2, b2) {
-        d2.__proto__ = b2;
-      } || function(d2, b2) {
-        for (var p in b2) if (Object.prototype.hasOwnProperty.call(b2, p)) d2[p] = b2[p];
-      };
-      return extendStatics(d, b);
-    };
-    __assign = function() {
-      __assign = Object.assign || function __assign3(t) {
-        for (var s, i = 1, n = arguments.length; i < n; i++) {
-          s = arguments[i];
-          for (var p in s) if (Object.prototype.hasOwnProperty.call(s, p)) t[p] = s[p];
-        }
-        return t;
-      };
-      return __assign.apply(this, arguments);
-    };
-    __createBinding = Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
-          return m[k];
-        } };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    });
-    __setModuleDefault = Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    };
-    ownKeys = function(o) {
-      ownKeys = Object.getOwnPropertyNames || function(o2) {
-        var ar = [];
-        for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-        return ar;
-      };
-      return ownKeys(o);
-    };
-    _SuppressedError = typeof SuppressedError === "function" ? SuppressedError : function(error62, suppressed, message) {
-      var e = new Error(message);
-      return e.name = "SuppressedError", e.error = error62, e.suppressed = suppressed, e;
-    };
-    tslib_es6_default = {
-      __extends,
-      __assign,
-      __rest,
-      __decorate,
-      __param,
-      __esDecorate,
-      __runInitializers,
-      __propKey,
-      __setFunctionName,
-      __metadata,
-      __awaiter,
-      __generator,
-      __createBinding,
-      __exportStar,
-      __values,
-      __read,
-      __spread,
-      __spreadArrays,
-      __spreadArray,
-      __await,
-      __asyncGenerator,
-      __asyncDelegator,
-      __asyncValues,
-      __makeTemplateObject,
-      __importStar,
-      __importDefault,
-      __classPrivateFieldGet,
-      __classPrivateFieldSet,
-      __classPrivateFieldIn,
-      __addDisposableResource,
-      __disposeResources,
-      __rewriteRelativeImportExtension
-    };
-  }
-});
-
 // node_modules/pvtsutils/build/index.js
 var require_build = __commonJS({
   "node_modules/pvtsutils/build/index.js"(exports) {
@@ -2664,7 +2130,7 @@ var require_build2 = __commonJS({
         result: returnObject
       };
     }
-    function fromBER(inputBuffer, options = {}) {
+    function fromBER2(inputBuffer, options = {}) {
       if (!inputBuffer.byteLength) {
         const result = new BaseBlock({}, ValueBlock);
         result.error = "Input buffer has zero length";
@@ -4908,8 +4374,542 @@ ${values.join("\n")}` : `${blockName} :`;
     exports.ViewWriter = ViewWriter;
     exports.VisibleString = VisibleString;
     exports.compareSchema = compareSchema;
-    exports.fromBER = fromBER;
+    exports.fromBER = fromBER2;
     exports.verifySchema = verifySchema;
+  }
+});
+
+// node_modules/tslib/tslib.es6.mjs
+var tslib_es6_exports = {};
+__export(tslib_es6_exports, {
+  __addDisposableResource: () => __addDisposableResource,
+  __assign: () => __assign,
+  __asyncDelegator: () => __asyncDelegator,
+  __asyncGenerator: () => __asyncGenerator,
+  __asyncValues: () => __asyncValues,
+  __await: () => __await,
+  __awaiter: () => __awaiter,
+  __classPrivateFieldGet: () => __classPrivateFieldGet,
+  __classPrivateFieldIn: () => __classPrivateFieldIn,
+  __classPrivateFieldSet: () => __classPrivateFieldSet,
+  __createBinding: () => __createBinding,
+  __decorate: () => __decorate,
+  __disposeResources: () => __disposeResources,
+  __esDecorate: () => __esDecorate,
+  __exportStar: () => __exportStar,
+  __extends: () => __extends,
+  __generator: () => __generator,
+  __importDefault: () => __importDefault,
+  __importStar: () => __importStar,
+  __makeTemplateObject: () => __makeTemplateObject,
+  __metadata: () => __metadata,
+  __param: () => __param,
+  __propKey: () => __propKey,
+  __read: () => __read,
+  __rest: () => __rest,
+  __rewriteRelativeImportExtension: () => __rewriteRelativeImportExtension,
+  __runInitializers: () => __runInitializers,
+  __setFunctionName: () => __setFunctionName,
+  __spread: () => __spread,
+  __spreadArray: () => __spreadArray,
+  __spreadArrays: () => __spreadArrays,
+  __values: () => __values,
+  default: () => tslib_es6_default
+});
+function __extends(d, b) {
+  if (typeof b !== "function" && b !== null)
+    throw new TypeError("Class extends value " + String(b) + " is not a constructor or null");
+  extendStatics(d, b);
+  function __() {
+    this.constructor = d;
+  }
+  d.prototype = b === null ? Object.create(b) : (__.prototype = b.prototype, new __());
+}
+function __rest(s, e) {
+  var t = {};
+  for (var p in s) if (Object.prototype.hasOwnProperty.call(s, p) && e.indexOf(p) < 0)
+    t[p] = s[p];
+  if (s != null && typeof Object.getOwnPropertySymbols === "function")
+    for (var i = 0, p = Object.getOwnPropertySymbols(s); i < p.length; i++) {
+      if (e.indexOf(p[i]) < 0 && Object.prototype.propertyIsEnumerable.call(s, p[i]))
+        t[p[i]] = s[p[i]];
+    }
+  return t;
+}
+function __decorate(decorators, target, key, desc) {
+  var c = arguments.length, r = c < 3 ? target : desc === null ? desc = Object.getOwnPropertyDescriptor(target, key) : desc, d;
+  if (typeof Reflect === "object" && typeof Reflect.decorate === "function") r = Reflect.decorate(decorators, target, key, desc);
+  else for (var i = decorators.length - 1; i >= 0; i--) if (d = decorators[i]) r = (c < 3 ? d(r) : c > 3 ? d(target, key, r) : d(target, key)) || r;
+  return c > 3 && r && Object.defineProperty(target, key, r), r;
+}
+function __param(paramIndex, decorator) {
+  return function(target, key) {
+    decorator(target, key, paramIndex);
+  };
+}
+function __esDecorate(ctor, descriptorIn, decorators, contextIn, initializers, extraInitializers) {
+  function accept(f) {
+    if (f !== void 0 && typeof f !== "function") throw new TypeError("Function expected");
+    return f;
+  }
+  var kind = contextIn.kind, key = kind === "getter" ? "get" : kind === "setter" ? "set" : "value";
+  var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
+  var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
+  var _, done = false;
+  for (var i = decorators.length - 1; i >= 0; i--) {
+    var context3 = {};
+    for (var p in contextIn) context3[p] = p === "access" ? {} : contextIn[p];
+    for (var p in contextIn.access) context3.access[p] = contextIn.access[p];
+    context3.addInitializer = function(f) {
+      if (done) throw new TypeError("Cannot add initializers after decoration has completed");
+      extraInitializers.push(accept(f || null));
+    };
+    var result = (0, decorators[i])(kind === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context3);
+    if (kind === "accessor") {
+      if (result === void 0) continue;
+      if (result === null || typeof result !== "object") throw new TypeError("Object expected");
+      if (_ = accept(result.get)) descriptor.get = _;
+      if (_ = accept(result.set)) descriptor.set = _;
+      if (_ = accept(result.init)) initializers.unshift(_);
+    } else if (_ = accept(result)) {
+      if (kind === "field") initializers.unshift(_);
+      else descriptor[key] = _;
+    }
+  }
+  if (target) Object.defineProperty(target, contextIn.name, descriptor);
+  done = true;
+}
+function __runInitializers(thisArg, initializers, value) {
+  var useValue = arguments.length > 2;
+  for (var i = 0; i < initializers.length; i++) {
+    value = useValue ? initializers[i].call(thisArg, value) : initializers[i].call(thisArg);
+  }
+  return useValue ? value : void 0;
+}
+function __propKey(x) {
+  return typeof x === "symbol" ? x : "".concat(x);
+}
+function __setFunctionName(f, name3, prefix) {
+  if (typeof name3 === "symbol") name3 = name3.description ? "[".concat(name3.description, "]") : "";
+  return Object.defineProperty(f, "name", { configurable: true, value: prefix ? "".concat(prefix, " ", name3) : name3 });
+}
+function __metadata(metadataKey, metadataValue) {
+  if (typeof Reflect === "object" && typeof Reflect.metadata === "function") return Reflect.metadata(metadataKey, metadataValue);
+}
+function __awaiter(thisArg, _arguments, P, generator) {
+  function adopt2(value) {
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve8, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve8(result.value) : adopt2(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+}
+function __generator(thisArg, body) {
+  var _ = { label: 0, sent: function() {
+    if (t[0] & 1) throw t[1];
+    return t[1];
+  }, trys: [], ops: [] }, f, y, t, g = Object.create((typeof Iterator === "function" ? Iterator : Object).prototype);
+  return g.next = verb(0), g["throw"] = verb(1), g["return"] = verb(2), typeof Symbol === "function" && (g[Symbol.iterator] = function() {
+    return this;
+  }), g;
+  function verb(n) {
+    return function(v) {
+      return step([n, v]);
+    };
+  }
+  function step(op) {
+    if (f) throw new TypeError("Generator is already executing.");
+    while (g && (g = 0, op[0] && (_ = 0)), _) try {
+      if (f = 1, y && (t = op[0] & 2 ? y["return"] : op[0] ? y["throw"] || ((t = y["return"]) && t.call(y), 0) : y.next) && !(t = t.call(y, op[1])).done) return t;
+      if (y = 0, t) op = [op[0] & 2, t.value];
+      switch (op[0]) {
+        case 0:
+        case 1:
+          t = op;
+          break;
+        case 4:
+          _.label++;
+          return { value: op[1], done: false };
+        case 5:
+          _.label++;
+          y = op[1];
+          op = [0];
+          continue;
+        case 7:
+          op = _.ops.pop();
+          _.trys.pop();
+          continue;
+        default:
+          if (!(t = _.trys, t = t.length > 0 && t[t.length - 1]) && (op[0] === 6 || op[0] === 2)) {
+            _ = 0;
+            continue;
+          }
+          if (op[0] === 3 && (!t || op[1] > t[0] && op[1] < t[3])) {
+            _.label = op[1];
+            break;
+          }
+          if (op[0] === 6 && _.label < t[1]) {
+            _.label = t[1];
+            t = op;
+            break;
+          }
+          if (t && _.label < t[2]) {
+            _.label = t[2];
+            _.ops.push(op);
+            break;
+          }
+          if (t[2]) _.ops.pop();
+          _.trys.pop();
+          continue;
+      }
+      op = body.call(thisArg, _);
+    } catch (e) {
+      op = [6, e];
+      y = 0;
+    } finally {
+      f = t = 0;
+    }
+    if (op[0] & 5) throw op[1];
+    return { value: op[0] ? op[1] : void 0, done: true };
+  }
+}
+function __exportStar(m, o) {
+  for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(o, p)) __createBinding(o, m, p);
+}
+function __values(o) {
+  var s = typeof Symbol === "function" && Symbol.iterator, m = s && o[s], i = 0;
+  if (m) return m.call(o);
+  if (o && typeof o.length === "number") return {
+    next: function() {
+      if (o && i >= o.length) o = void 0;
+      return { value: o && o[i++], done: !o };
+    }
+  };
+  throw new TypeError(s ? "Object is not iterable." : "Symbol.iterator is not defined.");
+}
+function __read(o, n) {
+  var m = typeof Symbol === "function" && o[Symbol.iterator];
+  if (!m) return o;
+  var i = m.call(o), r, ar = [], e;
+  try {
+    while ((n === void 0 || n-- > 0) && !(r = i.next()).done) ar.push(r.value);
+  } catch (error62) {
+    e = { error: error62 };
+  } finally {
+    try {
+      if (r && !r.done && (m = i["return"])) m.call(i);
+    } finally {
+      if (e) throw e.error;
+    }
+  }
+  return ar;
+}
+function __spread() {
+  for (var ar = [], i = 0; i < arguments.length; i++)
+    ar = ar.concat(__read(arguments[i]));
+  return ar;
+}
+function __spreadArrays() {
+  for (var s = 0, i = 0, il = arguments.length; i < il; i++) s += arguments[i].length;
+  for (var r = Array(s), k = 0, i = 0; i < il; i++)
+    for (var a = arguments[i], j = 0, jl = a.length; j < jl; j++, k++)
+      r[k] = a[j];
+  return r;
+}
+function __spreadArray(to, from, pack) {
+  if (pack || arguments.length === 2) for (var i = 0, l = from.length, ar; i < l; i++) {
+    if (ar || !(i in from)) {
+      if (!ar) ar = Array.prototype.slice.call(from, 0, i);
+      ar[i] = from[i];
+    }
+  }
+  return to.concat(ar || Array.prototype.slice.call(from));
+}
+function __await(v) {
+  return this instanceof __await ? (this.v = v, this) : new __await(v);
+}
+function __asyncGenerator(thisArg, _arguments, generator) {
+  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+  var g = generator.apply(thisArg, _arguments || []), i, q = [];
+  return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function() {
+    return this;
+  }, i;
+  function awaitReturn(f) {
+    return function(v) {
+      return Promise.resolve(v).then(f, reject);
+    };
+  }
+  function verb(n, f) {
+    if (g[n]) {
+      i[n] = function(v) {
+        return new Promise(function(a, b) {
+          q.push([n, v, a, b]) > 1 || resume(n, v);
+        });
+      };
+      if (f) i[n] = f(i[n]);
+    }
+  }
+  function resume(n, v) {
+    try {
+      step(g[n](v));
+    } catch (e) {
+      settle2(q[0][3], e);
+    }
+  }
+  function step(r) {
+    r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle2(q[0][2], r);
+  }
+  function fulfill(value) {
+    resume("next", value);
+  }
+  function reject(value) {
+    resume("throw", value);
+  }
+  function settle2(f, v) {
+    if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]);
+  }
+}
+function __asyncDelegator(o) {
+  var i, p;
+  return i = {}, verb("next"), verb("throw", function(e) {
+    throw e;
+  }), verb("return"), i[Symbol.iterator] = function() {
+    return this;
+  }, i;
+  function verb(n, f) {
+    i[n] = o[n] ? function(v) {
+      return (p = !p) ? { value: __await(o[n](v)), done: false } : f ? f(v) : v;
+    } : f;
+  }
+}
+function __asyncValues(o) {
+  if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
+  var m = o[Symbol.asyncIterator], i;
+  return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function() {
+    return this;
+  }, i);
+  function verb(n) {
+    i[n] = o[n] && function(v) {
+      return new Promise(function(resolve8, reject) {
+        v = o[n](v), settle2(resolve8, reject, v.done, v.value);
+      });
+    };
+  }
+  function settle2(resolve8, reject, d, v) {
+    Promise.resolve(v).then(function(v2) {
+      resolve8({ value: v2, done: d });
+    }, reject);
+  }
+}
+function __makeTemplateObject(cooked, raw) {
+  if (Object.defineProperty) {
+    Object.defineProperty(cooked, "raw", { value: raw });
+  } else {
+    cooked.raw = raw;
+  }
+  return cooked;
+}
+function __importStar(mod) {
+  if (mod && mod.__esModule) return mod;
+  var result = {};
+  if (mod != null) {
+    for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+  }
+  __setModuleDefault(result, mod);
+  return result;
+}
+function __importDefault(mod) {
+  return mod && mod.__esModule ? mod : { default: mod };
+}
+function __classPrivateFieldGet(receiver, state3, kind, f) {
+  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a getter");
+  if (typeof state3 === "function" ? receiver !== state3 || !f : !state3.has(receiver)) throw new TypeError("Cannot read private member from an object whose class did not declare it");
+  return kind === "m" ? f : kind === "a" ? f.call(receiver) : f ? f.value : state3.get(receiver);
+}
+function __classPrivateFieldSet(receiver, state3, value, kind, f) {
+  if (kind === "m") throw new TypeError("Private method is not writable");
+  if (kind === "a" && !f) throw new TypeError("Private accessor was defined without a setter");
+  if (typeof state3 === "function" ? receiver !== state3 || !f : !state3.has(receiver)) throw new TypeError("Cannot write private member to an object whose class did not declare it");
+  return kind === "a" ? f.call(receiver, value) : f ? f.value = value : state3.set(receiver, value), value;
+}
+function __classPrivateFieldIn(state3, receiver) {
+  if (receiver === null || typeof receiver !== "object" && typeof receiver !== "function") throw new TypeError("Cannot use 'in' operator on non-object");
+  return typeof state3 === "function" ? receiver === state3 : state3.has(receiver);
+}
+function __addDisposableResource(env, value, async) {
+  if (value !== null && value !== void 0) {
+    if (typeof value !== "object" && typeof value !== "function") throw new TypeError("Object expected.");
+    var dispose, inner;
+    if (async) {
+      if (!Symbol.asyncDispose) throw new TypeError("Symbol.asyncDispose is not defined.");
+      dispose = value[Symbol.asyncDispose];
+    }
+    if (dispose === void 0) {
+      if (!Symbol.dispose) throw new TypeError("Symbol.dispose is not defined.");
+      dispose = value[Symbol.dispose];
+      if (async) inner = dispose;
+    }
+    if (typeof dispose !== "function") throw new TypeError("Object not disposable.");
+    if (inner) dispose = function() {
+      try {
+        inner.call(this);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
+    env.stack.push({ value, dispose, async });
+  } else if (async) {
+    env.stack.push({ async: true });
+  }
+  return value;
+}
+function __disposeResources(env) {
+  function fail3(e) {
+    env.error = env.hasError ? new _SuppressedError(e, env.error, "An error was suppressed during disposal.") : e;
+    env.hasError = true;
+  }
+  var r, s = 0;
+  function next() {
+    while (r = env.stack.pop()) {
+      try {
+        if (!r.async && s === 1) return s = 0, env.stack.push(r), Promise.resolve().then(next);
+        if (r.dispose) {
+          var result = r.dispose.call(r.value);
+          if (r.async) return s |= 2, Promise.resolve(result).then(next, function(e) {
+            fail3(e);
+            return next();
+          });
+        } else s |= 1;
+      } catch (e) {
+        fail3(e);
+      }
+    }
+    if (s === 1) return env.hasError ? Promise.reject(env.error) : Promise.resolve();
+    if (env.hasError) throw env.error;
+  }
+  return next();
+}
+function __rewriteRelativeImportExtension(path3, preserveJsx, extraExtensions, ignoreCase) {
+  if (typeof path3 === "string" && /^\.\.?\//.test(path3)) {
+    if (extraExtensions) {
+      for (var extension3 in extraExtensions) {
+        var suffix = path3.slice(-extension3.length);
+        if (suffix === extension3 || ignoreCase && suffix.toLowerCase() === extension3.toLowerCase()) {
+          var output2 = extraExtensions[extension3];
+          return output2 === extension3 ? path3 : path3.slice(0, -extension3.length) + output2;
+        }
+      }
+    }
+    return path3.replace(/\.(tsx)$|((?:\.d)?)((?:\.[^./]+?)?)\.([cm]?)ts$/i, function(m, tsx, d, ext, cm) {
+      return tsx ? preserveJsx ? ".jsx" : ".js" : d && (!ext || !cm) ? m : d + ext + "." + cm.toLowerCase() + "js";
+    });
+  }
+  return path3;
+}
+var extendStatics, __assign, __createBinding, __setModuleDefault, ownKeys, _SuppressedError, tslib_es6_default;
+var init_tslib_es6 = __esm({
+  "node_modules/tslib/tslib.es6.mjs"() {
+    extendStatics = function(d, b) {
+      extendStatics = Object.setPrototypeOf || { __proto__: [] } instanceof Array && function(d2, b2) {
+        d2.__proto__ = b2;
+      } || function(d2, b2) {
+        for (var p in b2) if (Object.prototype.hasOwnProperty.call(b2, p)) d2[p] = b2[p];
+      };
+      return extendStatics(d, b);
+    };
+    __assign = function() {
+      __assign = Object.assign || function __assign3(t) {
+        for (var s, i = 1, n = arguments.length; i < n; i++) {
+          s = arguments[i];
+          for (var p in s) if (Object.prototype.hasOwnProperty.call(s, p)) t[p] = s[p];
+        }
+        return t;
+      };
+      return __assign.apply(this, arguments);
+    };
+    __createBinding = Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: function() {
+          return m[k];
+        } };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    });
+    __setModuleDefault = Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    };
+    ownKeys = function(o) {
+      ownKeys = Object.getOwnPropertyNames || function(o2) {
+        var ar = [];
+        for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+        return ar;
+      };
+      return ownKeys(o);
+    };
+    _SuppressedError = typeof SuppressedError === "function" ? SuppressedError : function(error62, suppressed, message) {
+      var e = new Error(message);
+      return e.name = "SuppressedError", e.error = error62, e.suppressed = suppressed, e;
+    };
+    tslib_es6_default = {
+      __extends,
+      __assign,
+      __rest,
+      __decorate,
+      __param,
+      __esDecorate,
+      __runInitializers,
+      __propKey,
+      __setFunctionName,
+      __metadata,
+      __awaiter,
+      __generator,
+      __createBinding,
+      __exportStar,
+      __values,
+      __read,
+      __spread,
+      __spreadArrays,
+      __spreadArray,
+      __await,
+      __asyncGenerator,
+      __asyncDelegator,
+      __asyncValues,
+      __makeTemplateObject,
+      __importStar,
+      __importDefault,
+      __classPrivateFieldGet,
+      __classPrivateFieldSet,
+      __classPrivateFieldIn,
+      __addDisposableResource,
+      __disposeResources,
+      __rewriteRelativeImportExtension
+    };
   }
 });
 
@@ -6592,7 +6592,7 @@ var require_bit_string = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BitString = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var BitString = class {
       unusedBits = 0;
@@ -6610,7 +6610,7 @@ var require_bit_string = __commonJS({
         }
       }
       fromASN(asn) {
-        if (!(asn instanceof asn1js.BitString)) {
+        if (!(asn instanceof asn1js2.BitString)) {
           throw new TypeError("Argument 'asn' is not instance of ASN.1 BitString");
         }
         this.unusedBits = asn.valueBlock.unusedBits;
@@ -6618,13 +6618,13 @@ var require_bit_string = __commonJS({
         return this;
       }
       toASN() {
-        return new asn1js.BitString({
+        return new asn1js2.BitString({
           unusedBits: this.unusedBits,
           valueHex: this.value
         });
       }
       toSchema(name3) {
-        return new asn1js.BitString({ name: name3 });
+        return new asn1js2.BitString({ name: name3 });
       }
       toNumber() {
         let res = "";
@@ -6663,7 +6663,7 @@ var require_octet_string = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.OctetString = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var OctetString2 = class {
       buffer;
@@ -6687,17 +6687,17 @@ var require_octet_string = __commonJS({
         }
       }
       fromASN(asn) {
-        if (!(asn instanceof asn1js.OctetString)) {
+        if (!(asn instanceof asn1js2.OctetString)) {
           throw new TypeError("Argument 'asn' is not instance of ASN.1 OctetString");
         }
         this.buffer = (0, utils_1.toArrayBuffer)(asn.valueBlock.valueHex);
         return this;
       }
       toASN() {
-        return new asn1js.OctetString({ valueHex: this.buffer });
+        return new asn1js2.OctetString({ valueHex: this.buffer });
       }
       toSchema(name3) {
-        return new asn1js.OctetString({ name: name3 });
+        return new asn1js2.OctetString({ name: name3 });
       }
     };
     exports.OctetString = OctetString2;
@@ -6723,17 +6723,17 @@ var require_converters2 = __commonJS({
     exports.AsnNullConverter = exports.AsnGeneralizedTimeConverter = exports.AsnUTCTimeConverter = exports.AsnCharacterStringConverter = exports.AsnGeneralStringConverter = exports.AsnVisibleStringConverter = exports.AsnGraphicStringConverter = exports.AsnIA5StringConverter = exports.AsnVideotexStringConverter = exports.AsnTeletexStringConverter = exports.AsnPrintableStringConverter = exports.AsnNumericStringConverter = exports.AsnUniversalStringConverter = exports.AsnBmpStringConverter = exports.AsnUtf8StringConverter = exports.AsnConstructedOctetStringConverter = exports.AsnOctetStringConverter = exports.AsnBooleanConverter = exports.AsnRelativeObjectIdentifierConverter = exports.AsnObjectIdentifierConverter = exports.AsnBitStringConverter = exports.AsnIntegerBigIntConverter = exports.AsnIntegerArrayBufferConverter = exports.AsnEnumeratedConverter = exports.AsnIntegerConverter = exports.AsnAnyConverter = void 0;
     exports.defaultConverter = defaultConverter;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var enums_1 = require_enums();
     var index_1 = require_types();
     exports.AsnAnyConverter = {
-      fromASN: (value) => value instanceof asn1js.Null ? null : (0, utils_1.toArrayBuffer)(value.valueBeforeDecodeView),
+      fromASN: (value) => value instanceof asn1js2.Null ? null : (0, utils_1.toArrayBuffer)(value.valueBeforeDecodeView),
       toASN: (value) => {
         if (value === null) {
-          return new asn1js.Null();
+          return new asn1js2.Null();
         }
-        const schema = asn1js.fromBER(value, { maxDepth: Infinity, maxNodes: Infinity, maxContentLength: Infinity });
+        const schema = asn1js2.fromBER(value, { maxDepth: Infinity, maxNodes: Infinity, maxContentLength: Infinity });
         if (schema.result.error) {
           throw new Error(schema.result.error);
         }
@@ -6742,39 +6742,39 @@ var require_converters2 = __commonJS({
     };
     exports.AsnIntegerConverter = {
       fromASN: (value) => value.valueBlock.valueHexView.byteLength >= 4 ? value.valueBlock.toString() : value.valueBlock.valueDec,
-      toASN: (value) => new asn1js.Integer({ value: +value })
+      toASN: (value) => new asn1js2.Integer({ value: +value })
     };
     exports.AsnEnumeratedConverter = {
       fromASN: (value) => value.valueBlock.valueDec,
-      toASN: (value) => new asn1js.Enumerated({ value })
+      toASN: (value) => new asn1js2.Enumerated({ value })
     };
     exports.AsnIntegerArrayBufferConverter = {
       fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
-      toASN: (value) => new asn1js.Integer({ valueHex: value })
+      toASN: (value) => new asn1js2.Integer({ valueHex: value })
     };
     exports.AsnIntegerBigIntConverter = {
       fromASN: (value) => value.toBigInt(),
-      toASN: (value) => asn1js.Integer.fromBigInt(value)
+      toASN: (value) => asn1js2.Integer.fromBigInt(value)
     };
     exports.AsnBitStringConverter = {
       fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
-      toASN: (value) => new asn1js.BitString({ valueHex: value })
+      toASN: (value) => new asn1js2.BitString({ valueHex: value })
     };
     exports.AsnObjectIdentifierConverter = {
       fromASN: (value) => value.valueBlock.toString(),
-      toASN: (value) => new asn1js.ObjectIdentifier({ value })
+      toASN: (value) => new asn1js2.ObjectIdentifier({ value })
     };
     exports.AsnRelativeObjectIdentifierConverter = {
       fromASN: (value) => value.valueBlock.toString(),
-      toASN: (value) => new asn1js.RelativeObjectIdentifier({ value })
+      toASN: (value) => new asn1js2.RelativeObjectIdentifier({ value })
     };
     exports.AsnBooleanConverter = {
       fromASN: (value) => value.valueBlock.value,
-      toASN: (value) => new asn1js.Boolean({ value })
+      toASN: (value) => new asn1js2.Boolean({ value })
     };
     exports.AsnOctetStringConverter = {
       fromASN: (value) => (0, utils_1.toArrayBuffer)(value.valueBlock.valueHexView),
-      toASN: (value) => new asn1js.OctetString({ valueHex: value })
+      toASN: (value) => new asn1js2.OctetString({ valueHex: value })
     };
     exports.AsnConstructedOctetStringConverter = {
       fromASN: (value) => new index_1.OctetString(value.getValue()),
@@ -6786,30 +6786,30 @@ var require_converters2 = __commonJS({
         toASN: (value) => new Asn1Type({ value })
       };
     }
-    exports.AsnUtf8StringConverter = createStringConverter(asn1js.Utf8String);
-    exports.AsnBmpStringConverter = createStringConverter(asn1js.BmpString);
-    exports.AsnUniversalStringConverter = createStringConverter(asn1js.UniversalString);
-    exports.AsnNumericStringConverter = createStringConverter(asn1js.NumericString);
-    exports.AsnPrintableStringConverter = createStringConverter(asn1js.PrintableString);
-    exports.AsnTeletexStringConverter = createStringConverter(asn1js.TeletexString);
-    exports.AsnVideotexStringConverter = createStringConverter(asn1js.VideotexString);
-    exports.AsnIA5StringConverter = createStringConverter(asn1js.IA5String);
-    exports.AsnGraphicStringConverter = createStringConverter(asn1js.GraphicString);
-    exports.AsnVisibleStringConverter = createStringConverter(asn1js.VisibleString);
-    exports.AsnGeneralStringConverter = createStringConverter(asn1js.GeneralString);
-    exports.AsnCharacterStringConverter = createStringConverter(asn1js.CharacterString);
+    exports.AsnUtf8StringConverter = createStringConverter(asn1js2.Utf8String);
+    exports.AsnBmpStringConverter = createStringConverter(asn1js2.BmpString);
+    exports.AsnUniversalStringConverter = createStringConverter(asn1js2.UniversalString);
+    exports.AsnNumericStringConverter = createStringConverter(asn1js2.NumericString);
+    exports.AsnPrintableStringConverter = createStringConverter(asn1js2.PrintableString);
+    exports.AsnTeletexStringConverter = createStringConverter(asn1js2.TeletexString);
+    exports.AsnVideotexStringConverter = createStringConverter(asn1js2.VideotexString);
+    exports.AsnIA5StringConverter = createStringConverter(asn1js2.IA5String);
+    exports.AsnGraphicStringConverter = createStringConverter(asn1js2.GraphicString);
+    exports.AsnVisibleStringConverter = createStringConverter(asn1js2.VisibleString);
+    exports.AsnGeneralStringConverter = createStringConverter(asn1js2.GeneralString);
+    exports.AsnCharacterStringConverter = createStringConverter(asn1js2.CharacterString);
     exports.AsnUTCTimeConverter = {
       fromASN: (value) => value.toDate(),
-      toASN: (value) => new asn1js.UTCTime({ valueDate: value })
+      toASN: (value) => new asn1js2.UTCTime({ valueDate: value })
     };
     exports.AsnGeneralizedTimeConverter = {
       fromASN: (value) => value.toDate(),
-      toASN: (value) => new asn1js.GeneralizedTime({ valueDate: value })
+      toASN: (value) => new asn1js2.GeneralizedTime({ valueDate: value })
     };
     exports.AsnNullConverter = {
       fromASN: () => null,
       toASN: () => {
-        return new asn1js.Null();
+        return new asn1js2.Null();
       }
     };
     function defaultConverter(type) {
@@ -6922,7 +6922,7 @@ var require_schema = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnSchemaStorage = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var enums_1 = require_enums();
     var helper_1 = require_helper();
     var AsnSchemaStorage = class {
@@ -6967,7 +6967,7 @@ var require_schema = __commonJS({
           let asn1Item;
           if (typeof item.type === "number") {
             const Asn1TypeName = enums_1.AsnPropTypes[item.type];
-            const Asn1Type = asn1js[Asn1TypeName];
+            const Asn1Type = asn1js2[Asn1TypeName];
             if (!Asn1Type) {
               throw new Error(`Cannot get ASN1 class by name '${Asn1TypeName}'`);
             }
@@ -6978,22 +6978,22 @@ var require_schema = __commonJS({
           } else if (item.optional) {
             const itemSchema = this.get(item.type);
             if (itemSchema.type === enums_1.AsnTypeTypes.Choice) {
-              asn1Item = new asn1js.Any({ name: name3 });
+              asn1Item = new asn1js2.Any({ name: name3 });
             } else {
               asn1Item = this.create(item.type, false);
               asn1Item.name = name3;
             }
           } else {
-            asn1Item = new asn1js.Any({ name: name3 });
+            asn1Item = new asn1js2.Any({ name: name3 });
           }
           const optional2 = !!item.optional || item.defaultValue !== void 0;
           if (item.repeated) {
             asn1Item.name = "";
-            const Container = item.repeated === "set" ? asn1js.Set : asn1js.Sequence;
+            const Container = item.repeated === "set" ? asn1js2.Set : asn1js2.Sequence;
             asn1Item = new Container({
               name: "",
               value: [
-                new asn1js.Repeated({
+                new asn1js2.Repeated({
                   name: name3,
                   value: asn1Item
                 })
@@ -7003,7 +7003,7 @@ var require_schema = __commonJS({
           if (item.context !== null && item.context !== void 0) {
             if (item.implicit) {
               if (typeof item.type === "number" || (0, helper_1.isConvertible)(item.type)) {
-                const Container = item.repeated ? asn1js.Constructed : asn1js.Primitive;
+                const Container = item.repeated ? asn1js2.Constructed : asn1js2.Primitive;
                 asn1Value.push(new Container({
                   name: name3,
                   optional: optional2,
@@ -7017,7 +7017,7 @@ var require_schema = __commonJS({
                 const isRepeated = !!item.repeated;
                 let value = !isRepeated ? this.get(item.type, true).schema : asn1Item;
                 value = "valueBlock" in value ? value.valueBlock.value : value.value;
-                asn1Value.push(new asn1js.Constructed({
+                asn1Value.push(new asn1js2.Constructed({
                   name: !isRepeated ? name3 : "",
                   optional: optional2,
                   idBlock: {
@@ -7028,7 +7028,7 @@ var require_schema = __commonJS({
                 }));
               }
             } else {
-              asn1Value.push(new asn1js.Constructed({
+              asn1Value.push(new asn1js2.Constructed({
                 optional: optional2,
                 idBlock: {
                   tagClass: 3,
@@ -7044,17 +7044,17 @@ var require_schema = __commonJS({
         }
         switch (schema.type) {
           case enums_1.AsnTypeTypes.Sequence:
-            return new asn1js.Sequence({
+            return new asn1js2.Sequence({
               value: asn1Value,
               name: ""
             });
           case enums_1.AsnTypeTypes.Set:
-            return new asn1js.Set({
+            return new asn1js2.Set({
               value: asn1Value,
               name: ""
             });
           case enums_1.AsnTypeTypes.Choice:
-            return new asn1js.Choice({
+            return new asn1js2.Choice({
               value: asn1Value,
               name: ""
             });
@@ -7176,7 +7176,7 @@ var require_parser = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnParser = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var enums_1 = require_enums();
     var converters = tslib_1.__importStar(require_converters2());
@@ -7185,7 +7185,7 @@ var require_parser = __commonJS({
     var storage_1 = require_storage();
     var AsnParser = class {
       static parse(data, target, options) {
-        const asn1Parsed = asn1js.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
+        const asn1Parsed = asn1js2.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
         if (asn1Parsed.result.error) {
           throw new Error(asn1Parsed.result.error);
         }
@@ -7223,14 +7223,14 @@ var require_parser = __commonJS({
         }
       }
       static handleChoiceTypes(asn1Schema, schema, target, targetSchema, options) {
-        if (asn1Schema.constructor === asn1js.Constructed && schema.type === enums_1.AsnTypeTypes.Choice && asn1Schema.idBlock.tagClass === 3) {
+        if (asn1Schema.constructor === asn1js2.Constructed && schema.type === enums_1.AsnTypeTypes.Choice && asn1Schema.idBlock.tagClass === 3) {
           for (const key in schema.items) {
             const schemaItem = schema.items[key];
             if (schemaItem.context === asn1Schema.idBlock.tagNumber && schemaItem.implicit) {
               if (typeof schemaItem.type === "function" && storage_1.schemaStorage.has(schemaItem.type)) {
                 const fieldSchema = storage_1.schemaStorage.get(schemaItem.type);
                 if (fieldSchema && fieldSchema.type === enums_1.AsnTypeTypes.Sequence) {
-                  const newSeq = new asn1js.Sequence();
+                  const newSeq = new asn1js2.Sequence();
                   if ("value" in asn1Schema.valueBlock && Array.isArray(asn1Schema.valueBlock.value) && "value" in newSeq.valueBlock) {
                     newSeq.valueBlock.value = asn1Schema.valueBlock.value;
                     const fieldValue = this.fromASN(newSeq, schemaItem.type, options);
@@ -7242,8 +7242,8 @@ var require_parser = __commonJS({
               }
             }
           }
-        } else if (asn1Schema.constructor === asn1js.Constructed && schema.type !== enums_1.AsnTypeTypes.Choice) {
-          const newTargetSchema = new asn1js.Constructed({
+        } else if (asn1Schema.constructor === asn1js2.Constructed && schema.type !== enums_1.AsnTypeTypes.Choice) {
+          const newTargetSchema = new asn1js2.Constructed({
             idBlock: {
               tagClass: 3,
               tagNumber: asn1Schema.idBlock.tagNumber
@@ -7259,13 +7259,13 @@ var require_parser = __commonJS({
       }
       static handleSequenceTypes(asn1Schema, schema, target, targetSchema) {
         if (schema.type === enums_1.AsnTypeTypes.Sequence) {
-          const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
+          const asn1ComparedSchema = asn1js2.compareSchema({}, asn1Schema, targetSchema);
           if (!asn1ComparedSchema.verified) {
             throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
           }
           return asn1ComparedSchema;
         } else {
-          const asn1ComparedSchema = asn1js.compareSchema({}, asn1Schema, targetSchema);
+          const asn1ComparedSchema = asn1js2.compareSchema({}, asn1Schema, targetSchema);
           if (!asn1ComparedSchema.verified) {
             throw new errors_1.AsnSchemaValidationError(`Data does not match to ${target.name} ASN1 schema.${asn1ComparedSchema.result.error ? ` ${asn1ComparedSchema.result.error}` : ""}`);
           }
@@ -7374,10 +7374,10 @@ var require_parser = __commonJS({
       }
       static processRepeatedPrimitiveItem(asn1SchemaValue, schemaItem, converter, options) {
         if (schemaItem.implicit) {
-          const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+          const Container = schemaItem.repeated === "sequence" ? asn1js2.Sequence : asn1js2.Set;
           const newItem = new Container();
           newItem.valueBlock = asn1SchemaValue.valueBlock;
-          const newItemAsn = asn1js.fromBER(newItem.toBER(false), options?.berOptions);
+          const newItemAsn = asn1js2.fromBER(newItem.toBER(false), options?.berOptions);
           if (newItemAsn.offset === -1) {
             throw new Error(`Cannot parse the child item. ${newItemAsn.result.error}`);
           }
@@ -7398,14 +7398,14 @@ var require_parser = __commonJS({
             newItem = new schemaItemType().toSchema("");
           } else {
             const Asn1TypeName = enums_1.AsnPropTypes[schemaItemType];
-            const Asn1Type = asn1js[Asn1TypeName];
+            const Asn1Type = asn1js2[Asn1TypeName];
             if (!Asn1Type) {
               throw new Error(`Cannot get '${Asn1TypeName}' class from asn1js module`);
             }
             newItem = new Asn1Type();
           }
           newItem.valueBlock = value.valueBlock;
-          value = asn1js.fromBER(newItem.toBER(false), options?.berOptions).result;
+          value = asn1js2.fromBER(newItem.toBER(false), options?.berOptions).result;
         }
         return converter.fromASN(value);
       }
@@ -7442,13 +7442,13 @@ var require_parser = __commonJS({
         if (schemaItem.implicit && typeof schemaItem.context === "number") {
           const schema = storage_1.schemaStorage.get(schemaItemType);
           if (schema.type === enums_1.AsnTypeTypes.Sequence) {
-            const newSeq = new asn1js.Sequence();
+            const newSeq = new asn1js2.Sequence();
             if ("value" in asn1SchemaValue.valueBlock && Array.isArray(asn1SchemaValue.valueBlock.value) && "value" in newSeq.valueBlock) {
               newSeq.valueBlock.value = asn1SchemaValue.valueBlock.value;
               return newSeq;
             }
           } else if (schema.type === enums_1.AsnTypeTypes.Set) {
-            const newSet = new asn1js.Set();
+            const newSet = new asn1js2.Set();
             if ("value" in asn1SchemaValue.valueBlock && Array.isArray(asn1SchemaValue.valueBlock.value) && "value" in newSet.valueBlock) {
               newSet.valueBlock.value = asn1SchemaValue.valueBlock.value;
               return newSet;
@@ -7469,7 +7469,7 @@ var require_serializer = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnSerializer = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var converters = tslib_1.__importStar(require_converters2());
     var enums_1 = require_enums();
@@ -7477,7 +7477,7 @@ var require_serializer = __commonJS({
     var storage_1 = require_storage();
     var AsnSerializer = class _AsnSerializer {
       static serialize(obj) {
-        if (obj instanceof asn1js.BaseBlock) {
+        if (obj instanceof asn1js2.BaseBlock) {
           return obj.toBER(false);
         }
         return this.toASN(obj).toBER(false);
@@ -7518,8 +7518,8 @@ var require_serializer = __commonJS({
               if (schemaItem.implicit) {
                 if (!schemaItem.repeated && (typeof schemaItem.type === "number" || (0, helper_1.isConvertible)(schemaItem.type))) {
                   const value = {};
-                  value.valueHex = asn1Item instanceof asn1js.Null ? (0, utils_1.toArrayBuffer)(asn1Item.valueBeforeDecodeView) : asn1Item.valueBlock.toBER();
-                  asn1Value.push(new asn1js.Primitive({
+                  value.valueHex = asn1Item instanceof asn1js2.Null ? (0, utils_1.toArrayBuffer)(asn1Item.valueBeforeDecodeView) : asn1Item.valueBlock.toBER();
+                  asn1Value.push(new asn1js2.Primitive({
                     optional: schemaItem.optional,
                     idBlock: {
                       tagClass: 3,
@@ -7528,7 +7528,7 @@ var require_serializer = __commonJS({
                     ...value
                   }));
                 } else {
-                  asn1Value.push(new asn1js.Constructed({
+                  asn1Value.push(new asn1js2.Constructed({
                     optional: schemaItem.optional,
                     idBlock: {
                       tagClass: 3,
@@ -7538,7 +7538,7 @@ var require_serializer = __commonJS({
                   }));
                 }
               } else {
-                asn1Value.push(new asn1js.Constructed({
+                asn1Value.push(new asn1js2.Constructed({
                   optional: schemaItem.optional,
                   idBlock: {
                     tagClass: 3,
@@ -7557,10 +7557,10 @@ var require_serializer = __commonJS({
         let asnSchema;
         switch (schema.type) {
           case enums_1.AsnTypeTypes.Sequence:
-            asnSchema = new asn1js.Sequence({ value: asn1Value });
+            asnSchema = new asn1js2.Sequence({ value: asn1Value });
             break;
           case enums_1.AsnTypeTypes.Set:
-            asnSchema = new asn1js.Set({ value: asn1Value });
+            asnSchema = new asn1js2.Set({ value: asn1Value });
             break;
           case enums_1.AsnTypeTypes.Choice:
             if (!asn1Value[0]) {
@@ -7583,7 +7583,7 @@ var require_serializer = __commonJS({
               throw new TypeError("Parameter 'objProp' should be type of Array.");
             }
             const items = Array.from(objProp, (element) => converter.toASN(element));
-            const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+            const Container = schemaItem.repeated === "sequence" ? asn1js2.Sequence : asn1js2.Set;
             asn1Item = new Container({ value: items });
           } else {
             asn1Item = converter.toASN(objProp);
@@ -7594,7 +7594,7 @@ var require_serializer = __commonJS({
               throw new TypeError("Parameter 'objProp' should be type of Array.");
             }
             const items = Array.from(objProp, (element) => this.toASN(element));
-            const Container = schemaItem.repeated === "sequence" ? asn1js.Sequence : asn1js.Set;
+            const Container = schemaItem.repeated === "sequence" ? asn1js2.Sequence : asn1js2.Set;
             asn1Item = new Container({ value: items });
           } else {
             asn1Item = this.toASN(objProp);
@@ -7636,11 +7636,11 @@ var require_convert3 = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnConvert = void 0;
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
-    var asn1js = tslib_1.__importStar(require_build2());
+    var asn1js2 = tslib_1.__importStar(require_build2());
     var utils_1 = require_cjs();
     var parser_1 = require_parser();
     var serializer_1 = require_serializer();
-    var AsnConvert13 = class _AsnConvert {
+    var AsnConvert12 = class _AsnConvert {
       static serialize(obj) {
         return serializer_1.AsnSerializer.serialize(obj);
       }
@@ -7649,14 +7649,14 @@ var require_convert3 = __commonJS({
       }
       static toString(data, options) {
         const buf = (0, utils_1.isBufferSource)(data) ? (0, utils_1.toArrayBuffer)(data) : _AsnConvert.serialize(data);
-        const asn = asn1js.fromBER(buf, options?.berOptions);
+        const asn = asn1js2.fromBER(buf, options?.berOptions);
         if (asn.offset === -1) {
           throw new Error(`Cannot decode ASN.1 data. ${asn.result.error}`);
         }
         return asn.result.toString();
       }
     };
-    exports.AsnConvert = AsnConvert13;
+    exports.AsnConvert = AsnConvert12;
   }
 });
 
@@ -8938,47 +8938,47 @@ var require_key_usage = __commonJS({
     var asn1_schema_1 = require_cjs2();
     var object_identifiers_1 = require_object_identifiers();
     exports.id_ce_keyUsage = `${object_identifiers_1.id_ce}.15`;
-    var KeyUsageFlags6;
-    (function(KeyUsageFlags7) {
-      KeyUsageFlags7[KeyUsageFlags7["digitalSignature"] = 1] = "digitalSignature";
-      KeyUsageFlags7[KeyUsageFlags7["nonRepudiation"] = 2] = "nonRepudiation";
-      KeyUsageFlags7[KeyUsageFlags7["keyEncipherment"] = 4] = "keyEncipherment";
-      KeyUsageFlags7[KeyUsageFlags7["dataEncipherment"] = 8] = "dataEncipherment";
-      KeyUsageFlags7[KeyUsageFlags7["keyAgreement"] = 16] = "keyAgreement";
-      KeyUsageFlags7[KeyUsageFlags7["keyCertSign"] = 32] = "keyCertSign";
-      KeyUsageFlags7[KeyUsageFlags7["cRLSign"] = 64] = "cRLSign";
-      KeyUsageFlags7[KeyUsageFlags7["encipherOnly"] = 128] = "encipherOnly";
-      KeyUsageFlags7[KeyUsageFlags7["decipherOnly"] = 256] = "decipherOnly";
-    })(KeyUsageFlags6 || (exports.KeyUsageFlags = KeyUsageFlags6 = {}));
+    var KeyUsageFlags7;
+    (function(KeyUsageFlags8) {
+      KeyUsageFlags8[KeyUsageFlags8["digitalSignature"] = 1] = "digitalSignature";
+      KeyUsageFlags8[KeyUsageFlags8["nonRepudiation"] = 2] = "nonRepudiation";
+      KeyUsageFlags8[KeyUsageFlags8["keyEncipherment"] = 4] = "keyEncipherment";
+      KeyUsageFlags8[KeyUsageFlags8["dataEncipherment"] = 8] = "dataEncipherment";
+      KeyUsageFlags8[KeyUsageFlags8["keyAgreement"] = 16] = "keyAgreement";
+      KeyUsageFlags8[KeyUsageFlags8["keyCertSign"] = 32] = "keyCertSign";
+      KeyUsageFlags8[KeyUsageFlags8["cRLSign"] = 64] = "cRLSign";
+      KeyUsageFlags8[KeyUsageFlags8["encipherOnly"] = 128] = "encipherOnly";
+      KeyUsageFlags8[KeyUsageFlags8["decipherOnly"] = 256] = "decipherOnly";
+    })(KeyUsageFlags7 || (exports.KeyUsageFlags = KeyUsageFlags7 = {}));
     var KeyUsage2 = class extends asn1_schema_1.BitString {
       toJSON() {
         const flag = this.toNumber();
         const res = [];
-        if (flag & KeyUsageFlags6.cRLSign) {
+        if (flag & KeyUsageFlags7.cRLSign) {
           res.push("crlSign");
         }
-        if (flag & KeyUsageFlags6.dataEncipherment) {
+        if (flag & KeyUsageFlags7.dataEncipherment) {
           res.push("dataEncipherment");
         }
-        if (flag & KeyUsageFlags6.decipherOnly) {
+        if (flag & KeyUsageFlags7.decipherOnly) {
           res.push("decipherOnly");
         }
-        if (flag & KeyUsageFlags6.digitalSignature) {
+        if (flag & KeyUsageFlags7.digitalSignature) {
           res.push("digitalSignature");
         }
-        if (flag & KeyUsageFlags6.encipherOnly) {
+        if (flag & KeyUsageFlags7.encipherOnly) {
           res.push("encipherOnly");
         }
-        if (flag & KeyUsageFlags6.keyAgreement) {
+        if (flag & KeyUsageFlags7.keyAgreement) {
           res.push("keyAgreement");
         }
-        if (flag & KeyUsageFlags6.keyCertSign) {
+        if (flag & KeyUsageFlags7.keyCertSign) {
           res.push("keyCertSign");
         }
-        if (flag & KeyUsageFlags6.keyEncipherment) {
+        if (flag & KeyUsageFlags7.keyEncipherment) {
           res.push("keyEncipherment");
         }
-        if (flag & KeyUsageFlags6.nonRepudiation) {
+        if (flag & KeyUsageFlags7.nonRepudiation) {
           res.push("nonRepudiation");
         }
         return res;
@@ -9407,7 +9407,7 @@ var require_algorithm_identifier = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var bytes_1 = require_bytes();
-    var AlgorithmIdentifier2 = class _AlgorithmIdentifier {
+    var AlgorithmIdentifier3 = class _AlgorithmIdentifier {
       algorithm = "";
       parameters;
       constructor(params = {}) {
@@ -9417,16 +9417,16 @@ var require_algorithm_identifier = __commonJS({
         return data instanceof _AlgorithmIdentifier && data.algorithm == this.algorithm && (data.parameters && this.parameters && (0, bytes_1.equal)(data.parameters, this.parameters) || data.parameters === this.parameters);
       }
     };
-    exports.AlgorithmIdentifier = AlgorithmIdentifier2;
+    exports.AlgorithmIdentifier = AlgorithmIdentifier3;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.ObjectIdentifier })
-    ], AlgorithmIdentifier2.prototype, "algorithm", void 0);
+    ], AlgorithmIdentifier3.prototype, "algorithm", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({
         type: asn1_schema_1.AsnPropTypes.Any,
         optional: true
       })
-    ], AlgorithmIdentifier2.prototype, "parameters", void 0);
+    ], AlgorithmIdentifier3.prototype, "parameters", void 0);
   }
 });
 
@@ -9439,20 +9439,20 @@ var require_subject_public_key_info = __commonJS({
     var tslib_1 = (init_tslib_es6(), __toCommonJS(tslib_es6_exports));
     var asn1_schema_1 = require_cjs2();
     var algorithm_identifier_1 = require_algorithm_identifier();
-    var SubjectPublicKeyInfo3 = class {
+    var SubjectPublicKeyInfo4 = class {
       algorithm = new algorithm_identifier_1.AlgorithmIdentifier();
       subjectPublicKey = new ArrayBuffer(0);
       constructor(params = {}) {
         Object.assign(this, params);
       }
     };
-    exports.SubjectPublicKeyInfo = SubjectPublicKeyInfo3;
+    exports.SubjectPublicKeyInfo = SubjectPublicKeyInfo4;
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: algorithm_identifier_1.AlgorithmIdentifier })
-    ], SubjectPublicKeyInfo3.prototype, "algorithm", void 0);
+    ], SubjectPublicKeyInfo4.prototype, "algorithm", void 0);
     tslib_1.__decorate([
       (0, asn1_schema_1.AsnProp)({ type: asn1_schema_1.AsnPropTypes.BitString })
-    ], SubjectPublicKeyInfo3.prototype, "subjectPublicKey", void 0);
+    ], SubjectPublicKeyInfo4.prototype, "subjectPublicKey", void 0);
   }
 });
 
@@ -13750,11 +13750,11 @@ function __metadata2(metadataKey, metadataValue) {
 }
 function __awaiter2(thisArg, _arguments, P, generator) {
   function adopt2(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -13770,7 +13770,7 @@ function __awaiter2(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve6(result.value) : adopt2(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt2(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -13948,14 +13948,14 @@ function __asyncValues2(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve6, reject) {
-        v = o[n](v), settle2(resolve6, reject, v.done, v.value);
+      return new Promise(function(resolve8, reject) {
+        v = o[n](v), settle2(resolve8, reject, v.done, v.value);
       });
     };
   }
-  function settle2(resolve6, reject, d, v) {
+  function settle2(resolve8, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve6({ value: v2, done: d });
+      resolve8({ value: v2, done: d });
     }, reject);
   }
 }
@@ -15555,7 +15555,7 @@ var require_cjs11 = __commonJS({
     var cms = tslib_1.__importStar(require_cjs5());
     var pfx = tslib_1.__importStar(require_cjs10());
     var pkcs8 = tslib_1.__importStar(require_cjs9());
-    var x50911 = tslib_1.__importStar(require_cjs3());
+    var x50912 = tslib_1.__importStar(require_cjs3());
     var attr = tslib_1.__importStar(require_cjs4());
     exports.id_pkcs9 = "1.2.840.113549.1.9";
     exports.id_pkcs9_mo = `${exports.id_pkcs9}.0`;
@@ -15599,7 +15599,7 @@ var require_cjs11 = __commonJS({
     exports.id_certTypes = `${exports.id_pkcs9}.22`;
     exports.crlTypes = `${exports.id_pkcs9}.23`;
     exports.id_at_pseudonym = `${attr.id_at}.65`;
-    var PKCS9String = class PKCS9String extends x50911.DirectoryString {
+    var PKCS9String = class PKCS9String extends x50912.DirectoryString {
       ia5String;
       constructor(params = {}) {
         super(params);
@@ -15657,7 +15657,7 @@ var require_cjs11 = __commonJS({
     exports.UnstructuredName = UnstructuredName = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], UnstructuredName);
-    var UnstructuredAddress = class UnstructuredAddress extends x50911.DirectoryString {
+    var UnstructuredAddress = class UnstructuredAddress extends x50912.DirectoryString {
     };
     exports.UnstructuredAddress = UnstructuredAddress;
     exports.UnstructuredAddress = UnstructuredAddress = tslib_1.__decorate([
@@ -15676,7 +15676,7 @@ var require_cjs11 = __commonJS({
     exports.DateOfBirth = DateOfBirth = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], DateOfBirth);
-    var PlaceOfBirth = class PlaceOfBirth extends x50911.DirectoryString {
+    var PlaceOfBirth = class PlaceOfBirth extends x50912.DirectoryString {
     };
     exports.PlaceOfBirth = PlaceOfBirth;
     exports.PlaceOfBirth = PlaceOfBirth = tslib_1.__decorate([
@@ -15720,7 +15720,7 @@ var require_cjs11 = __commonJS({
     exports.CountryOfResidence = CountryOfResidence = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], CountryOfResidence);
-    var Pseudonym = class Pseudonym extends x50911.DirectoryString {
+    var Pseudonym = class Pseudonym extends x50912.DirectoryString {
     };
     exports.Pseudonym = Pseudonym;
     exports.Pseudonym = Pseudonym = tslib_1.__decorate([
@@ -15745,7 +15745,7 @@ var require_cjs11 = __commonJS({
     var MessageDigest = class extends asn1_schema_1.OctetString {
     };
     exports.MessageDigest = MessageDigest;
-    var SigningTime = class SigningTime extends x50911.Time {
+    var SigningTime = class SigningTime extends x50912.Time {
     };
     exports.SigningTime = SigningTime;
     exports.SigningTime = SigningTime = tslib_1.__decorate([
@@ -15776,13 +15776,13 @@ var require_cjs11 = __commonJS({
     exports.CounterSignature = CounterSignature = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
     ], CounterSignature);
-    var ChallengePassword = class ChallengePassword extends x50911.DirectoryString {
+    var ChallengePassword = class ChallengePassword extends x50912.DirectoryString {
     };
     exports.ChallengePassword = ChallengePassword;
     exports.ChallengePassword = ChallengePassword = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], ChallengePassword);
-    var ExtensionRequest = ExtensionRequest_1 = class ExtensionRequest extends x50911.Extensions {
+    var ExtensionRequest = ExtensionRequest_1 = class ExtensionRequest extends x50912.Extensions {
       constructor(items) {
         super(items);
         Object.setPrototypeOf(this, ExtensionRequest_1.prototype);
@@ -15824,10 +15824,10 @@ var require_cjs11 = __commonJS({
     var LocalKeyId = class extends asn1_schema_1.OctetString {
     };
     exports.LocalKeyId = LocalKeyId;
-    var SigningDescription = class extends x50911.DirectoryString {
+    var SigningDescription = class extends x50912.DirectoryString {
     };
     exports.SigningDescription = SigningDescription;
-    var SMIMECapability = class SMIMECapability extends x50911.AlgorithmIdentifier {
+    var SMIMECapability = class SMIMECapability extends x50912.AlgorithmIdentifier {
     };
     exports.SMIMECapability = SMIMECapability;
     exports.SMIMECapability = SMIMECapability = tslib_1.__decorate([
@@ -17586,7 +17586,7 @@ var require_x509_cjs = __commonJS({
       raw = asn1Schema.AsnConvert.serialize(asnSpki);
       return raw;
     }
-    var AuthorityKeyIdentifierExtension4 = class _AuthorityKeyIdentifierExtension extends Extension4 {
+    var AuthorityKeyIdentifierExtension5 = class _AuthorityKeyIdentifierExtension extends Extension4 {
       static async create(param, critical = false, crypto5 = cryptoProvider.get()) {
         if ("name" in param && "serialNumber" in param) {
           return new _AuthorityKeyIdentifierExtension(param, critical);
@@ -17641,8 +17641,8 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    AuthorityKeyIdentifierExtension4.NAME = "Authority Key Identifier";
-    var BasicConstraintsExtension4 = class extends Extension4 {
+    AuthorityKeyIdentifierExtension5.NAME = "Authority Key Identifier";
+    var BasicConstraintsExtension5 = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
           super(args[0], args[1]);
@@ -17670,7 +17670,7 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    BasicConstraintsExtension4.NAME = "Basic Constraints";
+    BasicConstraintsExtension5.NAME = "Basic Constraints";
     exports.ExtendedKeyUsage = void 0;
     (function(ExtendedKeyUsage) {
       ExtendedKeyUsage["serverAuth"] = "1.3.6.1.5.5.7.3.1";
@@ -17700,18 +17700,18 @@ var require_x509_cjs = __commonJS({
     };
     ExtendedKeyUsageExtension3.NAME = "Extended Key Usages";
     exports.KeyUsageFlags = void 0;
-    (function(KeyUsageFlags6) {
-      KeyUsageFlags6[KeyUsageFlags6["digitalSignature"] = 1] = "digitalSignature";
-      KeyUsageFlags6[KeyUsageFlags6["nonRepudiation"] = 2] = "nonRepudiation";
-      KeyUsageFlags6[KeyUsageFlags6["keyEncipherment"] = 4] = "keyEncipherment";
-      KeyUsageFlags6[KeyUsageFlags6["dataEncipherment"] = 8] = "dataEncipherment";
-      KeyUsageFlags6[KeyUsageFlags6["keyAgreement"] = 16] = "keyAgreement";
-      KeyUsageFlags6[KeyUsageFlags6["keyCertSign"] = 32] = "keyCertSign";
-      KeyUsageFlags6[KeyUsageFlags6["cRLSign"] = 64] = "cRLSign";
-      KeyUsageFlags6[KeyUsageFlags6["encipherOnly"] = 128] = "encipherOnly";
-      KeyUsageFlags6[KeyUsageFlags6["decipherOnly"] = 256] = "decipherOnly";
+    (function(KeyUsageFlags7) {
+      KeyUsageFlags7[KeyUsageFlags7["digitalSignature"] = 1] = "digitalSignature";
+      KeyUsageFlags7[KeyUsageFlags7["nonRepudiation"] = 2] = "nonRepudiation";
+      KeyUsageFlags7[KeyUsageFlags7["keyEncipherment"] = 4] = "keyEncipherment";
+      KeyUsageFlags7[KeyUsageFlags7["dataEncipherment"] = 8] = "dataEncipherment";
+      KeyUsageFlags7[KeyUsageFlags7["keyAgreement"] = 16] = "keyAgreement";
+      KeyUsageFlags7[KeyUsageFlags7["keyCertSign"] = 32] = "keyCertSign";
+      KeyUsageFlags7[KeyUsageFlags7["cRLSign"] = 64] = "cRLSign";
+      KeyUsageFlags7[KeyUsageFlags7["encipherOnly"] = 128] = "encipherOnly";
+      KeyUsageFlags7[KeyUsageFlags7["decipherOnly"] = 256] = "decipherOnly";
     })(exports.KeyUsageFlags || (exports.KeyUsageFlags = {}));
-    var KeyUsagesExtension4 = class extends Extension4 {
+    var KeyUsagesExtension5 = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
           super(args[0], args[1]);
@@ -17730,8 +17730,8 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    KeyUsagesExtension4.NAME = "Key Usages";
-    var SubjectKeyIdentifierExtension5 = class _SubjectKeyIdentifierExtension extends Extension4 {
+    KeyUsagesExtension5.NAME = "Key Usages";
+    var SubjectKeyIdentifierExtension6 = class _SubjectKeyIdentifierExtension extends Extension4 {
       static async create(publicKey, critical = false, crypto5 = cryptoProvider.get()) {
         const key = await PublicKey.create(publicKey, crypto5);
         const id = await key.getKeyIdentifier(crypto5);
@@ -17756,7 +17756,7 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    SubjectKeyIdentifierExtension5.NAME = "Subject Key Identifier";
+    SubjectKeyIdentifierExtension6.NAME = "Subject Key Identifier";
     var SubjectAlternativeNameExtension2 = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
@@ -19555,11 +19555,11 @@ var require_x509_cjs = __commonJS({
         return new X509Crl3(asn1Schema.AsnConvert.serialize(asnX509Crl), selfProducedParseOptions);
       }
     };
-    ExtensionFactory.register(asn1X509__namespace.id_ce_basicConstraints, BasicConstraintsExtension4);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_basicConstraints, BasicConstraintsExtension5);
     ExtensionFactory.register(asn1X509__namespace.id_ce_extKeyUsage, ExtendedKeyUsageExtension3);
-    ExtensionFactory.register(asn1X509__namespace.id_ce_keyUsage, KeyUsagesExtension4);
-    ExtensionFactory.register(asn1X509__namespace.id_ce_subjectKeyIdentifier, SubjectKeyIdentifierExtension5);
-    ExtensionFactory.register(asn1X509__namespace.id_ce_authorityKeyIdentifier, AuthorityKeyIdentifierExtension4);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_keyUsage, KeyUsagesExtension5);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_subjectKeyIdentifier, SubjectKeyIdentifierExtension6);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_authorityKeyIdentifier, AuthorityKeyIdentifierExtension5);
     ExtensionFactory.register(asn1X509__namespace.id_ce_subjectAltName, SubjectAlternativeNameExtension2);
     ExtensionFactory.register(asn1X509__namespace.id_ce_cRLDistributionPoints, CRLDistributionPointsExtension2);
     ExtensionFactory.register(asn1X509__namespace.id_pe_authorityInfoAccess, AuthorityInfoAccessExtension2);
@@ -19579,8 +19579,8 @@ var require_x509_cjs = __commonJS({
     exports.Attribute = Attribute;
     exports.AttributeFactory = AttributeFactory;
     exports.AuthorityInfoAccessExtension = AuthorityInfoAccessExtension2;
-    exports.AuthorityKeyIdentifierExtension = AuthorityKeyIdentifierExtension4;
-    exports.BasicConstraintsExtension = BasicConstraintsExtension4;
+    exports.AuthorityKeyIdentifierExtension = AuthorityKeyIdentifierExtension5;
+    exports.BasicConstraintsExtension = BasicConstraintsExtension5;
     exports.CRLDistributionPointsExtension = CRLDistributionPointsExtension2;
     exports.CertificatePolicyExtension = CertificatePolicyExtension;
     exports.ChallengePasswordAttribute = ChallengePasswordAttribute;
@@ -19598,7 +19598,7 @@ var require_x509_cjs = __commonJS({
     exports.GeneralNames = GeneralNames;
     exports.IP = IP;
     exports.IssuerAlternativeNameExtension = IssuerAlternativeNameExtension;
-    exports.KeyUsagesExtension = KeyUsagesExtension4;
+    exports.KeyUsagesExtension = KeyUsagesExtension5;
     exports.Name = Name6;
     exports.NameIdentifier = NameIdentifier;
     exports.OidSerializer = OidSerializer;
@@ -19609,7 +19609,7 @@ var require_x509_cjs = __commonJS({
     exports.PublicKey = PublicKey;
     exports.REGISTERED_ID = REGISTERED_ID;
     exports.SubjectAlternativeNameExtension = SubjectAlternativeNameExtension2;
-    exports.SubjectKeyIdentifierExtension = SubjectKeyIdentifierExtension5;
+    exports.SubjectKeyIdentifierExtension = SubjectKeyIdentifierExtension6;
     exports.TextConverter = TextConverter;
     exports.TextObject = TextObject;
     exports.UPN = UPN;
@@ -19643,12 +19643,12 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
+    var isAlias2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isMap3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isSeq3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -19658,7 +19658,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    function isNode2(node2) {
+    function isNode3(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
           case ALIAS:
@@ -19669,7 +19669,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -19678,14 +19678,14 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
+    exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
-    exports.isNode = isNode2;
+    exports.isMap = isMap3;
+    exports.isNode = isNode3;
     exports.isPair = isPair;
-    exports.isScalar = isScalar;
-    exports.isSeq = isSeq2;
+    exports.isScalar = isScalar2;
+    exports.isSeq = isSeq3;
   }
 });
 
@@ -23595,10 +23595,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -23612,7 +23612,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep2) {
+          if (!keyProps.anchor && !keyProps.tag && !sep4) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map2.comment)
@@ -23636,7 +23636,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -23652,7 +23652,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -23743,7 +23743,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep2 = "";
+        let sep4 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -23757,13 +23757,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep2 + cb;
-              sep2 = "";
+                comment += sep4 + cb;
+              sep4 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep2 += source;
+                sep4 += source;
               hasSpace = true;
               break;
             default:
@@ -23793,9 +23793,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -23806,18 +23806,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep2 && !value) {
+          if (!props.anchor && !props.tag && !sep4 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -23831,7 +23831,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -23871,8 +23871,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep2 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
+        if (!isMap3 && !sep4 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -23884,7 +23884,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -23894,9 +23894,9 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep2)
-                for (const st of sep2) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
+              if (sep4)
+                for (const st of sep4) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -23913,7 +23913,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -23926,7 +23926,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -23942,7 +23942,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -24093,7 +24093,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep2 = "";
+      let sep4 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -24110,24 +24110,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep2 === " ")
-            sep2 = "\n";
-          else if (!prevMoreIndented && sep2 === "\n")
-            sep2 = "\n\n";
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          if (sep4 === " ")
+            sep4 = "\n";
+          else if (!prevMoreIndented && sep4 === "\n")
+            sep4 = "\n\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep2 === "\n")
+          if (sep4 === "\n")
             value += "\n";
           else
-            sep2 = "\n";
+            sep4 = "\n";
         } else {
-          value += sep2 + content;
-          sep2 = " ";
+          value += sep4 + content;
+          sep4 = " ";
           prevMoreIndented = false;
         }
       }
@@ -24310,25 +24310,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep2 = " ";
+      let sep4 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep2 === "\n")
-            res += sep2;
+          if (sep4 === "\n")
+            res += sep4;
           else
-            sep2 = "\n";
+            sep4 = "\n";
         } else {
-          res += sep2 + lm;
-          sep2 = " ";
+          res += sep4 + lm;
+          sep4 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep2 + (match?.[1] ?? "");
+      return res + sep4 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -25138,14 +25138,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep2, value }) {
+    function stringifyItem({ start, key, sep: sep4, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep2)
-        for (const st of sep2)
+      if (sep4)
+        for (const st of sep4)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -25229,7 +25229,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -25313,7 +25313,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -26312,18 +26312,18 @@ var require_parser2 = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep2;
+          let sep4;
           if (scalar.end) {
-            sep2 = scalar.end;
-            sep2.push(this.sourceToken);
+            sep4 = scalar.end;
+            sep4.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep2 = [this.sourceToken];
+            sep4 = [this.sourceToken];
           const map2 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep2 }]
+            items: [{ start, key: scalar, sep: sep4 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map2;
@@ -26476,15 +26476,15 @@ var require_parser2 = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep2 = it.sep;
-                  sep2.push(this.sourceToken);
+                  const sep4 = it.sep;
+                  sep4.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep2 }]
+                    items: [{ start: start2, key, sep: sep4 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -26678,13 +26678,13 @@ var require_parser2 = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep2 = fc.end.splice(1, fc.end.length);
-            sep2.push(this.sourceToken);
+            const sep4 = fc.end.splice(1, fc.end.length);
+            sep4.push(this.sourceToken);
             const map2 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep2 }]
+              items: [{ start, key: fc, sep: sep4 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map2;
@@ -26843,7 +26843,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -26869,7 +26869,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log2.warn(doc.options.logLevel, warning));
@@ -26905,7 +26905,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse4;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument2;
+    exports.parseDocument = parseDocument3;
     exports.stringify = stringify;
   }
 });
@@ -29657,7 +29657,7 @@ function wasClockTurnedBack(cachedAt) {
   return cachedAtSec > nowSeconds();
 }
 function delay(t, value) {
-  return new Promise((resolve6) => setTimeout(() => resolve6(value), t));
+  return new Promise((resolve8) => setTimeout(() => resolve8(value), t));
 }
 var init_TimeUtils = __esm({
   "node_modules/@azure/msal-node/node_modules/@azure/msal-common/dist/utils/TimeUtils.mjs"() {
@@ -29699,7 +29699,7 @@ function createIdTokenEntity(homeAccountId, environment, idToken, clientId, tena
   };
   return idTokenEntity;
 }
-function createAccessTokenEntity(homeAccountId, environment, accessToken, clientId, tenantId, scopes, expiresOn, extExpiresOn, base64Decode, correlationId, refreshOn, tokenType, userAssertionHash, keyId, additionalCacheKeyComponents) {
+function createAccessTokenEntity(homeAccountId, environment, accessToken, clientId, tenantId, scopes, expiresOn, extExpiresOn, base64Decode, correlationId, refreshOn, tokenType, userAssertionHash, keyId2, additionalCacheKeyComponents) {
   const atEntity = {
     homeAccountId,
     credentialType: CredentialType.ACCESS_TOKEN,
@@ -29733,13 +29733,13 @@ function createAccessTokenEntity(homeAccountId, environment, accessToken, client
         atEntity.keyId = tokenClaims.cnf.kid;
         break;
       case "dpop":
-        if (!keyId) {
+        if (!keyId2) {
           throw createClientAuthError(keyIdMissing, correlationId);
         }
-        atEntity.keyId = keyId;
+        atEntity.keyId = keyId2;
         break;
       case AuthenticationScheme.SSH:
-        atEntity.keyId = keyId;
+        atEntity.keyId = keyId2;
     }
   }
   if (additionalCacheKeyComponents && Object.keys(additionalCacheKeyComponents).length > 0) {
@@ -32604,8 +32604,8 @@ var init_CacheManager = __esm({
        * @param entity
        * @param keyId
        */
-      matchKeyId(entity, keyId) {
-        return !!(entity.keyId && entity.keyId === keyId);
+      matchKeyId(entity, keyId2) {
+        return !!(entity.keyId && entity.keyId === keyId2);
       }
       /**
        * returns if a given cache entity is of the type appmetadata
@@ -33084,8 +33084,8 @@ var init_PopTokenGenerator = __esm({
        * @param request
        * @returns
        */
-      async signPopToken(accessToken, keyId, request) {
-        return this.signPayload(accessToken, keyId, request);
+      async signPopToken(accessToken, keyId2, request) {
+        return this.signPayload(accessToken, keyId2, request);
       }
       /**
        * Utility function to generate the signed JWT for an access_token
@@ -33095,12 +33095,12 @@ var init_PopTokenGenerator = __esm({
        * @param claims
        * @returns
        */
-      async signPayload(payload, keyId, request, claims) {
+      async signPayload(payload, keyId2, request, claims) {
         const { resourceRequestMethod, resourceRequestUri, shrClaims, shrNonce, shrOptions } = request;
         const resourceUrlString = resourceRequestUri ? new UrlString(resourceRequestUri, request.correlationId) : void 0;
         const resourceUrlComponents = resourceUrlString?.getUrlComponents();
-        const publicKeyJwk = await this.tokenBindingKeyManager.getTokenBindingPublicKeyJwk(keyId, request.correlationId);
-        const encodedKeyIdThumbprint = this.cryptoUtils.base64UrlEncode(JSON.stringify({ kid: keyId }));
+        const publicKeyJwk = await this.tokenBindingKeyManager.getTokenBindingPublicKeyJwk(keyId2, request.correlationId);
+        const encodedKeyIdThumbprint = this.cryptoUtils.base64UrlEncode(JSON.stringify({ kid: keyId2 }));
         const shrAlgorithm = shrOptions?.header?.alg || publicKeyJwk.alg || SHR_TOKEN_BINDING_KEY_ALGORITHM;
         const shrHeader = JoseHeader.getShrHeader({
           ...shrOptions?.header,
@@ -33121,7 +33121,7 @@ var init_PopTokenGenerator = __esm({
             jwk: publicKeyJwk
           }
         };
-        return this.cryptoUtils.signTokenBindingJwt(shrHeader, shrPayload, keyId, request.correlationId);
+        return this.cryptoUtils.signTokenBindingJwt(shrHeader, shrPayload, keyId2, request.correlationId);
       }
     };
   }
@@ -33503,11 +33503,11 @@ ${serverError}`, correlationId);
         if (cacheRecord.accessToken) {
           if (cacheRecord.accessToken.tokenType === AuthenticationScheme.POP && !request.popKid) {
             const popTokenGenerator = new PopTokenGenerator(cryptoObj, tokenBindingKeyManager, performanceClient);
-            const { secret, keyId } = cacheRecord.accessToken;
-            if (!keyId) {
+            const { secret, keyId: keyId2 } = cacheRecord.accessToken;
+            if (!keyId2) {
               throw createClientAuthError(keyIdMissing, request.correlationId);
             }
-            accessToken = await popTokenGenerator.signPopToken(secret, keyId, request);
+            accessToken = await popTokenGenerator.signPopToken(secret, keyId2, request);
           } else {
             accessToken = cacheRecord.accessToken.secret;
           }
@@ -38410,10 +38410,10 @@ var require_truncate = __commonJS({
   "node_modules/jsonwebtoken/node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse4 = require_parse();
-    var constants8 = require_constants();
+    var constants10 = require_constants();
     var SemVer = require_semver();
     var truncate = (version4, truncation, options) => {
-      if (!constants8.RELEASE_TYPES.includes(truncation)) {
+      if (!constants10.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version4, options);
@@ -39653,7 +39653,7 @@ var require_semver2 = __commonJS({
   "node_modules/jsonwebtoken/node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants8 = require_constants();
+    var constants10 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse4 = require_parse();
@@ -39737,8 +39737,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants8.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants8.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants10.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants10.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -39833,7 +39833,7 @@ var require_verify = __commonJS({
     var validateAsymmetricKey = require_validateAsymmetricKey();
     var PS_SUPPORTED = require_psSupported();
     var jws = require_jws();
-    var { KeyObject, createSecretKey, createPublicKey: createPublicKey10 } = __require("crypto");
+    var { KeyObject, createSecretKey, createPublicKey: createPublicKey11 } = __require("crypto");
     var PUB_KEY_ALGS = ["RS256", "RS384", "RS512"];
     var EC_KEY_ALGS = ["ES256", "ES384", "ES512"];
     var RSA_KEY_ALGS = ["RS256", "RS384", "RS512"];
@@ -39917,7 +39917,7 @@ var require_verify = __commonJS({
         }
         if (secretOrPublicKey2 != null && !(secretOrPublicKey2 instanceof KeyObject)) {
           try {
-            secretOrPublicKey2 = createPublicKey10(secretOrPublicKey2);
+            secretOrPublicKey2 = createPublicKey11(secretOrPublicKey2);
           } catch (_) {
             try {
               secretOrPublicKey2 = createSecretKey(typeof secretOrPublicKey2 === "string" ? Buffer.from(secretOrPublicKey2) : secretOrPublicKey2);
@@ -40346,7 +40346,7 @@ var require_lodash5 = __commonJS({
     function isObjectLike(value) {
       return !!value && typeof value == "object";
     }
-    function isPlainObject4(value) {
+    function isPlainObject5(value) {
       if (!isObjectLike(value) || objectToString.call(value) != objectTag || isHostObject(value)) {
         return false;
       }
@@ -40357,7 +40357,7 @@ var require_lodash5 = __commonJS({
       var Ctor = hasOwnProperty.call(proto, "constructor") && proto.constructor;
       return typeof Ctor == "function" && Ctor instanceof Ctor && funcToString.call(Ctor) == objectCtorString;
     }
-    module.exports = isPlainObject4;
+    module.exports = isPlainObject5;
   }
 });
 
@@ -40470,7 +40470,7 @@ var require_sign = __commonJS({
     var isBoolean = require_lodash2();
     var isInteger = require_lodash3();
     var isNumber = require_lodash4();
-    var isPlainObject4 = require_lodash5();
+    var isPlainObject5 = require_lodash5();
     var isString = require_lodash6();
     var once = require_lodash7();
     var { KeyObject, createSecretKey, createPrivateKey: createPrivateKey4 } = __require("crypto");
@@ -40489,7 +40489,7 @@ var require_sign = __commonJS({
         return isString(value) || Array.isArray(value);
       }, message: '"audience" must be a string or array' },
       algorithm: { isValid: includes.bind(null, SUPPORTED_ALGS), message: '"algorithm" must be a valid string enum value' },
-      header: { isValid: isPlainObject4, message: '"header" must be an object' },
+      header: { isValid: isPlainObject5, message: '"header" must be an object' },
       encoding: { isValid: isString, message: '"encoding" must be a string' },
       issuer: { isValid: isString, message: '"issuer" must be a string' },
       subject: { isValid: isString, message: '"subject" must be a string' },
@@ -40506,7 +40506,7 @@ var require_sign = __commonJS({
       nbf: { isValid: isNumber, message: '"nbf" should be a number of seconds' }
     };
     function validate2(schema, allowUnknown, object2, parameterName) {
-      if (!isPlainObject4(object2)) {
+      if (!isPlainObject5(object2)) {
         throw new Error('Expected "' + parameterName + '" to be a plain object.');
       }
       Object.keys(object2).forEach(function(key) {
@@ -41416,7 +41416,7 @@ var init_LoopbackClient = __esm({
         if (this.server) {
           throw NodeAuthError.createLoopbackServerAlreadyExistsError();
         }
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           this.server = http.createServer((req, res) => {
             const method = req.method?.toUpperCase();
             if (method !== "GET" && method !== "POST") {
@@ -41433,7 +41433,7 @@ var init_LoopbackClient = __esm({
               return;
             } else if (url2 === Constants_exports.FORWARD_SLASH) {
               if (method === "POST") {
-                this.handlePostRequest(req, res, resolve6, successTemplate, errorTemplate);
+                this.handlePostRequest(req, res, resolve8, successTemplate, errorTemplate);
                 return;
               }
               res.end(successTemplate || "Auth code was successfully acquired. You can close this window now.");
@@ -41457,7 +41457,7 @@ var init_LoopbackClient = __esm({
               if (authCodeResponse.error) {
                 res.end(errorTemplate || `Error occurred: ${authCodeResponse.error}`);
               }
-              resolve6(authCodeResponse);
+              resolve8(authCodeResponse);
             } else {
               res.writeHead(200);
               res.end();
@@ -41477,7 +41477,7 @@ var init_LoopbackClient = __esm({
       /**
        * Handles POST requests for form_post response mode
        */
-      handlePostRequest(req, res, resolve6, successTemplate, errorTemplate) {
+      handlePostRequest(req, res, resolve8, successTemplate, errorTemplate) {
         const contentType = req.headers["content-type"]?.split(";")[0]?.trim();
         if (contentType !== "application/x-www-form-urlencoded") {
           res.writeHead(415);
@@ -41508,7 +41508,7 @@ var init_LoopbackClient = __esm({
             res.writeHead(200);
             res.end(successTemplate || "Auth code was successfully acquired. You can close this window now.");
           }
-          resolve6(authCodeResponse);
+          resolve8(authCodeResponse);
         });
       }
       /**
@@ -41975,7 +41975,7 @@ var init_PublicClientApplication = __esm({
        * @returns
        */
       async waitForRedirectUri(loopbackClient, correlationId) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           let ticks = 0;
           const id = setInterval(() => {
             if (LOOPBACK_SERVER_CONSTANTS.TIMEOUT_MS / LOOPBACK_SERVER_CONSTANTS.INTERVAL_MS < ticks) {
@@ -41986,7 +41986,7 @@ var init_PublicClientApplication = __esm({
             try {
               const r = loopbackClient.getRedirectUri();
               clearInterval(id);
-              resolve6(r);
+              resolve8(r);
               return;
             } catch (e) {
               if (e instanceof AuthError && e.errorCode === NodeAuthErrorMessage.noLoopbackServerExists.code) {
@@ -43047,8 +43047,8 @@ var init_DefaultManagedIdentityRetryPolicy = __esm({
         if (DEFAULT_MANAGED_IDENTITY_HTTP_STATUS_CODES_TO_RETRY_ON.includes(httpStatusCode) && currentRetry < DEFAULT_MANAGED_IDENTITY_MAX_RETRIES) {
           const retryAfterDelay = this.linearRetryStrategy.calculateDelay(retryAfterHeader, _DefaultManagedIdentityRetryPolicy.DEFAULT_MANAGED_IDENTITY_RETRY_DELAY_MS);
           logger31.verbose(`Retrying request in ${retryAfterDelay}ms (retry attempt: ${currentRetry + 1})`, "");
-          await new Promise((resolve6) => {
-            return setTimeout(resolve6, retryAfterDelay);
+          await new Promise((resolve8) => {
+            return setTimeout(resolve8, retryAfterDelay);
           });
           return true;
         }
@@ -43612,8 +43612,8 @@ var init_ImdsRetryPolicy = __esm({
         if ((HTTP_STATUS_400_CODES_FOR_EXPONENTIAL_STRATEGY.includes(httpStatusCode) || httpStatusCode >= Constants_exports.HTTP_SERVER_ERROR_RANGE_START && httpStatusCode <= Constants_exports.HTTP_SERVER_ERROR_RANGE_END && currentRetry < this.maxRetries) && currentRetry < this.maxRetries) {
           const retryAfterDelay = httpStatusCode === Constants_exports.HTTP_GONE ? _ImdsRetryPolicy.HTTP_STATUS_GONE_RETRY_AFTER_MS : this.exponentialRetryStrategy.calculateDelay(currentRetry);
           logger31.verbose(`Retrying request in ${retryAfterDelay}ms (retry attempt: ${currentRetry + 1})`, "");
-          await new Promise((resolve6) => {
-            return setTimeout(resolve6, retryAfterDelay);
+          await new Promise((resolve8) => {
+            return setTimeout(resolve8, retryAfterDelay);
           });
           return true;
         }
@@ -44475,7 +44475,7 @@ var init_esm3 = __esm({
 // node_modules/@azure/core-util/dist/esm/createAbortablePromise.js
 function createAbortablePromise(buildPromise, options) {
   const { cleanupBeforeAbort, abortSignal, abortErrorMsg } = options ?? {};
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve8, reject) => {
     function rejectOnAbort() {
       reject(new AbortError(abortErrorMsg ?? "The operation was aborted."));
     }
@@ -44493,7 +44493,7 @@ function createAbortablePromise(buildPromise, options) {
     try {
       buildPromise((x) => {
         removeListeners();
-        resolve6(x);
+        resolve8(x);
       }, (x) => {
         removeListeners();
         reject(x);
@@ -44514,8 +44514,8 @@ var init_createAbortablePromise = __esm({
 function delay2(timeInMs, options) {
   let token;
   const { abortSignal, abortErrorMsg } = options ?? {};
-  return createAbortablePromise((resolve6) => {
-    token = setTimeout(resolve6, timeInMs);
+  return createAbortablePromise((resolve8) => {
+    token = setTimeout(resolve8, timeInMs);
   }, {
     cleanupBeforeAbort: () => clearTimeout(token),
     abortSignal,
@@ -45318,9 +45318,9 @@ function isStreamComplete(stream) {
   if (stream.readable === false) {
     return Promise.resolve();
   }
-  return new Promise((resolve6) => {
+  return new Promise((resolve8) => {
     const handler = () => {
-      resolve6();
+      resolve8();
       stream.removeListener("close", handler);
       stream.removeListener("end", handler);
       stream.removeListener("error", handler);
@@ -45361,7 +45361,7 @@ function getDecodedResponseStream(stream, headers) {
   return stream;
 }
 function streamToText(stream) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve8, reject) => {
     const buffer = [];
     stream.on("data", (chunk) => {
       if (Buffer.isBuffer(chunk)) {
@@ -45371,7 +45371,7 @@ function streamToText(stream) {
       }
     });
     stream.on("end", () => {
-      resolve6(Buffer.concat(buffer).toString("utf8"));
+      resolve8(Buffer.concat(buffer).toString("utf8"));
     });
     stream.on("error", (e) => {
       if (e && e?.name === "AbortError") {
@@ -45553,8 +45553,8 @@ var init_nodeHttpClient = __esm({
           headers: request.headers.toJSON({ preserveCase: true }),
           ...request.requestOverrides
         };
-        return new Promise((resolve6, reject) => {
-          const req = isInsecure ? http2.request(options, resolve6) : https.request(options, resolve6);
+        return new Promise((resolve8, reject) => {
+          const req = isInsecure ? http2.request(options, resolve8) : https.request(options, resolve8);
           req.once("error", (err) => {
             reject(new RestError(err.message, { code: err.code ?? RestError.REQUEST_SEND_ERROR, request }));
           });
@@ -45736,7 +45736,7 @@ var init_userAgentPolicy = __esm({
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/util/helpers.js
 function delay3(delayInMs, value, options) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve8, reject) => {
     let timer = void 0;
     let onAborted = void 0;
     const rejectOnAbort = () => {
@@ -45759,7 +45759,7 @@ function delay3(delayInMs, value, options) {
     }
     timer = setTimeout(() => {
       removeListeners();
-      resolve6(value);
+      resolve8(value);
     }, delayInMs);
     if (options?.abortSignal) {
       options.abortSignal.addEventListener("abort", onAborted);
@@ -46833,8 +46833,8 @@ var require_helpers = __commonJS({
     function req(url2, opts = {}) {
       const href = typeof url2 === "string" ? url2 : url2.href;
       const req2 = (href.startsWith("https:") ? https2 : http3).request(url2, opts);
-      const promise2 = new Promise((resolve6, reject) => {
-        req2.once("response", resolve6).once("error", reject).end();
+      const promise2 = new Promise((resolve8, reject) => {
+        req2.once("response", resolve8).once("error", reject).end();
       });
       req2.then = promise2.then.bind(promise2);
       return req2;
@@ -47011,7 +47011,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault3(require_src());
     var debug = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve6, reject) => {
+      return new Promise((resolve8, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -47077,7 +47077,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug("got proxy server response: %o %o", firstLine, headers);
           cleanup();
-          resolve6({
+          resolve8({
             connect: {
               statusCode,
               statusText,
@@ -51444,14 +51444,14 @@ var init_open = __esm({
       }
       const subprocess = childProcess.spawn(command, cliArguments, childProcessOptions);
       if (options.wait) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           subprocess.once("error", reject);
           subprocess.once("close", (exitCode) => {
             if (!options.allowNonzeroExitCode && exitCode > 0) {
               reject(new Error(`Exited with code ${exitCode}`));
               return;
             }
-            resolve6(subprocess);
+            resolve8(subprocess);
           });
         });
       }
@@ -51830,8 +51830,8 @@ function createMsalClient(clientId, tenantId, createMsalClientOptions = {}) {
   function createBaseInteractiveRequest(scopes, options) {
     return {
       openBrowser: async (url2) => {
-        const open5 = await Promise.resolve().then(() => (init_open(), open_exports));
-        await open5.default(url2, { newInstance: true });
+        const open6 = await Promise.resolve().then(() => (init_open(), open_exports));
+        await open6.default(url2, { newInstance: true });
       },
       scopes,
       authority: calculateRequestAuthority(options),
@@ -52902,7 +52902,7 @@ var init_azureDeveloperCliCredential = __esm({
           const encodedClaims = btoa(claims);
           claimsSections = ["--claims", encodedClaims];
         }
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           try {
             const args = [
               "auth",
@@ -52919,7 +52919,7 @@ var init_azureDeveloperCliCredential = __esm({
               cwd: developerCliCredentialInternals.getSafeWorkingDir(),
               timeout
             }, (error62, stdout, stderr) => {
-              resolve6({ stdout, stderr, error: error62 });
+              resolve8({ stdout, stderr, error: error62 });
             });
           } catch (err) {
             reject(err);
@@ -53081,7 +53081,7 @@ var init_azureCliCredential = __esm({
         if (subscription) {
           subscriptionSection = ["--subscription", `"${subscription}"`];
         }
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           try {
             const args = [
               "account",
@@ -53095,7 +53095,7 @@ var init_azureCliCredential = __esm({
             ];
             const command = ["az", ...args].join(" ");
             child_process2.exec(command, { cwd: cliCredentialInternals.getSafeWorkingDir(), timeout }, (error62, stdout, stderr) => {
-              resolve6({ stdout, stderr, error: error62 });
+              resolve8({ stdout, stderr, error: error62 });
             });
           } catch (err) {
             reject(err);
@@ -53241,7 +53241,7 @@ var init_processUtils = __esm({
        * @internal
        */
       execFile(file2, params, options) {
-        return new Promise((resolve6, reject) => {
+        return new Promise((resolve8, reject) => {
           childProcess2.execFile(file2, params, options, (error62, stdout, stderr) => {
             if (Buffer.isBuffer(stdout)) {
               stdout = stdout.toString("utf8");
@@ -53252,7 +53252,7 @@ var init_processUtils = __esm({
             if (stderr || error62) {
               reject(stderr ? new Error(stderr) : error62);
             } else {
-              resolve6(stdout);
+              resolve8(stdout);
             }
           });
         });
@@ -54053,11 +54053,11 @@ function githubOidcAssertion(getIdToken) {
     }
   };
 }
-function tlsClientOptions(path3, readFile8 = (p) => readFileSync2(p, "utf8")) {
+function tlsClientOptions(path3, readFile5 = (p) => readFileSync2(p, "utf8")) {
   if (!path3?.trim()) return {};
   let ca;
   try {
-    ca = readFile8(path3);
+    ca = readFile5(path3);
   } catch (e) {
     throw new CaError("usage.invalid", `MTLS_CA_AZURE_CA_FILE: cannot read '${path3}' (${String(e)}).`, {
       cause: e
@@ -56582,8 +56582,8 @@ var init_poller3 = __esm({
         this.stopped = true;
         this.pollProgressCallbacks = [];
         this.operation = operation;
-        this.promise = new Promise((resolve6, reject) => {
-          this.resolve = resolve6;
+        this.promise = new Promise((resolve8, reject) => {
+          this.resolve = resolve8;
           this.reject = reject;
         });
         this.promise.catch(() => {
@@ -57208,14 +57208,14 @@ var init_remoteCryptographyProvider = __esm({
     RemoteCryptographyProvider = class {
       constructor(key, credential, pipelineOptions = {}) {
         this.key = key;
-        let keyId;
+        let keyId2;
         if (typeof key === "string") {
-          keyId = key;
+          keyId2 = key;
         } else {
-          keyId = key.id;
+          keyId2 = key.id;
         }
         try {
-          const parsed = parseKeyVaultKeyIdentifier(keyId);
+          const parsed = parseKeyVaultKeyIdentifier(keyId2);
           if (parsed.name === "") {
             throw new Error("Could not find 'name' of key in key URL");
           }
@@ -57228,7 +57228,7 @@ var init_remoteCryptographyProvider = __esm({
           this.client = getOrInitializeClient(this.vaultUrl, credential, pipelineOptions);
         } catch (err) {
           logger27.error(err);
-          throw new Error(`${keyId} is not a valid Key Vault key ID`);
+          throw new Error(`${keyId2} is not a valid Key Vault key ID`);
         }
       }
       // The remote client supports all algorithms and all operations.
@@ -59117,7 +59117,7 @@ var init_vault_throttle = __esm({
       /** Resolves when the call may send. `first`: a throttled probe probes again, ahead of the others. */
       admit(first = false) {
         if (this.state === "open") return Promise.resolve({ episode: this.episode, probe: false });
-        return new Promise((resolve6) => first ? this.waiting.unshift(resolve6) : this.waiting.push(resolve6));
+        return new Promise((resolve8) => first ? this.waiting.unshift(resolve8) : this.waiting.push(resolve8));
       }
       /** The call got an answer that was not a 429: the vault let it through. */
       answered(pass, gotThrough) {
@@ -59424,7 +59424,7 @@ function createLimiter(max) {
   };
   return async (task) => {
     if (running < max) running++;
-    else await new Promise((resolve6) => waiting.push(resolve6));
+    else await new Promise((resolve8) => waiting.push(resolve8));
     try {
       return await task();
     } finally {
@@ -59438,7 +59438,7 @@ var init_retry = __esm({
     "use strict";
     init_errors();
     init_vault_throttle();
-    realSleep = (ms) => new Promise((resolve6) => setTimeout(resolve6, ms));
+    realSleep = (ms) => new Promise((resolve8) => setTimeout(resolve8, ms));
     THROTTLE_DELAYS_MS = [1e3, 2e3, 4e3, 8e3, 16e3];
     TRANSIENT_DELAYS_MS = [1e3, 2e3, 4e3];
     DEFAULT_TIMEOUT_MS = 3e4;
@@ -59470,40 +59470,40 @@ __export(azure_key_vault_signer_exports, {
   publicKeyInfo: () => publicKeyInfo
 });
 import { createHash as createHash5, createPublicKey as createPublicKey4, verify as verify2, constants as constants4 } from "node:crypto";
-function parseKeyId(keyId) {
+function parseKeyId(keyId2) {
   const expected = "Expected 'https://<vault>/keys/<name>/<version>'";
   let url2;
   try {
-    url2 = new URL(keyId);
+    url2 = new URL(keyId2);
   } catch {
-    throw new CaError("usage.invalid", `Invalid Key Vault key id '${keyId}': not a URL. ${expected}.`);
+    throw new CaError("usage.invalid", `Invalid Key Vault key id '${keyId2}': not a URL. ${expected}.`);
   }
   if (url2.protocol !== "https:") {
     throw new CaError(
       "usage.invalid",
-      `Invalid Key Vault key id '${keyId}': Key Vault is only reachable over https.`
+      `Invalid Key Vault key id '${keyId2}': Key Vault is only reachable over https.`
     );
   }
   if (url2.search || url2.hash || url2.username || url2.password) {
     throw new CaError(
       "usage.invalid",
-      `Invalid Key Vault key id '${keyId}': unexpected query or credentials. ${expected}.`
+      `Invalid Key Vault key id '${keyId2}': unexpected query or credentials. ${expected}.`
     );
   }
   const [, collection, name3, version4, ...rest] = url2.pathname.split("/");
   if (collection !== "keys" || name3 === void 0 || !NAME.test(name3) || rest.length > 0) {
-    throw new CaError("usage.invalid", `Invalid Key Vault key id '${keyId}'. ${expected}.`);
+    throw new CaError("usage.invalid", `Invalid Key Vault key id '${keyId2}'. ${expected}.`);
   }
   if (version4 === void 0 || version4 === "") {
     throw new CaError(
       "usage.invalid",
-      `Key Vault key id '${keyId}' has no version. A CA must sign with one fixed key version: use '${url2.origin}/keys/${name3}/<version>' (see \`az keyvault key show --vault-name \u2026 --name ${name3} --query key.kid\`).`
+      `Key Vault key id '${keyId2}' has no version. A CA must sign with one fixed key version: use '${url2.origin}/keys/${name3}/<version>' (see \`az keyvault key show --vault-name \u2026 --name ${name3} --query key.kid\`).`
     );
   }
   if (!VERSION.test(version4)) {
     throw new CaError(
       "usage.invalid",
-      `Invalid Key Vault key id '${keyId}': bad version '${version4}'. ${expected}.`
+      `Invalid Key Vault key id '${keyId2}': bad version '${version4}'. ${expected}.`
     );
   }
   return { vaultUrl: url2.origin, name: name3, version: version4 };
@@ -59534,7 +59534,7 @@ function fixed(bytes2, size) {
   out.set(b, size - b.length);
   return out;
 }
-function publicKeyInfo(key, describe5) {
+function publicKeyInfo(key, describe6) {
   const jwk = key.key;
   const kty = key.keyType ?? jwk?.kty;
   try {
@@ -59552,7 +59552,7 @@ function publicKeyInfo(key, describe5) {
       if (crv !== "P-256" && crv !== "P-384" && crv !== "P-521") {
         throw new CaError(
           "signer.unavailable",
-          `${describe5} is an EC key on curve '${crv ?? "?"}'; a CA key must be on P-256, P-384 or P-521.`
+          `${describe6} is an EC key on curve '${crv ?? "?"}'; a CA key must be on P-256, P-384 or P-521.`
         );
       }
       const size = CURVE_FIELD_BYTES[crv];
@@ -59565,62 +59565,62 @@ function publicKeyInfo(key, describe5) {
     }
   } catch (e) {
     if (e instanceof CaError) throw e;
-    throw new CaError("signer.unavailable", `${describe5}: its public key could not be read (${String(e)}).`, {
+    throw new CaError("signer.unavailable", `${describe6}: its public key could not be read (${String(e)}).`, {
       cause: e
     });
   }
   throw new CaError(
     "signer.unavailable",
-    `${describe5} is of type '${kty ?? "?"}'; a CA key must be RSA or EC (RSA-HSM or EC-HSM in a vault).`
+    `${describe6} is of type '${kty ?? "?"}'; a CA key must be RSA or EC (RSA-HSM or EC-HSM in a vault).`
   );
 }
-function chooseScheme(info, asked, describe5) {
+function chooseScheme(info, asked, describe6) {
   if (info.type === "rsa") {
     if (asked === void 0) return "RS256";
     if (asked.startsWith("RS") || asked.startsWith("PS")) return asked;
     throw new CaError(
       "usage.invalid",
-      `${describe5} is an RSA key: it cannot sign with ${asked}; use RS256 or PS256.`
+      `${describe6} is an RSA key: it cannot sign with ${asked}; use RS256 or PS256.`
     );
   }
   const natural = CURVE_SCHEME[info.curve];
   if (asked === void 0 || asked === natural) return natural;
   throw new CaError(
     "usage.invalid",
-    `${describe5} is an EC ${info.curve} key: Key Vault signs with it only as ${natural}, not ${asked}.`
+    `${describe6} is an EC ${info.curve} key: Key Vault signs with it only as ${natural}, not ${asked}.`
   );
 }
-function checkKeyUsable(key, now, describe5) {
+function checkKeyUsable(key, now, describe6) {
   const { enabled: enabled2, notBefore, expiresOn } = key.properties;
   if (enabled2 === false) {
     throw new CaError(
       "vault.disabled",
-      `${describe5} is disabled. Enable it (\`az keyvault key set-attributes --enabled true\`) or use another version.`
+      `${describe6} is disabled. Enable it (\`az keyvault key set-attributes --enabled true\`) or use another version.`
     );
   }
   if (notBefore && now < notBefore) {
     throw new CaError(
       "vault.expired",
-      `${describe5} is not valid before ${notBefore.toISOString()} (its nbf).`
+      `${describe6} is not valid before ${notBefore.toISOString()} (its nbf).`
     );
   }
   if (expiresOn && now >= expiresOn) {
     throw new CaError(
       "vault.expired",
-      `${describe5} expired at ${expiresOn.toISOString()} (its exp). Extend it or rotate the CA key.`
+      `${describe6} expired at ${expiresOn.toISOString()} (its exp). Extend it or rotate the CA key.`
     );
   }
   const ops = key.keyOperations;
   if (ops && !ops.includes("sign")) {
     throw new CaError(
       "vault.not_permitted",
-      `${describe5} does not permit signing: its key_ops are [${ops.join(", ")}]. Add 'sign' to key_ops.`
+      `${describe6} does not permit signing: its key_ops are [${ops.join(", ")}]. Add 'sign' to key_ops.`
     );
   }
 }
-async function openKeyVaultSigner(keyId, options) {
-  const id = parseKeyId(keyId);
-  const describe5 = `Key Vault key '${id.name}' (version ${id.version}) in ${id.vaultUrl}`;
+async function openKeyVaultSigner(keyId2, options) {
+  const id = parseKeyId(keyId2);
+  const describe6 = `Key Vault key '${id.name}' (version ${id.version}) in ${id.vaultUrl}`;
   const policy = retryPolicy3({ timeoutMs: options.timeoutMs, sleep: options.sleep });
   const limit = createLimiter(options.concurrency ?? 8);
   const signThrottle = new VaultThrottle(policy);
@@ -59643,12 +59643,12 @@ async function openKeyVaultSigner(keyId, options) {
   if (!answered || answered.origin !== id.vaultUrl.toLowerCase() || answered.name !== id.name.toLowerCase() || answered.version !== id.version.toLowerCase()) {
     throw new CaError(
       "vault.failed",
-      `${describe5}: the vault answered with a different key, '${key.id ?? "?"}'.`
+      `${describe6}: the vault answered with a different key, '${key.id ?? "?"}'.`
     );
   }
-  checkKeyUsable(key, clock(), describe5);
-  const info = publicKeyInfo(key, describe5);
-  const scheme = chooseScheme(info, options.scheme, describe5);
+  checkKeyUsable(key, clock(), describe6);
+  const info = publicKeyInfo(key, describe6);
+  const scheme = chooseScheme(info, options.scheme, describe6);
   const hash2 = HASH[scheme.slice(2)];
   const signatureBytes = info.type === "rsa" ? info.modulusBytes : 2 * info.fieldBytes;
   const verifySignatures = options.verifySignatures ?? true;
@@ -59659,8 +59659,8 @@ async function openKeyVaultSigner(keyId, options) {
   } : { key: info.key, padding: constants4.RSA_PKCS1_PADDING } : { key: info.key, dsaEncoding: "ieee-p1363" };
   const cryptoClient = new CryptographyClient(key, options.credential, clientOptions());
   return {
-    ref: keyId,
-    keyId,
+    ref: keyId2,
+    keyId: keyId2,
     vaultUrl: id.vaultUrl,
     spki: info.spki,
     scheme,
@@ -59668,7 +59668,7 @@ async function openKeyVaultSigner(keyId, options) {
       const bytes2 = Buffer.from(data);
       const digest = createHash5(hash2).update(bytes2).digest();
       return limit(async () => {
-        checkKeyUsable(key, clock(), describe5);
+        checkKeyUsable(key, clock(), describe6);
         const result = await callVault(
           call("sign with"),
           policy,
@@ -59679,13 +59679,13 @@ async function openKeyVaultSigner(keyId, options) {
         if (!(signature instanceof Uint8Array) || signature.length !== signatureBytes) {
           throw new CaError(
             "signer.failed",
-            `${describe5} returned a ${scheme} signature of ${signature?.length ?? 0} bytes, expected ${signatureBytes}. Nothing was signed.`
+            `${describe6} returned a ${scheme} signature of ${signature?.length ?? 0} bytes, expected ${signatureBytes}. Nothing was signed.`
           );
         }
         if (verifySignatures && !verify2(hash2, bytes2, verifyKey, signature)) {
           throw new CaError(
             "signer.failed",
-            `${describe5} returned a ${scheme} signature that does not verify against the key's public key. Nothing was signed.`
+            `${describe6} returned a ${scheme} signature that does not verify against the key's public key. Nothing was signed.`
           );
         }
         return new Uint8Array(signature);
@@ -63514,7 +63514,7 @@ function checkName(name3) {
 function certificateCall(vault, name3, operation, idempotent) {
   return { vault: vault.url, kind: "certificate", name: name3, operation, idempotent };
 }
-function spkiOfCsr(csr, describe5) {
+function spkiOfCsr(csr, describe6) {
   try {
     const request = import_asn1_schema5.AsnConvert.parse(csr, import_asn1_csr.CertificationRequest);
     const der = new Uint8Array(import_asn1_schema5.AsnConvert.serialize(request.certificationRequestInfo.subjectPKInfo));
@@ -63525,7 +63525,7 @@ function spkiOfCsr(csr, describe5) {
       })
     );
   } catch (e) {
-    throw new CaError("vault.failed", `${describe5}: the vault's CSR could not be read (${String(e)}).`, {
+    throw new CaError("vault.failed", `${describe6}: the vault's CSR could not be read (${String(e)}).`, {
       cause: e
     });
   }
@@ -63553,21 +63553,21 @@ async function createPendingCertificate(vault, name3, spec) {
     (abortSignal) => vault.certificates.getCertificateOperation(name3, { abortSignal })
   );
   const operation = poller.getOperationState().certificateOperation;
-  const describe5 = `Certificate '${name3}' in Key Vault ${vault.url}`;
+  const describe6 = `Certificate '${name3}' in Key Vault ${vault.url}`;
   if (operation?.error) {
     throw new CaError(
       "vault.failed",
-      `${describe5}: the vault failed to make the key (${operation.error.message ?? "?"}).`
+      `${describe6}: the vault failed to make the key (${operation.error.message ?? "?"}).`
     );
   }
   if (!operation?.csr || operation.csr.length === 0) {
     throw new CaError(
       "vault.failed",
-      `${describe5}: the pending operation has no CSR (status '${operation?.status ?? "?"}'). Was it created with issuer 'Unknown'?`
+      `${describe6}: the pending operation has no CSR (status '${operation?.status ?? "?"}'). Was it created with issuer 'Unknown'?`
     );
   }
   const csr = new Uint8Array(operation.csr);
-  const spki = spkiOfCsr(csr, describe5);
+  const spki = spkiOfCsr(csr, describe6);
   return { vaultUrl: vault.url, name: name3, csr, spki, keyId: await pendingKeyId(vault, name3, spki) };
 }
 async function pendingKeyId(vault, name3, spki) {
@@ -63585,11 +63585,11 @@ async function pendingKeyId(vault, name3, spki) {
     throw e;
   }
 }
-function toVaultCertificate(certificate, describe5) {
+function toVaultCertificate(certificate, describe6) {
   const id = certificate.properties.id;
   const version4 = certificate.properties.version;
   if (!id || !version4)
-    throw new CaError("vault.failed", `${describe5}: the vault's answer has no certificate id.`);
+    throw new CaError("vault.failed", `${describe6}: the vault's answer has no certificate id.`);
   return {
     id,
     version: version4,
@@ -63604,7 +63604,7 @@ async function mergeSignedCertificate(vault, name3, chain) {
   const [leaf] = chain;
   if (!leaf)
     throw new CaError("usage.invalid", `Certificate '${name3}': nothing to merge (the chain is empty).`);
-  const describe5 = `Certificate '${name3}' in Key Vault ${vault.url}`;
+  const describe6 = `Certificate '${name3}' in Key Vault ${vault.url}`;
   const merged = await callVault(
     certificateCall(vault, name3, "merge the signed certificate into", false),
     vault.policy,
@@ -63614,27 +63614,27 @@ async function mergeSignedCertificate(vault, name3, chain) {
       { abortSignal }
     )
   );
-  const result = toVaultCertificate(merged, describe5);
+  const result = toVaultCertificate(merged, describe6);
   if (!result.keyId || !result.certificate) {
-    throw new CaError("vault.failed", `${describe5}: the merge answered without a key id or certificate.`);
+    throw new CaError("vault.failed", `${describe6}: the merge answered without a key id or certificate.`);
   }
   if (!Buffer.from(result.certificate).equals(Buffer.from(leaf))) {
     throw new CaError(
       "vault.failed",
-      `${describe5}: after the merge the vault holds a different certificate than the one merged.`
+      `${describe6}: after the merge the vault holds a different certificate than the one merged.`
     );
   }
   return { ...result, keyId: result.keyId, certificate: result.certificate };
 }
 async function getCertificate2(vault, name3, version4) {
   checkName(name3);
-  const describe5 = `Certificate '${name3}' in Key Vault ${vault.url}`;
+  const describe6 = `Certificate '${name3}' in Key Vault ${vault.url}`;
   const found = await callVault(
     certificateCall(vault, version4 ? `${name3}/${version4}` : name3, "get", true),
     vault.policy,
     (abortSignal) => version4 ? vault.certificates.getCertificateVersion(name3, version4, { abortSignal }) : vault.certificates.getCertificate(name3, { abortSignal })
   );
-  return toVaultCertificate(found, describe5);
+  return toVaultCertificate(found, describe6);
 }
 var import_asn1_schema5, import_asn1_csr, NAME2;
 var init_key_vault_certificates = __esm({
@@ -63654,7 +63654,7 @@ var init_key_vault_certificates = __esm({
 // src/cli/main.ts
 init_errors();
 import { parseArgs } from "node:util";
-import { resolve as resolve5 } from "node:path";
+import { resolve as resolve7 } from "node:path";
 
 // src/cli/commands.ts
 init_errors();
@@ -63712,20 +63712,23 @@ function fileSigner(pem, ref, scheme) {
     scheme: chosen,
     // With a callback, node:crypto signs on libuv's thread pool: a batch's signatures use every core
     // while this thread builds the next certificates.
-    sign: (data) => new Promise((resolve6, reject) => {
+    sign: (data) => new Promise((resolve8, reject) => {
       nodeSign(hash2, data, options, (error62, signature) => {
         if (error62) reject(error62);
-        else resolve6(new Uint8Array(signature));
+        else resolve8(new Uint8Array(signature));
       });
     })
   };
 }
 
 // src/ca/subject-alt-name.ts
+var asn1js = __toESM(require_build2(), 1);
 var import_asn1_schema = __toESM(require_cjs2(), 1);
 var import_asn1_x509 = __toESM(require_cjs3(), 1);
 init_errors();
 import { isIP } from "node:net";
+import { domainToASCII } from "node:url";
+var SAN_TYPES = ["dns", "ip", "email", "uri"];
 var SAN_TYPE_LABEL = {
   dns: "DNS",
   ip: "IP",
@@ -63801,6 +63804,16 @@ function formatIpAddress(octets) {
 function canonicalIpAddress(text) {
   return formatIpAddress(parseIpAddress(text));
 }
+function sanEntry(type, value) {
+  switch (type) {
+    case "ip":
+      return { type, value: canonicalIpAddress(value) };
+    case "dns":
+    case "email":
+    case "uri":
+      return { type, value };
+  }
+}
 var UNSUPPORTED_KINDS = [
   ["otherName", "otherName"],
   ["x400Address", "x400Address"],
@@ -63810,10 +63823,10 @@ var UNSUPPORTED_KINDS = [
 ];
 function sansFromGeneralNames(names) {
   return names.map((gn) => {
-    if (gn.dNSName !== void 0) return { type: "dns", value: gn.dNSName };
-    if (gn.rfc822Name !== void 0) return { type: "email", value: gn.rfc822Name };
+    if (gn.dNSName !== void 0) return { type: "dns", value: ia5Value("dNSName", gn.dNSName) };
+    if (gn.rfc822Name !== void 0) return { type: "email", value: ia5Value("rfc822Name", gn.rfc822Name) };
     if (gn.uniformResourceIdentifier !== void 0)
-      return { type: "uri", value: gn.uniformResourceIdentifier };
+      return { type: "uri", value: ia5Value("uniformResourceIdentifier", gn.uniformResourceIdentifier) };
     if (gn.iPAddress !== void 0) {
       const text = gn.iPAddress;
       if (text.includes("%") || isIP(text) === 0) {
@@ -63830,6 +63843,21 @@ function sansFromGeneralNames(names) {
       `a SAN of type ${kind} was requested: only DNS, IP, email and URI names are supported`
     );
   });
+}
+function ia5Value(field, decoded) {
+  if (!/[\u0080-\uffff]/.test(decoded)) return decoded;
+  const octets = Buffer.from(decoded, "latin1");
+  let meant;
+  try {
+    meant = new TextDecoder("utf-8", { fatal: true }).decode(octets);
+  } catch {
+    meant = [...octets].map((b) => b < 128 ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`).join("");
+  }
+  const ascii = field === "dNSName" ? domainToASCII(meant) : "";
+  throw new CaError(
+    "policy.name_invalid",
+    `the ${field} SAN "${meant}" has non-ASCII octets, which an IA5String cannot hold` + (ascii !== "" && ascii !== meant ? `; write the internationalised name as its A-label (${ascii})` : "")
+  );
 }
 function sansToGeneralNames(sans) {
   return sans.map((san) => {
@@ -63852,16 +63880,28 @@ function converterText(octets) {
     groups.push((octets[i] << 8 | octets[i + 1]).toString(16));
   return groups.join(":");
 }
-function sansFromExtensionValue(der) {
-  let parsed;
+function parseSubjectAlternativeName(der) {
+  const bytes2 = der instanceof Uint8Array ? der : new Uint8Array(der);
+  const outer = asn1js.fromBER(bytes2);
+  if (outer.offset === -1) {
+    throw new CaError("policy.name_invalid", "the subjectAltName extension is not valid DER GeneralNames");
+  }
+  if (outer.offset !== bytes2.byteLength) {
+    throw new CaError(
+      "policy.name_invalid",
+      `the subjectAltName extension has ${bytes2.byteLength - outer.offset} octets after its GeneralNames (a second list or trailing data); expected exactly one GeneralNames`
+    );
+  }
   try {
-    parsed = import_asn1_schema.AsnConvert.parse(der, import_asn1_x509.SubjectAlternativeName);
+    return import_asn1_schema.AsnConvert.parse(bytes2, import_asn1_x509.SubjectAlternativeName);
   } catch (e) {
     throw new CaError("policy.name_invalid", "the subjectAltName extension is not valid DER GeneralNames", {
       cause: e
     });
   }
-  return sansFromGeneralNames(parsed);
+}
+function sansFromExtensionValue(der) {
+  return sansFromGeneralNames(parseSubjectAlternativeName(der));
 }
 function formatSan(san) {
   return `${SAN_TYPE_LABEL[san.type]}:${san.value}`;
@@ -63918,10 +63958,8 @@ function defaultTag(oid) {
   if (oid === "1.2.840.113549.1.9.1" || oid === "0.9.2342.19200300.100.1.25") return "ia5";
   return "utf8";
 }
-function getAttribute(dn, oid) {
-  return dn.find((a) => a.oid === oid)?.value;
-}
 var OID_COMMON_NAME = "2.5.4.3";
+var OID_EMAIL = "1.2.840.113549.1.9.1";
 function fromAsnName(name3) {
   const out = [];
   for (const rdn of name3) {
@@ -64778,7 +64816,7 @@ function validity(now, days, limit) {
   return { notBefore, notAfter: limit && wanted > limit ? limit : wanted };
 }
 async function createRootCertificate(opts) {
-  const keyId = subjectKeyIdentifier(opts.signer.spki);
+  const keyId2 = subjectKeyIdentifier(opts.signer.spki);
   const template = {
     serial: opts.serial,
     subject: opts.subject,
@@ -64786,8 +64824,8 @@ async function createRootCertificate(opts) {
     ...validity(opts.now, opts.days ?? ROOT_DAYS),
     spki: opts.signer.spki,
     extensions: [
-      skiExtension(keyId),
-      akiExtension(keyId),
+      skiExtension(keyId2),
+      akiExtension(keyId2),
       basicConstraints(true),
       keyUsage(["keyCertSign", "cRLSign"])
     ]
@@ -66845,12 +66883,12 @@ function $constructor(name3, initializer3, proto, params) {
     inst._zod.traits.add(name3);
     initializer3(inst, def);
     if (initialized) {
-      const own2 = Object.getPrototypeOf(inst);
+      const own3 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
-      let up = own2;
+      let up = own3;
       while (up && up !== ctorProto)
         up = Object.getPrototypeOf(up);
-      const target = up ?? own2;
+      const target = up ?? own3;
       if (!initialized.has(target)) {
         initialized.add(target);
         members(target, protoMembers);
@@ -70208,20 +70246,20 @@ function leafPattern(schema) {
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
     return string({ minimum, maximum }).source;
-  const own2 = schema._zod.pattern;
-  return (isInt && own2 === number ? integer : own2)?.source;
+  const own3 = schema._zod.pattern;
+  return (isInt && own3 === number ? integer : own3)?.source;
 }
 function partPattern(schema) {
   const def = schema._zod.def;
-  const own2 = schema._zod.pattern?.source;
+  const own3 = schema._zod.pattern?.source;
   const inner = def.innerType ?? schema._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
-    if (own2 && before && after && after !== before) {
-      return own2.replace(cleanRegex(before), () => cleanRegex(after));
+    if (own3 && before && after && after !== before) {
+      return own3.replace(cleanRegex(before), () => cleanRegex(after));
     }
-    return own2;
+    return own3;
   }
   if (def.options) {
     const sources = def.options.map(partPattern);
@@ -70424,7 +70462,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve6) {
+function isRecursive(inst, stack, resolve8) {
   const cached3 = recursive.get(inst);
   if (cached3 !== void 0)
     return cached3 ? PROVEN : NONE;
@@ -70434,7 +70472,7 @@ function isRecursive(inst, stack, resolve6) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve6);
+      const answer = isRecursive(child, stack, resolve8);
       if (answer > result)
         result = answer;
     }
@@ -70445,7 +70483,7 @@ function isRecursive(inst, stack, resolve6) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve6) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve8) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -70509,7 +70547,7 @@ function isRecursive(inst, stack, resolve6) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve6 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve8 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -85085,6 +85123,8 @@ import { isIPv6 } from "node:net";
 init_errors();
 var MAX_CONF_VALUE_LENGTH = 65536;
 var MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+var MAX_CONFIG_TOTAL_BYTES = 4 * 1024 * 1024;
+var MAX_CONFIG_LINES = 1e5;
 var MAX_INCLUDED_FILES = 64;
 var MAX_TOTAL_VALUE_LENGTH = 16 * 1024 * 1024;
 function parseOpensslConfig(text, options = {}) {
@@ -85150,18 +85190,40 @@ var Parser = class {
   abspath = false;
   includedir;
   totalLength = 0;
+  totalBytes = 0;
+  totalLines = 0;
   result() {
     const sections = /* @__PURE__ */ new Map();
     for (const [name3, s] of this.sections) {
-      sections.set(name3, { name: name3, entries: [...s.values.values()], values: new Map(s.values) });
+      const values = new Map([...s.values].map(([key, stored]) => [key, stored.entry]));
+      sections.set(name3, { name: name3, entries: [...values.values()], values });
     }
     return { file: this.options.file, sections, included: this.included, notes: this.notes };
   }
   readFile(input2, path3, inDirectory = false) {
     const file2 = { path: path3, inDirectory };
+    const start = { file: file2, first: 1, last: 1 };
+    const bytes2 = typeof input2 === "string" ? utf8Length(input2) : input2.length;
+    if (bytes2 > MAX_CONFIG_FILE_BYTES) {
+      throw this.error(start, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`, "adopt.config_too_large");
+    }
+    this.totalBytes += bytes2;
+    if (this.totalBytes > MAX_CONFIG_TOTAL_BYTES) {
+      throw this.error(
+        start,
+        `the configuration and its included files exceed ${MAX_CONFIG_TOTAL_BYTES} bytes together`,
+        "adopt.config_too_large"
+      );
+    }
     let text = typeof input2 === "string" ? input2 : this.decode(input2, file2);
-    if (utf8Length(text) > MAX_CONFIG_FILE_BYTES) {
-      throw this.error({ file: file2, first: 1, last: 1 }, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) this.totalLines++;
+    if (!text.endsWith("\n") && text !== "") this.totalLines++;
+    if (this.totalLines > MAX_CONFIG_LINES) {
+      throw this.error(
+        start,
+        `the configuration and its included files have more than ${MAX_CONFIG_LINES} lines together`,
+        "adopt.config_too_large"
+      );
     }
     if (text.startsWith("\uFEFF")) {
       if (path3 !== void 0) {
@@ -85202,9 +85264,6 @@ var Parser = class {
     if (continued) this.logicalLine(buf, { file: file2, first, last: lines.length });
   }
   decode(bytes2, file2) {
-    if (bytes2.length > MAX_CONFIG_FILE_BYTES) {
-      throw this.error({ file: file2, first: 1, last: 1 }, `larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-    }
     try {
       return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes2);
     } catch {
@@ -85245,7 +85304,7 @@ var Parser = class {
       }
       throw this.error(place, `section header without a closing "]": ${line.trim()}`);
     }
-    const name3 = this.strCopy(line.slice(start, end), null, place);
+    const name3 = this.strCopy(line.slice(start, end), null, place).value;
     this.current = name3;
     this.sectionOf(name3);
   }
@@ -85272,17 +85331,30 @@ var Parser = class {
     }
     const name3 = line.slice(nameStart, end);
     const rawValue = trimWs(line.slice(eatWs(line, p + 1)));
-    const value = this.strCopy(rawValue, section, place, name3);
-    this.totalLength += value.length;
+    const expanded = this.strCopy(rawValue, section, place, name3);
+    this.totalLength += expanded.value.length;
     if (this.totalLength > MAX_TOTAL_VALUE_LENGTH) {
       throw this.error(
         place,
-        `the values of this configuration exceed ${MAX_TOTAL_VALUE_LENGTH} characters in total`
+        `the values of this configuration exceed ${MAX_TOTAL_VALUE_LENGTH} characters in total`,
+        "adopt.config_too_large"
       );
     }
     const target = this.sectionOf(section);
     target.values.delete(name3);
-    target.values.set(name3, { section, name: name3, value, includedFrom: place.file.path, line: place.first });
+    target.values.set(name3, { ...expanded, entry: this.entry(section, name3, expanded, place) });
+  }
+  entry(section, name3, expanded, place) {
+    const { value, environment } = expanded;
+    const entry = { section, name: name3, includedFrom: place.file.path, line: place.first, environment };
+    if (environment.length === 0 || !this.options.sealEnvironment) return { ...entry, value };
+    const refusal = this.environmentRefusal(place, `[${section}] ${name3}`, environment);
+    return Object.defineProperty(entry, "value", {
+      enumerable: true,
+      get() {
+        throw refusal;
+      }
+    });
   }
   pragma(line, at, place) {
     let p = at;
@@ -85312,13 +85384,26 @@ var Parser = class {
   include(line, at, section, place) {
     let p = at;
     if (line[p] === "=") p = eatWs(line, p + 1);
-    let path3 = this.strCopy(trimWs(line.slice(p)), section, place);
+    const expanded = this.strCopy(trimWs(line.slice(p)), section, place);
+    if (expanded.environment.length > 0 && this.options.sealEnvironment) {
+      throw this.environmentRefusal(place, "the .include path", expanded.environment);
+    }
+    let path3 = expanded.value;
     if (path3 === "") {
       throw this.error(place, ".include without a path (OpenSSL would silently ignore the line)");
     }
-    const prefix = this.env["OPENSSL_CONF_INCLUDE"] ?? this.includedir;
-    if (prefix !== void 0 && !path3.startsWith("/"))
+    const fromEnv = this.env["OPENSSL_CONF_INCLUDE"];
+    const prefix = fromEnv ?? this.includedir;
+    if (prefix !== void 0 && !path3.startsWith("/")) {
+      if (fromEnv !== void 0 && this.options.sealEnvironment) {
+        throw new CaError(
+          "adopt.env_in_value",
+          `${this.where(place)}: the relative .include ${JSON.stringify(path3)} would take its folder from OPENSSL_CONF_INCLUDE in the environment, and included paths are copied into ca.yml: unset OPENSSL_CONF_INCLUDE, or write the path in full`,
+          this.fileOption()
+        );
+      }
       path3 = (prefix.endsWith("/") ? prefix : `${prefix}/`) + path3;
+    }
     if (this.abspath && !path3.startsWith("/")) {
       throw this.error(
         place,
@@ -85340,6 +85425,7 @@ var Parser = class {
       );
     }
     const target = read(path3);
+    if (target.kind === "refused") throw this.includeRefusal(place, path3, target);
     if (target.kind === "missing") {
       this.notes.push(
         `${this.where(place)}: included ${JSON.stringify(path3)} does not exist; OpenSSL ignores a missing include`
@@ -85366,16 +85452,25 @@ var Parser = class {
     for (const name3 of names) {
       const entry = read(dir + name3);
       if (entry.kind === "file") this.readIncluded(entry.text, dir + name3, true, place);
+      else if (entry.kind === "refused") throw this.includeRefusal(place, dir + name3, entry);
       else
         throw this.error(
           place,
-          `${JSON.stringify(dir + name3)} in an included directory is not a readable file`
+          `${JSON.stringify(dir + name3)} in an included directory is ${entry.kind === "missing" ? "gone" : "a directory"}, not a regular file`,
+          "adopt.include_not_regular"
         );
     }
   }
+  includeRefusal(place, path3, target) {
+    return new CaError(
+      target.code,
+      `${this.where(place)}: .include ${JSON.stringify(path3)}: ${target.reason}`,
+      this.fileOption()
+    );
+  }
   readIncluded(text, path3, inDirectory, place) {
     if (this.included.length >= MAX_INCLUDED_FILES) {
-      throw this.error(place, `more than ${MAX_INCLUDED_FILES} included files`);
+      throw this.error(place, `more than ${MAX_INCLUDED_FILES} included files`, "adopt.config_too_large");
     }
     this.included.push(path3);
     this.includeStack.push(path3);
@@ -85388,6 +85483,7 @@ var Parser = class {
    */
   strCopy(from, section, place, defining) {
     let out = "";
+    const environment = /* @__PURE__ */ new Set();
     let bufLength = utf8Length(from) + 1;
     let i = 0;
     const n = from.length;
@@ -85408,7 +85504,8 @@ var Parser = class {
         else {
           throw this.error(
             place,
-            `unterminated ${c} quote starting at ${JSON.stringify(from.slice(start, start + 30))}; OpenSSL would read the value as ${JSON.stringify(out)}`
+            `unterminated ${c} quote starting at ${JSON.stringify(from.slice(start, start + 30))}` + // never echo what came from the environment
+            (environment.size === 0 ? `; OpenSSL would read the value as ${JSON.stringify(out)}` : "")
           );
         }
       } else if (c === "\\") {
@@ -85422,18 +85519,20 @@ var Parser = class {
         if (newSize > MAX_CONF_VALUE_LENGTH) {
           throw this.error(
             place,
-            `expanding ${from.slice(i, ref.end)} makes the value longer than ${MAX_CONF_VALUE_LENGTH} bytes (OpenSSL's limit on variable expansion)`
+            `expanding ${from.slice(i, ref.end)} makes the value longer than ${MAX_CONF_VALUE_LENGTH} bytes (OpenSSL's limit on variable expansion)`,
+            "adopt.config_too_large"
           );
         }
         bufLength = newSize;
         out += ref.value;
+        for (const name3 of ref.environment) environment.add(name3);
         i = ref.end;
       } else {
         out += c;
         i++;
       }
     }
-    return out;
+    return { value: out, environment: [...environment] };
   }
   reference(from, at, section, place, defining) {
     const nameChar = (ch) => isAlnum(ch) || this.dollarid && ch === "$";
@@ -85467,19 +85566,19 @@ var Parser = class {
     if (explicit && cp !== "ENV" && cp !== null && !this.sections.has(cp)) {
       throw this.error(
         place,
-        `${text} refers to section [${cp}], which is not defined above this line` + (fallbackEntry !== void 0 ? ` (OpenSSL would silently use ${name3} = ${JSON.stringify(fallbackEntry.value)} from [default])` : "")
+        `${text} refers to section [${cp}], which is not defined above this line` + (fallbackEntry !== void 0 && fallbackEntry.environment.length === 0 ? ` (OpenSSL would silently use ${name3} = ${JSON.stringify(fallbackEntry.value)} from [default])` : "")
       );
     }
     if (cp !== null) {
       const v = this.sections.get(cp)?.values.get(name3);
-      if (v !== void 0) return { value: v.value, end: e };
+      if (v !== void 0) return { value: v.value, environment: v.environment, end: e };
       if (cp === "ENV") {
         const envValue = this.env[name3];
         if (envValue !== void 0) {
           this.notes.push(
-            `${this.where(place)}: ${text} is taken from the environment (${JSON.stringify(envValue)} here); OpenSSL used whatever the environment held when it ran`
+            `${this.where(place)}: ${text} is taken from the environment; OpenSSL used whatever the environment held when it ran`
           );
-          return { value: envValue, end: e };
+          return { value: envValue, environment: [name3], end: e };
         }
       }
     }
@@ -85490,7 +85589,7 @@ var Parser = class {
           `${this.where(place)}: ${text} has no value in [${cp}], so OpenSSL takes ${name3} from [default]`
         );
       }
-      return { value: fallback.value, end: e };
+      return { value: fallback.value, environment: fallback.environment, end: e };
     }
     const scope = cp === null || cp === "default" ? "[default]" : `[${cp}] or [default]`;
     const self2 = defining !== void 0 && name3 === defining && (!explicit || cp === section);
@@ -85514,8 +85613,16 @@ var Parser = class {
   fileOption() {
     return this.options.file === void 0 ? {} : { file: this.options.file };
   }
-  error(place, what2) {
-    return new CaError("adopt.config_invalid", `${this.where(place)}: ${what2}`, this.fileOption());
+  error(place, what2, code = "adopt.config_invalid") {
+    return new CaError(code, `${this.where(place)}: ${what2}`, this.fileOption());
+  }
+  environmentRefusal(place, what2, environment) {
+    const refs = environment.map((n) => `$ENV::${n}`).join(", ");
+    return new CaError(
+      "adopt.env_in_value",
+      `${this.where(place)}: ${what2} takes ${refs} from the environment; adopt copies configuration values into ca.yml (which is committed) and its report, so it does not take them from the environment: replace ${refs} with the literal value`,
+      this.fileOption()
+    );
   }
 };
 function firstControlCharacter(s) {
@@ -86095,6 +86202,56 @@ function fileOf(config2) {
   return config2.file === void 0 ? {} : { file: config2.file };
 }
 
+// src/ca/profiles.ts
+init_errors();
+var EKU_OIDS = {
+  serverAuth: "1.3.6.1.5.5.7.3.1",
+  clientAuth: "1.3.6.1.5.5.7.3.2",
+  codeSigning: "1.3.6.1.5.5.7.3.3",
+  emailProtection: "1.3.6.1.5.5.7.3.4",
+  timeStamping: "1.3.6.1.5.5.7.3.8",
+  OCSPSigning: "1.3.6.1.5.5.7.3.9"
+};
+var ANY_EKU = "2.5.29.37.0";
+var EKU_NAMES = new Map(Object.entries(EKU_OIDS).map(([name3, oid]) => [oid, name3]));
+var BUILTIN_PROFILES = {
+  server: { extendedKeyUsage: ["serverAuth"], requireSan: true, copyCommonName: true },
+  client: { extendedKeyUsage: ["clientAuth"], requireSan: false, copyCommonName: false },
+  "server-client": { extendedKeyUsage: ["serverAuth", "clientAuth"], requireSan: true, copyCommonName: true }
+};
+function profileNames(config2) {
+  return [.../* @__PURE__ */ new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(config2.profiles)])];
+}
+function own2(record2, key) {
+  return Object.hasOwn(record2, key) ? record2[key] : void 0;
+}
+function resolveProfile(name3, config2) {
+  const p = own2(config2.profiles, name3) ?? own2(BUILTIN_PROFILES, name3);
+  if (!p) {
+    throw new CaError(
+      "policy.profile_unknown",
+      `unknown profile "${name3}" (known: ${profileNames(config2).join(", ")})`
+    );
+  }
+  const extendedKeyUsage2 = p.extendedKeyUsage.map((e) => {
+    const oid = own2(EKU_OIDS, e) ?? (/^\d+(\.\d+)+$/.test(e) ? e : void 0);
+    if (!oid) throw new CaError("config.invalid", `profile ${name3}: unknown extended key usage "${e}"`);
+    return oid;
+  });
+  const serves = extendedKeyUsage2.includes(EKU_OIDS.serverAuth);
+  return {
+    name: name3,
+    extendedKeyUsage: extendedKeyUsage2,
+    keyUsage: p.keyUsage,
+    days: p.days,
+    requireSan: p.requireSan || serves,
+    copyCommonName: p.copyCommonName || serves,
+    // anyExtendedKeyUsage lets TLS stacks use the certificate as a server's too.
+    server: serves || extendedKeyUsage2.includes(ANY_EKU),
+    sans: p.sans === void 0 ? void 0 : { policy: p.sans, key: `profiles.${name3}.sans` }
+  };
+}
+
 // src/config/ca-config.ts
 var SCHEMES = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
 var keyRef = external_exports.string().regex(
@@ -86155,12 +86312,46 @@ var keyPolicy = external_exports.strictObject({
   ecCurves: external_exports.array(external_exports.enum(["P-256", "P-384", "P-521"])).default(["P-256", "P-384", "P-521"]),
   ed25519: external_exports.boolean().default(true)
 });
-var sanPolicy = external_exports.strictObject({
+var sanLists = {
   dns: external_exports.array(external_exports.string()).optional(),
   ip: external_exports.array(external_exports.string()).optional(),
   email: external_exports.array(external_exports.string()).optional(),
-  uri: external_exports.array(external_exports.string()).optional()
+  uri: external_exports.array(external_exports.string()).optional(),
+  /** Kinds that take any name of correct syntax; a kind neither listed nor here takes none. */
+  unrestricted: external_exports.array(external_exports.enum(SAN_TYPES)).optional()
+};
+function listedKinds(p) {
+  return SAN_TYPES.filter((kind) => p[kind] !== void 0);
+}
+function eachKindOnce(p, ctx) {
+  for (const kind of p.unrestricted ?? []) {
+    if (p[kind] !== void 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["unrestricted"],
+        message: `${kind} has a list and is also unrestricted: keep one of the two`
+      });
+    }
+  }
+}
+var profileSanPolicy = external_exports.strictObject(sanLists).superRefine(eachKindOnce);
+var sanPolicy = external_exports.strictObject(sanLists).superRefine((p, ctx) => {
+  eachKindOnce(p, ctx);
+  const listed = listedKinds(p);
+  if (p.unrestricted === void 0 && listed.length > 0) {
+    const others = SAN_TYPES.filter((kind) => !listed.includes(kind));
+    if (others.length === 0) return;
+    ctx.addIssue({
+      code: "custom",
+      path: ["unrestricted"],
+      message: `missing: the policy lists ${listed.join(", ")} but does not say what ${others.join(", ")} names may be. Add "unrestricted: [${others.join(", ")}]" to keep allowing any such name, or "unrestricted: []" to refuse them`
+    });
+  }
+}).transform((p) => {
+  if (p.unrestricted !== void 0 || listedKinds(p).length > 0) return p;
+  return { ...p, unrestricted: [...SAN_TYPES] };
 });
+var OPEN_SANS = { unrestricted: [...SAN_TYPES] };
 var profile = external_exports.strictObject({
   /** EKU names (serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning) or OIDs. */
   extendedKeyUsage: external_exports.array(external_exports.string().min(1)).min(1),
@@ -86170,7 +86361,12 @@ var profile = external_exports.strictObject({
   /** A certificate of this profile must carry a SAN. */
   requireSan: external_exports.boolean().default(false),
   /** Copy the CN into the SAN list when it is a DNS name. */
-  copyCommonName: external_exports.boolean().default(false)
+  copyCommonName: external_exports.boolean().default(false),
+  /**
+   * Narrows issuance.sans for this profile (e.g. clients: uri only): a name must pass both. Absent:
+   * issuance.sans alone decides.
+   */
+  sans: profileSanPolicy.optional()
 });
 var caConfigSchema = external_exports.strictObject({
   version: external_exports.literal(1),
@@ -86196,7 +86392,7 @@ var caConfigSchema = external_exports.strictObject({
     profile: external_exports.string().default("server"),
     days: external_exports.number().int().positive().default(375),
     keys: keyPolicy.default(keyPolicy.parse({})),
-    sans: sanPolicy.default({}),
+    sans: sanPolicy.default(OPEN_SANS),
     crlUrls: external_exports.array(external_exports.url()).default([]),
     ocspUrls: external_exports.array(external_exports.url()).default([]),
     caIssuersUrls: external_exports.array(external_exports.url()).default([])
@@ -86204,14 +86400,22 @@ var caConfigSchema = external_exports.strictObject({
     profile: "server",
     days: 375,
     keys: keyPolicy.parse({}),
-    sans: {},
+    sans: OPEN_SANS,
     crlUrls: [],
     ocspUrls: [],
     caIssuersUrls: []
   })),
   profiles: external_exports.record(external_exports.string().regex(/^[a-z][a-z0-9-]*$/), profile).default({})
 });
+var MAX_CONFIG_BYTES = 1024 * 1024;
 function parseCaConfig(text, file2 = "ca.yml") {
+  if (Buffer.byteLength(text, "utf8") > MAX_CONFIG_BYTES) {
+    throw new CaError(
+      "config.too_large",
+      `the file is over ${MAX_CONFIG_BYTES} bytes; ${file2} is at most that`,
+      { file: file2 }
+    );
+  }
   let raw;
   try {
     raw = (0, import_yaml.parse)(text, { prettyErrors: true, uniqueKeys: true });
@@ -86223,14 +86427,48 @@ function parseCaConfig(text, file2 = "ca.yml") {
   }
   return validateCaConfig(raw, file2);
 }
+function protoKeyPath(value, path3 = []) {
+  if (typeof value !== "object" || value === null) return void 0;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === "__proto__") return [...path3, key];
+    const found = protoKeyPath(child, [...path3, key]);
+    if (found) return found;
+  }
+  return void 0;
+}
 function validateCaConfig(raw, file2 = "ca.yml") {
+  const proto = protoKeyPath(raw);
+  if (proto) {
+    throw new CaError("config.invalid", `${proto.join(".")}: "__proto__" cannot be a key`, { file: file2 });
+  }
   const result = caConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue2 = result.error.issues[0];
     const where = issue2?.path.length ? issue2.path.join(".") : "(top level)";
     throw new CaError("config.invalid", `${where}: ${issue2?.message ?? "invalid"}`, { file: file2 });
   }
-  return result.data;
+  const config2 = result.data;
+  const profile2 = config2.issuance.profile;
+  if (!Object.hasOwn(config2.profiles, profile2) && !Object.hasOwn(BUILTIN_PROFILES, profile2)) {
+    const known = [.../* @__PURE__ */ new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(config2.profiles)])];
+    throw new CaError(
+      "config.invalid",
+      `issuance.profile: unknown profile ${JSON.stringify(profile2)} (expected one of: ${known.join(", ")})`,
+      { file: file2 }
+    );
+  }
+  for (const [name3, p] of Object.entries(config2.profiles)) {
+    for (const [i, eku] of p.extendedKeyUsage.entries()) {
+      if (!Object.hasOwn(EKU_OIDS, eku) && !/^\d+(\.\d+)+$/.test(eku)) {
+        throw new CaError(
+          "config.invalid",
+          `profiles.${name3}.extendedKeyUsage.${i}: unknown extended key usage ${JSON.stringify(eku)} (expected one of ${Object.keys(EKU_OIDS).join(", ")}, or an OID)`,
+          { file: file2 }
+        );
+      }
+    }
+  }
+  return config2;
 }
 var HEADER = `# mtls-ca configuration. Paths are relative to this file. Keys: file:PATH or a Key Vault key URL.
 # Validated on every run: unknown keys are refused.
@@ -86245,7 +86483,7 @@ init_errors();
 // src/ca/san-policy.ts
 init_errors();
 import { isIP as isIP2 } from "node:net";
-import { domainToASCII, domainToUnicode } from "node:url";
+import { domainToASCII as domainToASCII2, domainToUnicode } from "node:url";
 var MAX_NAME_OCTETS = 253;
 var MAX_LABEL_OCTETS = 63;
 var MAX_LOCAL_PART_OCTETS = 64;
@@ -86260,7 +86498,7 @@ function validateDnsName(name3, options = {}) {
   if (/[^\x21-\x7e]/.test(name3)) {
     if (name3.includes(" ") || hasControlCharacters(name3))
       throw nameInvalid(what2, "it contains a space or control character");
-    const ascii = domainToASCII(name3);
+    const ascii = domainToASCII2(name3);
     throw nameInvalid(
       what2,
       `it contains non-ASCII characters; write an internationalised name as its A-label${ascii === "" ? " (xn--\u2026)" : ` (${ascii})`}`
@@ -86316,7 +86554,7 @@ function validateDnsName(name3, options = {}) {
         );
       }
       const unicode = domainToUnicode(label2);
-      if (unicode === "" || domainToASCII(unicode) !== label2) {
+      if (unicode === "" || domainToASCII2(unicode) !== label2) {
         throw nameInvalid(what2, `the label "${label2}" is not a valid A-label (its punycode does not decode)`);
       }
     }
@@ -86496,7 +86734,7 @@ function parseEmailPattern(entry) {
   }
   return parseDomainPattern(entry);
 }
-var KNOWN_KEYS = /* @__PURE__ */ new Set(["dns", "ip", "email", "uri"]);
+var KNOWN_KEYS = /* @__PURE__ */ new Set(["dns", "ip", "email", "uri", "unrestricted"]);
 function validateSanPolicy(policy) {
   if (typeof policy !== "object" || policy === null)
     throw new CaError("config.invalid", "the SAN policy must be an object");
@@ -86504,8 +86742,27 @@ function validateSanPolicy(policy) {
     if (!KNOWN_KEYS.has(key))
       throw new CaError(
         "config.invalid",
-        `the SAN policy has an unknown key "${key}" (expected dns, ip, email, uri)`
+        `the SAN policy has an unknown key "${key}" (expected dns, ip, email, uri, unrestricted)`
       );
+  }
+  const open6 = policy.unrestricted;
+  if (open6 !== void 0) {
+    if (!Array.isArray(open6))
+      throw new CaError("config.invalid", "the SAN policy's unrestricted must be a list");
+    for (const kind of open6) {
+      if (typeof kind !== "string" || !SAN_TYPES.includes(kind)) {
+        throw new CaError(
+          "config.invalid",
+          `the SAN policy's unrestricted list has "${String(kind)}" (expected dns, ip, email or uri)`
+        );
+      }
+      if (Object.hasOwn(policy, kind)) {
+        throw new CaError(
+          "config.invalid",
+          `the SAN policy both lists ${kind} names and says ${kind} is unrestricted: keep one of the two`
+        );
+      }
+    }
   }
   const parsers = {
     dns: parseDomainPattern,
@@ -86543,33 +86800,31 @@ function domainAllowed(host, pattern) {
 function notAllowed(san, reason) {
   return new CaError("policy.san_not_allowed", `the SAN ${formatSan(san)} is not allowed: ${reason}`);
 }
-function describeList(list3) {
-  return list3.length === 0 ? "" : ` (allowed: ${list3.join(", ")})`;
+function describeList(key, type, list3) {
+  return ` (${key}.${type}: ${list3.join(", ")})`;
 }
-function checkSan(san, policy) {
-  validateSanSyntax(san);
-  const list3 = policy[san.type];
-  if (list3 === void 0) return;
+function sanRefusal(san, named) {
+  const { policy, key } = named;
+  const list3 = Object.hasOwn(policy, san.type) ? policy[san.type] : void 0;
   const kind = SAN_TYPE_LABEL[san.type];
-  if (list3.length === 0) throw notAllowed(san, `the policy allows no ${kind} names`);
+  if (list3 === void 0) {
+    if (policy.unrestricted?.includes(san.type)) return void 0;
+    return `${key} allows no ${kind} names (it has no ${san.type} list, and ${san.type} is not in ${key}.unrestricted)`;
+  }
+  if (list3.length === 0) return `${key}.${san.type} is empty: it allows no ${kind} names`;
   switch (san.type) {
     case "dns": {
       const name3 = san.value.toLowerCase();
-      if (list3.some((entry) => domainAllowed(name3, parseDomainPattern(entry)))) return;
-      throw notAllowed(
-        san,
-        `it is not one of the allowed DNS names or below an allowed domain${describeList(list3)}`
-      );
+      if (list3.some((entry) => domainAllowed(name3, parseDomainPattern(entry)))) return void 0;
+      return `it is not one of the allowed DNS names or below an allowed domain${describeList(key, san.type, list3)}`;
     }
     case "ip": {
       const octets = parseIpAddress(san.value);
-      if (list3.some((entry) => {
+      const inRange = list3.some((entry) => {
         const cidr = parseCidr(entry);
         return cidr.octets.length === octets.length && sameBits(octets, cidr.octets, cidr.prefix);
-      })) {
-        return;
-      }
-      throw notAllowed(san, `it is in none of the allowed ranges${describeList(list3)}`);
+      });
+      return inRange ? void 0 : `it is in none of the allowed ranges${describeList(key, san.type, list3)}`;
     }
     case "email": {
       const at = san.value.lastIndexOf("@");
@@ -86580,31 +86835,39 @@ function checkSan(san, policy) {
         if (p.mailbox !== void 0) return p.mailbox === local && p.domain === domain2;
         return domainAllowed(domain2, p);
       });
-      if (ok) return;
-      throw notAllowed(san, `it is not an allowed mailbox or at an allowed domain${describeList(list3)}`);
+      return ok ? void 0 : `it is not an allowed mailbox or at an allowed domain${describeList(key, san.type, list3)}`;
     }
     case "uri": {
       const parts = parseUri(san.value);
-      if (parts.userinfo !== void 0) throw notAllowed(san, "it has userinfo");
+      if (parts.userinfo !== void 0) return "it has userinfo";
       const host = parts.host;
       if (host === void 0 || host === "" || host.startsWith("[") || isIpLiteral(host)) {
-        throw notAllowed(san, `the URI policy only allows URIs with a DNS host${describeList(list3)}`);
+        return `${key}.uri only allows URIs with a DNS host${describeList(key, san.type, list3)}`;
       }
       const ok = list3.some((entry) => {
         const p = parseUriPattern(entry);
         return p.scheme === parts.scheme && domainAllowed(host, p);
       });
-      if (ok) return;
-      throw notAllowed(san, `its scheme and host match none of the allowed patterns${describeList(list3)}`);
+      return ok ? void 0 : `its scheme and host match none of the allowed patterns${describeList(key, san.type, list3)}`;
     }
   }
 }
-function checkSans(sans, policy) {
-  validateSanPolicy(policy);
+function sanPolicies(policy, profile2) {
+  return profile2 === void 0 ? [{ policy, key: "issuance.sans" }] : [{ policy, key: "issuance.sans" }, profile2];
+}
+function checkSan(san, policy, profile2) {
+  validateSanSyntax(san);
+  for (const named of sanPolicies(policy, profile2)) {
+    const reason = sanRefusal(san, named);
+    if (reason !== void 0) throw notAllowed(san, reason);
+  }
+}
+function checkSans(sans, policy, profile2) {
+  for (const named of sanPolicies(policy, profile2)) validateSanPolicy(named.policy);
   const errors = [];
   for (const san of sans) {
     try {
-      checkSan(san, policy);
+      checkSan(san, policy, profile2);
     } catch (e) {
       if (!(e instanceof CaError)) throw e;
       errors.push(e);
@@ -86668,7 +86931,7 @@ var POLICY_LOOSE = Object.freeze([
   { field: "emailAddress", rule: "optional" }
 ]);
 var OID_COUNTRY = "2.5.4.6";
-var OID_EMAIL = "1.2.840.113549.1.9.1";
+var OID_EMAIL2 = "1.2.840.113549.1.9.1";
 var RULES = /* @__PURE__ */ new Set(["match", "supplied", "optional"]);
 var UPPER_BOUNDS = /* @__PURE__ */ new Map([
   ["2.5.4.3", 64],
@@ -86693,13 +86956,16 @@ var UPPER_BOUNDS = /* @__PURE__ */ new Map([
   // streetAddress
   ["2.5.4.15", 128],
   // businessCategory
-  [OID_EMAIL, 255]
+  [OID_EMAIL2, 255]
 ]);
 var PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+var MAX_SUBJECT_ATTRIBUTES = 20;
+var MAX_ATTRIBUTE_CHARACTERS = 256;
+var MAX_SUBJECT_CHARACTERS = 1024;
 function label(oid) {
   const long = longName(oid);
-  const short = shortName(oid);
-  return long === short ? long : `${long} (${short})`;
+  const short2 = shortName(oid);
+  return long === short2 ? long : `${long} (${short2})`;
 }
 function validateSubjectPolicy(policy) {
   if (!Array.isArray(policy) || policy.length === 0) {
@@ -86733,12 +86999,34 @@ function validateSubjectPolicy(policy) {
   });
 }
 function validateSubjectAttributes(dn) {
+  if (dn.length > MAX_SUBJECT_ATTRIBUTES) {
+    throw new CaError(
+      "policy.subject_invalid",
+      `the subject has ${dn.length} attributes; at most ${MAX_SUBJECT_ATTRIBUTES} are accepted`
+    );
+  }
+  const total = dn.reduce((n, a) => n + [...a.value].length, 0);
+  if (total > MAX_SUBJECT_CHARACTERS) {
+    throw new CaError(
+      "policy.subject_invalid",
+      `the subject's values are ${total} characters long together; at most ${MAX_SUBJECT_CHARACTERS} are accepted`
+    );
+  }
   for (const a of dn) {
     const what2 = `the subject's ${label(a.oid)}`;
     if (hasControlCharacters(a.value)) {
       throw new CaError("policy.name_invalid", `${what2} contains a control character (NUL, C0, DEL or C1)`);
     }
     if (a.value === "") continue;
+    if (a.value.trim() === "") {
+      throw new CaError("policy.subject_invalid", `${what2} is only white space; give a value or leave it out`);
+    }
+    if (a.value.trim() !== a.value) {
+      throw new CaError(
+        "policy.subject_invalid",
+        `${what2} "${a.value}" starts or ends with white space; write it without`
+      );
+    }
     if (a.tag === "printable" && !PRINTABLE.test(a.value)) {
       throw new CaError(
         "policy.subject_invalid",
@@ -86760,12 +87048,12 @@ function validateSubjectAttributes(dn) {
         `${what2} contains an unpaired surrogate (not valid Unicode)`
       );
     }
-    const max = UPPER_BOUNDS.get(a.oid);
+    const max = UPPER_BOUNDS.get(a.oid) ?? MAX_ATTRIBUTE_CHARACTERS;
     const length = [...a.value].length;
-    if (max !== void 0 && length > max) {
+    if (length > max) {
       throw new CaError(
         "policy.subject_invalid",
-        `${what2} is ${length} characters long; RFC 5280 allows at most ${max}`
+        UPPER_BOUNDS.has(a.oid) ? `${what2} is ${length} characters long; RFC 5280 allows at most ${max}` : `${what2} is ${length} characters long; at most ${max} are accepted`
       );
     }
     if (a.oid === OID_COUNTRY && !/^[A-Z]{2}$/.test(a.value)) {
@@ -86774,7 +87062,7 @@ function validateSubjectAttributes(dn) {
         `${what2} "${a.value}" must be two upper-case letters, an ISO 3166 code such as US or GB`
       );
     }
-    if (a.oid === OID_EMAIL) {
+    if (a.oid === OID_EMAIL2) {
       if (a.tag !== "ia5") {
         throw new CaError("policy.subject_invalid", `${what2} must be an IA5String, not a ${a.tag} string`);
       }
@@ -86832,7 +87120,7 @@ function applySubjectPolicy(requested, issuer, policy, options = {}) {
     }
   }
   let subject = options.preserve ? present.map(issued) : built;
-  if (options.emailInDn === false) subject = subject.filter((a) => a.oid !== OID_EMAIL);
+  if (options.emailInDn === false) subject = subject.filter((a) => a.oid !== OID_EMAIL2);
   if (subject.length === 0) {
     throw new CaError(
       "policy.subject_missing",
@@ -86883,6 +87171,18 @@ function requestPaths(name3) {
 function certificatePaths(name3) {
   return { cert: `${CERTS_DIR}/${name3}.cert.pem`, fullchain: `${CERTS_DIR}/${name3}.fullchain.pem` };
 }
+var CSR_SUFFIX = ".csr.pem";
+var REQUEST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+var WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/i;
+function requestNameProblem(name3) {
+  if (!REQUEST_NAME.test(name3)) {
+    return `the name ${JSON.stringify(name3)} cannot name a certificate: expected 1 to 100 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit`;
+  }
+  if (WINDOWS_DEVICE.test(name3)) {
+    return `the name ${JSON.stringify(name3)} cannot name a certificate: Windows reserves it for a device`;
+  }
+  return void 0;
+}
 
 // src/commands/ca-keys.ts
 var import_reflect_metadata3 = __toESM(require_Reflect(), 1);
@@ -86932,19 +87232,19 @@ function keyVaultRuntime(env, options = {}) {
     ...options.sleep ? { sleep: options.sleep } : {}
   };
   const signers = /* @__PURE__ */ new Map();
-  const openKeyVault = (keyId, open5) => {
-    const cacheKey = `${keyId.toLowerCase()} ${open5.scheme ?? ""}`;
+  const openKeyVault = (keyId2, open6) => {
+    const cacheKey = `${keyId2.toLowerCase()} ${open6.scheme ?? ""}`;
     let signer = signers.get(cacheKey);
     if (!signer) {
       signer = (async () => {
         const { credential: tokens, clientOptions } = await credential();
         const { openKeyVaultSigner: openKeyVaultSigner2 } = await Promise.resolve().then(() => (init_azure_key_vault_signer(), azure_key_vault_signer_exports));
-        return openKeyVaultSigner2(keyId, {
+        return openKeyVaultSigner2(keyId2, {
           credential: tokens,
           clientOptions,
           ...retry,
-          ...open5.scheme ? { scheme: open5.scheme } : {},
-          ...open5.concurrency !== void 0 ? { concurrency: open5.concurrency } : {}
+          ...open6.scheme ? { scheme: open6.scheme } : {},
+          ...open6.concurrency !== void 0 ? { concurrency: open6.concurrency } : {}
         });
       })();
       signers.set(cacheKey, signer);
@@ -87022,6 +87322,10 @@ function storePathSegments(path3) {
 function storeFolderSegments(dir) {
   return dir === "" || dir === "." ? [] : storePathSegments(dir);
 }
+function isKeyPath(segments) {
+  const lower = segments.map((s) => s.toLowerCase());
+  return lower.includes("private") || (lower[lower.length - 1] ?? "").endsWith(".key.pem");
+}
 
 // src/commands/ca-keys.ts
 function planCaKey(request, store, runtime) {
@@ -87078,36 +87382,36 @@ async function prepareFileKey(request, path3, store) {
     complete: async () => ({
       ref: request.ref,
       signer,
-      writes: existing === void 0 ? [{ path: path3, data: pem, mode: 256 }] : []
+      writes: existing === void 0 ? [{ path: path3, data: pem, mode: 256, key: true }] : []
     })
   };
 }
 async function prepareVaultKey(request, key, runtime) {
-  const keyId = key.version !== void 0 ? formatKeyUrl(key) : await runtime.keyVault.latestVersion(key);
-  const signer = await runtime.openKeyVault(keyId, {
+  const keyId2 = key.version !== void 0 ? formatKeyUrl(key) : await runtime.keyVault.latestVersion(key);
+  const signer = await runtime.openKeyVault(keyId2, {
     scheme: request.scheme,
     concurrency: request.concurrency
   });
   return {
     spki: signer.spki,
     signer: async () => signer,
-    complete: async () => ({ ref: keyId, signer, writes: [] })
+    complete: async () => ({ ref: keyId2, signer, writes: [] })
   };
 }
 function sameKey(a, b) {
   return Buffer.from(a).equals(Buffer.from(b));
 }
 async function prepareCreatedKey(request, key, runtime) {
-  const describe5 = `the ${request.role} key '${key.name}' in Key Vault ${key.vaultUrl}`;
-  const open5 = async (keyId) => {
-    const signer = await runtime.openKeyVault(keyId, {
+  const describe6 = `the ${request.role} key '${key.name}' in Key Vault ${key.vaultUrl}`;
+  const open6 = async (keyId2) => {
+    const signer = await runtime.openKeyVault(keyId2, {
       scheme: request.scheme,
       concurrency: request.concurrency
     });
     if (!sameKey(signer.spki, pending.spki)) {
       throw new CaError(
         "signer.mismatch",
-        `${describe5}: key ${keyId} is not the key of the vault's certificate request: refusing to use it`
+        `${describe6}: key ${keyId2} is not the key of the vault's certificate request: refusing to use it`
       );
     }
     return signer;
@@ -87119,20 +87423,20 @@ async function prepareCreatedKey(request, key, runtime) {
       if (pending.keyId === void 0) {
         throw new CaError(
           "vault.forbidden",
-          `${describe5}: the new key of the pending certificate cannot be read, so the ${request.role} cannot sign its own certificate. Give the identity 'Key Vault Crypto User' on the vault (read keys, sign), then delete the pending certificate (\`az keyvault certificate pending delete\`) and run again.`
+          `${describe6}: the new key of the pending certificate cannot be read, so the ${request.role} cannot sign its own certificate. Give the identity 'Key Vault Crypto User' on the vault (read keys, sign), then delete the pending certificate (\`az keyvault certificate pending delete\`) and run again.`
         );
       }
-      return open5(pending.keyId);
+      return open6(pending.keyId);
     },
     async complete(chain) {
-      const keyId = await runtime.keyVault.mergeCaCertificate(key, chain);
-      if (pending.keyId !== void 0 && keyId.toLowerCase() !== pending.keyId.toLowerCase()) {
+      const keyId2 = await runtime.keyVault.mergeCaCertificate(key, chain);
+      if (pending.keyId !== void 0 && keyId2.toLowerCase() !== pending.keyId.toLowerCase()) {
         throw new CaError(
           "vault.failed",
-          `${describe5}: the merged certificate names key ${keyId}, not the pending key ${pending.keyId}.`
+          `${describe6}: the merged certificate names key ${keyId2}, not the pending key ${pending.keyId}.`
         );
       }
-      return { ref: keyId, signer: await open5(keyId), writes: [] };
+      return { ref: keyId2, signer: await open6(keyId2), writes: [] };
     }
   };
 }
@@ -87183,6 +87487,7 @@ async function initCa(store, options, runtime) {
       "--create makes keys in Key Vault: give --root-key and/or --intermediate-key as https://<vault>/keys/<name>"
     );
   }
+  const sans = initialSanPolicy(options);
   const config2 = {
     version: 1,
     root: {
@@ -87203,7 +87508,7 @@ async function initCa(store, options, runtime) {
     issuance: {
       profile: "server",
       days: 375,
-      sans: options.allowDns.length ? { dns: options.allowDns } : {},
+      sans,
       crlUrls: options.crlUrl ? [options.crlUrl] : [],
       ocspUrls: options.ocspUrl ? [options.ocspUrl] : []
     }
@@ -87229,7 +87534,7 @@ async function initCa(store, options, runtime) {
   if (sameReference(rootKeyRef, intermediateKeyRef)) {
     throw new CaError("usage.invalid", `the root and the intermediate need two keys, not both ${rootKeyRef}`);
   }
-  validateSanPolicy({ dns: options.allowDns });
+  validateSanPolicy(sans);
   validateCaConfig(config2);
   return store.locked(async () => {
     for (const existing of [
@@ -87315,12 +87620,7 @@ async function initCa(store, options, runtime) {
       { path: `${CERTS_DIR}/.gitkeep`, data: "" }
     ];
     await store.commit(writes);
-    const notes = [];
-    if (!options.allowDns.length) {
-      notes.push(
-        "no --allow-dns given: every DNS name is allowed in SANs (set issuance.sans.dns in ca.yml to restrict)"
-      );
-    }
+    const notes = sanPolicyNotes(sans);
     return {
       root: {
         subject: formatOneline(rootDn),
@@ -87340,25 +87640,56 @@ async function initCa(store, options, runtime) {
     };
   });
 }
+var FLAGS = {
+  dns: "--allow-dns",
+  ip: "--allow-ip",
+  email: "--allow-email",
+  uri: "--allow-uri"
+};
+function initialSanPolicy(options) {
+  const lists = {
+    dns: options.allowDns,
+    ip: options.allowIp ?? [],
+    email: options.allowEmail ?? [],
+    uri: options.allowUri ?? []
+  };
+  const given = SAN_TYPES.filter((kind) => lists[kind].length > 0);
+  if (given.length === 0) return { unrestricted: [...SAN_TYPES] };
+  const policy = { unrestricted: [] };
+  for (const kind of given) policy[kind] = lists[kind];
+  return policy;
+}
+function sanPolicyNotes(policy) {
+  const open6 = policy.unrestricted ?? [];
+  if (open6.length === SAN_TYPES.length) {
+    return [
+      "WARNING: no --allow-dns, --allow-ip, --allow-email or --allow-uri given: this CA certifies ANY DNS name, IP address, e-mail address and URI a request asks for, in its SANs and its subject (ca.yml: issuance.sans.unrestricted: [dns, ip, email, uri]). Give the names your organisation owns, or edit issuance.sans, before issuing."
+    ];
+  }
+  const closed = SAN_TYPES.filter((kind) => policy[kind] === void 0 && !open6.includes(kind));
+  if (closed.length === 0) return [];
+  return [
+    `no names of kind ${closed.map((k) => SAN_TYPE_LABEL[k]).join(", ")} are allowed (no ${closed.map((k) => FLAGS[k]).join(", ")}): requests with them are refused (ca.yml issuance.sans)`
+  ];
+}
 function sameReference(a, b) {
   const key = (ref) => ref.startsWith("https://") ? ref.toLowerCase().split("/").slice(0, 5).join("/") : ref;
   return key(a) === key(b);
 }
 
 // src/commands/sign.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-import { stat, readFile as readFile4 } from "node:fs/promises";
-import { basename, resolve } from "node:path";
 init_errors();
+import { stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
 
 // src/ca/csr.ts
 var import_reflect_metadata4 = __toESM(require_Reflect(), 1);
-var import_asn1_schema7 = __toESM(require_cjs2(), 1);
+var import_asn1_schema8 = __toESM(require_cjs2(), 1);
 var import_asn1_csr2 = __toESM(require_cjs14(), 1);
-var import_asn1_x5096 = __toESM(require_cjs3(), 1);
+var import_asn1_x5097 = __toESM(require_cjs3(), 1);
 var import_asn1_pkcs9 = __toESM(require_cjs11(), 1);
-var import_asn1_rsa2 = __toESM(require_cjs7(), 1);
-import { verify as nodeVerify2, constants as constants5 } from "node:crypto";
+var import_asn1_rsa3 = __toESM(require_cjs7(), 1);
+import { createPublicKey as createPublicKey9, verify as nodeVerify2, constants as constants5 } from "node:crypto";
 
 // src/ca/public-key.ts
 import { createPublicKey as createPublicKey7 } from "node:crypto";
@@ -87428,203 +87759,12 @@ function base64url3(bytes2) {
 
 // src/ca/csr.ts
 init_errors();
-var MAX_CSR_BYTES = 64 * 1024;
-var SIGNATURE_HASHES = {
-  "1.2.840.113549.1.1.11": { hash: "sha256", name: "sha256WithRSAEncryption" },
-  "1.2.840.113549.1.1.12": { hash: "sha384", name: "sha384WithRSAEncryption" },
-  "1.2.840.113549.1.1.13": { hash: "sha512", name: "sha512WithRSAEncryption" },
-  "1.2.840.10045.4.3.2": { hash: "sha256", name: "ecdsa-with-SHA256" },
-  "1.2.840.10045.4.3.3": { hash: "sha384", name: "ecdsa-with-SHA384" },
-  "1.2.840.10045.4.3.4": { hash: "sha512", name: "ecdsa-with-SHA512" },
-  "1.3.101.112": { hash: null, name: "Ed25519" },
-  "1.2.840.113549.1.1.10": { hash: "pss", name: "RSASSA-PSS" }
-};
-var WEAK_SIGNATURES = {
-  "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
-  "1.2.840.113549.1.1.2": "md2WithRSAEncryption",
-  "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
-  "1.2.840.10045.4.1": "ecdsa-with-SHA1",
-  "1.2.840.10040.4.3": "dsaWithSHA1",
-  "1.2.840.113549.1.1.14": "sha224WithRSAEncryption",
-  "1.2.840.10045.4.3.1": "ecdsa-with-SHA224"
-};
-var HASH_OIDS2 = {
-  "2.16.840.1.101.3.4.2.1": "sha256",
-  "2.16.840.1.101.3.4.2.2": "sha384",
-  "2.16.840.1.101.3.4.2.3": "sha512"
-};
-function decodeCsrPem(input2) {
-  const bytes2 = typeof input2 === "string" ? Buffer.from(input2, "utf8") : Buffer.from(input2);
-  if (bytes2.length > MAX_CSR_BYTES) {
-    throw new CaError("csr.too_large", `the file is ${bytes2.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
-  }
-  if (bytes2.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
-  const text = bytes2.toString("latin1");
-  const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
-  if (begins.length === 0)
-    throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
-  if (begins.length > 1) {
-    throw new CaError(
-      "csr.multiple_blocks",
-      `the file holds ${begins.length} PEM blocks; put exactly one CSR in it`
-    );
-  }
-  const begin = begins[0];
-  const label2 = begin[1];
-  if (label2 !== "CERTIFICATE REQUEST" && label2 !== "NEW CERTIFICATE REQUEST") {
-    throw new CaError("csr.not_pem", `the PEM block is a ${label2}, not a CERTIFICATE REQUEST`);
-  }
-  const start = (begin.index ?? 0) + begin[0].length;
-  const endMarker = `-----END ${label2}-----`;
-  const end = text.indexOf(endMarker, start);
-  if (end < 0) throw new CaError("csr.not_pem", `the PEM block is truncated: no ${endMarker} line`);
-  if (text.slice(0, begin.index).trim() !== "") {
-    throw new CaError("csr.trailing_data", "there is text before the PEM block");
-  }
-  if (text.slice(end + endMarker.length).trim() !== "") {
-    throw new CaError("csr.trailing_data", "there is data after the END line");
-  }
-  const body = text.slice(start, end).replace(/[\r\n\t ]/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
-    throw new CaError("csr.malformed", "the PEM body is not valid base64");
-  }
-  return new Uint8Array(Buffer.from(body, "base64"));
-}
-function parseCsr(input2) {
-  const der = decodeCsrPem(input2);
-  let req;
-  try {
-    req = import_asn1_schema7.AsnConvert.parse(der, import_asn1_csr2.CertificationRequest);
-  } catch (cause) {
-    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request", {
-      cause
-    });
-  }
-  const reencoded = new Uint8Array(import_asn1_schema7.AsnConvert.serialize(req));
-  if (!Buffer.from(reencoded).equals(Buffer.from(der))) {
-    throw new CaError(
-      "csr.malformed",
-      "the request is not DER-encoded (trailing bytes or a non-canonical encoding)"
-    );
-  }
-  const info = req.certificationRequestInfo;
-  if (info.version !== 0) throw new CaError("csr.malformed", `unsupported CSR version ${info.version}`);
-  const algOid = req.signatureAlgorithm.algorithm;
-  const weak = WEAK_SIGNATURES[algOid];
-  if (weak) {
-    throw new CaError("csr.weak_signature", `the CSR is signed with ${weak}; sign it with SHA-256 or better`);
-  }
-  const alg = SIGNATURE_HASHES[algOid];
-  if (!alg) throw new CaError("csr.weak_signature", `unsupported CSR signature algorithm ${algOid}`);
-  const parts = infoAndSpki(der);
-  const spki = parts.spki;
-  verifySelfSignature(req, parts.info, spki, alg.hash);
-  const subject = fromAsnName(info.subject);
-  for (const a of subject) {
-    if (hasControlCharacters(a.value)) {
-      throw new CaError(
-        "policy.name_invalid",
-        `the subject's ${shortName(a.oid)} contains a control character`
-      );
-    }
-  }
-  const { san, ignored } = requestedExtensions(req);
-  return { subject, spki, requestedSan: san, ignoredRequests: ignored, signatureAlgorithm: alg.name, der };
-}
-function infoAndSpki(der) {
-  const outer = readTlv(der, 0);
-  const info = readTlv(der, outer.contentStart, outer.end);
-  const version4 = readTlv(der, info.contentStart, info.end);
-  const subject = readTlv(der, version4.end, info.end);
-  const spki = readTlv(der, subject.end, info.end);
-  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
-    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
-  }
-  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
-}
-function verifySelfSignature(req, tbs, spki, hash2) {
-  const signature = new Uint8Array(req.signature);
-  let ok;
-  try {
-    const key = importPublicKey(spki);
-    if (hash2 === "pss") {
-      const params = import_asn1_schema7.AsnConvert.parse(req.signatureAlgorithm.parameters, import_asn1_rsa2.RsaSaPssParams);
-      const pssHash = HASH_OIDS2[params.hashAlgorithm.algorithm];
-      if (!pssHash)
-        throw new CaError("csr.weak_signature", "the CSR uses RSASSA-PSS with an unsupported hash");
-      ok = nodeVerify2(
-        pssHash,
-        tbs,
-        { key, padding: constants5.RSA_PKCS1_PSS_PADDING, saltLength: params.saltLength },
-        signature
-      );
-    } else {
-      ok = nodeVerify2(hash2, tbs, key, signature);
-    }
-  } catch (cause) {
-    if (cause instanceof CaError) throw cause;
-    throw new CaError("csr.bad_signature", "the CSR signature cannot be verified with its own public key", {
-      cause
-    });
-  }
-  if (!ok) {
-    throw new CaError(
-      "csr.bad_signature",
-      "the CSR signature does not verify: the request was altered or not signed by its key"
-    );
-  }
-}
-function requestedExtensions(req) {
-  const ignored = [];
-  let san;
-  for (const attr of req.certificationRequestInfo.attributes) {
-    if (attr.type !== import_asn1_pkcs9.id_pkcs9_at_extensionRequest) continue;
-    for (const value of attr.values) {
-      let exts;
-      try {
-        exts = import_asn1_schema7.AsnConvert.parse(value, import_asn1_x5096.Extensions);
-      } catch (cause) {
-        throw new CaError("csr.malformed", "the requested extensions cannot be parsed", { cause });
-      }
-      for (const ext of exts) {
-        if (ext.extnID === import_asn1_x5096.id_ce_subjectAltName) {
-          if (san) throw new CaError("csr.malformed", "the CSR asks for subjectAltName twice");
-          try {
-            san = import_asn1_schema7.AsnConvert.parse(ext.extnValue, import_asn1_x5096.SubjectAlternativeName);
-          } catch (cause) {
-            throw new CaError("csr.malformed", "the requested subjectAltName cannot be parsed", { cause });
-          }
-        } else if (ext.extnID === import_asn1_x5096.id_ce_basicConstraints) {
-          const bc = safeParse3(ext.extnValue.buffer, import_asn1_x5096.BasicConstraints);
-          ignored.push(
-            bc?.cA ? `basicConstraints CA:TRUE${bc.pathLenConstraint !== void 0 ? `, pathlen:${bc.pathLenConstraint}` : ""}` : "basicConstraints"
-          );
-        } else if (ext.extnID === import_asn1_x5096.id_ce_keyUsage) {
-          ignored.push("keyUsage");
-        } else {
-          ignored.push(ext.extnID);
-        }
-      }
-    }
-  }
-  return { san, ignored };
-}
-function safeParse3(data, type) {
-  try {
-    return import_asn1_schema7.AsnConvert.parse(data, type);
-  } catch {
-    return void 0;
-  }
-}
-
-// src/ca/issue.ts
-init_errors();
 
 // src/ca/key-policy.ts
-var import_asn1_schema8 = __toESM(require_cjs2(), 1);
-var import_asn1_x5097 = __toESM(require_cjs3(), 1);
+var import_asn1_schema7 = __toESM(require_cjs2(), 1);
+var import_asn1_x5096 = __toESM(require_cjs3(), 1);
 var import_asn1_ecc = __toESM(require_cjs6(), 1);
-var import_asn1_rsa3 = __toESM(require_cjs7(), 1);
+var import_asn1_rsa2 = __toESM(require_cjs7(), 1);
 init_errors();
 import { createPublicKey as createPublicKey8 } from "node:crypto";
 var DEFAULT_KEY_POLICY = Object.freeze({
@@ -87684,11 +87824,11 @@ function unsupported(message, cause) {
 function describeKey(spki, options = {}) {
   let info;
   try {
-    info = import_asn1_schema8.AsnConvert.parse(spki, import_asn1_x5097.SubjectPublicKeyInfo);
+    info = import_asn1_schema7.AsnConvert.parse(spki, import_asn1_x5096.SubjectPublicKeyInfo);
   } catch (e) {
     throw unsupported("the public key is not a DER SubjectPublicKeyInfo", e);
   }
-  if (!options.fromCsr && !equalBytes(new Uint8Array(import_asn1_schema8.AsnConvert.serialize(info)), spki)) {
+  if (!options.fromCsr && !equalBytes(new Uint8Array(import_asn1_schema7.AsnConvert.serialize(info)), spki)) {
     throw unsupported(
       "the public key is not a DER SubjectPublicKeyInfo (it is not DER, or has trailing bytes)"
     );
@@ -87709,6 +87849,7 @@ function describeKey(spki, options = {}) {
         throw unsupported("the Ed25519 key has algorithm parameters, which RFC 8410 forbids");
       }
       if (key.length !== 32) throw unsupported(`the Ed25519 key is ${key.length} octets long, not 32`);
+      checkEd25519Point(key);
       result = { kind: "ed25519" };
       break;
     default: {
@@ -87732,7 +87873,7 @@ function describeRsa(params, key) {
   }
   let rsa;
   try {
-    rsa = import_asn1_schema8.AsnConvert.parse(key, import_asn1_rsa3.RSAPublicKey);
+    rsa = import_asn1_schema7.AsnConvert.parse(key, import_asn1_rsa2.RSAPublicKey);
   } catch (e2) {
     throw unsupported("the RSA public key is not a DER RSAPublicKey", e2);
   }
@@ -87748,13 +87889,17 @@ function describeRsa(params, key) {
   if (e >= 1n << 256n)
     throw unsupported("the RSA public exponent is 2^256 or more (FIPS 186-5 allows at most 2^256 - 1)");
   if (e >= n) throw unsupported("the RSA public exponent is not smaller than the modulus");
+  const factor = smallFactorOf(n);
+  if (factor !== void 0) {
+    throw unsupported(`the RSA modulus is divisible by ${factor}, so it is not a product of two large primes`);
+  }
   return { kind: "rsa", bits: n.toString(2).length };
 }
 function describeEc(params, key) {
   if (params === void 0 || params === null) throw unsupported("the EC key has no curve parameters");
   let ecParams;
   try {
-    ecParams = import_asn1_schema8.AsnConvert.parse(params, import_asn1_ecc.ECParameters);
+    ecParams = import_asn1_schema7.AsnConvert.parse(params, import_asn1_ecc.ECParameters);
   } catch (e) {
     throw unsupported("the EC key parameters are not DER ECParameters", e);
   }
@@ -87782,6 +87927,53 @@ function describeEc(params, key) {
     );
   }
   return { kind: "ec", curve: curve.name };
+}
+var SMALL_PRIME_GROUPS = (() => {
+  const bound = 1 << 12;
+  const composite = new Uint8Array(bound);
+  const groups = [];
+  let primes = [];
+  let product = 1;
+  for (let i = 3; i < bound; i += 2) {
+    if (composite[i]) continue;
+    for (let j = i * i; j < bound; j += 2 * i) composite[j] = 1;
+    if (product * i > Number.MAX_SAFE_INTEGER) {
+      groups.push({ product: BigInt(product), primes });
+      primes = [];
+      product = 1;
+    }
+    primes.push(i);
+    product *= i;
+  }
+  groups.push({ product: BigInt(product), primes });
+  return groups;
+})();
+function smallFactorOf(n) {
+  for (const group of SMALL_PRIME_GROUPS) {
+    const r = Number(n % group.product);
+    for (const p of group.primes) if (r % p === 0) return p;
+  }
+  return void 0;
+}
+var P25519 = (1n << 255n) - 19n;
+var Y_ORDER_8 = toBigInt(
+  Uint8Array.from(
+    Buffer.from("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "hex")
+  ).reverse()
+);
+var SMALL_ORDER_Y = /* @__PURE__ */ new Set([0n, 1n, P25519 - 1n, Y_ORDER_8, P25519 - Y_ORDER_8]);
+function checkEd25519Point(key) {
+  const y = toBigInt(Uint8Array.from(key).reverse()) & (1n << 255n) - 1n;
+  if (y >= P25519) {
+    throw unsupported(
+      "the Ed25519 key is not canonically encoded (its y is 2^255 - 19 or more): expected an RFC 8032 encoding"
+    );
+  }
+  if (SMALL_ORDER_Y.has(y)) {
+    throw unsupported(
+      "the Ed25519 key is a point of small order, for which signatures can be made without a private key"
+    );
+  }
 }
 function isNegative(bytes2) {
   return bytes2.length === 0 || (bytes2[0] & 128) !== 0;
@@ -87867,52 +88059,411 @@ function keyUsageFor(info) {
 }
 function keyUsageFlagsFor(info) {
   return keyUsageFor(info).reduce(
-    (flags, usage2) => flags | import_asn1_x5097.KeyUsageFlags[usage2 === "crlSign" ? "cRLSign" : usage2],
+    (flags, usage2) => flags | import_asn1_x5096.KeyUsageFlags[usage2 === "crlSign" ? "cRLSign" : usage2],
     0
   );
 }
 
-// src/ca/profiles.ts
-init_errors();
-var EKU_OIDS = {
-  serverAuth: "1.3.6.1.5.5.7.3.1",
-  clientAuth: "1.3.6.1.5.5.7.3.2",
-  codeSigning: "1.3.6.1.5.5.7.3.3",
-  emailProtection: "1.3.6.1.5.5.7.3.4",
-  timeStamping: "1.3.6.1.5.5.7.3.8",
-  OCSPSigning: "1.3.6.1.5.5.7.3.9"
+// src/ca/csr.ts
+var MAX_CSR_BYTES = 64 * 1024;
+var SIGNATURE_ALGORITHMS = /* @__PURE__ */ new Map([
+  [
+    "1.2.840.113549.1.1.11",
+    { name: "sha256WithRSAEncryption", key: "rsa", hash: "sha256", params: "null-or-absent" }
+  ],
+  [
+    "1.2.840.113549.1.1.12",
+    { name: "sha384WithRSAEncryption", key: "rsa", hash: "sha384", params: "null-or-absent" }
+  ],
+  [
+    "1.2.840.113549.1.1.13",
+    { name: "sha512WithRSAEncryption", key: "rsa", hash: "sha512", params: "null-or-absent" }
+  ],
+  ["1.2.840.113549.1.1.10", { name: "RSASSA-PSS", key: "rsa", hash: null, params: "pss" }],
+  ["1.2.840.10045.4.3.2", { name: "ecdsa-with-SHA256", key: "ec", hash: "sha256", params: "absent" }],
+  ["1.2.840.10045.4.3.3", { name: "ecdsa-with-SHA384", key: "ec", hash: "sha384", params: "absent" }],
+  ["1.2.840.10045.4.3.4", { name: "ecdsa-with-SHA512", key: "ec", hash: "sha512", params: "absent" }],
+  ["1.3.101.112", { name: "Ed25519", key: "ed25519", hash: null, params: "absent" }]
+]);
+var SIGN_WITH = {
+  rsa: "sha256WithRSAEncryption or RSASSA-PSS",
+  ec: "ecdsa-with-SHA256, -SHA384 or -SHA512",
+  ed25519: "Ed25519"
 };
-var EKU_NAMES = new Map(Object.entries(EKU_OIDS).map(([name3, oid]) => [oid, name3]));
-var BUILTIN_PROFILES = {
-  server: { extendedKeyUsage: ["serverAuth"], requireSan: true, copyCommonName: true },
-  client: { extendedKeyUsage: ["clientAuth"], requireSan: false, copyCommonName: false },
-  "server-client": { extendedKeyUsage: ["serverAuth", "clientAuth"], requireSan: true, copyCommonName: true }
-};
-function profileNames(config2) {
-  return [.../* @__PURE__ */ new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(config2.profiles)])];
-}
-function resolveProfile(name3, config2) {
-  const p = config2.profiles[name3] ?? BUILTIN_PROFILES[name3];
-  if (!p) {
+var WEAK_SIGNATURES = /* @__PURE__ */ new Map([
+  ["1.2.840.113549.1.1.4", "md5WithRSAEncryption"],
+  ["1.2.840.113549.1.1.2", "md2WithRSAEncryption"],
+  ["1.2.840.113549.1.1.5", "sha1WithRSAEncryption"],
+  ["1.2.840.10045.4.1", "ecdsa-with-SHA1"],
+  ["1.2.840.10040.4.3", "dsaWithSHA1"],
+  ["1.2.840.113549.1.1.14", "sha224WithRSAEncryption"],
+  ["1.2.840.10045.4.3.1", "ecdsa-with-SHA224"]
+]);
+var MESSAGE_HASHES = /* @__PURE__ */ new Map([
+  ["2.16.840.1.101.3.4.2.1", "sha256"],
+  ["2.16.840.1.101.3.4.2.2", "sha384"],
+  ["2.16.840.1.101.3.4.2.3", "sha512"]
+]);
+var OID_SHA1 = "1.3.14.3.2.26";
+var MGF1_HASHES = /* @__PURE__ */ new Set([OID_SHA1, ...MESSAGE_HASHES.keys()]);
+var OID_MGF1 = "1.2.840.113549.1.1.8";
+var OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
+function decodeCsrPem(input2) {
+  const bytes2 = typeof input2 === "string" ? Buffer.from(input2, "utf8") : Buffer.from(input2);
+  if (bytes2.length > MAX_CSR_BYTES) {
+    throw new CaError("csr.too_large", `the file is ${bytes2.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
+  }
+  if (bytes2.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
+  const text = bytes2.toString("latin1");
+  const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
+  if (begins.length === 0)
+    throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
+  if (begins.length > 1) {
     throw new CaError(
-      "policy.profile_unknown",
-      `unknown profile "${name3}" (known: ${profileNames(config2).join(", ")})`
+      "csr.multiple_blocks",
+      `the file holds ${begins.length} PEM blocks; put exactly one CSR in it`
     );
   }
-  const extendedKeyUsage2 = p.extendedKeyUsage.map((e) => {
-    const oid = EKU_OIDS[e] ?? (/^\d+(\.\d+)+$/.test(e) ? e : void 0);
-    if (!oid) throw new CaError("config.invalid", `profile ${name3}: unknown extended key usage "${e}"`);
-    return oid;
-  });
-  const serves = extendedKeyUsage2.includes(EKU_OIDS.serverAuth);
+  const begin = begins[0];
+  const label2 = begin[1];
+  if (label2 !== "CERTIFICATE REQUEST" && label2 !== "NEW CERTIFICATE REQUEST") {
+    throw new CaError("csr.not_pem", `the PEM block is a ${label2}, not a CERTIFICATE REQUEST`);
+  }
+  const start = (begin.index ?? 0) + begin[0].length;
+  const endMarker = `-----END ${label2}-----`;
+  const end = text.indexOf(endMarker, start);
+  if (end < 0) throw new CaError("csr.not_pem", `the PEM block is truncated: no ${endMarker} line`);
+  if (text.slice(0, begin.index).trim() !== "") {
+    throw new CaError("csr.trailing_data", "there is text before the PEM block");
+  }
+  if (text.slice(end + endMarker.length).trim() !== "") {
+    throw new CaError("csr.trailing_data", "there is data after the END line");
+  }
+  const body = text.slice(start, end).replace(/[\r\n\t ]/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
+    throw new CaError("csr.malformed", "the PEM body is not valid base64");
+  }
+  return new Uint8Array(Buffer.from(body, "base64"));
+}
+function parseCsr(input2) {
+  const der = decodeCsrPem(input2);
+  let req;
+  try {
+    req = import_asn1_schema8.AsnConvert.parse(der, import_asn1_csr2.CertificationRequest);
+  } catch (cause) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request", {
+      cause
+    });
+  }
+  const reencoded = new Uint8Array(import_asn1_schema8.AsnConvert.serialize(req));
+  if (!Buffer.from(reencoded).equals(Buffer.from(der))) {
+    throw new CaError(
+      "csr.malformed",
+      "the request is not DER-encoded (trailing bytes or a non-canonical encoding)"
+    );
+  }
+  const info = req.certificationRequestInfo;
+  if (info.version !== 0) throw new CaError("csr.malformed", `unsupported CSR version ${info.version}`);
+  const parts = infoAndSpki(der);
+  const spki = parts.spki;
+  const key = describeKey(spki, { fromCsr: true });
+  const alg = signatureAlgorithmFor(req.signatureAlgorithm, key);
+  verifySelfSignature(req, parts.info, spki, alg);
+  const subject = fromAsnName(info.subject);
+  for (const a of subject) {
+    if (hasControlCharacters(a.value)) {
+      throw new CaError(
+        "policy.name_invalid",
+        `the subject's ${shortName(a.oid)} contains a control character`
+      );
+    }
+  }
+  const { san, ignored } = requestedExtensions(req);
   return {
-    name: name3,
-    extendedKeyUsage: extendedKeyUsage2,
-    keyUsage: p.keyUsage,
-    days: p.days,
-    requireSan: p.requireSan || serves,
-    copyCommonName: p.copyCommonName || serves
+    subject,
+    spki,
+    key,
+    requestedSan: san,
+    ignoredRequests: ignored,
+    signatureAlgorithm: alg.name,
+    der
   };
+}
+function infoAndSpki(der) {
+  const outer = readTlv(der, 0);
+  const info = readTlv(der, outer.contentStart, outer.end);
+  const version4 = readTlv(der, info.contentStart, info.end);
+  const subject = readTlv(der, version4.end, info.end);
+  const spki = readTlv(der, subject.end, info.end);
+  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
+  }
+  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
+}
+function signatureAlgorithmFor(algorithm, key) {
+  const oid = algorithm.algorithm;
+  const weak = WEAK_SIGNATURES.get(oid);
+  if (weak !== void 0) {
+    throw new CaError("csr.weak_signature", `the CSR is signed with ${weak}; sign it with SHA-256 or better`);
+  }
+  const alg = SIGNATURE_ALGORITHMS.get(oid);
+  if (alg === void 0) {
+    throw new CaError(
+      "csr.weak_signature",
+      `unsupported CSR signature algorithm ${oid}: for a ${formatKeyInfo(key)} key, sign with ${SIGN_WITH[key.kind]}`
+    );
+  }
+  if (alg.key !== key.kind) {
+    throw new CaError(
+      "csr.algorithm_mismatch",
+      `the CSR is signed with ${alg.name}, which does not fit its ${formatKeyInfo(key)} key: sign with ${SIGN_WITH[key.kind]}`
+    );
+  }
+  const params = algorithm.parameters;
+  if (alg.params === "pss") return { name: alg.name, pss: pssParameters(params) };
+  if (params !== void 0 && !(alg.params === "null-or-absent" && params === null)) {
+    throw new CaError(
+      "csr.malformed",
+      `the CSR's ${alg.name} signature algorithm has parameters; expected ${alg.params === "absent" ? "none" : "NULL or none"}`
+    );
+  }
+  return { name: alg.name, hash: alg.hash };
+}
+function pssParameters(raw) {
+  if (!(raw instanceof ArrayBuffer)) {
+    throw new CaError("csr.malformed", "the CSR uses RSASSA-PSS without its parameters");
+  }
+  const params = parseExactly(raw, import_asn1_rsa3.RsaSaPssParams, "RSASSA-PSS parameters");
+  const hashOid = params.hashAlgorithm.algorithm;
+  const hash2 = MESSAGE_HASHES.get(hashOid);
+  if (hash2 === void 0) {
+    throw new CaError(
+      "csr.weak_signature",
+      `the CSR uses RSASSA-PSS with ${hashOid === OID_SHA1 ? "SHA-1" : `the hash ${hashOid}`}; use SHA-256 or better`
+    );
+  }
+  checkHashParameters(params.hashAlgorithm, "hash");
+  if (params.maskGenAlgorithm.algorithm !== OID_MGF1) {
+    throw new CaError(
+      "csr.weak_signature",
+      `the CSR uses RSASSA-PSS with the mask generation function ${params.maskGenAlgorithm.algorithm}; expected MGF1`
+    );
+  }
+  const mgfParams = params.maskGenAlgorithm.parameters;
+  if (!(mgfParams instanceof ArrayBuffer)) {
+    throw new CaError("csr.malformed", "the CSR's RSASSA-PSS MGF1 has no hash algorithm");
+  }
+  const mgf1 = parseExactly(mgfParams, import_asn1_x5097.AlgorithmIdentifier, "RSASSA-PSS MGF1 hash");
+  if (!MGF1_HASHES.has(mgf1.algorithm)) {
+    throw new CaError(
+      "csr.weak_signature",
+      `the CSR uses RSASSA-PSS with MGF1 over the hash ${mgf1.algorithm}; expected SHA-1, SHA-256, SHA-384 or SHA-512`
+    );
+  }
+  checkHashParameters(mgf1, "MGF1 hash");
+  if (params.trailerField !== 1) {
+    throw new CaError(
+      "csr.malformed",
+      `the CSR's RSASSA-PSS trailer field is ${params.trailerField}; RFC 4055 allows only 1`
+    );
+  }
+  if (!Number.isSafeInteger(params.saltLength) || params.saltLength < 0) {
+    throw new CaError(
+      "csr.malformed",
+      `the CSR's RSASSA-PSS salt length ${params.saltLength} is not a whole number of octets`
+    );
+  }
+  return { hash: hash2, saltLength: params.saltLength, params: raw };
+}
+function checkHashParameters(algorithm, what2) {
+  if (algorithm.parameters !== void 0 && algorithm.parameters !== null) {
+    throw new CaError("csr.malformed", `the CSR's RSASSA-PSS ${what2} has parameters other than NULL`);
+  }
+}
+function parseExactly(raw, type, what2) {
+  let value;
+  try {
+    value = import_asn1_schema8.AsnConvert.parse(raw, type);
+  } catch (cause) {
+    throw new CaError("csr.malformed", `the CSR's ${what2} cannot be parsed`, { cause });
+  }
+  if (!Buffer.from(import_asn1_schema8.AsnConvert.serialize(value)).equals(Buffer.from(raw))) {
+    throw new CaError(
+      "csr.malformed",
+      `the CSR's ${what2} are not DER-encoded (e.g. a default value is written out)`
+    );
+  }
+  return value;
+}
+function verifySelfSignature(req, tbs, spki, alg) {
+  const signature = new Uint8Array(req.signature);
+  let ok;
+  try {
+    if ("pss" in alg) {
+      const key = createPublicKey9({
+        key: pssRestrictedSpki(spki, alg.pss.params),
+        format: "der",
+        type: "spki"
+      });
+      ok = nodeVerify2(
+        alg.pss.hash,
+        tbs,
+        { key, padding: constants5.RSA_PKCS1_PSS_PADDING, saltLength: alg.pss.saltLength },
+        signature
+      );
+    } else {
+      ok = nodeVerify2(alg.hash, tbs, importPublicKey(spki), signature);
+    }
+  } catch (cause) {
+    throw new CaError("csr.bad_signature", "the CSR signature cannot be verified with its own public key", {
+      cause
+    });
+  }
+  if (!ok) {
+    throw new CaError(
+      "csr.bad_signature",
+      "the CSR signature does not verify: the request was altered or not signed by its key"
+    );
+  }
+}
+function pssRestrictedSpki(spki, params) {
+  const info = import_asn1_schema8.AsnConvert.parse(spki, import_asn1_x5097.SubjectPublicKeyInfo);
+  const restricted = new import_asn1_x5097.SubjectPublicKeyInfo({
+    algorithm: new import_asn1_x5097.AlgorithmIdentifier({ algorithm: OID_RSASSA_PSS, parameters: params }),
+    subjectPublicKey: info.subjectPublicKey
+  });
+  return Buffer.from(import_asn1_schema8.AsnConvert.serialize(restricted));
+}
+function requestedExtensions(req) {
+  const ignored = [];
+  let san;
+  for (const attr of req.certificationRequestInfo.attributes) {
+    if (attr.type !== import_asn1_pkcs9.id_pkcs9_at_extensionRequest) continue;
+    for (const value of attr.values) {
+      let exts;
+      try {
+        exts = import_asn1_schema8.AsnConvert.parse(value, import_asn1_x5097.Extensions);
+      } catch (cause) {
+        throw new CaError("csr.malformed", "the requested extensions cannot be parsed", { cause });
+      }
+      for (const ext of exts) {
+        if (ext.extnID === import_asn1_x5097.id_ce_subjectAltName) {
+          if (san) throw new CaError("csr.malformed", "the CSR asks for subjectAltName twice");
+          try {
+            san = parseSubjectAlternativeName(ext.extnValue.buffer);
+          } catch (cause) {
+            const why = cause instanceof CaError ? cause.message : "it cannot be parsed";
+            throw new CaError("csr.malformed", `the requested subjectAltName is refused: ${why}`, { cause });
+          }
+        } else if (ext.extnID === import_asn1_x5097.id_ce_basicConstraints) {
+          const bc = safeParse3(ext.extnValue.buffer, import_asn1_x5097.BasicConstraints);
+          ignored.push(
+            bc?.cA ? `basicConstraints CA:TRUE${bc.pathLenConstraint !== void 0 ? `, pathlen:${bc.pathLenConstraint}` : ""}` : "basicConstraints"
+          );
+        } else if (ext.extnID === import_asn1_x5097.id_ce_keyUsage) {
+          ignored.push("keyUsage");
+        } else {
+          ignored.push(ext.extnID);
+        }
+      }
+    }
+  }
+  return { san, ignored };
+}
+function safeParse3(data, type) {
+  try {
+    return import_asn1_schema8.AsnConvert.parse(data, type);
+  } catch {
+    return void 0;
+  }
+}
+
+// src/ca/issue.ts
+init_errors();
+
+// src/ca/identity-policy.ts
+init_errors();
+import { isIP as isIP3 } from "node:net";
+var NUMERIC_DOTTED = /^(0x[0-9a-f]*|\d+)(\.(0x[0-9a-f]*|\d+)){1,3}\.?$/;
+var URI_LIKE = /^[a-z][a-z0-9+.-]*:\S*$/i;
+var IDEOGRAPHIC_FULL_STOP = /\u3002/g;
+function classifyCommonName(value) {
+  const folded = value.normalize("NFKC").replace(IDEOGRAPHIC_FULL_STOP, ".").toLowerCase();
+  const bare = folded.replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
+  if (isIP3(bare) !== 0 || NUMERIC_DOTTED.test(folded)) return "ip";
+  if (folded.includes("@")) return "email";
+  if (/\s/u.test(folded)) return "label";
+  if (URI_LIKE.test(folded) && !/^[a-z0-9.-]+:\d*$/.test(folded)) return "uri";
+  if (folded.includes(".") || folded.includes(":")) return "dns";
+  return "label";
+}
+function checkSubjectIdentities(subject, policy) {
+  for (const named of sanPolicies(policy.sans, policy.profileSans)) validateSanPolicy(named.policy);
+  const names = [];
+  const errors = [];
+  for (const a of subject) {
+    if (a.oid !== OID_COMMON_NAME && a.oid !== OID_EMAIL) continue;
+    if (a.value === "") continue;
+    const attribute = a.oid === OID_EMAIL ? "emailAddress" : "CN";
+    try {
+      const kind = attribute === "emailAddress" ? "email" : classifyCommonName(a.value);
+      const name3 = checkOne(attribute, a.value, kind, policy);
+      if (attribute === "CN" && name3 !== void 0 && (name3.type === "dns" || name3.type === "ip"))
+        names.push(name3);
+    } catch (e) {
+      if (!(e instanceof CaError)) throw e;
+      errors.push(e);
+    }
+  }
+  const first = errors[0];
+  if (first === void 0) return names;
+  if (errors.length === 1) throw first;
+  throw new CaError(first.code, `${first.message} (and ${errors.length - 1} more refused subject names)`, {
+    details: errors
+  });
+}
+function checkOne(attribute, value, kind, policy) {
+  const what2 = `the subject's ${attribute} "${value}"`;
+  if (kind === "label") {
+    if (!policy.server) return void 0;
+    throw new CaError(
+      "policy.subject_name_not_allowed",
+      `${what2} is not a host name, but the ${policy.profileName} profile issues server certificates, whose CN TLS clients match as a host name: make the CN one of the certificate's DNS names or IP addresses`
+    );
+  }
+  if (policy.server && attribute === "CN" && kind !== "dns" && kind !== "ip") {
+    throw new CaError(
+      "policy.subject_name_not_allowed",
+      `${what2} is ${kind === "email" ? "an e-mail address" : "a URI"}, but the ${policy.profileName} profile issues server certificates, whose CN must be a DNS name or IP address: put it in a SAN instead`
+    );
+  }
+  let san;
+  try {
+    san = kind === "ip" ? sanEntry("ip", value) : { type: kind, value };
+    if (kind === "dns") san = { type: "dns", value: value.toLowerCase() };
+    validateSanSyntax(san);
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    throw new CaError(
+      "policy.name_invalid",
+      `${what2} reads as ${article(kind)} ${SAN_TYPE_LABEL[kind]} name, and as one it is not valid: ${e.message}`,
+      { cause: e }
+    );
+  }
+  for (const named of sanPolicies(policy.sans, policy.profileSans)) {
+    const reason = sanRefusal(san, named);
+    if (reason !== void 0) {
+      const copied = attribute === "CN" && policy.copyCommonName && (kind === "dns" || kind === "ip");
+      throw new CaError(
+        copied ? "policy.san_not_allowed" : "policy.subject_name_not_allowed",
+        `${what2} is ${article(kind)} ${SAN_TYPE_LABEL[kind]} name the CA does not allow: ${reason}`
+      );
+    }
+  }
+  return san;
+}
+function article(kind) {
+  return kind === "dns" ? "a" : kind === "ip" ? "an" : kind === "email" ? "an" : "a";
 }
 
 // src/ca/issue.ts
@@ -87931,7 +88482,7 @@ function checkRequest(request, policy) {
   try {
     const { config: config2 } = policy;
     const csr = parseCsr(request.csr);
-    const key = describeKey(csr.spki, { fromCsr: true });
+    const key = csr.key;
     checkKey(key, config2.issuance.keys);
     const profile2 = resolveProfile(request.profile ?? config2.issuance.profile, config2);
     const days = request.days ?? profile2.days ?? config2.issuance.days;
@@ -87946,13 +88497,17 @@ function checkRequest(request, policy) {
       preserve: side2.preserveDn,
       emailInDn: side2.emailInDn
     });
+    const subjectNames = checkSubjectIdentities(subject, {
+      sans: config2.issuance.sans,
+      profileSans: profile2.sans,
+      profileName: profile2.name,
+      server: profile2.server,
+      copyCommonName: profile2.copyCommonName
+    });
     let sans = csr.requestedSan ? sansFromGeneralNames(csr.requestedSan) : [];
-    const cn = getAttribute(subject, OID_COMMON_NAME);
-    if (profile2.copyCommonName && cn !== void 0 && isDnsName(cn.toLowerCase())) {
-      sans = [{ type: "dns", value: cn.toLowerCase() }, ...sans];
-    }
+    if (profile2.copyCommonName) sans = [...subjectNames, ...sans];
     sans = normaliseSans(sans);
-    checkSans(sans, config2.issuance.sans);
+    checkSans(sans, config2.issuance.sans, profile2.sans);
     if (profile2.requireSan && sans.length === 0) {
       throw new CaError(
         "policy.san_required",
@@ -87972,8 +88527,9 @@ async function issueBatch(requests, ctx) {
   const refusals = [];
   const checked = [];
   const names = /* @__PURE__ */ new Set();
+  const uniqueSubject = ctx.uniqueSubject ?? ctx.config.intermediate.uniqueSubject;
   const subjects = new Set(
-    ctx.config.intermediate.uniqueSubject ? ctx.index.filter((e) => e.status === "V").map((e) => e.subject) : []
+    uniqueSubject ? ctx.index.filter((e) => e.status === "V").map((e) => e.subject) : []
   );
   const policy = { config: ctx.config, issuerSubject: ctx.issuer.subject };
   const outcomes = ctx.checker ? await ctx.checker(requests, policy) : checkRequests(requests, policy);
@@ -87988,12 +88544,12 @@ async function issueBatch(requests, ctx) {
       const c = outcomes[i];
       if (c === void 0) throw new Error(`the checker returned no outcome for ${request.file}`);
       if (c instanceof CaError) throw c;
-      if (ctx.config.intermediate.uniqueSubject) {
+      if (uniqueSubject) {
         const oneline = formatOneline(c.subject);
         if (subjects.has(oneline)) {
           throw new CaError(
             "policy.subject_mismatch",
-            `a valid certificate for ${oneline} exists and unique_subject is on`,
+            `a valid certificate for ${oneline} exists and unique_subject is on (index.txt.attr or ca.yml intermediate.uniqueSubject says yes): revoke that certificate first`,
             {
               file: request.file
             }
@@ -88060,14 +88616,6 @@ async function issueBatch(requests, ctx) {
   });
   const nextSerial = ctx.config.intermediate.serials === "sequential" && ctx.nextSerial !== void 0 ? ctx.nextSerial + BigInt(issued2.length) : ctx.nextSerial;
   return { issued: issued2, index: [...ctx.index, ...issued2.map((i) => i.indexEntry)], nextSerial };
-}
-function isDnsName(name3) {
-  try {
-    validateDnsName(name3, { wildcard: true });
-    return true;
-  } catch {
-    return false;
-  }
 }
 function allocateSerials(count, ctx) {
   const used = new Set(ctx.index.map((e) => BigInt(`0x${e.serial}`)));
@@ -88138,6 +88686,137 @@ function leafTemplate(c, serial, notBefore, notAfter, ctx, shared = batchExtensi
   };
 }
 
+// src/config/request-options.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+init_errors();
+var MAX_REQUEST_OPTIONS_BYTES = 4096;
+var FIELDS = {
+  profile: "a profile name (a string)",
+  days: "a whole number of days greater than 0"
+};
+function parseRequestOptions(text, file2) {
+  const refuse = (message) => {
+    throw new CaError("config.invalid", message, { file: file2 });
+  };
+  const doc = (0, import_yaml2.parseDocument)(text, { uniqueKeys: true, prettyErrors: false, logLevel: "silent" });
+  const error62 = doc.errors[0];
+  if (error62 !== void 0) {
+    throw new CaError("config.invalid", "not valid YAML", {
+      file: file2,
+      cause: error62
+    });
+  }
+  const root = doc.contents;
+  if (root === null) return {};
+  if (!(0, import_yaml2.isMap)(root) || root.tag !== void 0) {
+    return refuse(`expected a mapping with the keys profile and/or days, got ${describeNode(root)}`);
+  }
+  for (const pair of root.items) {
+    if (!(0, import_yaml2.isScalar)(pair.key) || typeof pair.key.value !== "string" || pair.key.tag !== void 0) {
+      refuse(
+        `keys are plain strings (expected: ${Object.keys(FIELDS).join(", ")}), got ${describeNode(pair.key)}`
+      );
+    }
+    const key = pair.key.value;
+    if (!Object.hasOwn(FIELDS, key)) {
+      refuse(`unknown key ${JSON.stringify(key)} (expected: ${Object.keys(FIELDS).join(", ")})`);
+    }
+    const value = pair.value;
+    if ((0, import_yaml2.isNode)(value) && (value.tag !== void 0 || (0, import_yaml2.isAlias)(value) || !(0, import_yaml2.isScalar)(value))) {
+      refuse(`${key}: expected ${FIELDS[key]}, got ${describeNode(value)}`);
+    }
+  }
+  const parsed = doc.toJS({ maxAliasCount: 0 });
+  const out = {};
+  if (Object.hasOwn(parsed, "profile")) {
+    const v = parsed.profile;
+    if (typeof v !== "string" || v === "") refuse(`profile: expected ${FIELDS.profile}, got ${describe4(v)}`);
+    else out.profile = v;
+  }
+  if (Object.hasOwn(parsed, "days")) {
+    const v = parsed.days;
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1)
+      refuse(`days: expected ${FIELDS.days}, got ${describe4(v)}`);
+    else out.days = v;
+  }
+  return out;
+}
+function isPlainObject4(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+function describe4(v) {
+  if (v === null || v === void 0) return "nothing";
+  if (typeof v === "string") return v === "" ? "an empty string" : `the string ${short(v)}`;
+  if (typeof v === "number") return `the number ${String(v)}`;
+  if (typeof v === "boolean") return `the boolean ${String(v)}`;
+  if (Array.isArray(v)) return "a list";
+  if (isPlainObject4(v)) return "a mapping";
+  return `a ${typeof v}`;
+}
+function describeNode(node2) {
+  if (!(0, import_yaml2.isNode)(node2)) return "nothing";
+  if ((0, import_yaml2.isAlias)(node2)) return "an alias";
+  if (node2.tag !== void 0) return `a value tagged ${node2.tag.replace(/^tag:yaml\.org,2002:/, "!!")}`;
+  if ((0, import_yaml2.isMap)(node2)) return "a mapping";
+  if ((0, import_yaml2.isSeq)(node2)) return "a list";
+  return describe4(node2.toJSON());
+}
+function short(s) {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}\u2026` : s);
+}
+
+// src/store/bounded-read.ts
+init_errors();
+import { constants as constants6 } from "node:fs";
+import { open as open3 } from "node:fs/promises";
+var NOFOLLOW = constants6.O_NOFOLLOW ?? 0;
+var NONBLOCK = constants6.O_NONBLOCK ?? 0;
+async function readRegularFile(path3, options) {
+  const flags = constants6.O_RDONLY | NONBLOCK | (options.noFollow ? NOFOLLOW : 0);
+  const handle = await open3(path3, flags);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      throw new CaError("state.corrupt", `${options.shown} is not a regular file (${fileType(st)})`, {
+        file: options.shown
+      });
+    }
+    const { maxBytes } = options;
+    if (maxBytes === void 0) return await handle.readFile();
+    if (st.size > maxBytes) throw tooLarge(options.shown, String(st.size), maxBytes);
+    const data = await readAtMost(handle, maxBytes + 1);
+    if (data.length > maxBytes) throw tooLarge(options.shown, `over ${maxBytes}`, maxBytes);
+    return data;
+  } finally {
+    await handle.close();
+  }
+}
+async function readAtMost(handle, limit) {
+  const buffer = Buffer.alloc(limit);
+  let filled = 0;
+  while (filled < limit) {
+    const { bytesRead } = await handle.read(buffer, filled, limit - filled, null);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
+}
+function tooLarge(shown, size, maxBytes) {
+  return new CaError("state.too_large", `the file is ${size} bytes, more than the ${maxBytes} allowed`, {
+    file: shown
+  });
+}
+function fileType(st) {
+  if (st.isDirectory()) return "a folder";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  if (st.isSymbolicLink()) return "a symbolic link";
+  return "not a file";
+}
+
 // src/store/concurrency.ts
 async function forEachConcurrently(items, limit, fn) {
   let next = 0;
@@ -88157,11 +88836,796 @@ async function forEachConcurrently(items, limit, fn) {
 }
 
 // src/commands/ca-state.ts
+var import_reflect_metadata8 = __toESM(require_Reflect(), 1);
+var x5097 = __toESM(require_x509_cjs(), 1);
+var import_asn1_schema11 = __toESM(require_cjs2(), 1);
+var import_asn1_x50910 = __toESM(require_cjs3(), 1);
+init_errors();
+
+// src/ca/ca-self-check.ts
+var import_reflect_metadata7 = __toESM(require_Reflect(), 1);
+var x5096 = __toESM(require_x509_cjs(), 1);
+
+// src/ca/crl.ts
+import { constants as constants7, createPublicKey as createPublicKey10, verify as nodeVerify3 } from "node:crypto";
 var import_reflect_metadata5 = __toESM(require_Reflect(), 1);
 var x5094 = __toESM(require_x509_cjs(), 1);
 var import_asn1_schema9 = __toESM(require_cjs2(), 1);
 var import_asn1_x5098 = __toESM(require_cjs3(), 1);
 init_errors();
+function crlListings(entries, previousThisUpdate) {
+  const listed = [];
+  for (const entry of entries) {
+    if (entry.status !== "R") continue;
+    const revocation = parseRevocation(entry.revocation);
+    if (revocation.reason === "removeFromCRL") continue;
+    const expiry = parseIndexTime(entry.expiry);
+    if (previousThisUpdate !== void 0 && expiry.getTime() < previousThisUpdate.getTime()) continue;
+    const serial = serialFromHex(entry.serial);
+    if (serial <= 0n || serial > MAX_SERIAL2) {
+      throw new CaError("state.corrupt", `serial ${entry.serial} cannot be listed on a CRL (1\u20262^159-1)`);
+    }
+    listed.push({ serial, expiry, revocation });
+  }
+  return listed.sort((a, b) => a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0);
+}
+function revokedCertificatesDer(entries, previousThisUpdate) {
+  const notBefore = previousThisUpdate?.getTime();
+  const list3 = new RevokedListWriter();
+  for (const entry of entries) {
+    if (entry.status !== "R") continue;
+    const usual = usualEntry(entry, notBefore);
+    if (usual === void 0) {
+      for (const listing of crlListings([entry], previousThisUpdate)) list3.add(derEntry(listing));
+    } else if (usual !== null) {
+      list3.add(usual);
+    }
+  }
+  return list3.count === 0 ? void 0 : list3.finish();
+}
+var PSEUDO_REASONS = {
+  keyTime: "keyCompromise",
+  CAkeyTime: "CACompromise",
+  holdInstruction: "certificateHold"
+};
+function usualEntry(entry, notBefore) {
+  const { revocation } = entry;
+  if (!isUsualRevocation(revocation)) return void 0;
+  let reason;
+  let argument;
+  if (revocation.length > 13) {
+    const comma = revocation.indexOf(",", 14);
+    if (comma === -1) {
+      reason = reasonNameAt(revocation, 14, revocation.length);
+      if (reason === "removeFromCRL") return null;
+    } else {
+      reason = PSEUDO_REASONS[revocation.slice(14, comma)];
+      argument = revocation.slice(comma + 1);
+    }
+  }
+  const expiry = indexTimeMs(entry.expiry);
+  if (Number.isNaN(expiry)) return void 0;
+  if (notBefore !== void 0 && expiry < notBefore) return null;
+  const serial = listableSerial(entry.serial);
+  if (serial === void 0) return void 0;
+  return {
+    serial,
+    revocationDate: revocation.length === 13 ? revocation : revocation.slice(0, 13),
+    reasonCode: reason === void 0 ? void 0 : REVOCATION_REASON_CODES[reason],
+    invalidityDate: reason === "certificateHold" ? void 0 : argument,
+    holdInstructionOid: reason === "certificateHold" ? holdInstructionOid(argument) : void 0
+  };
+}
+function listableSerial(hex4) {
+  if (typeof hex4 !== "string") return void 0;
+  let start = 0;
+  while (hex4.charCodeAt(start) === 48) start++;
+  const digits = hex4.length - start;
+  if (digits === 0 || digits > 40 || digits === 40 && hex4.charCodeAt(start) >= 56) return void 0;
+  if (!isHex(hex4)) return void 0;
+  return start === 0 ? hex4 : hex4.slice(start);
+}
+function parseCrlDer(der) {
+  const bytes2 = der instanceof Uint8Array ? der : new Uint8Array(der);
+  if (bytes2[0] !== 48) return new x5094.X509Crl(der, parseLimitsFor(der.byteLength));
+  return new LazyCrl(bytes2);
+}
+function parseCrlPem(pem) {
+  const begin = "-----BEGIN X509 CRL-----";
+  const start = pem.indexOf(begin);
+  const end = start < 0 ? -1 : pem.indexOf("-----END X509 CRL-----", start + begin.length);
+  if (end < 0) throw new Error("no PEM X509 CRL block");
+  return parseCrlDer(Buffer.from(pem.slice(start + begin.length, end), "base64"));
+}
+async function buildCrl(params) {
+  const { issuer } = params;
+  if (params.nextUpdate.getTime() <= params.thisUpdate.getTime()) {
+    throw new RangeError(`nextUpdate ${params.nextUpdate.toISOString()} is not after thisUpdate`);
+  }
+  const keyId2 = normalizedKeyId(issuer.keyId);
+  const ski = issuer.certificate.getExtension(x5094.SubjectKeyIdentifierExtension)?.keyId.toLowerCase();
+  if (ski !== void 0 && ski !== keyId2) {
+    throw new CaError(
+      "config.invalid",
+      `the CRL's authority key id ${keyId2} is not the subject key identifier ${ski} of the issuer certificate`
+    );
+  }
+  const list3 = revokedCertificatesDer(params.entries, params.previousThisUpdate);
+  const issuerCert = import_asn1_schema9.AsnConvert.parse(issuer.certificate.rawData, import_asn1_x5098.Certificate);
+  const { signingKey, signingAlgorithm } = x509Signing(issuer.signer);
+  const webAlgorithm = { ...signingAlgorithm, ...signingKey.algorithm };
+  const algorithm = new x5094.AlgorithmProvider().toAsnAlgorithm(webAlgorithm);
+  const tbs = new import_asn1_x5098.TBSCertList({
+    version: import_asn1_x5098.Version.v2,
+    signature: algorithm,
+    issuer: issuerCert.tbsCertificate.subject,
+    thisUpdate: asnTime(params.thisUpdate),
+    nextUpdate: asnTime(params.nextUpdate),
+    // OpenSSL's crl_ext order: the AKI, then the CRL number it adds itself.
+    crlExtensions: [
+      import_asn1_schema9.AsnConvert.parse(akiExtension(keyId2).rawData, import_asn1_x5098.Extension),
+      extension2(import_asn1_x5098.id_ce_cRLNumber, new CrlNumber(crlNumberContent(params.crlNumber)))
+    ]
+  });
+  const tbsHead = new Uint8Array(import_asn1_schema9.AsnConvert.serialize(tbs));
+  const tbsDer = list3 === void 0 ? tbsHead : insertIntoSequence(tbsHead, list3, 160);
+  let signature;
+  try {
+    const raw = await issuer.signer.sign(tbsDer);
+    const asn = new x5094.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw);
+    signature = asn === null ? raw : new Uint8Array(asn);
+  } catch (cause) {
+    if (cause instanceof CaError) throw cause;
+    throw new CaError(
+      "signer.failed",
+      `signing the CRL with ${issuer.signer.ref} failed: ${cause.message}`,
+      { cause }
+    );
+  }
+  const der = wrap(48, [tbsDer, new Uint8Array(import_asn1_schema9.AsnConvert.serialize(algorithm)), bitString(signature)]);
+  const spki = new Uint8Array(issuer.certificate.publicKey.rawData);
+  if (!signatureVerifies(tbsDer, signature, webAlgorithm, spki)) {
+    throw new CaError(
+      "signer.mismatch",
+      `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ${issuer.certificate.subject}: is it the right key?`
+    );
+  }
+  return new LazyCrl(der, false);
+}
+function signatureVerifies(tbs, signature, algorithm, spki) {
+  const hashName = typeof algorithm.hash === "string" ? algorithm.hash : algorithm.hash?.name;
+  const hash2 = /^SHA-(256|384|512)$/.exec(hashName ?? "");
+  if (hash2 === null) throw new CaError("signer.failed", `unsupported signature hash ${String(hashName)}`);
+  const digest = `sha${hash2[1]}`;
+  try {
+    const key = createPublicKey10({ key: Buffer.from(spki), format: "der", type: "spki" });
+    if (algorithm.name === "RSA-PSS") {
+      const saltLength = Number(algorithm.saltLength);
+      return nodeVerify3(digest, tbs, { key, padding: constants7.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    }
+    if (algorithm.name !== "RSASSA-PKCS1-v1_5" && algorithm.name !== "ECDSA") {
+      throw new CaError("signer.failed", `unsupported signature algorithm ${algorithm.name}`);
+    }
+    return nodeVerify3(digest, tbs, key, signature);
+  } catch (e) {
+    if (e instanceof CaError) throw e;
+    return false;
+  }
+}
+var LazyCrl = class extends x5094.X509Crl {
+  #der;
+  #offsets;
+  #entries;
+  /** `check`: check every entry's structure (false only for a CRL that buildCrl just wrote). */
+  constructor(der, check2 = true) {
+    const outer = readTlv(der, 0);
+    const tbs = readTlv(der, outer.contentStart, outer.end);
+    if (outer.tag !== 48 || tbs.tag !== 48) throw new Error("a CRL is a SEQUENCE holding a SEQUENCE");
+    const list3 = revokedListTlv(der);
+    const head = list3 === void 0 ? der : wrap(48, [
+      wrap(48, [der.subarray(tbs.contentStart, list3.start), der.subarray(list3.end, tbs.end)]),
+      der.subarray(tbs.end, outer.end)
+    ]);
+    const asn = import_asn1_schema9.AsnConvert.parse(head, import_asn1_x5098.CertificateList, parseLimitsFor(head.byteLength));
+    const offsets = list3 === void 0 ? new Uint32Array(0) : check2 ? checkedEntryOffsets(der, list3) : entryOffsets(der, list3);
+    let tbsRaw;
+    Object.defineProperty(asn, "tbsCertListRaw", {
+      configurable: true,
+      enumerable: true,
+      get: () => tbsRaw ??= arrayBuffer(der.slice(tbs.start, tbs.end))
+    });
+    if (list3 !== void 0) {
+      let parsed;
+      const parse4 = () => {
+        const listDer = der.slice(list3.start, list3.end);
+        return Array.from(import_asn1_schema9.AsnConvert.parse(listDer, RevokedList, parseLimitsFor(listDer.byteLength)));
+      };
+      Object.defineProperty(asn.tbsCertList, "revokedCertificates", {
+        configurable: true,
+        enumerable: true,
+        get: () => parsed ??= parse4()
+      });
+    }
+    super(asn);
+    this.#der = arrayBuffer(der);
+    this.#offsets = offsets;
+  }
+  get rawData() {
+    return this.#der;
+  }
+  get entries() {
+    this.#entries ??= lazyEntries(new Uint8Array(this.#der), this.#offsets);
+    return this.#entries;
+  }
+};
+var RevokedList = class extends import_asn1_schema9.AsnArray {
+  constructor(items) {
+    super(items);
+    Object.setPrototypeOf(this, RevokedList.prototype);
+  }
+};
+RevokedList = __decorateClass([
+  (0, import_asn1_schema9.AsnType)({ type: import_asn1_schema9.AsnTypeTypes.Sequence, itemType: import_asn1_x5098.RevokedCertificate })
+], RevokedList);
+function checkedEntryOffsets(der, list3) {
+  const bad = (at, why) => new Error(`CRL entry at offset ${at}: ${why}`);
+  const starts = [];
+  const ends = [];
+  for (let at = list3.contentStart; at < list3.end; ) {
+    const entry = readTlv(der, at, list3.end);
+    if (entry.tag !== 48) throw bad(at, "not a SEQUENCE");
+    const serial = readTlv(der, entry.contentStart, entry.end);
+    if (serial.tag !== 2 || serial.end === serial.contentStart) throw bad(at, "no serial INTEGER");
+    const time3 = readTlv(der, serial.end, entry.end);
+    if (!timeIsDer(der, time3)) throw bad(at, "the revocation date is not a UTCTime or GeneralizedTime");
+    if (time3.end < entry.end) {
+      const extensions = readTlv(der, time3.end, entry.end);
+      if (extensions.tag !== 48 || extensions.end !== entry.end) throw bad(at, "not crlEntryExtensions");
+      for (let e = extensions.contentStart; e < extensions.end; ) {
+        const extension3 = readTlv(der, e, extensions.end);
+        if (extension3.tag !== 48) throw bad(at, "an extension is not a SEQUENCE");
+        const oid = readTlv(der, extension3.contentStart, extension3.end);
+        if (oid.tag !== 6 || oid.end === oid.contentStart) throw bad(at, "an extension has no OID");
+        let value = readTlv(der, oid.end, extension3.end);
+        if (value.tag === 1) {
+          if (value.end - value.contentStart !== 1) throw bad(at, "an extension\u2019s critical is not a BOOLEAN");
+          value = readTlv(der, value.end, extension3.end);
+        }
+        if (value.tag !== 4 || value.end !== extension3.end)
+          throw bad(at, "an extension has no OCTET STRING");
+        e = extension3.end;
+      }
+    }
+    starts.push(entry.start);
+    ends.push(entry.end);
+    at = entry.end;
+  }
+  const offsets = new Uint32Array(2 * starts.length);
+  for (let i = 0; i < starts.length; i++) {
+    offsets[2 * i] = starts[i];
+    offsets[2 * i + 1] = ends[i];
+  }
+  return offsets;
+}
+function entryOffsets(der, list3) {
+  const offsets = [];
+  for (let at = list3.contentStart; at < list3.end; ) {
+    const end = readTlv(der, at, list3.end).end;
+    offsets.push(at, end);
+    at = end;
+  }
+  return Uint32Array.from(offsets);
+}
+function timeIsDer(der, time3) {
+  const length = time3.end - time3.contentStart;
+  if (!(time3.tag === 23 && length === 13 || time3.tag === 24 && length === 15)) return false;
+  for (let i = time3.contentStart; i < time3.end - 1; i++) {
+    const c = der[i];
+    if (c < 48 || c > 57) return false;
+  }
+  return der[time3.end - 1] === 90;
+}
+function lazyEntries(der, offsets) {
+  const count = offsets.length / 2;
+  const target = new Array(count).fill(void 0);
+  const entryAt = (i) => {
+    let entry = target[i];
+    if (entry === void 0) {
+      entry = new x5094.X509CrlEntry(der.slice(offsets[2 * i], offsets[2 * i + 1]));
+      target[i] = entry;
+    }
+    return entry;
+  };
+  const index = (prop) => {
+    if (typeof prop !== "string" || !/^(?:0|[1-9]\d*)$/.test(prop)) return void 0;
+    const i = Number(prop);
+    return i < count ? i : void 0;
+  };
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const i = index(prop);
+      return i === void 0 ? Reflect.get(t, prop, receiver) : entryAt(i);
+    },
+    getOwnPropertyDescriptor(t, prop) {
+      const i = index(prop);
+      if (i !== void 0) entryAt(i);
+      return Reflect.getOwnPropertyDescriptor(t, prop);
+    }
+  });
+}
+function revokedListTlv(der) {
+  const outer = readTlv(der, 0);
+  const tbs = readTlv(der, outer.contentStart, outer.end);
+  let sequences = 0;
+  for (let at = tbs.contentStart; at < tbs.end; ) {
+    const child = readTlv(der, at, tbs.end);
+    if (child.tag === 48 && ++sequences === 3) return child;
+    at = child.end;
+  }
+  return void 0;
+}
+function crlPem(crl3) {
+  const base643 = Buffer.from(Buffer.from(crl3.rawData).toString("base64"), "latin1");
+  const lines = Buffer.allocUnsafe(base643.length + Math.ceil(base643.length / 64));
+  let at = 0;
+  for (let i = 0; i < base643.length; i += 64) {
+    at += base643.copy(lines, at, i, Math.min(i + 64, base643.length));
+    lines[at++] = 10;
+  }
+  return `-----BEGIN X509 CRL-----
+${lines.toString("latin1")}-----END X509 CRL-----
+`;
+}
+function crlDer(crl3) {
+  return new Uint8Array(crl3.rawData);
+}
+function derEntry(listing) {
+  const { revocation } = listing;
+  return {
+    serial: listing.serial.toString(16).toUpperCase(),
+    revocationDate: formatIndexTime(revocation.time),
+    reasonCode: revocation.reason === void 0 ? void 0 : REVOCATION_REASON_CODES[revocation.reason],
+    invalidityDate: revocation.invalidityDate === void 0 ? void 0 : formatGeneralizedTime(revocation.invalidityDate),
+    // parseRevocation only accepts instructions that resolve to an OID.
+    holdInstructionOid: revocation.holdInstruction === void 0 ? void 0 : holdInstructionOid(revocation.holdInstruction)
+  };
+}
+function extension2(oid, value, critical = false) {
+  return new import_asn1_x5098.Extension({ extnID: oid, critical, extnValue: new import_asn1_schema9.OctetString(import_asn1_schema9.AsnConvert.serialize(value)) });
+}
+function asnTime(d) {
+  const t = wholeSeconds(d);
+  const year = t.getUTCFullYear();
+  return year >= 1950 && year <= 2049 ? new import_asn1_x5098.Time({ utcTime: t }) : new import_asn1_x5098.Time({ generalTime: t });
+}
+function wholeSeconds(d) {
+  const t = d.getTime();
+  if (Number.isNaN(t)) throw new RangeError("invalid date");
+  return t % 1e3 === 0 ? d : new Date(Math.floor(t / 1e3) * 1e3);
+}
+function crlNumberContent(crlNumber) {
+  if (crlNumber < 0n || crlNumber > MAX_SERIAL2) {
+    throw new RangeError(`CRL number ${crlNumber} is not an integer 0\u20262^159-1`);
+  }
+  return crlNumber === 0n ? new ArrayBuffer(1) : arrayBuffer(serialToDer(crlNumber));
+}
+function arrayBuffer(bytes2) {
+  if (bytes2.byteOffset === 0 && bytes2.byteLength === bytes2.buffer.byteLength)
+    return bytes2.buffer;
+  return bytes2.buffer.slice(bytes2.byteOffset, bytes2.byteOffset + bytes2.byteLength);
+}
+function normalizedKeyId(hex4) {
+  const keyId2 = hex4.replaceAll(":", "").toLowerCase();
+  if (!/^(?:[0-9a-f]{2})+$/.test(keyId2)) throw new RangeError(`'${hex4}' is not a key identifier in hex`);
+  return keyId2;
+}
+var CrlNumber = class {
+  value;
+  constructor(value = new ArrayBuffer(1)) {
+    this.value = value;
+  }
+};
+__decorateClass([
+  (0, import_asn1_schema9.AsnProp)({ type: import_asn1_schema9.AsnPropTypes.Integer, converter: import_asn1_schema9.AsnIntegerArrayBufferConverter })
+], CrlNumber.prototype, "value", 2);
+CrlNumber = __decorateClass([
+  (0, import_asn1_schema9.AsnType)({ type: import_asn1_schema9.AsnTypeTypes.Choice })
+], CrlNumber);
+
+// src/ca/chain-verification.ts
+var import_reflect_metadata6 = __toESM(require_Reflect(), 1);
+var x5095 = __toESM(require_x509_cjs(), 1);
+var import_asn1_schema10 = __toESM(require_cjs2(), 1);
+var import_asn1_x5099 = __toESM(require_cjs3(), 1);
+init_errors();
+function verifyCertificate(params) {
+  const leaf = parseCertificate2(params.certificate, "certificate");
+  const intermediate = parseCertificate2(params.intermediate, "intermediate");
+  const root = parseCertificate2(params.root, "root");
+  const crl3 = params.crl === void 0 ? void 0 : parseCrl(params.crl);
+  const { now } = params;
+  const failure2 = chainFailure(leaf, intermediate, root) ?? caFailure(intermediate, "intermediate", 0) ?? caFailure(root, "root", 1) ?? (crl3 === void 0 ? void 0 : revocationFailure(leaf, intermediate, crl3, now)) ?? signatureAndTimeFailure([root, intermediate, leaf], now);
+  if (failure2 !== void 0) return failure2;
+  const serial = leaf.serialNumber.toUpperCase();
+  return {
+    ok: true,
+    subject: leaf.subject,
+    serial: serial.length % 2 ? `0${serial}` : serial,
+    notAfter: leaf.notAfter,
+    revocationChecked: crl3 !== void 0,
+    message: `OK: ${leaf.subject} is valid until ${isoSeconds(leaf.notAfter)}${crl3 === void 0 ? " (revocation not checked: no CRL)" : " and not revoked"}`
+  };
+}
+function sameName(a, b) {
+  const x = bytes(a);
+  const y = bytes(b);
+  if (Buffer.compare(x, y) === 0) return true;
+  try {
+    return canonicalName(x) === canonicalName(y);
+  } catch {
+    return false;
+  }
+}
+function certificateNames(cert) {
+  const tbs = import_asn1_schema10.AsnConvert.parse(cert.rawData, import_asn1_x5099.Certificate).tbsCertificate;
+  return {
+    issuer: new Uint8Array(import_asn1_schema10.AsnConvert.serialize(tbs.issuer)),
+    subject: new Uint8Array(import_asn1_schema10.AsnConvert.serialize(tbs.subject))
+  };
+}
+function chainFailure(leaf, intermediate, root) {
+  const rootNames = certificateNames(root);
+  if (!sameName(rootNames.issuer, rootNames.subject) || !keyIdsMatch(root, root)) {
+    return fail2(
+      "unknown_issuer",
+      "root",
+      `the root ${root.subject} is not self-signed (issued by ${root.issuer})`
+    );
+  }
+  const links = [
+    [leaf, intermediate, "leaf", "intermediate"],
+    [intermediate, root, "intermediate", "root"]
+  ];
+  for (const [child, issuer, about, issuerRole] of links) {
+    if (!sameName(certificateNames(child).issuer, certificateNames(issuer).subject)) {
+      return fail2(
+        "unknown_issuer",
+        about,
+        `${child.subject} was issued by ${child.issuer}, not by the ${issuerRole} ${issuer.subject}`
+      );
+    }
+    if (!keyIdsMatch(child, issuer)) {
+      return fail2(
+        "unknown_issuer",
+        about,
+        `${child.subject} was issued by another key named ${child.issuer}: its authority key identifier ${akiOf(child)} is not the ${issuerRole}'s subject key identifier ${skiOf(issuer)}`
+      );
+    }
+  }
+  return void 0;
+}
+function caFailure(cert, about, casBelow) {
+  const bc = cert.getExtension(x5095.BasicConstraintsExtension);
+  if (bc === null || !bc.ca) {
+    return fail2(
+      "invalid_ca",
+      about,
+      `the ${about} ${cert.subject} is not a CA certificate (basicConstraints CA:FALSE or absent)`
+    );
+  }
+  const ku = cert.getExtension(x5095.KeyUsagesExtension);
+  if (ku !== null && (ku.usages & x5095.KeyUsageFlags.keyCertSign) === 0) {
+    return fail2(
+      "invalid_ca",
+      about,
+      `the ${about} ${cert.subject} may not sign certificates (no keyCertSign)`
+    );
+  }
+  if (bc.pathLength !== void 0 && casBelow > bc.pathLength) {
+    return fail2(
+      "invalid_ca",
+      about,
+      `the ${about} ${cert.subject} allows ${bc.pathLength} CA certificates below it, not ${casBelow}`
+    );
+  }
+  return void 0;
+}
+function revocationFailure(leaf, intermediate, crl3, now) {
+  const crlIssuer = new Uint8Array(crl3.issuerName.toArrayBuffer());
+  if (!sameName(crlIssuer, certificateNames(intermediate).subject)) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the CRL was issued by ${crl3.issuer}, not by the intermediate ${intermediate.subject}`
+    );
+  }
+  const aki = crl3.getExtension(x5095.AuthorityKeyIdentifierExtension)?.keyId;
+  const ski = skiOf(intermediate);
+  if (aki !== void 0 && ski !== void 0 && aki.toLowerCase() !== ski.toLowerCase()) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the CRL's authority key identifier ${aki} is not the intermediate's ${ski}`
+    );
+  }
+  const ku = intermediate.getExtension(x5095.KeyUsagesExtension);
+  if (ku !== null && (ku.usages & x5095.KeyUsageFlags.cRLSign) === 0) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the intermediate ${intermediate.subject} may not sign CRLs (no cRLSign)`
+    );
+  }
+  if (!verifiesWith(crl3.rawData, new Uint8Array(intermediate.publicKey.rawData))) {
+    return fail2("crl_invalid", "crl", `the CRL's signature does not verify with the intermediate's key`);
+  }
+  const critical = [...crl3.extensions, ...crl3.entries.flatMap((e) => e.extensions)].find((e) => e.critical);
+  if (critical !== void 0) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the CRL has a critical extension ${critical.type} that is not supported`
+    );
+  }
+  if (crl3.thisUpdate.getTime() > now.getTime()) {
+    return fail2(
+      "crl_invalid",
+      "crl",
+      `the CRL is not valid yet: it was issued for ${isoSeconds(crl3.thisUpdate)}`
+    );
+  }
+  if (crl3.nextUpdate !== void 0 && crl3.nextUpdate.getTime() < now.getTime()) {
+    return fail2(
+      "crl_expired",
+      "crl",
+      `the CRL expired on ${isoSeconds(crl3.nextUpdate)}: a newer one should have been issued by then`
+    );
+  }
+  const serial = BigInt(`0x${leaf.serialNumber}`);
+  const entry = crl3.entries.find((e) => BigInt(`0x${e.serialNumber}`) === serial);
+  if (entry === void 0 || entry.reason === x5095.X509CrlReason.removeFromCRL) return void 0;
+  const revocation = { date: entry.revocationDate };
+  const reason = reasonName(entry.reason);
+  if (reason !== void 0) revocation.reason = reason;
+  if (entry.invalidity !== void 0) revocation.invalidityDate = entry.invalidity;
+  const because = reason === void 0 ? "" : ` (${reason})`;
+  const compromised = revocation.invalidityDate === void 0 ? "" : `, invalid since ${isoSeconds(revocation.invalidityDate)}`;
+  return {
+    ...fail2("revoked", "leaf", `revoked${because} on ${isoSeconds(entry.revocationDate)}${compromised}`),
+    revocation
+  };
+}
+function signatureAndTimeFailure(path3, now) {
+  const roles = ["root", "intermediate", "leaf"];
+  for (const [i, cert] of path3.entries()) {
+    const about = roles[i];
+    const issuer = path3[Math.max(0, i - 1)];
+    if (!verifiesWith(cert.rawData, new Uint8Array(issuer.publicKey.rawData))) {
+      return fail2(
+        "bad_signature",
+        about,
+        `the signature of the ${about} ${cert.subject} does not verify with its issuer's key`
+      );
+    }
+    if (cert.notBefore.getTime() > now.getTime()) {
+      return fail2(
+        "not_yet_valid",
+        about,
+        `the ${about} ${cert.subject} is not valid before ${isoSeconds(cert.notBefore)}`
+      );
+    }
+    if (cert.notAfter.getTime() < now.getTime()) {
+      return fail2("expired", about, `the ${about} ${cert.subject} expired on ${isoSeconds(cert.notAfter)}`);
+    }
+  }
+  return void 0;
+}
+function fail2(reason, about, message) {
+  return { ok: false, reason, about, message };
+}
+function keyIdsMatch(child, issuer) {
+  const aki = akiOf(child);
+  const ski = skiOf(issuer);
+  return aki === void 0 || ski === void 0 || aki.toLowerCase() === ski.toLowerCase();
+}
+function akiOf(cert) {
+  return cert.getExtension(x5095.AuthorityKeyIdentifierExtension)?.keyId;
+}
+function skiOf(cert) {
+  return cert.getExtension(x5095.SubjectKeyIdentifierExtension)?.keyId;
+}
+var REASON_NAMES = new Map([
+  ...Object.entries(REVOCATION_REASON_CODES).map(
+    ([name3, code]) => [code, name3]
+  ),
+  [9, "privilegeWithdrawn"],
+  [10, "AACompromise"]
+]);
+function reasonName(code) {
+  return code === void 0 ? void 0 : REASON_NAMES.get(code);
+}
+function isoSeconds(d) {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+function parseCertificate2(input2, what2) {
+  if (input2 instanceof x5095.X509Certificate) return input2;
+  try {
+    if (typeof input2 === "string") {
+      const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(input2);
+      if (block === null) throw new Error("no PEM CERTIFICATE block");
+      return new x5095.X509Certificate(block[0]);
+    }
+    return new x5095.X509Certificate(input2);
+  } catch (cause) {
+    throw new CaError("verify.failed", `the ${what2} is not a readable X.509 certificate`, { cause });
+  }
+}
+function parseCrl(input2) {
+  if (input2 instanceof x5095.X509Crl) return input2;
+  try {
+    return typeof input2 === "string" ? parseCrlPem(input2) : parseCrlDer(input2);
+  } catch (cause) {
+    throw new CaError("verify.failed", "the CRL is not a readable X.509 CRL", { cause });
+  }
+}
+function bytes(b) {
+  return ArrayBuffer.isView(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b);
+}
+function canonicalName(der) {
+  const name3 = import_asn1_schema10.AsnConvert.parse(der, import_asn1_x5099.Name);
+  return JSON.stringify(
+    name3.map(
+      (rdn) => rdn.map((atv) => {
+        const v = atv.value;
+        const text = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
+        const value = text === void 0 ? `#${Buffer.from(import_asn1_schema10.AsnConvert.serialize(v)).toString("hex")}` : text.replace(/[\t\n\v\f\r ]+/g, " ").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+        return `${atv.type}=${value}`;
+      }).sort()
+    )
+  );
+}
+
+// src/ca/ca-self-check.ts
+init_errors();
+function checkCaCertificates(input2) {
+  const { root, intermediate, now } = input2;
+  checkRoot(root);
+  checkMayIssue(root, "root", 1);
+  checkValidity(root, "root", now);
+  if (intermediate === void 0) return;
+  checkIsIntermediate(intermediate, root);
+  checkSignedByRoot(intermediate, root);
+  checkMayIssue(intermediate, "intermediate", 0);
+  checkValidity(intermediate, "intermediate", now);
+}
+function checkRoot(root) {
+  const { certificate: cert, file: file2 } = root;
+  const names = certificateNames(cert);
+  if (!sameName(names.issuer, names.subject)) {
+    throw new CaError(
+      "ca.root_not_self_signed",
+      `the root certificate ${cert.subject} is not self-signed (issued by ${cert.issuer}): root.certificate in ca.yml must name the self-signed root`,
+      { file: file2 }
+    );
+  }
+  if (!verifiesWith(cert.rawData, spkiOf(cert))) {
+    throw new CaError(
+      "ca.root_not_self_signed",
+      `the self-signature of the root certificate ${cert.subject} does not verify: the file is damaged or forged`,
+      { file: file2 }
+    );
+  }
+}
+function checkIsIntermediate(intermediate, root) {
+  const { certificate: cert, file: file2 } = intermediate;
+  const sameCertificate = Buffer.from(cert.rawData).equals(Buffer.from(root.certificate.rawData));
+  if (sameCertificate || Buffer.from(spkiOf(cert)).equals(Buffer.from(spkiOf(root.certificate)))) {
+    throw new CaError(
+      "ca.not_intermediate",
+      `ca.yml names the root ${sameCertificate ? "certificate" : "key"} as the intermediate (intermediate.certificate = ${file2}, root.certificate = ${root.file}): leaves must be issued by an intermediate with its own key, signed by the root`,
+      { file: file2 }
+    );
+  }
+  const names = certificateNames(cert);
+  if (sameName(names.issuer, names.subject) && verifiesWith(cert.rawData, spkiOf(cert))) {
+    throw new CaError(
+      "ca.not_intermediate",
+      `the intermediate ${cert.subject} is self-signed, a root of its own: intermediate.certificate must be a certificate signed by the root ${root.certificate.subject}`,
+      { file: file2 }
+    );
+  }
+}
+function checkSignedByRoot(intermediate, root) {
+  const { certificate: cert, file: file2 } = intermediate;
+  const fix = `intermediate.certificate must be signed by the root in ${root.file}`;
+  if (!sameName(certificateNames(cert).issuer, certificateNames(root.certificate).subject)) {
+    throw new CaError(
+      "ca.not_signed_by_root",
+      `the intermediate was issued by ${cert.issuer}, not by the root ${root.certificate.subject}: ${fix}`,
+      { file: file2 }
+    );
+  }
+  const aki = akiOf2(cert);
+  const ski = skiOf2(root.certificate);
+  if (aki === void 0) {
+    throw new CaError(
+      "ca.not_signed_by_root",
+      "the intermediate has no authority key identifier (openssl verify -x509_strict refuses it): reissue it with authorityKeyIdentifier = keyid",
+      { file: file2 }
+    );
+  }
+  if (ski !== void 0 && aki !== ski) {
+    throw new CaError(
+      "ca.not_signed_by_root",
+      `the intermediate names another key as its issuer: its authority key identifier ${aki} is not the root's subject key identifier ${ski}: ${fix}`,
+      { file: file2 }
+    );
+  }
+  if (!verifiesWith(cert.rawData, spkiOf(root.certificate))) {
+    throw new CaError(
+      "ca.not_signed_by_root",
+      `the intermediate's signature does not verify with the root's key: ${fix}`,
+      { file: file2 }
+    );
+  }
+}
+function checkMayIssue(ca, role, casBelow) {
+  const { certificate: cert, file: file2 } = ca;
+  const refuse = (what2) => new CaError(
+    "ca.not_a_ca",
+    `the ${role} certificate ${cert.subject} may not issue certificates: ${what2}; reissue it with the CA extensions (basicConstraints = critical, CA:true; keyUsage = keyCertSign, cRLSign)`,
+    { file: file2 }
+  );
+  const bc = cert.getExtension(x5096.BasicConstraintsExtension);
+  if (bc === null || !bc.ca) throw refuse("basicConstraints is not CA:TRUE");
+  if (!bc.critical) throw refuse("basicConstraints is not critical");
+  if (bc.pathLength !== void 0 && bc.pathLength < casBelow) {
+    throw refuse(`its pathlen ${bc.pathLength} allows no intermediate below it`);
+  }
+  const ku = cert.getExtension(x5096.KeyUsagesExtension);
+  if (ku === null) throw refuse("it has no keyUsage");
+  const missing = [
+    ["keyCertSign", x5096.KeyUsageFlags.keyCertSign],
+    ["cRLSign", x5096.KeyUsageFlags.cRLSign]
+  ].filter(([, flag]) => (ku.usages & flag) === 0).map(([name3]) => name3);
+  if (missing.length) throw refuse(`its keyUsage lacks ${missing.join(" and ")}`);
+  if (skiOf2(cert) === void 0) {
+    throw refuse("it has no subject key identifier");
+  }
+}
+function checkValidity(ca, role, now) {
+  const { certificate: cert, file: file2 } = ca;
+  if (cert.notBefore.getTime() > now.getTime()) {
+    throw new CaError(
+      "ca.not_yet_valid",
+      `the ${role} certificate ${cert.subject} is not valid before ${isoSeconds2(cert.notBefore)}: what it signed now would start before its issuer; wait, or check this machine's clock`,
+      { file: file2 }
+    );
+  }
+  if (cert.notAfter.getTime() <= now.getTime()) {
+    const fix = role === "root" ? "make a new root" : "rotate it (mtls-ca rotate-intermediate)";
+    throw new CaError(
+      "ca.expired",
+      `the ${role} certificate ${cert.subject} expired on ${isoSeconds2(cert.notAfter)}: ${fix}`,
+      { file: file2 }
+    );
+  }
+}
+function spkiOf(cert) {
+  return new Uint8Array(cert.publicKey.rawData);
+}
+function akiOf2(cert) {
+  return keyId(cert.getExtension(x5096.AuthorityKeyIdentifierExtension)?.keyId);
+}
+function skiOf2(cert) {
+  return keyId(cert.getExtension(x5096.SubjectKeyIdentifierExtension)?.keyId);
+}
+function keyId(hex4) {
+  return hex4 === void 0 || hex4 === "" ? void 0 : hex4.toLowerCase();
+}
+function isoSeconds2(d) {
+  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
 
 // src/keys/open-signer.ts
 init_errors();
@@ -88196,7 +89660,7 @@ async function requireText(store, path3) {
 function parseCertificatePem(pem, file2) {
   let certificate;
   try {
-    certificate = new x5094.X509Certificate(pem);
+    certificate = new x5097.X509Certificate(pem);
   } catch (cause) {
     throw new CaError("state.corrupt", "not a PEM certificate", { file: file2, cause });
   }
@@ -88204,13 +89668,25 @@ function parseCertificatePem(pem, file2) {
   return {
     certificate,
     pem: certificate.toString("pem") + "\n",
-    subject: fromAsnName(import_asn1_schema9.AsnConvert.parse(certificate.subjectName.toArrayBuffer(), import_asn1_x5098.Name)),
+    subject: fromAsnName(import_asn1_schema11.AsnConvert.parse(certificate.subjectName.toArrayBuffer(), import_asn1_x50910.Name)),
     keyId: subjectKeyIdentifier(spki),
     spki
   };
 }
+async function readConfigText(store) {
+  try {
+    return (await store.read(CONFIG_FILE, { maxBytes: MAX_CONFIG_BYTES }))?.toString("utf8");
+  } catch (e) {
+    if (e instanceof CaError && e.code === "state.too_large") {
+      throw new CaError("config.too_large", `${e.message} for ${CONFIG_FILE}`, {
+        file: CONFIG_FILE
+      });
+    }
+    throw e;
+  }
+}
 async function loadCa(store, options = {}) {
-  const text = await readText(store, CONFIG_FILE);
+  const text = await readConfigText(store);
   if (text === void 0) {
     throw new CaError(
       "state.missing",
@@ -88278,11 +89754,27 @@ async function loadDatabase(store, location) {
   } catch (e) {
     throw e instanceof CaError ? e.withFile(files.serial) : e;
   }
-  return { index, nextSerial, hasAttr: await store.read(files.attr) !== void 0 };
+  const attrText = await readText(store, files.attr);
+  let attr;
+  try {
+    attr = attrText === void 0 ? void 0 : parseIndexAttr(attrText);
+  } catch (e) {
+    throw e instanceof CaError ? e.withFile(files.attr) : e;
+  }
+  return { index, nextSerial, attr };
+}
+function effectiveUniqueSubject(db, configured) {
+  return db.attr?.uniqueSubject === true || configured;
+}
+function checkCa(ca, side2, now) {
+  const root = { certificate: ca.root.certificate, file: ca.config.root.certificate };
+  const intermediate = { certificate: ca.intermediate.certificate, file: ca.config.intermediate.certificate };
+  checkCaCertificates(side2 === "intermediate" ? { root, intermediate, now } : { root, now });
 }
 async function openIssuer(ca, side2, runtime) {
   const cert = ca[side2];
   const cfg = ca.config[side2];
+  checkCa(ca, side2, runtime.now());
   if (cfg.key === void 0) {
     throw new CaError("signer.unavailable", `the ${side2} key is offline: ca.yml names no ${side2}.key`, {
       file: CONFIG_FILE
@@ -88304,123 +89796,221 @@ async function openIssuer(ca, side2, runtime) {
 }
 
 // src/commands/sign.ts
-var requestOptionsSchema = external_exports.strictObject({
-  profile: external_exports.string().optional(),
-  days: external_exports.number().int().positive().optional()
-});
 function requestName(file2) {
-  const base = basename(file2);
-  const name3 = base.replace(/\.csr\.pem$|\.csr$|\.pem$/, "");
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name3)) {
-    throw new CaError(
-      "usage.invalid",
-      `"${name3}" cannot name a certificate: use letters, digits, '.', '_' and '-'`,
-      {
-        file: file2
-      }
-    );
-  }
-  return name3;
+  return basename(file2).replace(/\.csr\.pem$|\.csr$|\.pem$/, "");
 }
-async function readLimited(path3, shown) {
-  let size;
-  try {
-    const s = await stat(path3);
-    if (!s.isFile()) throw new CaError("csr.unreadable", "not a regular file", { file: shown });
-    size = s.size;
-  } catch (cause) {
-    if (cause instanceof CaError) throw cause;
-    throw new CaError("csr.unreadable", "cannot read the file", { file: shown, cause });
-  }
-  if (size > MAX_CSR_BYTES) {
-    throw new CaError("csr.too_large", `the file is ${size} bytes; a CSR is at most ${MAX_CSR_BYTES}`, {
-      file: shown
-    });
-  }
-  return readFile4(path3);
-}
+var MAX_BATCH_BYTES = 64 * 1024 * 1024;
 var READ_CONCURRENCY = 16;
+var BatchBudget = class {
+  used = 0;
+  take(bytes2) {
+    this.used += bytes2;
+    if (this.used > MAX_BATCH_BYTES) {
+      throw new CaError(
+        "request.batch_too_large",
+        `the requests of this batch are more than ${MAX_BATCH_BYTES} bytes together; sign fewer at once (name them on the command line)`,
+        { file: REQUESTS_DIR }
+      );
+    }
+  }
+};
+function badName(file2, name3) {
+  const problem = requestNameProblem(name3);
+  return problem === void 0 ? void 0 : new CaError("request.bad_name", problem, { file: file2 });
+}
 async function pendingRequests(store) {
   const listing = await store.list(REQUESTS_DIR);
   const issued2 = new Set(await store.list(CERTS_DIR));
   const present = new Set(listing);
-  const names = listing.filter((f) => f.endsWith(".csr.pem")).map(requestName).filter((name3) => !issued2.has(basename(certificatePaths(name3).cert)));
-  const found = new Array(names.length);
-  const problems = new Array(names.length);
-  await forEachConcurrently(names, READ_CONCURRENCY, async (name3, i) => {
+  const out = { requests: [], positions: [], refusals: [] };
+  const toRead = [];
+  for (const [position, entry] of listing.filter((f) => f.endsWith(CSR_SUFFIX)).entries()) {
+    const name3 = entry.slice(0, -CSR_SUFFIX.length);
+    const refusal = badName(`${REQUESTS_DIR}/${entry}`, name3);
+    if (refusal) out.refusals.push({ position, error: refusal });
+    else if (!issued2.has(basename(certificatePaths(name3).cert))) toRead.push({ name: name3, position });
+  }
+  const found = new Array(toRead.length);
+  const budget = new BatchBudget();
+  await forEachConcurrently(toRead, READ_CONCURRENCY, async ({ name: name3 }, i) => {
     try {
-      found[i] = await pendingRequest(store, name3, present);
+      found[i] = await pendingRequest(store, name3, present, budget);
     } catch (e) {
-      problems[i] = e;
+      if (!(e instanceof CaError) || e.code === "request.batch_too_large") throw e;
+      found[i] = e;
     }
   });
-  const problem = problems.find((e) => e !== void 0);
-  if (problem !== void 0) throw problem;
-  return found.filter((r) => r !== void 0);
-}
-async function pendingRequest(store, name3, present) {
-  const paths = requestPaths(name3);
-  const csr = await store.read(paths.csr);
-  if (csr === void 0) return void 0;
-  if (csr.length > MAX_CSR_BYTES) {
-    throw new CaError("csr.too_large", `the file is ${csr.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`, {
-      file: paths.csr
-    });
+  const issuedFolded = new Map([...issued2].map((f) => [f.toLowerCase(), f]));
+  for (const [i, r] of found.entries()) {
+    const position = toRead[i].position;
+    if (r === void 0) continue;
+    if (r instanceof CaError) {
+      out.refusals.push({ position, error: r });
+      continue;
+    }
+    const clash = issuedFolded.get(basename(certificatePaths(r.name).cert).toLowerCase());
+    if (clash !== void 0) {
+      out.refusals.push({ position, error: caseClash(r.file, `${CERTS_DIR}/${clash}`) });
+      continue;
+    }
+    out.requests.push(r);
+    out.positions.push(position);
   }
-  const request = { name: name3, file: paths.csr, csr };
-  const optionsText = present.has(basename(paths.options)) ? await readText(store, paths.options) : void 0;
-  if (optionsText !== void 0) {
-    let parsed;
-    try {
-      parsed = (0, import_yaml2.parse)(optionsText);
-    } catch (cause) {
-      throw new CaError("config.invalid", "not valid YAML", { file: paths.options, cause });
-    }
-    const result = requestOptionsSchema.safeParse(parsed ?? {});
-    if (!result.success) {
-      const issue2 = result.error.issues[0];
-      throw new CaError("config.invalid", `${issue2?.path.join(".") || "options"}: ${issue2?.message}`, {
-        file: paths.options
-      });
-    }
-    if (result.data.profile !== void 0) request.profile = result.data.profile;
-    if (result.data.days !== void 0) request.days = result.data.days;
-  }
-  return request;
+  return withoutCaseClashes(out);
 }
-async function explicitRequests(store, options) {
-  const out = [];
-  for (const file2 of options.csrFiles) {
-    const name3 = requestName(file2);
-    const csr = await readLimited(resolve(options.cwd, file2), file2);
-    if (await store.read(certificatePaths(name3).cert) !== void 0) {
-      throw new CaError(
-        "request.already_issued",
-        `${certificatePaths(name3).cert} already exists: a request named "${name3}" was signed before`,
-        { file: file2 }
-      );
+function caseClash(file2, other) {
+  return new CaError(
+    "request.duplicate_name",
+    `its name differs from ${other} only in case: the two would be one file on a case-insensitive checkout (macOS, Windows)`,
+    { file: file2 }
+  );
+}
+function withoutCaseClashes(collected) {
+  const seen = /* @__PURE__ */ new Map();
+  const out = { requests: [], positions: [], refusals: [...collected.refusals] };
+  for (const [i, r] of collected.requests.entries()) {
+    const position = collected.positions[i];
+    const first = seen.get(r.name.toLowerCase());
+    if (first !== void 0) {
+      const error62 = first.name === r.name ? new CaError("request.duplicate_name", `two requests are named "${r.name}"`, { file: r.file }) : caseClash(r.file, first.file);
+      out.refusals.push({ position, error: error62 });
+      continue;
     }
-    out.push({ name: name3, file: file2, csr });
+    seen.set(r.name.toLowerCase(), r);
+    out.requests.push(r);
+    out.positions.push(position);
   }
   return out;
+}
+async function pendingRequest(store, name3, present, budget) {
+  const paths = requestPaths(name3);
+  const csr = await readRequestFile(store, paths.csr, MAX_CSR_BYTES, "csr");
+  if (csr === void 0) return void 0;
+  budget.take(csr.length);
+  const request = { name: name3, file: paths.csr, csr };
+  if (!present.has(basename(paths.options))) return request;
+  const options = await readRequestFile(store, paths.options, MAX_REQUEST_OPTIONS_BYTES, "options");
+  if (options === void 0) return request;
+  budget.take(options.length);
+  const parsed = parseRequestOptions(options.toString("utf8"), paths.options);
+  if (parsed.profile !== void 0) request.profile = parsed.profile;
+  if (parsed.days !== void 0) request.days = parsed.days;
+  return request;
+}
+async function readRequestFile(store, path3, maxBytes, what2) {
+  try {
+    return await store.read(path3, { maxBytes });
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    if (e.code === "state.too_large") {
+      const code = what2 === "csr" ? "csr.too_large" : "config.too_large";
+      const kind = what2 === "csr" ? "a CSR" : "a request's options file";
+      throw new CaError(code, `${e.message} for ${kind}`, { file: path3 });
+    }
+    if (e.code === "state.corrupt" || e.code === "state.path_invalid") {
+      const code = what2 === "csr" ? "csr.unreadable" : "config.invalid";
+      const expected = what2 === "csr" ? "a PEM CSR" : "a YAML file";
+      const why = e.code === "state.path_invalid" ? "it is a symbolic link" : e.message.startsWith(`${path3} `) ? `it${e.message.slice(path3.length)}` : e.message;
+      throw new CaError(code, `${why}; expected ${expected}`, {
+        file: path3,
+        cause: e
+      });
+    }
+    throw e;
+  }
+}
+async function explicitRequests(store, options) {
+  const out = { requests: [], positions: [], refusals: [] };
+  const budget = new BatchBudget();
+  for (const [position, file2] of options.csrFiles.entries()) {
+    try {
+      const name3 = requestName(file2);
+      const refusal = badName(file2, name3);
+      if (refusal) throw refusal;
+      const csr = await readCsrFile(resolve(options.cwd, file2), file2);
+      budget.take(csr.length);
+      if (await store.read(certificatePaths(name3).cert) !== void 0) {
+        throw new CaError(
+          "request.already_issued",
+          `${certificatePaths(name3).cert} already exists: a request named "${name3}" was signed before`,
+          { file: file2 }
+        );
+      }
+      out.requests.push({ name: name3, file: file2, csr });
+      out.positions.push(position);
+    } catch (e) {
+      if (!(e instanceof CaError) || e.code === "request.batch_too_large") throw e;
+      out.refusals.push({ position, error: e });
+    }
+  }
+  return withoutCaseClashes(out);
+}
+async function readCsrFile(path3, shown) {
+  let st;
+  try {
+    st = await stat(path3);
+  } catch (cause) {
+    throw new CaError("csr.unreadable", "cannot read the file", { file: shown, cause });
+  }
+  if (!st.isFile()) {
+    throw new CaError("csr.unreadable", `it is not a regular file (${fileType(st)}); expected a PEM CSR`, {
+      file: shown
+    });
+  }
+  if (st.size > MAX_CSR_BYTES) throw csrTooLarge(shown, st.size);
+  try {
+    return await readRegularFile(path3, { maxBytes: MAX_CSR_BYTES, shown });
+  } catch (e) {
+    if (e instanceof CaError && e.code === "state.too_large") throw csrTooLarge(shown, MAX_CSR_BYTES + 1);
+    if (e instanceof CaError) throw new CaError("csr.unreadable", e.message, { file: shown });
+    throw new CaError("csr.unreadable", "cannot read the file", { file: shown, cause: e });
+  }
+}
+function csrTooLarge(file2, size) {
+  const over = size > MAX_CSR_BYTES + 1 ? `${size} bytes` : `over ${MAX_CSR_BYTES} bytes`;
+  return new CaError("csr.too_large", `the file is ${over}; a CSR is at most ${MAX_CSR_BYTES}`, { file: file2 });
+}
+function refuseBatch(collected, ca) {
+  const outcomes = checkRequests(collected.requests, {
+    config: ca.config,
+    issuerSubject: ca.intermediate.subject
+  });
+  const all = [...collected.refusals];
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome instanceof CaError) all.push({ position: collected.positions[i], error: outcome });
+  }
+  all.sort((a, b) => a.position - b.position);
+  const total = collected.requests.length + collected.refusals.length;
+  if (all.length === 1) throw all[0].error;
+  throw new CaError(
+    "request.refused",
+    `${all.length} of ${total} requests were refused; nothing was issued`,
+    {
+      details: all.map((r) => r.error)
+    }
+  );
 }
 async function signRequests(store, options, runtime) {
   return store.locked(async () => {
     const ca = await loadCa(store);
     const side2 = ca.config.intermediate;
-    const requests = options.csrFiles.length ? await explicitRequests(store, options) : await pendingRequests(store);
-    if (requests.length === 0) return { issued: [], files: [] };
+    const collected = options.csrFiles.length ? await explicitRequests(store, options) : await pendingRequests(store);
+    const { requests } = collected;
     for (const r of requests) {
       if (options.profile !== void 0) r.profile = options.profile;
       if (options.days !== void 0) r.days = options.days;
     }
+    if (collected.refusals.length) refuseBatch(collected, ca);
+    if (requests.length === 0) return { issued: [], files: [] };
     const db = await loadDatabase(store, side2);
     const issuer = await openIssuer(ca, "intermediate", runtime);
+    const uniqueSubject = effectiveUniqueSubject(db, side2.uniqueSubject);
     const batch = await issueBatch(requests, {
       config: ca.config,
       issuer,
       index: db.index,
       nextSerial: db.nextSerial,
+      uniqueSubject,
       now: runtime.now(),
       random: runtime.random,
       ...runtime.checker ? { checker: runtime.checker } : {}
@@ -88437,8 +90027,7 @@ async function signRequests(store, options, runtime) {
       );
     }
     writes.push({ path: files.index, data: serializeIndex(batch.index) });
-    if (!db.hasAttr)
-      writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: side2.uniqueSubject }) });
+    writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject }) });
     if (side2.serials === "sequential" && batch.nextSerial !== void 0) {
       writes.push({ path: files.serial, data: formatSerialFile(batch.nextSerial) });
     }
@@ -88448,10 +90037,10 @@ async function signRequests(store, options, runtime) {
 }
 
 // src/commands/list.ts
-var import_reflect_metadata6 = __toESM(require_Reflect(), 1);
-var x5095 = __toESM(require_x509_cjs(), 1);
+var import_reflect_metadata9 = __toESM(require_Reflect(), 1);
+var x5098 = __toESM(require_x509_cjs(), 1);
 function profileOf(cert) {
-  const eku = cert.getExtension(x5095.ExtendedKeyUsageExtension);
+  const eku = cert.getExtension(x5098.ExtendedKeyUsageExtension);
   if (!eku) return void 0;
   const usages2 = eku.usages.map(String);
   const server = usages2.includes(EKU_OIDS.serverAuth);
@@ -88472,17 +90061,17 @@ async function list(store, now) {
     try {
       if (pem)
         names.set(
-          serialFromHex(new x5095.X509Certificate(pem).serialNumber),
+          serialFromHex(new x5098.X509Certificate(pem).serialNumber),
           file2.slice(0, -".cert.pem".length)
         );
     } catch {
     }
   }
   const out = [];
-  for (const entry of db.index) out.push(await describe4(store, files, entry, names, now));
+  for (const entry of db.index) out.push(await describe5(store, files, entry, names, now));
   return out;
 }
-async function describe4(store, files, entry, names, now) {
+async function describe5(store, files, entry, names, now) {
   const expired = parseIndexTime(entry.expiry) <= now;
   const status = entry.status === "R" ? "revoked" : entry.status === "E" || expired ? "expired" : "valid";
   let sans = [];
@@ -88490,7 +90079,7 @@ async function describe4(store, files, entry, names, now) {
   const pem = await readText(store, newCertPath(files, entry.serial));
   if (pem) {
     try {
-      const cert = new x5095.X509Certificate(pem);
+      const cert = new x5098.X509Certificate(pem);
       const san = cert.getExtension("2.5.29.17");
       if (san) sans = sansFromExtensionValue(san.value).map(formatSan);
       profile2 = profileOf(cert);
@@ -88510,12 +90099,12 @@ async function describe4(store, files, entry, names, now) {
 }
 
 // src/commands/adopt.ts
-var import_reflect_metadata7 = __toESM(require_Reflect(), 1);
-var x5096 = __toESM(require_x509_cjs(), 1);
+var import_reflect_metadata10 = __toESM(require_Reflect(), 1);
+var x5099 = __toESM(require_x509_cjs(), 1);
 init_errors();
 import { X509Certificate as NodeCertificate, createPrivateKey as createPrivateKey3 } from "node:crypto";
-import { readFileSync as readFileSync3, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
-import { basename as basename2, dirname, isAbsolute, relative, resolve as resolve2, sep } from "node:path";
+import { realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import { basename as basename3, dirname as dirname2, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve3, sep as sep2 } from "node:path";
 
 // src/openssl-config/ca-config.ts
 init_errors();
@@ -88752,16 +90341,178 @@ function readCaConfig(config2, options = {}) {
         `${key} = ${e.value} (${at(e)}) fixes validity dates for every certificate; mtls-ca does not`
       );
   }
-  const relative2 = ["database", "serial", "crlnumber", "certificate", "private_key", "new_certs_dir"].filter((k) => ca[k] !== void 0 && !ca[k].startsWith("/"));
-  if (relative2.length > 0) {
+  const relative4 = ["database", "serial", "crlnumber", "certificate", "private_key", "new_certs_dir"].filter((k) => ca[k] !== void 0 && !ca[k].startsWith("/"));
+  if (relative4.length > 0) {
     notes.push(
-      `${relative2.join(", ")}: relative to the directory openssl ca was run from, not to the configuration file`
+      `${relative4.join(", ")}: relative to the directory openssl ca was run from, not to the configuration file`
     );
   }
   return ca;
 }
 function fileOf2(config2) {
   return config2.file === void 0 ? {} : { file: config2.file };
+}
+
+// src/openssl-config/config-files.ts
+init_errors();
+import {
+  closeSync,
+  constants as constants8,
+  fstatSync,
+  lstatSync,
+  opendirSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync as statSync2
+} from "node:fs";
+import { basename as basename2, dirname, isAbsolute, relative, resolve as resolve2, sep } from "node:path";
+var MAX_INCLUDED_DIRECTORY_ENTRIES = 4096;
+function readConfigFile(path3, cwd) {
+  const full = resolve2(cwd, path3);
+  let result;
+  try {
+    result = readRegularFile2(full, true);
+  } catch (cause) {
+    throw new CaError("adopt.config_invalid", "cannot read the configuration file", { file: path3, cause });
+  }
+  if (result === void 0) throw new CaError("adopt.config_invalid", "does not exist", { file: path3 });
+  if (!(result instanceof Uint8Array)) throw new CaError(result.code, result.reason, { file: path3 });
+  return result;
+}
+function includeReader(cwd) {
+  return (path3) => {
+    const full = resolve2(cwd, path3);
+    try {
+      let st;
+      try {
+        st = lstatSync(full);
+      } catch (e) {
+        if (isNotFound(e)) return { kind: "missing" };
+        throw e;
+      }
+      if (st.isDirectory()) return listDirectory(full);
+      const result = readRegularFile2(full, false);
+      if (result === void 0) return { kind: "missing" };
+      return result instanceof Uint8Array ? { kind: "file", text: result } : result;
+    } catch (e) {
+      const code = e.code ?? String(e);
+      return { kind: "refused", code: "adopt.config_invalid", reason: `cannot read ${full} (${code})` };
+    }
+  };
+}
+function confineIncludes(read, cwd, root) {
+  return (path3) => {
+    const realRoot = realpathSync(root);
+    const real = realPrefix(resolve2(cwd, path3));
+    if (within(realRoot, real) === void 0) {
+      return {
+        kind: "refused",
+        code: "adopt.include_outside",
+        reason: `${real} is outside the CA directory ${realRoot}; adopt reads included files only from inside it (copy the file into the CA directory and include it from there)`
+      };
+    }
+    return read(real);
+  };
+}
+function readRegularFile2(full, followLinks) {
+  let st;
+  try {
+    st = followLinks ? statSync2(full) : lstatSync(full);
+  } catch (e) {
+    if (isNotFound(e)) return void 0;
+    throw e;
+  }
+  const refused = refuseStats(full, st);
+  if (refused) return refused;
+  const fd = openSync(
+    full,
+    constants8.O_RDONLY | constants8.O_NONBLOCK | (followLinks ? 0 : constants8.O_NOFOLLOW)
+  );
+  try {
+    const opened = fstatSync(fd);
+    if (opened.dev !== st.dev || opened.ino !== st.ino) {
+      return notRegular(`${full} was replaced while it was opened`);
+    }
+    const again = refuseStats(full, opened);
+    if (again) return again;
+    const buffer = Buffer.alloc(opened.size + 1);
+    let length = 0;
+    for (; ; ) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length === buffer.length) return tooLarge2(`${full} grew while it was read`);
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+function refuseStats(full, st) {
+  if (!st.isFile()) return notRegular(`${full} is ${kindOf(st)}, not a regular file`);
+  if (st.size > MAX_CONFIG_FILE_BYTES) {
+    return tooLarge2(`${full} has ${st.size} bytes; a configuration file has at most ${MAX_CONFIG_FILE_BYTES}`);
+  }
+  return void 0;
+}
+function listDirectory(full) {
+  const dir = opendirSync(full);
+  try {
+    const entries = [];
+    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+      if (entries.length === MAX_INCLUDED_DIRECTORY_ENTRIES) {
+        return tooLarge2(`the directory ${full} has more than ${MAX_INCLUDED_DIRECTORY_ENTRIES} entries`);
+      }
+      entries.push(entry.name);
+    }
+    return { kind: "directory", entries };
+  } finally {
+    dir.closeSync();
+  }
+}
+function notRegular(reason) {
+  return {
+    kind: "refused",
+    code: "adopt.include_not_regular",
+    reason: `${reason}; expected a regular configuration file`
+  };
+}
+function tooLarge2(reason) {
+  return { kind: "refused", code: "adopt.config_too_large", reason };
+}
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  if (st.isSymbolicLink()) return "a symbolic link";
+  return "not a file";
+}
+function isNotFound(e) {
+  const code = e.code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+function within(root, full) {
+  const rel = relative(root, full);
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return void 0;
+  return rel;
+}
+function realPrefix(path3) {
+  const rest = [];
+  let p = path3;
+  for (; ; ) {
+    try {
+      return resolve2(realpathSync(p), ...rest.reverse());
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      const parent = dirname(p);
+      if (parent === p) return path3;
+      rest.push(basename2(p));
+      p = parent;
+    }
+  }
 }
 
 // src/commands/adopt.ts
@@ -88776,30 +90527,10 @@ var CA_PROFILE_KINDS = /* @__PURE__ */ new Set([
   "authorityKeyIdentifier"
 ]);
 function readConfigSource(path3, cwd) {
-  const full = resolve2(cwd, path3);
-  try {
-    const st = statSync2(full);
-    if (!st.isFile()) throw new CaError("adopt.config_invalid", "not a regular file", { file: path3 });
-    if (st.size > MAX_CONFIG_FILE_BYTES) {
-      throw new CaError("adopt.config_invalid", `larger than ${MAX_CONFIG_FILE_BYTES} bytes`, { file: path3 });
-    }
-    return { file: path3, text: readFileSync3(full) };
-  } catch (e) {
-    if (e instanceof CaError) throw e;
-    throw new CaError("adopt.config_invalid", "cannot read the configuration file", { file: path3, cause: e });
-  }
+  return { file: path3, text: readConfigFile(path3, cwd) };
 }
-function includeReader(cwd) {
-  return (path3) => {
-    const full = resolve2(cwd, path3);
-    let isDirectory;
-    try {
-      isDirectory = statSync2(full).isDirectory();
-    } catch {
-      return { kind: "missing" };
-    }
-    return isDirectory ? { kind: "directory", entries: readdirSync(full) } : { kind: "file", text: readFileSync3(full) };
-  };
+function includeReader2(cwd) {
+  return includeReader(cwd);
 }
 async function adoptCa(store, input2) {
   return new Adoption(store, input2).run();
@@ -88820,7 +90551,7 @@ var Adoption = class {
   async run() {
     let isDirectory = false;
     try {
-      isDirectory = statSync2(this.store.root).isDirectory();
+      isDirectory = statSync3(this.store.root).isDirectory();
     } catch {
     }
     if (!isDirectory) {
@@ -88857,7 +90588,9 @@ var Adoption = class {
       days: this.issuanceDays(intermediate),
       crlUrls: urls.crl,
       ocspUrls: urls.ocsp,
-      caIssuersUrls: urls.caIssuers
+      caIssuersUrls: urls.caIssuers,
+      // openssl ca checks no names: say so in ca.yml rather than leave it implied by an empty policy.
+      sans: { unrestricted: [...SAN_TYPES] }
     };
     const profiles = {};
     for (const p of this.profiles) {
@@ -88889,7 +90622,7 @@ var Adoption = class {
       );
     }
     this.notes.push(
-      "issuance.sans is empty: every DNS name a CSR asks for is allowed, as with openssl ca; restrict it in ca.yml"
+      "issuance.sans.unrestricted is [dns, ip, email, uri]: every name a CSR asks for is allowed, as with openssl ca; list your names in issuance.sans and set unrestricted: [] to restrict it"
     );
     const yml = formatCaConfig(config2) + this.adoptionComment();
     const writes = [{ path: CONFIG_FILE, data: yml }, ...this.writes];
@@ -88929,7 +90662,10 @@ var Adoption = class {
     const config2 = parseOpensslConfig(source.text, {
       file: source.file,
       env: this.input.env,
-      readInclude: this.input.readInclude
+      // Whatever reader the caller passes, it never sees a path outside the CA directory.
+      readInclude: confineIncludes(this.input.readInclude, this.input.cwd, this.store.root),
+      // Values end up in ca.yml (committed) and the report: none may come from the environment.
+      sealEnvironment: true
     });
     const ca = readCaConfig(config2);
     for (const n of ca.notes) this.notes.push(`${source.file}: ${n}`);
@@ -88957,7 +90693,7 @@ var Adoption = class {
       dir = this.inside(p, "dir", ca.dir);
       this.map(`${role}.dir`, dir, this.where(p, "dir"));
     } else {
-      dir = dirname(database);
+      dir = dirname2(database);
       if (dir === ".") {
         throw new CaError(
           "adopt.unsupported",
@@ -89233,9 +90969,9 @@ var Adoption = class {
     if (blocks.length > 1)
       this.notes.push(`${path3} holds ${blocks.length} certificates: the first is the ${role}'s`);
     const cert = this.loadCertificate(p, where, path3, first);
-    const bc = cert.x509.getExtension(x5096.BasicConstraintsExtension);
-    const ku = cert.x509.getExtension(x5096.KeyUsagesExtension);
-    if (bc?.ca !== true || ku !== null && (ku.usages & x5096.KeyUsageFlags.keyCertSign) === 0) {
+    const bc = cert.x509.getExtension(x5099.BasicConstraintsExtension);
+    const ku = cert.x509.getExtension(x5099.KeyUsagesExtension);
+    if (bc?.ca !== true || ku !== null && (ku.usages & x5099.KeyUsageFlags.keyCertSign) === 0) {
       throw new CaError(
         "adopt.ca_invalid",
         `${where}: ${path3} is not a CA certificate (${bc?.ca !== true ? "no basicConstraints CA:TRUE" : "no keyCertSign"}): ${cert.node.subject.replace(/\n/g, ", ")}`,
@@ -89264,7 +91000,7 @@ var Adoption = class {
   }
   loadCertificate(p, where, path3, pem) {
     try {
-      return { path: path3, pem, node: new NodeCertificate(pem), x509: new x5096.X509Certificate(pem) };
+      return { path: path3, pem, node: new NodeCertificate(pem), x509: new x5099.X509Certificate(pem) };
     } catch (cause) {
       throw new CaError("adopt.ca_invalid", `${where}: ${path3} is not a readable certificate`, {
         file: p.source.file,
@@ -89345,7 +91081,7 @@ var Adoption = class {
   }
   /** The intermediate + root bundle: checked when it exists, written when only the root config names the root. */
   async chain(p, inter, root) {
-    const certDir = dirname(inter.certificate.path);
+    const certDir = dirname2(inter.certificate.path);
     const candidates = [.../* @__PURE__ */ new Set([`${certDir}/${CHAIN_NAME}`, `${inter.dir}/certs/${CHAIN_NAME}`])];
     let found;
     for (const c of candidates) {
@@ -89507,11 +91243,11 @@ var Adoption = class {
     const taken = /* @__PURE__ */ new Set();
     const urlSets = /* @__PURE__ */ new Set();
     for (const { name: name4, section } of leafSections) {
-      const own2 = { crl: [], ocsp: [], caIssuers: [] };
-      this.profiles.push(this.leafProfile(p, name4, section, taken, own2));
-      urlSets.add(JSON.stringify(own2));
+      const own3 = { crl: [], ocsp: [], caIssuers: [] };
+      this.profiles.push(this.leafProfile(p, name4, section, taken, own3));
+      urlSets.add(JSON.stringify(own3));
       for (const k of ["crl", "ocsp", "caIssuers"]) {
-        for (const u of own2[k]) if (!urls[k].includes(u)) urls[k].push(u);
+        for (const u of own3[k]) if (!urls[k].includes(u)) urls[k].push(u);
       }
     }
     if (urlSets.size > 1) {
@@ -89693,8 +91429,8 @@ var Adoption = class {
   // Helpers
   /** A path of the configuration as a path inside the CA directory, or `adopt.unsupported`. */
   inside(p, key, value) {
-    const full = resolve2(this.input.cwd, value);
-    const rel = within(this.store.root, full) ?? within(realish(this.store.root), realish(full));
+    const full = resolve3(this.input.cwd, value);
+    const rel = within2(this.store.root, full) ?? within2(realish(this.store.root), realish(full));
     if (rel === void 0 || rel === "") {
       throw new CaError(
         "adopt.unsupported",
@@ -89797,7 +91533,7 @@ var Adoption = class {
   nextSteps(inter, root) {
     const keys = [inter.yml.key, root?.yml.key].filter((k) => typeof k === "string");
     const steps = [
-      'Review ca.yml, and set issuance.sans (e.g. dns: [".example.com"]) so that only your names can be certified.',
+      'Review ca.yml, and set issuance.sans (e.g. dns: [".example.com"] and unrestricted: []) so that only your names can be certified.',
       `Keep the CA keys out of git (${keys.map((k) => k.slice("file:".length)).join(", ")}): add their folders to .gitignore; later, move the intermediate key to Key Vault (intermediate.key: https://<vault>/keys/<name>/<version>).`,
       inter.nextSerial !== void 0 ? `mtls-ca sign issues the next certificate with serial ${serialToHex(inter.nextSerial)}; openssl ca keeps working on the same files.` : "mtls-ca sign issues with random serials; openssl ca keeps working on the same files.",
       "mtls-ca list shows the certificates openssl ca issued and the ones mtls-ca will issue."
@@ -89861,21 +91597,21 @@ function verifiedBy(cert, issuer) {
     return false;
   }
 }
-function within(root, full) {
-  const rel = relative(root, full);
-  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return void 0;
-  return rel.split(sep).join("/");
+function within2(root, full) {
+  const rel = relative2(root, full);
+  if (rel === ".." || rel.startsWith(`..${sep2}`) || isAbsolute2(rel)) return void 0;
+  return rel.split(sep2).join("/");
 }
 function realish(path3) {
   const rest = [];
   let p = path3;
   for (; ; ) {
     try {
-      return resolve2(realpathSync(p), ...rest.reverse());
+      return resolve3(realpathSync2(p), ...rest.reverse());
     } catch {
-      const parent = dirname(p);
+      const parent = dirname2(p);
       if (parent === p) return path3;
-      rest.push(basename2(p));
+      rest.push(basename3(p));
       p = parent;
     }
   }
@@ -89884,394 +91620,6 @@ function realish(path3) {
 // src/commands/rotate-intermediate.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
-
-// src/ca/crl.ts
-import { constants as constants6, createPublicKey as createPublicKey9, verify as nodeVerify3 } from "node:crypto";
-var import_reflect_metadata8 = __toESM(require_Reflect(), 1);
-var x5097 = __toESM(require_x509_cjs(), 1);
-var import_asn1_schema10 = __toESM(require_cjs2(), 1);
-var import_asn1_x5099 = __toESM(require_cjs3(), 1);
-init_errors();
-function crlListings(entries, previousThisUpdate) {
-  const listed = [];
-  for (const entry of entries) {
-    if (entry.status !== "R") continue;
-    const revocation = parseRevocation(entry.revocation);
-    if (revocation.reason === "removeFromCRL") continue;
-    const expiry = parseIndexTime(entry.expiry);
-    if (previousThisUpdate !== void 0 && expiry.getTime() < previousThisUpdate.getTime()) continue;
-    const serial = serialFromHex(entry.serial);
-    if (serial <= 0n || serial > MAX_SERIAL2) {
-      throw new CaError("state.corrupt", `serial ${entry.serial} cannot be listed on a CRL (1\u20262^159-1)`);
-    }
-    listed.push({ serial, expiry, revocation });
-  }
-  return listed.sort((a, b) => a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0);
-}
-function revokedCertificatesDer(entries, previousThisUpdate) {
-  const notBefore = previousThisUpdate?.getTime();
-  const list3 = new RevokedListWriter();
-  for (const entry of entries) {
-    if (entry.status !== "R") continue;
-    const usual = usualEntry(entry, notBefore);
-    if (usual === void 0) {
-      for (const listing of crlListings([entry], previousThisUpdate)) list3.add(derEntry(listing));
-    } else if (usual !== null) {
-      list3.add(usual);
-    }
-  }
-  return list3.count === 0 ? void 0 : list3.finish();
-}
-var PSEUDO_REASONS = {
-  keyTime: "keyCompromise",
-  CAkeyTime: "CACompromise",
-  holdInstruction: "certificateHold"
-};
-function usualEntry(entry, notBefore) {
-  const { revocation } = entry;
-  if (!isUsualRevocation(revocation)) return void 0;
-  let reason;
-  let argument;
-  if (revocation.length > 13) {
-    const comma = revocation.indexOf(",", 14);
-    if (comma === -1) {
-      reason = reasonNameAt(revocation, 14, revocation.length);
-      if (reason === "removeFromCRL") return null;
-    } else {
-      reason = PSEUDO_REASONS[revocation.slice(14, comma)];
-      argument = revocation.slice(comma + 1);
-    }
-  }
-  const expiry = indexTimeMs(entry.expiry);
-  if (Number.isNaN(expiry)) return void 0;
-  if (notBefore !== void 0 && expiry < notBefore) return null;
-  const serial = listableSerial(entry.serial);
-  if (serial === void 0) return void 0;
-  return {
-    serial,
-    revocationDate: revocation.length === 13 ? revocation : revocation.slice(0, 13),
-    reasonCode: reason === void 0 ? void 0 : REVOCATION_REASON_CODES[reason],
-    invalidityDate: reason === "certificateHold" ? void 0 : argument,
-    holdInstructionOid: reason === "certificateHold" ? holdInstructionOid(argument) : void 0
-  };
-}
-function listableSerial(hex4) {
-  if (typeof hex4 !== "string") return void 0;
-  let start = 0;
-  while (hex4.charCodeAt(start) === 48) start++;
-  const digits = hex4.length - start;
-  if (digits === 0 || digits > 40 || digits === 40 && hex4.charCodeAt(start) >= 56) return void 0;
-  if (!isHex(hex4)) return void 0;
-  return start === 0 ? hex4 : hex4.slice(start);
-}
-function parseCrlDer(der) {
-  const bytes2 = der instanceof Uint8Array ? der : new Uint8Array(der);
-  if (bytes2[0] !== 48) return new x5097.X509Crl(der, parseLimitsFor(der.byteLength));
-  return new LazyCrl(bytes2);
-}
-function parseCrlPem(pem) {
-  const begin = "-----BEGIN X509 CRL-----";
-  const start = pem.indexOf(begin);
-  const end = start < 0 ? -1 : pem.indexOf("-----END X509 CRL-----", start + begin.length);
-  if (end < 0) throw new Error("no PEM X509 CRL block");
-  return parseCrlDer(Buffer.from(pem.slice(start + begin.length, end), "base64"));
-}
-async function buildCrl(params) {
-  const { issuer } = params;
-  if (params.nextUpdate.getTime() <= params.thisUpdate.getTime()) {
-    throw new RangeError(`nextUpdate ${params.nextUpdate.toISOString()} is not after thisUpdate`);
-  }
-  const keyId = normalizedKeyId(issuer.keyId);
-  const ski = issuer.certificate.getExtension(x5097.SubjectKeyIdentifierExtension)?.keyId.toLowerCase();
-  if (ski !== void 0 && ski !== keyId) {
-    throw new CaError(
-      "config.invalid",
-      `the CRL's authority key id ${keyId} is not the subject key identifier ${ski} of the issuer certificate`
-    );
-  }
-  const list3 = revokedCertificatesDer(params.entries, params.previousThisUpdate);
-  const issuerCert = import_asn1_schema10.AsnConvert.parse(issuer.certificate.rawData, import_asn1_x5099.Certificate);
-  const { signingKey, signingAlgorithm } = x509Signing(issuer.signer);
-  const webAlgorithm = { ...signingAlgorithm, ...signingKey.algorithm };
-  const algorithm = new x5097.AlgorithmProvider().toAsnAlgorithm(webAlgorithm);
-  const tbs = new import_asn1_x5099.TBSCertList({
-    version: import_asn1_x5099.Version.v2,
-    signature: algorithm,
-    issuer: issuerCert.tbsCertificate.subject,
-    thisUpdate: asnTime(params.thisUpdate),
-    nextUpdate: asnTime(params.nextUpdate),
-    // OpenSSL's crl_ext order: the AKI, then the CRL number it adds itself.
-    crlExtensions: [
-      import_asn1_schema10.AsnConvert.parse(akiExtension(keyId).rawData, import_asn1_x5099.Extension),
-      extension2(import_asn1_x5099.id_ce_cRLNumber, new CrlNumber(crlNumberContent(params.crlNumber)))
-    ]
-  });
-  const tbsHead = new Uint8Array(import_asn1_schema10.AsnConvert.serialize(tbs));
-  const tbsDer = list3 === void 0 ? tbsHead : insertIntoSequence(tbsHead, list3, 160);
-  let signature;
-  try {
-    const raw = await issuer.signer.sign(tbsDer);
-    const asn = new x5097.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw);
-    signature = asn === null ? raw : new Uint8Array(asn);
-  } catch (cause) {
-    if (cause instanceof CaError) throw cause;
-    throw new CaError(
-      "signer.failed",
-      `signing the CRL with ${issuer.signer.ref} failed: ${cause.message}`,
-      { cause }
-    );
-  }
-  const der = wrap(48, [tbsDer, new Uint8Array(import_asn1_schema10.AsnConvert.serialize(algorithm)), bitString(signature)]);
-  const spki = new Uint8Array(issuer.certificate.publicKey.rawData);
-  if (!signatureVerifies(tbsDer, signature, webAlgorithm, spki)) {
-    throw new CaError(
-      "signer.mismatch",
-      `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ${issuer.certificate.subject}: is it the right key?`
-    );
-  }
-  return new LazyCrl(der, false);
-}
-function signatureVerifies(tbs, signature, algorithm, spki) {
-  const hashName = typeof algorithm.hash === "string" ? algorithm.hash : algorithm.hash?.name;
-  const hash2 = /^SHA-(256|384|512)$/.exec(hashName ?? "");
-  if (hash2 === null) throw new CaError("signer.failed", `unsupported signature hash ${String(hashName)}`);
-  const digest = `sha${hash2[1]}`;
-  try {
-    const key = createPublicKey9({ key: Buffer.from(spki), format: "der", type: "spki" });
-    if (algorithm.name === "RSA-PSS") {
-      const saltLength = Number(algorithm.saltLength);
-      return nodeVerify3(digest, tbs, { key, padding: constants6.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
-    }
-    if (algorithm.name !== "RSASSA-PKCS1-v1_5" && algorithm.name !== "ECDSA") {
-      throw new CaError("signer.failed", `unsupported signature algorithm ${algorithm.name}`);
-    }
-    return nodeVerify3(digest, tbs, key, signature);
-  } catch (e) {
-    if (e instanceof CaError) throw e;
-    return false;
-  }
-}
-var LazyCrl = class extends x5097.X509Crl {
-  #der;
-  #offsets;
-  #entries;
-  /** `check`: check every entry's structure (false only for a CRL that buildCrl just wrote). */
-  constructor(der, check2 = true) {
-    const outer = readTlv(der, 0);
-    const tbs = readTlv(der, outer.contentStart, outer.end);
-    if (outer.tag !== 48 || tbs.tag !== 48) throw new Error("a CRL is a SEQUENCE holding a SEQUENCE");
-    const list3 = revokedListTlv(der);
-    const head = list3 === void 0 ? der : wrap(48, [
-      wrap(48, [der.subarray(tbs.contentStart, list3.start), der.subarray(list3.end, tbs.end)]),
-      der.subarray(tbs.end, outer.end)
-    ]);
-    const asn = import_asn1_schema10.AsnConvert.parse(head, import_asn1_x5099.CertificateList, parseLimitsFor(head.byteLength));
-    const offsets = list3 === void 0 ? new Uint32Array(0) : check2 ? checkedEntryOffsets(der, list3) : entryOffsets(der, list3);
-    let tbsRaw;
-    Object.defineProperty(asn, "tbsCertListRaw", {
-      configurable: true,
-      enumerable: true,
-      get: () => tbsRaw ??= arrayBuffer(der.slice(tbs.start, tbs.end))
-    });
-    if (list3 !== void 0) {
-      let parsed;
-      const parse4 = () => {
-        const listDer = der.slice(list3.start, list3.end);
-        return Array.from(import_asn1_schema10.AsnConvert.parse(listDer, RevokedList, parseLimitsFor(listDer.byteLength)));
-      };
-      Object.defineProperty(asn.tbsCertList, "revokedCertificates", {
-        configurable: true,
-        enumerable: true,
-        get: () => parsed ??= parse4()
-      });
-    }
-    super(asn);
-    this.#der = arrayBuffer(der);
-    this.#offsets = offsets;
-  }
-  get rawData() {
-    return this.#der;
-  }
-  get entries() {
-    this.#entries ??= lazyEntries(new Uint8Array(this.#der), this.#offsets);
-    return this.#entries;
-  }
-};
-var RevokedList = class extends import_asn1_schema10.AsnArray {
-  constructor(items) {
-    super(items);
-    Object.setPrototypeOf(this, RevokedList.prototype);
-  }
-};
-RevokedList = __decorateClass([
-  (0, import_asn1_schema10.AsnType)({ type: import_asn1_schema10.AsnTypeTypes.Sequence, itemType: import_asn1_x5099.RevokedCertificate })
-], RevokedList);
-function checkedEntryOffsets(der, list3) {
-  const bad = (at, why) => new Error(`CRL entry at offset ${at}: ${why}`);
-  const starts = [];
-  const ends = [];
-  for (let at = list3.contentStart; at < list3.end; ) {
-    const entry = readTlv(der, at, list3.end);
-    if (entry.tag !== 48) throw bad(at, "not a SEQUENCE");
-    const serial = readTlv(der, entry.contentStart, entry.end);
-    if (serial.tag !== 2 || serial.end === serial.contentStart) throw bad(at, "no serial INTEGER");
-    const time3 = readTlv(der, serial.end, entry.end);
-    if (!timeIsDer(der, time3)) throw bad(at, "the revocation date is not a UTCTime or GeneralizedTime");
-    if (time3.end < entry.end) {
-      const extensions = readTlv(der, time3.end, entry.end);
-      if (extensions.tag !== 48 || extensions.end !== entry.end) throw bad(at, "not crlEntryExtensions");
-      for (let e = extensions.contentStart; e < extensions.end; ) {
-        const extension3 = readTlv(der, e, extensions.end);
-        if (extension3.tag !== 48) throw bad(at, "an extension is not a SEQUENCE");
-        const oid = readTlv(der, extension3.contentStart, extension3.end);
-        if (oid.tag !== 6 || oid.end === oid.contentStart) throw bad(at, "an extension has no OID");
-        let value = readTlv(der, oid.end, extension3.end);
-        if (value.tag === 1) {
-          if (value.end - value.contentStart !== 1) throw bad(at, "an extension\u2019s critical is not a BOOLEAN");
-          value = readTlv(der, value.end, extension3.end);
-        }
-        if (value.tag !== 4 || value.end !== extension3.end)
-          throw bad(at, "an extension has no OCTET STRING");
-        e = extension3.end;
-      }
-    }
-    starts.push(entry.start);
-    ends.push(entry.end);
-    at = entry.end;
-  }
-  const offsets = new Uint32Array(2 * starts.length);
-  for (let i = 0; i < starts.length; i++) {
-    offsets[2 * i] = starts[i];
-    offsets[2 * i + 1] = ends[i];
-  }
-  return offsets;
-}
-function entryOffsets(der, list3) {
-  const offsets = [];
-  for (let at = list3.contentStart; at < list3.end; ) {
-    const end = readTlv(der, at, list3.end).end;
-    offsets.push(at, end);
-    at = end;
-  }
-  return Uint32Array.from(offsets);
-}
-function timeIsDer(der, time3) {
-  const length = time3.end - time3.contentStart;
-  if (!(time3.tag === 23 && length === 13 || time3.tag === 24 && length === 15)) return false;
-  for (let i = time3.contentStart; i < time3.end - 1; i++) {
-    const c = der[i];
-    if (c < 48 || c > 57) return false;
-  }
-  return der[time3.end - 1] === 90;
-}
-function lazyEntries(der, offsets) {
-  const count = offsets.length / 2;
-  const target = new Array(count).fill(void 0);
-  const entryAt = (i) => {
-    let entry = target[i];
-    if (entry === void 0) {
-      entry = new x5097.X509CrlEntry(der.slice(offsets[2 * i], offsets[2 * i + 1]));
-      target[i] = entry;
-    }
-    return entry;
-  };
-  const index = (prop) => {
-    if (typeof prop !== "string" || !/^(?:0|[1-9]\d*)$/.test(prop)) return void 0;
-    const i = Number(prop);
-    return i < count ? i : void 0;
-  };
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      const i = index(prop);
-      return i === void 0 ? Reflect.get(t, prop, receiver) : entryAt(i);
-    },
-    getOwnPropertyDescriptor(t, prop) {
-      const i = index(prop);
-      if (i !== void 0) entryAt(i);
-      return Reflect.getOwnPropertyDescriptor(t, prop);
-    }
-  });
-}
-function revokedListTlv(der) {
-  const outer = readTlv(der, 0);
-  const tbs = readTlv(der, outer.contentStart, outer.end);
-  let sequences = 0;
-  for (let at = tbs.contentStart; at < tbs.end; ) {
-    const child = readTlv(der, at, tbs.end);
-    if (child.tag === 48 && ++sequences === 3) return child;
-    at = child.end;
-  }
-  return void 0;
-}
-function crlPem(crl3) {
-  const base643 = Buffer.from(Buffer.from(crl3.rawData).toString("base64"), "latin1");
-  const lines = Buffer.allocUnsafe(base643.length + Math.ceil(base643.length / 64));
-  let at = 0;
-  for (let i = 0; i < base643.length; i += 64) {
-    at += base643.copy(lines, at, i, Math.min(i + 64, base643.length));
-    lines[at++] = 10;
-  }
-  return `-----BEGIN X509 CRL-----
-${lines.toString("latin1")}-----END X509 CRL-----
-`;
-}
-function crlDer(crl3) {
-  return new Uint8Array(crl3.rawData);
-}
-function derEntry(listing) {
-  const { revocation } = listing;
-  return {
-    serial: listing.serial.toString(16).toUpperCase(),
-    revocationDate: formatIndexTime(revocation.time),
-    reasonCode: revocation.reason === void 0 ? void 0 : REVOCATION_REASON_CODES[revocation.reason],
-    invalidityDate: revocation.invalidityDate === void 0 ? void 0 : formatGeneralizedTime(revocation.invalidityDate),
-    // parseRevocation only accepts instructions that resolve to an OID.
-    holdInstructionOid: revocation.holdInstruction === void 0 ? void 0 : holdInstructionOid(revocation.holdInstruction)
-  };
-}
-function extension2(oid, value, critical = false) {
-  return new import_asn1_x5099.Extension({ extnID: oid, critical, extnValue: new import_asn1_schema10.OctetString(import_asn1_schema10.AsnConvert.serialize(value)) });
-}
-function asnTime(d) {
-  const t = wholeSeconds(d);
-  const year = t.getUTCFullYear();
-  return year >= 1950 && year <= 2049 ? new import_asn1_x5099.Time({ utcTime: t }) : new import_asn1_x5099.Time({ generalTime: t });
-}
-function wholeSeconds(d) {
-  const t = d.getTime();
-  if (Number.isNaN(t)) throw new RangeError("invalid date");
-  return t % 1e3 === 0 ? d : new Date(Math.floor(t / 1e3) * 1e3);
-}
-function crlNumberContent(crlNumber) {
-  if (crlNumber < 0n || crlNumber > MAX_SERIAL2) {
-    throw new RangeError(`CRL number ${crlNumber} is not an integer 0\u20262^159-1`);
-  }
-  return crlNumber === 0n ? new ArrayBuffer(1) : arrayBuffer(serialToDer(crlNumber));
-}
-function arrayBuffer(bytes2) {
-  if (bytes2.byteOffset === 0 && bytes2.byteLength === bytes2.buffer.byteLength)
-    return bytes2.buffer;
-  return bytes2.buffer.slice(bytes2.byteOffset, bytes2.byteOffset + bytes2.byteLength);
-}
-function normalizedKeyId(hex4) {
-  const keyId = hex4.replaceAll(":", "").toLowerCase();
-  if (!/^(?:[0-9a-f]{2})+$/.test(keyId)) throw new RangeError(`'${hex4}' is not a key identifier in hex`);
-  return keyId;
-}
-var CrlNumber = class {
-  value;
-  constructor(value = new ArrayBuffer(1)) {
-    this.value = value;
-  }
-};
-__decorateClass([
-  (0, import_asn1_schema10.AsnProp)({ type: import_asn1_schema10.AsnPropTypes.Integer, converter: import_asn1_schema10.AsnIntegerArrayBufferConverter })
-], CrlNumber.prototype, "value", 2);
-CrlNumber = __decorateClass([
-  (0, import_asn1_schema10.AsnType)({ type: import_asn1_schema10.AsnTypeTypes.Choice })
-], CrlNumber);
-
-// src/commands/rotate-intermediate.ts
 function derPath(pemPath) {
   return pemPath.replace(/(\.crl)?\.pem$/, "") + ".crl.der";
 }
@@ -90465,28 +91813,27 @@ var systemRuntime = {
 // src/store/directory-store.ts
 init_errors();
 import { AsyncLocalStorage } from "node:async_hooks";
-import { constants as constants7 } from "node:fs";
-import { lstat as lstat2, mkdir as mkdir2, open as open4, readdir as readdir3, stat as stat2 } from "node:fs/promises";
-import { dirname as dirname4, join as join3, resolve as resolve3 } from "node:path";
+import { lstat as lstat2, mkdir as mkdir2, readdir as readdir3, stat as stat2, unlink as unlink3 } from "node:fs/promises";
+import { dirname as dirname6, join as join4, resolve as resolve5 } from "node:path";
 
 // src/store/directory-lock.ts
 init_errors();
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { readFileSync as readFileSync4 } from "node:fs";
-import { link, readdir, readFile as readFile5, rename as rename2, rm as rm2, unlink, writeFile } from "node:fs/promises";
+import { readFileSync as readFileSync3 } from "node:fs";
+import { link, readdir, rename as rename2, rm as rm2, unlink, writeFile } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 // src/store/durable-fs.ts
-import { open as open3, rename, rm } from "node:fs/promises";
-import { dirname as dirname2 } from "node:path";
+import { open as open4, rename, rm } from "node:fs/promises";
+import { dirname as dirname3 } from "node:path";
 function errorCode(e) {
   return typeof e === "object" && e !== null && "code" in e ? String(e.code) : void 0;
 }
 async function fsyncDirectory(dir) {
   if (process.platform === "win32") return;
-  const handle = await open3(dir, "r");
+  const handle = await open4(dir, "r");
   try {
     await handle.sync();
   } finally {
@@ -90494,7 +91841,7 @@ async function fsyncDirectory(dir) {
   }
 }
 async function writeNewFileSynced(path3, data, mode) {
-  const handle = await open3(path3, "wx", mode ?? 438);
+  const handle = await open4(path3, "wx", mode ?? 438);
   try {
     if (mode !== void 0) await handle.chmod(mode);
     await handle.writeFile(data);
@@ -90512,7 +91859,40 @@ async function replaceFileAtomically(path3, data, mode) {
     await rm(temp, { force: true });
     throw e;
   }
-  await fsyncDirectory(dirname2(path3));
+  await fsyncDirectory(dirname3(path3));
+}
+
+// src/store/path-kinds.ts
+import { constants as constants9 } from "node:fs";
+import { lstat, open as open5 } from "node:fs/promises";
+var NOFOLLOW2 = constants9.O_NOFOLLOW ?? 0;
+async function kindOf2(path3) {
+  try {
+    const s = await lstat(path3);
+    if (s.isSymbolicLink()) return "symlink";
+    if (s.isDirectory()) return "folder";
+    return s.isFile() ? "file" : "other";
+  } catch (e) {
+    if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return "absent";
+    throw e;
+  }
+}
+async function readRegularFile3(path3, limit = Number.MAX_SAFE_INTEGER) {
+  let handle;
+  try {
+    handle = await open5(path3, constants9.O_RDONLY | NOFOLLOW2);
+  } catch (e) {
+    if (errorCode(e) === "ENOENT") return void 0;
+    if (errorCode(e) === "ELOOP" || errorCode(e) === "ENOTDIR") return "not-a-file";
+    throw e;
+  }
+  try {
+    const s = await handle.stat();
+    if (!s.isFile() || s.size > limit) return "not-a-file";
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 // src/store/directory-lock.ts
@@ -90521,12 +91901,13 @@ var TEMP_PATTERN = /^lock-\d+-[0-9a-f]+\.tmp$/;
 var MARKER_PREFIX = "lock.break-";
 var FIRST_DELAY_MS = 5;
 var MAX_DELAY_MS = 200;
+var MAX_LOCK_FILE = 4096;
 var ownTokens = /* @__PURE__ */ new Set();
 var bootIdCache;
 function bootId() {
   if (bootIdCache === void 0) {
     try {
-      bootIdCache = readFileSync4("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
+      bootIdCache = readFileSync3("/proc/sys/kernel/random/boot_id", "utf8").trim() || null;
     } catch {
       bootIdCache = null;
     }
@@ -90650,16 +92031,24 @@ function holderIsGone(holder) {
   }
 }
 async function readHolder(path3) {
-  let text;
+  let data;
   try {
-    text = await readFile5(path3, "utf8");
+    data = await readRegularFile3(path3, MAX_LOCK_FILE);
   } catch (e) {
-    if (errorCode(e) === "ENOENT") return void 0;
     throw new CaError("state.locked", `cannot read the lock file ${path3}: ${String(e)}`, {
       file: path3,
       cause: e
     });
   }
+  if (data === void 0) return void 0;
+  if (data === "not-a-file") {
+    throw new CaError(
+      "state.path_invalid",
+      `the lock file ${path3} is a symbolic link or not a regular file; mtls-ca never follows it \u2014 remove it`,
+      { file: path3 }
+    );
+  }
+  const text = data.toString("utf8");
   let value;
   try {
     value = JSON.parse(text);
@@ -90680,15 +92069,19 @@ async function readHolder(path3) {
 // src/store/journal.ts
 init_errors();
 import { createHash as createHash6, randomBytes as randomBytes4 } from "node:crypto";
-import { lstat, mkdir, readdir as readdir2, readFile as readFile6, rename as rename3, rm as rm3, unlink as unlink2 } from "node:fs/promises";
-import { dirname as dirname3, join as join2 } from "node:path";
+import { mkdir, readdir as readdir2, rename as rename3, rmdir, unlink as unlink2 } from "node:fs/promises";
+import { dirname as dirname4, join as join2 } from "node:path";
 var FORMAT = "mtls-ca.journal/1";
 var MANIFEST = "manifest.json";
+var MANIFEST_TEMP = `${MANIFEST}.tmp`;
+var FOLDER_NAME = /^[0-9a-z]{1,16}-[0-9a-f]{8}$/;
+var STAGED_NAME = /^(0|[1-9][0-9]{0,8})$/;
+var MANIFEST_LIMIT = 64 * 1024 * 1024;
 var CONCURRENCY = 16;
 var Journal = class {
   /**
    * @param root the CA directory targets are relative to
-   * @param dir the journal folder (inside the store folder, on the same file system as `root`)
+   * @param dir the journal folder (on the same file system as `root`; its parent checked by the caller)
    */
   constructor(root, dir, onStep) {
     this.root = root;
@@ -90699,43 +92092,49 @@ var Journal = class {
   dir;
   onStep;
   /**
-   * Stages and applies `writes`. `beforeCommitPoint` runs after staging and may veto the commit by
-   * throwing (the caller re-checks that it still holds the lock). Fails with `state.write_failed`;
-   * when it fails after the commit point and cannot finish, the journal is left for recover().
+   * Stages and applies `writes` (paths checked by the caller, none of them a key). Fails with
+   * `state.write_failed`; when it fails after the commit point and cannot finish, the journal is left
+   * for recover().
    */
-  async commit(writes, beforeCommitPoint) {
-    const folder = join2(this.dir, `${Date.now().toString(36)}-${randomBytes4(4).toString("hex")}`);
+  async commit(writes, hooks) {
+    const name3 = `${Date.now().toString(36)}-${randomBytes4(4).toString("hex")}`;
+    const folder = join2(this.dir, name3);
     const entries = writes.map((w, i) => ({
       path: w.path,
       staged: String(i),
       sha256: sha256(w.data),
       ...w.mode === void 0 ? {} : { mode: w.mode }
     }));
+    let made = false;
     try {
       await this.step("begin");
-      await mkdir(this.dir, { recursive: true });
-      await mkdir(folder);
+      for (const w of writes) {
+        if (isKeyPath(storePathSegments(w.path))) throw untrusted(this.dir, `${w.path} is a key`);
+      }
+      await this.ensureJournalFolder();
+      await mkdir(folder, { mode: 448 });
+      made = true;
       await fsyncDirectory(this.dir);
-      await fsyncDirectory(dirname3(this.dir));
+      await fsyncDirectory(dirname4(this.dir));
       await forEachConcurrently(writes, CONCURRENCY, async (w, i) => {
         await this.step(`stage:${i}`);
         await writeNewFileSynced(join2(folder, String(i)), w.data, w.mode);
       });
       await this.step("manifest");
       const manifest = JSON.stringify({ format: FORMAT, writes: entries }, null, 1) + "\n";
-      await writeNewFileSynced(join2(folder, `${MANIFEST}.tmp`), Buffer.from(manifest));
+      await writeNewFileSynced(join2(folder, MANIFEST_TEMP), Buffer.from(manifest));
       await fsyncDirectory(folder);
-      await beforeCommitPoint();
+      await hooks.beforeCommitPoint();
     } catch (e) {
-      await rm3(folder, { recursive: true, force: true }).catch(() => void 0);
+      if (made) await this.removeOwnFolder(folder).catch(() => void 0);
       throw writeFailed(
         e,
         `could not stage the commit of ${writes.length} file(s) in ${this.root}; nothing changed`
       );
     }
-    await this.step("commit");
     try {
-      await rename3(join2(folder, `${MANIFEST}.tmp`), join2(folder, MANIFEST));
+      await this.step("commit");
+      await rename3(join2(folder, MANIFEST_TEMP), join2(folder, MANIFEST));
       await fsyncDirectory(folder);
       await this.apply(folder, entries);
     } catch (e) {
@@ -90749,33 +92148,31 @@ var Journal = class {
         );
       }
       if (outcome === "completed") return;
+      if (hooks.afterRollBack) await hooks.afterRollBack();
       throw writeFailed(e, `could not commit ${writes.length} file(s) in ${this.root}; nothing changed`);
     }
   }
   /** Brings the directory to a committed state: see the module comment. Only under the lock. */
   async recover() {
+    const kind = await kindOf2(this.dir);
+    if (kind === "absent") return "clean";
+    if (kind !== "folder") throw untrusted(this.dir, `it is ${describeKind(kind)}, not a folder`);
     let names;
     try {
-      names = await readdir2(this.dir);
+      names = (await readdir2(this.dir)).sort();
     } catch (e) {
-      if (errorCode(e) === "ENOENT") return "clean";
       throw writeFailed(e, `cannot read the journal ${this.dir}`);
     }
-    const committed = [];
-    let discarded = false;
-    try {
-      for (const name3 of names.sort()) {
-        const folder2 = join2(this.dir, name3);
-        if (await exists(join2(folder2, MANIFEST))) {
-          committed.push(folder2);
-        } else {
-          await rm3(folder2, { recursive: true, force: true });
-          discarded = true;
-        }
-      }
-    } catch (e) {
-      throw writeFailed(e, `cannot discard an interrupted commit in ${this.dir}`);
+    const folders = [];
+    for (const name3 of names) {
+      const folder2 = join2(this.dir, name3);
+      if (!FOLDER_NAME.test(name3)) throw untrusted(folder2, "it is not a name the store gives its commits");
+      const k = await kindOf2(folder2);
+      if (k !== "folder") throw untrusted(folder2, `it is ${describeKind(k)}, not a folder`);
+      const files = await this.ownFiles(folder2);
+      folders.push({ folder: folder2, committed: files.includes(MANIFEST) });
     }
+    const committed = folders.filter((f) => f.committed).map((f) => f.folder);
     if (committed.length > 1) {
       throw new CaError(
         "state.corrupt",
@@ -90783,9 +92180,20 @@ var Journal = class {
         { file: this.dir }
       );
     }
+    let discarded = false;
+    try {
+      for (const f of folders) {
+        if (f.committed) continue;
+        await this.removeOwnFolder(f.folder);
+        discarded = true;
+      }
+    } catch (e) {
+      throw writeFailed(e, `cannot discard an interrupted commit in ${this.dir}`);
+    }
     const folder = committed[0];
     if (folder === void 0) return discarded ? "discarded" : "clean";
     const entries = await this.readManifest(folder);
+    await this.checkTargets(entries);
     await this.verify(folder, entries);
     try {
       await this.apply(folder, entries);
@@ -90794,6 +92202,34 @@ var Journal = class {
     }
     return "completed";
   }
+  /** The journal folder exists as a real folder (made here when absent). */
+  async ensureJournalFolder() {
+    try {
+      await mkdir(this.dir, { mode: 448 });
+    } catch (e) {
+      if (errorCode(e) !== "EEXIST") throw e;
+    }
+    const kind = await kindOf2(this.dir);
+    if (kind !== "folder") throw untrusted(this.dir, `it is ${describeKind(kind)}, not a folder`);
+  }
+  /** The names in a commit folder, each checked to be one commit() writes and a regular file. */
+  async ownFiles(folder) {
+    const names = await readdir2(folder);
+    for (const name3 of names) {
+      if (name3 !== MANIFEST && name3 !== MANIFEST_TEMP && !STAGED_NAME.test(name3)) {
+        throw untrusted(join2(folder, name3), "it is not a name the store writes in a commit");
+      }
+      const k = await kindOf2(join2(folder, name3));
+      if (k !== "file") throw untrusted(join2(folder, name3), `it is ${describeKind(k)}, not a regular file`);
+    }
+    return names;
+  }
+  /** Removes a commit folder whose every file is one of ours: file by file, then the empty folder. */
+  async removeOwnFolder(folder) {
+    const names = await this.ownFiles(folder);
+    for (const name3 of names) await unlink2(join2(folder, name3));
+    await rmdir(folder);
+  }
   async apply(folder, entries) {
     const folders = /* @__PURE__ */ new Set();
     const parents = /* @__PURE__ */ new Set();
@@ -90801,7 +92237,7 @@ var Journal = class {
       const segments = storePathSegments(entry.path);
       for (let k = 0; k < segments.length; k++) folders.add(join2(this.root, ...segments.slice(0, k)));
       const target = join2(this.root, ...segments);
-      parents.add(dirname3(target));
+      parents.add(dirname4(target));
       return target;
     });
     for (const dir of parents) await mkdir(dir, { recursive: true });
@@ -90811,7 +92247,7 @@ var Journal = class {
       try {
         await rename3(staged, targets[i]);
       } catch (e) {
-        if (errorCode(e) === "ENOENT" && !await exists(staged)) return;
+        if (errorCode(e) === "ENOENT" && await kindOf2(staged) === "absent") return;
         throw e;
       }
     });
@@ -90821,7 +92257,7 @@ var Journal = class {
     await unlink2(join2(folder, MANIFEST));
     await fsyncDirectory(folder);
     await this.step("clean");
-    await rm3(folder, { recursive: true, force: true });
+    await this.removeOwnFolder(folder);
     await this.step("done");
   }
   async readManifest(folder) {
@@ -90835,36 +92271,74 @@ var Journal = class {
         }
       );
     };
+    const data = await readRegularFile3(file2, MANIFEST_LIMIT);
+    if (data === void 0 || data === "not-a-file") throw untrusted(file2, "it is not a regular file");
     let value;
     try {
-      value = JSON.parse(await readFile6(file2, "utf8"));
+      value = JSON.parse(data.toString("utf8"));
     } catch (e) {
       return corrupt(e instanceof Error ? e.message : String(e));
     }
     const m = value;
     if (typeof m !== "object" || m === null || m.format !== FORMAT) return corrupt(`not ${FORMAT}`);
     if (!Array.isArray(m.writes)) return corrupt("no list of writes");
+    const paths = /* @__PURE__ */ new Set();
+    const staged = /* @__PURE__ */ new Set();
     return m.writes.map((w, i) => {
       if (typeof w !== "object" || w === null) return corrupt(`write ${i} is not an object`);
       if (typeof w.path !== "string") return corrupt(`write ${i} has no path`);
+      let segments;
       try {
-        storePathSegments(w.path);
+        segments = storePathSegments(w.path);
       } catch (e) {
-        return corrupt(isCaError(e) ? e.message : String(e));
+        throw untrusted(file2, `write ${i}: ${isCaError(e) ? e.message : String(e)}`);
       }
-      if (typeof w.staged !== "string" || !/^\d+$/.test(w.staged))
-        return corrupt(`write ${i} has no staged file`);
+      if (isKeyPath(segments))
+        throw untrusted(file2, `write ${i} names the key ${w.path}, which the store never journals`);
+      const key = segments.join("/");
+      if (paths.has(key)) throw untrusted(file2, `write ${i} names ${w.path} a second time`);
+      paths.add(key);
+      if (typeof w.staged !== "string" || !STAGED_NAME.test(w.staged) || staged.has(w.staged))
+        return corrupt(`write ${i} has no staged file of its own`);
+      staged.add(w.staged);
       if (typeof w.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(w.sha256))
         return corrupt(`write ${i} has no SHA-256`);
       return { path: w.path, staged: w.staged, sha256: w.sha256 };
     });
+  }
+  /**
+   * Before a replay moves anything: every folder from the CA root down to each target is a real
+   * folder or absent (never a symbolic link or a file), and each target a regular file or absent.
+   */
+  async checkTargets(entries) {
+    for (const entry of entries) {
+      const segments = storePathSegments(entry.path);
+      for (let k = 1; k <= segments.length; k++) {
+        const at = segments.slice(0, k).join("/");
+        const kind = await kindOf2(join2(this.root, ...segments.slice(0, k)));
+        if (kind === "absent") break;
+        const last = k === segments.length;
+        if (kind === (last ? "file" : "folder")) continue;
+        throw new CaError(
+          "state.path_invalid",
+          `refused to complete the journal's write of "${entry.path}": ${at} is ${describeKind(kind)}; expected ${last ? "a regular file" : "a folder"} or nothing. Nothing was changed`,
+          { file: entry.path }
+        );
+      }
+    }
   }
   /** Every entry's bytes are either still staged or already at the target, and are what was committed. */
   async verify(folder, entries) {
     await forEachConcurrently(entries, CONCURRENCY, async (entry) => {
       const staged = join2(folder, entry.staged);
       const target = join2(this.root, ...storePathSegments(entry.path));
-      const [file2, data] = await exists(staged) ? [staged, await readFile6(staged)] : [target, await readFile6(target).catch(() => void 0)];
+      let file2 = staged;
+      let data = await readRegularFile3(staged);
+      if (data === void 0) {
+        file2 = target;
+        data = await readRegularFile3(target);
+      }
+      if (data === "not-a-file") throw untrusted(file2, "it is not a regular file");
       if (data === void 0 || sha256(data) !== entry.sha256) {
         throw new CaError(
           "state.corrupt",
@@ -90881,14 +92355,15 @@ var Journal = class {
 function sha256(data) {
   return createHash6("sha256").update(data).digest("hex");
 }
-async function exists(path3) {
-  try {
-    await lstat(path3);
-    return true;
-  } catch (e) {
-    if (errorCode(e) === "ENOENT") return false;
-    throw e;
-  }
+function describeKind(kind) {
+  return kind === "symlink" ? "a symbolic link" : kind === "folder" ? "a folder" : kind === "file" ? "a file" : kind === "absent" ? "missing" : "not a file or folder";
+}
+function untrusted(file2, why) {
+  return new CaError(
+    "state.untrusted_journal",
+    `refused the store's journal entry ${file2}: ${why}; mtls-ca replays only what its own commits wrote and left it untouched \u2014 remove it by hand once you know where it came from`,
+    { file: file2 }
+  );
 }
 function writeFailed(e, message) {
   if (isCaError(e)) return e;
@@ -90896,47 +92371,100 @@ function writeFailed(e, message) {
   return new CaError("state.write_failed", message + detail, { cause: e });
 }
 
+// src/store/store-location.ts
+init_errors();
+import { createHash as createHash7 } from "node:crypto";
+import { realpath } from "node:fs/promises";
+import { dirname as dirname5, join as join3, relative as relative3, resolve as resolve4, sep as sep3 } from "node:path";
+var GIT_FOLDER = "mtls-ca";
+var GITDIR_FILE_LIMIT = 4096;
+async function locateStoreFolder(root) {
+  const real = await realpath(root);
+  for (let dir = real; ; dir = dirname5(dir)) {
+    const gitDir = await gitDirAt(dir);
+    if (gitDir !== void 0) {
+      const key = relative3(dir, real).split(sep3).join("/") || ".";
+      const id = createHash7("sha256").update(key).digest("hex").slice(0, 32);
+      const base = join3(gitDir, GIT_FOLDER);
+      return { dir: join3(base, id), kind: "git", parents: [base] };
+    }
+    if (dirname5(dir) === dir) break;
+  }
+  return { dir: join3(root, STORE_DIR), kind: "local", parents: [] };
+}
+async function gitDirAt(dir) {
+  const dotGit = join3(dir, ".git");
+  const refuse = (why) => {
+    throw new CaError(
+      "state.untrusted_journal",
+      `${dotGit} ${why}; expected the repository's folder or a "gitdir: PATH" file, so the store's journal cannot be placed safely`,
+      { file: dotGit }
+    );
+  };
+  const kind = await kindOf2(dotGit);
+  if (kind === "absent") return void 0;
+  if (kind === "folder") return dotGit;
+  if (kind !== "file") return refuse(kind === "symlink" ? "is a symbolic link" : "is not a folder or a file");
+  const data = await readRegularFile3(dotGit, GITDIR_FILE_LIMIT);
+  if (data === void 0 || data === "not-a-file") return refuse("cannot be read as a file");
+  const m = /^gitdir: ([^\n\0]+)\n?$/.exec(data.toString("utf8"));
+  if (m === null) return refuse('is a file without a "gitdir:" line');
+  const target = resolve4(dir, m[1]);
+  if (await kindOf2(target) !== "folder") return refuse(`names ${target}, which is not a folder`);
+  return target;
+}
+
 // src/store/directory-store.ts
 var DEFAULT_LOCK_TIMEOUT_MS = 3e4;
 var JOURNAL_DIR = "journal";
-var NOFOLLOW = constants7.O_NOFOLLOW ?? 0;
 var LOOKUP_CONCURRENCY = 16;
 var insideLock = new AsyncLocalStorage();
 function openDirectoryStore(root, options = {}) {
-  return new DirectoryStore(resolve3(root), options);
+  return new DirectoryStore(resolve5(root), options);
 }
 var DirectoryStore = class {
   constructor(root, options) {
     this.root = root;
     this.options = options;
-    this.storeDir = join3(root, STORE_DIR);
-    this.journal = new Journal(root, join3(this.storeDir, JOURNAL_DIR), options.onCommitStep);
   }
   root;
   options;
+  /** Set by the first locked(): the store folder can only be found once the root exists. */
   storeDir;
   journal;
   lock;
   /** A commit failed under the current lock: the journal may need finishing before the next read. */
   unsettled = false;
   queue = Promise.resolve();
-  async read(path3) {
+  async read(path3, options = {}) {
     const segments = storePathSegments(path3);
     await this.settle();
     if (!await this.foldersOnTheWay(segments, path3)) return void 0;
-    const target = join3(this.root, ...segments);
-    const kind = await kindOf(target);
-    if (kind === "absent") return void 0;
-    if (kind === "symlink") throw symlinkRefused(path3, path3);
-    if (kind !== "file") throw new CaError("state.corrupt", `${path3} is not a regular file`, { file: path3 });
+    const target = join4(this.root, ...segments);
+    let st;
     try {
-      const handle = await open4(target, constants7.O_RDONLY | NOFOLLOW);
-      try {
-        return await handle.readFile();
-      } finally {
-        await handle.close();
-      }
+      st = await lstat2(target);
     } catch (e) {
+      if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return void 0;
+      throw new CaError("state.corrupt", `cannot read ${path3}: ${String(e)}`, { file: path3, cause: e });
+    }
+    if (st.isSymbolicLink()) throw symlinkRefused(path3, path3);
+    if (!st.isFile()) {
+      throw new CaError("state.corrupt", `${path3} is not a regular file (${fileType(st)})`, { file: path3 });
+    }
+    if (options.maxBytes !== void 0 && st.size > options.maxBytes) {
+      throw new CaError(
+        "state.too_large",
+        `the file is ${st.size} bytes, more than the ${options.maxBytes} allowed`,
+        {
+          file: path3
+        }
+      );
+    }
+    try {
+      return await readRegularFile(target, { maxBytes: options.maxBytes, noFollow: true, shown: path3 });
+    } catch (e) {
+      if (isCaError(e)) throw e;
       if (errorCode(e) === "ENOENT") return void 0;
       if (errorCode(e) === "ELOOP") throw symlinkRefused(path3, path3);
       throw new CaError("state.corrupt", `cannot read ${path3}: ${String(e)}`, { file: path3, cause: e });
@@ -90947,7 +92475,7 @@ var DirectoryStore = class {
     await this.settle();
     if (!await this.foldersOnTheWay([...segments, ""], dir)) return [];
     try {
-      const names = await readdir3(join3(this.root, ...segments));
+      const names = await readdir3(join4(this.root, ...segments));
       return names.filter((n) => segments.length > 0 || n !== STORE_DIR).sort();
     } catch (e) {
       if (errorCode(e) === "ENOENT") return [];
@@ -90990,22 +92518,72 @@ var DirectoryStore = class {
         }
       );
     });
+    const journal = this.journal;
+    const keys = staged.filter((w) => w.key);
+    const files = staged.filter((w) => !w.key);
     if (staged.length === 0) return;
+    const created = [];
+    const removeKeys = () => this.removeCreatedKeys(created);
     try {
-      await this.journal.commit(staged, () => lock.assertHeld());
+      await journal.commit(files, {
+        beforeCommitPoint: async () => {
+          await lock.assertHeld();
+          await this.createKeys(keys, created).catch(async (e) => {
+            await removeKeys();
+            throw e;
+          });
+        },
+        afterRollBack: removeKeys
+      });
     } catch (e) {
       this.unsettled = true;
       throw e;
     }
   }
+  /**
+   * Creates each key as a new file (O_EXCL: never through a link, never over a file), making its
+   * folders one level at a time, each checked not to be a link; durable before the commit point.
+   */
+  async createKeys(keys, created) {
+    for (const key of keys) {
+      const segments = storePathSegments(key.path);
+      for (let k = 1; k < segments.length; k++) {
+        const dir = join4(this.root, ...segments.slice(0, k));
+        let kind = await kindOf2(dir);
+        if (kind === "absent") {
+          await mkdir2(dir).catch((e) => {
+            if (errorCode(e) !== "EEXIST") throw e;
+          });
+          await fsyncDirectory(dirname6(dir));
+          kind = await kindOf2(dir);
+        }
+        if (kind !== "folder")
+          throw pathRefused(key.path, `${segments.slice(0, k).join("/")} is not a folder`);
+      }
+      const target = join4(this.root, ...segments);
+      await writeNewFileSynced(target, key.data, key.mode ?? 256);
+      const s = await lstat2(target);
+      created.push({ target, dev: s.dev, ino: s.ino });
+      await fsyncDirectory(dirname6(target));
+    }
+  }
+  /** Undoes createKeys(): removes only the very files it made (same inode), best effort. */
+  async removeCreatedKeys(created) {
+    for (const { target, dev, ino } of created.splice(0)) {
+      const s = await lstat2(target).catch(() => void 0);
+      if (s?.isFile() && s.dev === dev && s.ino === ino) await unlink3(target).catch(() => void 0);
+    }
+  }
   async runLocked(fn) {
     await this.prepareRoot();
-    const lock = await acquireDirectoryLock(this.storeDir, {
+    const storeDir = await this.prepareStoreFolder();
+    const journal = this.journal;
+    const lock = await acquireDirectoryLock(storeDir, {
       timeoutMs: this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
     });
     let result;
     try {
-      await this.journal.recover();
+      await journal.recover();
       this.lock = lock;
       result = await insideLock.run(this, fn);
     } catch (e) {
@@ -91031,11 +92609,46 @@ var DirectoryStore = class {
         throw new CaError("state.missing", `no CA directory at ${this.root}`, { file: this.root, cause: e });
       }
       const first = await mkdir2(this.root, { recursive: true });
-      if (first !== void 0) await fsyncDirectory(dirname4(first));
+      if (first !== void 0) await fsyncDirectory(dirname6(first));
     }
-    await mkdir2(this.storeDir, { recursive: true });
-    const gitignore = join3(this.storeDir, ".gitignore");
-    if (await kindOf(gitignore) === "absent") {
+  }
+  /**
+   * Finds the store folder (store-location.ts) and makes it, every level checked with lstat: a
+   * symbolic link or a file where a folder of the store should be is refused, never followed.
+   */
+  async prepareStoreFolder() {
+    if (this.storeDir === void 0) {
+      const location = await locateStoreFolder(this.root);
+      for (const dir of [...location.parents, location.dir]) await this.ensureOwnFolder(dir);
+      if (location.kind === "local") await this.ignoreForGit(location.dir);
+      this.storeDir = location.dir;
+      this.journal = new Journal(this.root, join4(location.dir, JOURNAL_DIR), this.options.onCommitStep);
+      return location.dir;
+    }
+    await this.ensureOwnFolder(this.storeDir);
+    return this.storeDir;
+  }
+  async ensureOwnFolder(dir) {
+    let kind = await kindOf2(dir);
+    if (kind === "absent") {
+      await mkdir2(dir, { mode: 448 }).catch((e) => {
+        if (errorCode(e) !== "EEXIST") throw e;
+      });
+      await fsyncDirectory(dirname6(dir));
+      kind = await kindOf2(dir);
+    }
+    if (kind !== "folder") {
+      throw new CaError(
+        "state.untrusted_journal",
+        `refused the store folder ${dir}: it is ${kind === "symlink" ? "a symbolic link" : "not a folder"}; mtls-ca keeps its lock and journal only in a folder of its own and never follows a link there \u2014 remove it`,
+        { file: dir }
+      );
+    }
+  }
+  /** `.mtls-ca/` of a CA outside git still keeps itself out of any repository made later. */
+  async ignoreForGit(storeDir) {
+    const gitignore = join4(storeDir, ".gitignore");
+    if (await kindOf2(gitignore) === "absent") {
       await replaceFileAtomically(
         gitignore,
         Buffer.from("# lock and journal of mtls-ca, never committed\n*\n")
@@ -91044,7 +92657,7 @@ var DirectoryStore = class {
     }
   }
   async settle() {
-    if (!this.unsettled || insideLock.getStore() !== this) return;
+    if (!this.unsettled || insideLock.getStore() !== this || this.journal === void 0) return;
     await this.journal.recover();
     this.unsettled = false;
   }
@@ -91074,7 +92687,7 @@ var DirectoryStore = class {
       const key = segments.join("/");
       let kind = kinds.get(key);
       if (kind === void 0) {
-        kind = await kindOf(join3(this.root, ...segments));
+        kind = await kindOf2(join4(this.root, ...segments));
         kinds.set(key, kind);
       }
       return kind;
@@ -91083,6 +92696,12 @@ var DirectoryStore = class {
     const staged = [];
     for (const { write, segments } of checked) {
       const path3 = segments.join("/");
+      const key = write.key === true;
+      if (!key && isKeyPath(segments))
+        refuse(
+          path3,
+          "it names a key (a private/ folder or *.key.pem), which is only ever written as a new key file"
+        );
       for (let k = 1; k < segments.length; k++) {
         const kind2 = await kindAt(segments.slice(0, k));
         if (kind2 === "absent") break;
@@ -91093,6 +92712,7 @@ var DirectoryStore = class {
       if (kind === "folder") refuse(path3, "it is a folder");
       if (kind === "symlink") refuse(path3, "it is a symbolic link");
       if (kind === "other") refuse(path3, "it is not a regular file");
+      if (key && kind !== "absent") refuse(path3, "a key file is never replaced");
       const { mode } = write;
       if (mode !== void 0 && (!Number.isInteger(mode) || mode < 0 || mode > 4095)) {
         throw new CaError(
@@ -91104,7 +92724,7 @@ var DirectoryStore = class {
         );
       }
       const data = typeof write.data === "string" ? Buffer.from(write.data, "utf8") : Buffer.from(write.data);
-      staged.push({ path: path3, data, ...mode === void 0 ? {} : { mode } });
+      staged.push({ path: path3, data, key, ...mode === void 0 ? {} : { mode } });
     }
     return staged;
   }
@@ -91120,7 +92740,7 @@ var DirectoryStore = class {
    */
   async lookUpKinds(checked, folders, kinds) {
     const lookUp = (keys) => forEachConcurrently(keys, LOOKUP_CONCURRENCY, async (key) => {
-      kinds.set(key, await kindOf(join3(this.root, ...key.split("/"))));
+      kinds.set(key, await kindOf2(join4(this.root, ...key.split("/"))));
     });
     const parentIsFolder = (key) => {
       const cut = key.lastIndexOf("/");
@@ -91138,7 +92758,7 @@ var DirectoryStore = class {
   }
   async foldersOnTheWay(segments, path3) {
     for (let k = 1; k < segments.length; k++) {
-      const kind = await kindOf(join3(this.root, ...segments.slice(0, k)));
+      const kind = await kindOf2(join4(this.root, ...segments.slice(0, k)));
       if (kind === "absent") return false;
       if (kind === "symlink") throw symlinkRefused(path3, segments.slice(0, k).join("/"));
       if (kind !== "folder") {
@@ -91150,16 +92770,10 @@ var DirectoryStore = class {
     return true;
   }
 };
-async function kindOf(path3) {
-  try {
-    const s = await lstat2(path3);
-    if (s.isSymbolicLink()) return "symlink";
-    if (s.isDirectory()) return "folder";
-    return s.isFile() ? "file" : "other";
-  } catch (e) {
-    if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return "absent";
-    throw e;
-  }
+function pathRefused(path3, why) {
+  return new CaError("state.path_invalid", `refused path "${path3}": ${why}; nothing was written`, {
+    file: path3
+  });
 }
 function symlinkRefused(path3, link2) {
   return new CaError("state.path_invalid", `refused path "${path3}": ${link2} is a symbolic link`, {
@@ -91168,277 +92782,21 @@ function symlinkRefused(path3, link2) {
 }
 
 // src/cli/demo.ts
-var import_reflect_metadata12 = __toESM(require_Reflect(), 1);
-var x50910 = __toESM(require_x509_cjs(), 1);
-import { mkdtemp, readFile as readFile7, rm as rm4, writeFile as writeFile2, mkdir as mkdir3 } from "node:fs/promises";
+var import_reflect_metadata13 = __toESM(require_Reflect(), 1);
+var x50911 = __toESM(require_x509_cjs(), 1);
+import { mkdtemp, readFile as readFile4, rm as rm3, writeFile as writeFile2, mkdir as mkdir3 } from "node:fs/promises";
 import { execFileSync as execFileSync2 } from "node:child_process";
 import { tmpdir } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 import { webcrypto } from "node:crypto";
 
 // src/commands/revocation.ts
+var import_reflect_metadata12 = __toESM(require_Reflect(), 1);
+init_errors();
+
+// src/ca/revocation.ts
 var import_reflect_metadata11 = __toESM(require_Reflect(), 1);
-init_errors();
-
-// src/ca/revocation.ts
-var import_reflect_metadata10 = __toESM(require_Reflect(), 1);
-var x5099 = __toESM(require_x509_cjs(), 1);
-var import_asn1_schema12 = __toESM(require_cjs2(), 1);
-
-// src/ca/chain-verification.ts
-var import_reflect_metadata9 = __toESM(require_Reflect(), 1);
-var x5098 = __toESM(require_x509_cjs(), 1);
-var import_asn1_schema11 = __toESM(require_cjs2(), 1);
-var import_asn1_x50910 = __toESM(require_cjs3(), 1);
-init_errors();
-function verifyCertificate(params) {
-  const leaf = parseCertificate2(params.certificate, "certificate");
-  const intermediate = parseCertificate2(params.intermediate, "intermediate");
-  const root = parseCertificate2(params.root, "root");
-  const crl3 = params.crl === void 0 ? void 0 : parseCrl(params.crl);
-  const { now } = params;
-  const failure2 = chainFailure(leaf, intermediate, root) ?? caFailure(intermediate, "intermediate", 0) ?? caFailure(root, "root", 1) ?? (crl3 === void 0 ? void 0 : revocationFailure(leaf, intermediate, crl3, now)) ?? signatureAndTimeFailure([root, intermediate, leaf], now);
-  if (failure2 !== void 0) return failure2;
-  const serial = leaf.serialNumber.toUpperCase();
-  return {
-    ok: true,
-    subject: leaf.subject,
-    serial: serial.length % 2 ? `0${serial}` : serial,
-    notAfter: leaf.notAfter,
-    revocationChecked: crl3 !== void 0,
-    message: `OK: ${leaf.subject} is valid until ${isoSeconds(leaf.notAfter)}${crl3 === void 0 ? " (revocation not checked: no CRL)" : " and not revoked"}`
-  };
-}
-function sameName(a, b) {
-  const x = bytes(a);
-  const y = bytes(b);
-  if (Buffer.compare(x, y) === 0) return true;
-  try {
-    return canonicalName(x) === canonicalName(y);
-  } catch {
-    return false;
-  }
-}
-function certificateNames(cert) {
-  const tbs = import_asn1_schema11.AsnConvert.parse(cert.rawData, import_asn1_x50910.Certificate).tbsCertificate;
-  return {
-    issuer: new Uint8Array(import_asn1_schema11.AsnConvert.serialize(tbs.issuer)),
-    subject: new Uint8Array(import_asn1_schema11.AsnConvert.serialize(tbs.subject))
-  };
-}
-function chainFailure(leaf, intermediate, root) {
-  const rootNames = certificateNames(root);
-  if (!sameName(rootNames.issuer, rootNames.subject) || !keyIdsMatch(root, root)) {
-    return fail2(
-      "unknown_issuer",
-      "root",
-      `the root ${root.subject} is not self-signed (issued by ${root.issuer})`
-    );
-  }
-  const links = [
-    [leaf, intermediate, "leaf", "intermediate"],
-    [intermediate, root, "intermediate", "root"]
-  ];
-  for (const [child, issuer, about, issuerRole] of links) {
-    if (!sameName(certificateNames(child).issuer, certificateNames(issuer).subject)) {
-      return fail2(
-        "unknown_issuer",
-        about,
-        `${child.subject} was issued by ${child.issuer}, not by the ${issuerRole} ${issuer.subject}`
-      );
-    }
-    if (!keyIdsMatch(child, issuer)) {
-      return fail2(
-        "unknown_issuer",
-        about,
-        `${child.subject} was issued by another key named ${child.issuer}: its authority key identifier ${akiOf(child)} is not the ${issuerRole}'s subject key identifier ${skiOf(issuer)}`
-      );
-    }
-  }
-  return void 0;
-}
-function caFailure(cert, about, casBelow) {
-  const bc = cert.getExtension(x5098.BasicConstraintsExtension);
-  if (bc === null || !bc.ca) {
-    return fail2(
-      "invalid_ca",
-      about,
-      `the ${about} ${cert.subject} is not a CA certificate (basicConstraints CA:FALSE or absent)`
-    );
-  }
-  const ku = cert.getExtension(x5098.KeyUsagesExtension);
-  if (ku !== null && (ku.usages & x5098.KeyUsageFlags.keyCertSign) === 0) {
-    return fail2(
-      "invalid_ca",
-      about,
-      `the ${about} ${cert.subject} may not sign certificates (no keyCertSign)`
-    );
-  }
-  if (bc.pathLength !== void 0 && casBelow > bc.pathLength) {
-    return fail2(
-      "invalid_ca",
-      about,
-      `the ${about} ${cert.subject} allows ${bc.pathLength} CA certificates below it, not ${casBelow}`
-    );
-  }
-  return void 0;
-}
-function revocationFailure(leaf, intermediate, crl3, now) {
-  const crlIssuer = new Uint8Array(crl3.issuerName.toArrayBuffer());
-  if (!sameName(crlIssuer, certificateNames(intermediate).subject)) {
-    return fail2(
-      "crl_invalid",
-      "crl",
-      `the CRL was issued by ${crl3.issuer}, not by the intermediate ${intermediate.subject}`
-    );
-  }
-  const aki = crl3.getExtension(x5098.AuthorityKeyIdentifierExtension)?.keyId;
-  const ski = skiOf(intermediate);
-  if (aki !== void 0 && ski !== void 0 && aki.toLowerCase() !== ski.toLowerCase()) {
-    return fail2(
-      "crl_invalid",
-      "crl",
-      `the CRL's authority key identifier ${aki} is not the intermediate's ${ski}`
-    );
-  }
-  const ku = intermediate.getExtension(x5098.KeyUsagesExtension);
-  if (ku !== null && (ku.usages & x5098.KeyUsageFlags.cRLSign) === 0) {
-    return fail2(
-      "crl_invalid",
-      "crl",
-      `the intermediate ${intermediate.subject} may not sign CRLs (no cRLSign)`
-    );
-  }
-  if (!verifiesWith(crl3.rawData, new Uint8Array(intermediate.publicKey.rawData))) {
-    return fail2("crl_invalid", "crl", `the CRL's signature does not verify with the intermediate's key`);
-  }
-  const critical = [...crl3.extensions, ...crl3.entries.flatMap((e) => e.extensions)].find((e) => e.critical);
-  if (critical !== void 0) {
-    return fail2(
-      "crl_invalid",
-      "crl",
-      `the CRL has a critical extension ${critical.type} that is not supported`
-    );
-  }
-  if (crl3.thisUpdate.getTime() > now.getTime()) {
-    return fail2(
-      "crl_invalid",
-      "crl",
-      `the CRL is not valid yet: it was issued for ${isoSeconds(crl3.thisUpdate)}`
-    );
-  }
-  if (crl3.nextUpdate !== void 0 && crl3.nextUpdate.getTime() < now.getTime()) {
-    return fail2(
-      "crl_expired",
-      "crl",
-      `the CRL expired on ${isoSeconds(crl3.nextUpdate)}: a newer one should have been issued by then`
-    );
-  }
-  const serial = BigInt(`0x${leaf.serialNumber}`);
-  const entry = crl3.entries.find((e) => BigInt(`0x${e.serialNumber}`) === serial);
-  if (entry === void 0 || entry.reason === x5098.X509CrlReason.removeFromCRL) return void 0;
-  const revocation = { date: entry.revocationDate };
-  const reason = reasonName(entry.reason);
-  if (reason !== void 0) revocation.reason = reason;
-  if (entry.invalidity !== void 0) revocation.invalidityDate = entry.invalidity;
-  const because = reason === void 0 ? "" : ` (${reason})`;
-  const compromised = revocation.invalidityDate === void 0 ? "" : `, invalid since ${isoSeconds(revocation.invalidityDate)}`;
-  return {
-    ...fail2("revoked", "leaf", `revoked${because} on ${isoSeconds(entry.revocationDate)}${compromised}`),
-    revocation
-  };
-}
-function signatureAndTimeFailure(path3, now) {
-  const roles = ["root", "intermediate", "leaf"];
-  for (const [i, cert] of path3.entries()) {
-    const about = roles[i];
-    const issuer = path3[Math.max(0, i - 1)];
-    if (!verifiesWith(cert.rawData, new Uint8Array(issuer.publicKey.rawData))) {
-      return fail2(
-        "bad_signature",
-        about,
-        `the signature of the ${about} ${cert.subject} does not verify with its issuer's key`
-      );
-    }
-    if (cert.notBefore.getTime() > now.getTime()) {
-      return fail2(
-        "not_yet_valid",
-        about,
-        `the ${about} ${cert.subject} is not valid before ${isoSeconds(cert.notBefore)}`
-      );
-    }
-    if (cert.notAfter.getTime() < now.getTime()) {
-      return fail2("expired", about, `the ${about} ${cert.subject} expired on ${isoSeconds(cert.notAfter)}`);
-    }
-  }
-  return void 0;
-}
-function fail2(reason, about, message) {
-  return { ok: false, reason, about, message };
-}
-function keyIdsMatch(child, issuer) {
-  const aki = akiOf(child);
-  const ski = skiOf(issuer);
-  return aki === void 0 || ski === void 0 || aki.toLowerCase() === ski.toLowerCase();
-}
-function akiOf(cert) {
-  return cert.getExtension(x5098.AuthorityKeyIdentifierExtension)?.keyId;
-}
-function skiOf(cert) {
-  return cert.getExtension(x5098.SubjectKeyIdentifierExtension)?.keyId;
-}
-var REASON_NAMES = new Map([
-  ...Object.entries(REVOCATION_REASON_CODES).map(
-    ([name3, code]) => [code, name3]
-  ),
-  [9, "privilegeWithdrawn"],
-  [10, "AACompromise"]
-]);
-function reasonName(code) {
-  return code === void 0 ? void 0 : REASON_NAMES.get(code);
-}
-function isoSeconds(d) {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-function parseCertificate2(input2, what2) {
-  if (input2 instanceof x5098.X509Certificate) return input2;
-  try {
-    if (typeof input2 === "string") {
-      const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(input2);
-      if (block === null) throw new Error("no PEM CERTIFICATE block");
-      return new x5098.X509Certificate(block[0]);
-    }
-    return new x5098.X509Certificate(input2);
-  } catch (cause) {
-    throw new CaError("verify.failed", `the ${what2} is not a readable X.509 certificate`, { cause });
-  }
-}
-function parseCrl(input2) {
-  if (input2 instanceof x5098.X509Crl) return input2;
-  try {
-    return typeof input2 === "string" ? parseCrlPem(input2) : parseCrlDer(input2);
-  } catch (cause) {
-    throw new CaError("verify.failed", "the CRL is not a readable X.509 CRL", { cause });
-  }
-}
-function bytes(b) {
-  return ArrayBuffer.isView(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b);
-}
-function canonicalName(der) {
-  const name3 = import_asn1_schema11.AsnConvert.parse(der, import_asn1_x50910.Name);
-  return JSON.stringify(
-    name3.map(
-      (rdn) => rdn.map((atv) => {
-        const v = atv.value;
-        const text = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
-        const value = text === void 0 ? `#${Buffer.from(import_asn1_schema11.AsnConvert.serialize(v)).toString("hex")}` : text.replace(/[\t\n\v\f\r ]+/g, " ").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
-        return `${atv.type}=${value}`;
-      }).sort()
-    )
-  );
-}
-
-// src/ca/revocation.ts
+var x50910 = __toESM(require_x509_cjs(), 1);
 init_errors();
 function revoke(entries, request, now) {
   if (request.reason === "removeFromCRL") {
@@ -91449,6 +92807,7 @@ function revoke(entries, request, now) {
   }
   const { entry, index } = locate(entries, request.serial);
   const serial = entry.serial;
+  refuseInvalidityDate(serial, request, now);
   if (entry.status === "R") {
     const current = parseRevocation(entry.revocation);
     const currentReason = current.reason ?? "unspecified";
@@ -91457,7 +92816,7 @@ function revoke(entries, request, now) {
     if (currentReason !== "certificateHold") {
       throw new CaError(
         "revoke.already_revoked",
-        `certificate ${serial} was already revoked (${currentReason}) on ${isoSeconds2(current.time)}; a revocation cannot be changed to ${requested}`
+        `certificate ${serial} was already revoked (${currentReason}) on ${isoSeconds3(current.time)}; a revocation cannot be changed to ${requested}`
       );
     }
     refuseExpired(entry, now);
@@ -91481,42 +92840,37 @@ function release2(entries, serial) {
   const released = { ...entry, status: "V", revocation: "" };
   return { entries: replaced(entries, index, released), entry: released };
 }
-function caIdentityOf(certificate) {
-  const ski = certificate.getExtension(x5099.SubjectKeyIdentifierExtension);
-  if (ski === null) {
-    throw new CaError(
-      "config.invalid",
-      `the CA certificate ${certificate.subject} has no subject key identifier`
-    );
-  }
-  return { subject: certificateNames(certificate).subject, keyId: ski.keyId };
-}
-function serialOfCertificate(pem, issuer) {
+function certificateIssuedBy(pem, ca) {
   const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
   let cert;
   try {
     if (block === null) throw new Error("no PEM CERTIFICATE block");
-    cert = new x5099.X509Certificate(block[0]);
+    cert = new x50910.X509Certificate(block[0]);
   } catch (cause) {
     throw new CaError("usage.invalid", "not a PEM certificate (-----BEGIN CERTIFICATE-----)", { cause });
   }
-  const caSubject = Array.isArray(issuer.subject) ? new Uint8Array(import_asn1_schema12.AsnConvert.serialize(toAsnName(issuer.subject))) : issuer.subject;
   const serial = serialToHex(BigInt(`0x${cert.serialNumber}`));
-  if (!sameName(certificateNames(cert).issuer, caSubject)) {
+  if (!sameName(certificateNames(cert).issuer, certificateNames(ca).subject)) {
     throw new CaError(
       "revoke.wrong_issuer",
       `certificate ${serial} (${cert.subject}) was issued by ${cert.issuer}, not by this CA`
     );
   }
-  const aki = cert.getExtension(x5099.AuthorityKeyIdentifierExtension)?.keyId;
-  const keyId = issuer.keyId.replaceAll(":", "").toLowerCase();
-  if (aki !== void 0 && aki.toLowerCase() !== keyId) {
+  const aki = cert.getExtension(x50910.AuthorityKeyIdentifierExtension)?.keyId;
+  const keyId2 = ca.getExtension(x50910.SubjectKeyIdentifierExtension)?.keyId;
+  if (aki !== void 0 && keyId2 !== void 0 && aki.toLowerCase() !== keyId2.toLowerCase()) {
     throw new CaError(
       "revoke.wrong_issuer",
-      `certificate ${serial} (${cert.subject}) was issued by another key named ${cert.issuer}: its authority key identifier ${aki} is not this CA's ${keyId}`
+      `certificate ${serial} (${cert.subject}) was issued by another key named ${cert.issuer}: its authority key identifier ${aki} is not this CA's ${keyId2.toLowerCase()}`
     );
   }
-  return BigInt(`0x${cert.serialNumber}`);
+  if (!verifiesWith(cert.rawData, new Uint8Array(ca.publicKey.rawData))) {
+    throw new CaError(
+      "revoke.not_issued_by_ca",
+      `certificate ${serial} (${cert.subject}) names this CA as its issuer, but its signature does not verify with the CA's key: this CA did not issue it, so it cannot stand for serial ${serial}`
+    );
+  }
+  return cert;
 }
 function locate(entries, serial) {
   const entry = findBySerial(entries, serial);
@@ -91526,12 +92880,32 @@ function locate(entries, serial) {
   }
   return { entry, index: entries.indexOf(entry) };
 }
+function refuseInvalidityDate(serial, request, now) {
+  const date5 = request.invalidityDate;
+  if (date5 === void 0) return;
+  if (Number.isNaN(date5.getTime())) {
+    throw new CaError("usage.invalid", `the invalidity date of ${serial} is not a time`);
+  }
+  if (date5.getTime() > now.getTime()) {
+    throw new CaError(
+      "revoke.invalidity_in_future",
+      `the invalidity date ${isoSeconds3(date5)} is after now (${isoSeconds3(now)}): give when the key was compromised or is suspected to have been, which has already happened`
+    );
+  }
+  const notBefore = request.certificateNotBefore;
+  if (notBefore !== void 0 && date5.getTime() < notBefore.getTime()) {
+    throw new CaError(
+      "revoke.invalidity_before_issue",
+      `the invalidity date ${isoSeconds3(date5)} is before certificate ${serial} became valid (${isoSeconds3(notBefore)}): give a time from then on`
+    );
+  }
+}
 function refuseExpired(entry, now) {
   const expiry = parseIndexTime(entry.expiry);
   if (entry.status === "E" || expiry.getTime() <= now.getTime()) {
     throw new CaError(
       "revoke.expired",
-      `certificate ${entry.serial} expired on ${isoSeconds2(expiry)}: an expired certificate is not revoked`
+      `certificate ${entry.serial} expired on ${isoSeconds3(expiry)}: an expired certificate is not revoked`
     );
   }
 }
@@ -91552,7 +92926,7 @@ function replaced(entries, index, entry) {
   copy[index] = entry;
   return copy;
 }
-function isoSeconds2(d) {
+function isoSeconds3(d) {
   return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
@@ -91653,30 +93027,40 @@ async function revokeCertificate(store, options, runtime) {
     const cfg = sideConfig(ca, options.side);
     const files = databaseFiles(cfg);
     const db = await loadDatabase(store, cfg);
-    let serial;
-    if ("pem" in options.target) {
-      try {
-        serial = serialOfCertificate(options.target.pem, caIdentityOf(ca[options.side].certificate));
-      } catch (e) {
-        throw e instanceof CaError ? e.withFile(options.target.file) : e;
-      }
-    } else {
-      serial = options.target.serial;
-    }
     const now = runtime.now();
+    checkCa(ca, options.side, now);
+    const caCertificate = ca[options.side].certificate;
+    let serial;
+    let notBefore;
+    if ("pem" in options.target) {
+      let cert;
+      try {
+        cert = certificateIssuedBy(options.target.pem, caCertificate);
+      } catch (e) {
+        if (!(e instanceof CaError)) throw e;
+        throw (await previousIntermediateHint(ca, options, e)).withFile(options.target.file);
+      }
+      serial = BigInt(`0x${cert.serialNumber}`);
+      notBefore = cert.notBefore;
+    } else {
+      serial = parseSerialArgument(options.target.serial);
+      notBefore = await issuedNotBefore(ca, files, serial);
+    }
     const result = revoke(
       db.index,
       {
         serial,
         reason: options.reason,
         time: now,
-        ...options.invalidityDate ? { invalidityDate: options.invalidityDate } : {}
+        ...options.invalidityDate ? { invalidityDate: options.invalidityDate } : {},
+        // a certificate cannot have become invalid before it, or its CA, existed
+        certificateNotBefore: notBefore ?? caCertificate.notBefore
       },
       now
     );
     let crl3;
     if (result.outcome !== "unchanged") {
-      const writes = [{ path: files.index, data: serializeIndex(result.entries) }];
+      const writes = indexWrites(files, result.entries, db, cfg.uniqueSubject);
       if (options.crl !== false) {
         const published = await crlWrites(ca, options.side, result.entries, runtime, options.crlDays);
         writes.push(...published.writes);
@@ -91698,8 +93082,9 @@ async function releaseCertificate(store, options, runtime) {
     const ca = await loadCa(store, options);
     const cfg = sideConfig(ca, options.side);
     const db = await loadDatabase(store, cfg);
+    checkCa(ca, options.side, runtime.now());
     const result = release2(db.index, options.serial);
-    const writes = [{ path: databaseFiles(cfg).index, data: serializeIndex(result.entries) }];
+    const writes = indexWrites(databaseFiles(cfg), result.entries, db, cfg.uniqueSubject);
     let crl3;
     if (options.crl !== false) {
       const published = await crlWrites(ca, options.side, result.entries, runtime, void 0);
@@ -91709,6 +93094,52 @@ async function releaseCertificate(store, options, runtime) {
     await store.commit(writes);
     return { serial: result.entry.serial, subject: result.entry.subject, crl: crl3 };
   });
+}
+function indexWrites(files, entries, db, configuredUnique) {
+  return [
+    { path: files.index, data: serializeIndex(entries) },
+    {
+      path: files.attr,
+      data: formatIndexAttr({ uniqueSubject: effectiveUniqueSubject(db, configuredUnique) })
+    }
+  ];
+}
+function parseSerialArgument(serial) {
+  if (!/^[0-9A-Fa-f]{1,64}$/.test(serial)) {
+    throw new CaError("usage.invalid", `"${serial}" is not a serial in hex`);
+  }
+  return BigInt(`0x${serial}`);
+}
+async function issuedNotBefore(ca, files, serial) {
+  const path3 = newCertPath(files, serialToHex(serial));
+  const pem = await readText(ca.store, path3);
+  if (pem === void 0) return void 0;
+  try {
+    const cert = parseCertificatePem(pem, path3).certificate;
+    return BigInt(`0x${cert.serialNumber}`) === serial ? cert.notBefore : void 0;
+  } catch {
+    return void 0;
+  }
+}
+async function previousIntermediateHint(ca, options, refusal) {
+  if (options.side !== "intermediate" || options.intermediate !== void 0 || !("pem" in options.target)) {
+    return refusal;
+  }
+  for (const previous of ca.config.intermediate.previous) {
+    const pem = await readText(ca.store, previous.certificate);
+    if (pem === void 0) continue;
+    try {
+      certificateIssuedBy(options.target.pem, parseCertificatePem(pem, previous.certificate).certificate);
+    } catch {
+      continue;
+    }
+    return new CaError(
+      refusal.code,
+      `${refusal.message}; it was issued by the previous intermediate ${previous.serial}: revoke it with --intermediate ${previous.serial}`,
+      { cause: refusal }
+    );
+  }
+  return refusal;
 }
 
 // src/commands/verify.ts
@@ -91759,12 +93190,12 @@ var REQUESTERS = [
 async function makeRequest(r) {
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
-  const csr = await x50910.Pkcs10CertificateRequestGenerator.create(
+  const csr = await x50911.Pkcs10CertificateRequestGenerator.create(
     {
       name: r.subject,
       keys,
       signingAlgorithm: alg,
-      extensions: r.sans.length ? [new x50910.SubjectAlternativeNameExtension(r.sans.map((value) => ({ type: "dns", value })))] : []
+      extensions: r.sans.length ? [new x50911.SubjectAlternativeNameExtension(r.sans.map((value) => ({ type: "dns", value })))] : []
     },
     webcrypto
   );
@@ -91812,8 +93243,8 @@ function hasOpenssl(env) {
 }
 async function runDemo(opts) {
   const { out } = opts;
-  const dir = await mkdtemp(join4(tmpdir(), "mtls-ca-demo-"));
-  const ca = join4(dir, "myCA");
+  const dir = await mkdtemp(join5(tmpdir(), "mtls-ca-demo-"));
+  const ca = join5(dir, "myCA");
   const store = openDirectoryStore(ca, { create: true });
   const verified = [];
   try {
@@ -91829,15 +93260,15 @@ async function runDemo(opts) {
     out("");
     out("Step 2. Requesters make keys and CSRs; the CSRs go into requests/ (tutorial \xA76)");
     out("  replaces: openssl genpkey + openssl req -new");
-    const keysDir = join4(dir, "requester-keys");
+    const keysDir = join5(dir, "requester-keys");
     await mkdir3(keysDir, { mode: 448 });
-    await mkdir3(join4(ca, "requests"), { recursive: true });
+    await mkdir3(join5(ca, "requests"), { recursive: true });
     for (const r of REQUESTERS) {
       const { csrPem, keyPem } = await makeRequest(r);
-      await writeFile2(join4(ca, "requests", `${r.name}.csr.pem`), csrPem);
-      await writeFile2(join4(ca, "requests", `${r.name}.yml`), `profile: ${r.profile}
+      await writeFile2(join5(ca, "requests", `${r.name}.csr.pem`), csrPem);
+      await writeFile2(join5(ca, "requests", `${r.name}.yml`), `profile: ${r.profile}
 `);
-      await writeFile2(join4(keysDir, `${r.name}.key.pem`), keyPem, { mode: 256 });
+      await writeFile2(join5(keysDir, `${r.name}.key.pem`), keyPem, { mode: 256 });
       out(`  requests/${r.name}.csr.pem  (${r.profile}; key stays with the requester)`);
     }
     out("");
@@ -91870,10 +93301,10 @@ async function runDemo(opts) {
     );
     out("");
     out("Step 6. Verify each certificate: chain, purpose and revocation");
-    const crlFile = join4(ca, DEFAULT_LAYOUT.intermediate.crl);
+    const crlFile = join5(ca, DEFAULT_LAYOUT.intermediate.crl);
     const openssl = hasOpenssl(opts.env);
     for (const c of signed.issued) {
-      const certFile = join4(ca, "certs", `${c.name}.cert.pem`);
+      const certFile = join5(ca, "certs", `${c.name}.cert.pem`);
       const purpose = c.profile === "client" ? "sslclient" : "sslserver";
       const expected = c.name === api.name ? "revoked" : "OK";
       let seen;
@@ -91884,15 +93315,15 @@ async function runDemo(opts) {
           opts.env,
           certFile,
           purpose,
-          join4(ca, DEFAULT_LAYOUT.root.certificate),
-          join4(ca, DEFAULT_LAYOUT.intermediate.certificate),
+          join5(ca, DEFAULT_LAYOUT.root.certificate),
+          join5(ca, DEFAULT_LAYOUT.intermediate.certificate),
           crlFile
         );
       } else {
         by = "mtls-ca verify (openssl is not installed)";
         seen = await verifyAgainstCa(
           store,
-          { pem: await readFile7(certFile, "utf8"), file: certFile },
+          { pem: await readFile4(certFile, "utf8"), file: certFile },
           systemRuntime.now()
         ).then(
           () => "OK",
@@ -91911,7 +93342,7 @@ async function runDemo(opts) {
     if (opts.keep) out(`The CA is in ${ca}; requester keys in ${keysDir}.`);
     return { ok, dir: opts.keep ? ca : void 0, verified };
   } finally {
-    if (!opts.keep) await rm4(dir, { recursive: true, force: true });
+    if (!opts.keep) await rm3(dir, { recursive: true, force: true });
   }
 }
 
@@ -91980,7 +93411,7 @@ async function checkOnWorkers(requests, policy, options) {
   return outcomes;
 }
 function exchange(worker, message) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve8, reject) => {
     const cleanup = () => {
       worker.off("message", onMessage);
       worker.off("error", onError);
@@ -91990,7 +93421,7 @@ function exchange(worker, message) {
       cleanup();
       if (m.id !== message.id || m.outcomes.length !== message.requests.length) {
         reject(new Error(`the check worker answered chunk ${m.id} for chunk ${message.id}`));
-      } else resolve6(m);
+      } else resolve8(m);
     };
     const onError = (e) => {
       cleanup();
@@ -92061,20 +93492,20 @@ function previousIntermediateOption(ctx) {
 
 // src/cli/revocation-commands.ts
 init_errors();
-import { existsSync as existsSync2, readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
-import { resolve as resolve4 } from "node:path";
+import { existsSync as existsSync2, readFileSync as readFileSync4, statSync as statSync4 } from "node:fs";
+import { resolve as resolve6 } from "node:path";
 var MAX_CERT_BYTES = 256 * 1024;
 function readPem(ctx, file2) {
-  const path3 = resolve4(ctx.cwd, file2);
+  const path3 = resolve6(ctx.cwd, file2);
   let size;
   try {
-    size = statSync3(path3).size;
+    size = statSync4(path3).size;
   } catch (cause) {
     throw new CaError("usage.invalid", "cannot read the certificate file", { file: file2, cause });
   }
   if (size > MAX_CERT_BYTES)
     throw new CaError("usage.invalid", `the file is ${size} bytes: not a certificate`, { file: file2 });
-  return { pem: readFileSync5(path3, "utf8"), file: file2 };
+  return { pem: readFileSync4(path3, "utf8"), file: file2 };
 }
 function onePositional(ctx, what2) {
   if (ctx.positionals.length !== 1) {
@@ -92128,14 +93559,8 @@ var revoke2 = {
       );
     }
     const invalidity = stringOption(ctx, "invalidity-date");
-    let invalidityDate;
-    if (invalidity !== void 0) {
-      invalidityDate = new Date(invalidity);
-      if (Number.isNaN(invalidityDate.getTime())) {
-        throw new CaError("usage.invalid", `--invalidity-date must be an ISO 8601 time, not "${invalidity}"`);
-      }
-    }
-    const isSerial = /^[0-9A-Fa-f]{1,40}$/.test(target) && !existsSync2(resolve4(ctx.cwd, target));
+    const invalidityDate = invalidity === void 0 ? void 0 : parseIsoTime(invalidity);
+    const isSerial = /^[0-9A-Fa-f]{1,40}$/.test(target) && !existsSync2(resolve6(ctx.cwd, target));
     const result = await revokeCertificate(
       openDirectoryStore(ctx.dir),
       {
@@ -92240,12 +93665,27 @@ var verify3 = {
   }
 };
 var REVOCATION_COMMANDS = [revoke2, release3, crl2, verify3];
+var ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+function parseIsoTime(text) {
+  const m = ISO_TIME.exec(text);
+  const bad = () => new CaError(
+    "usage.invalid",
+    `--invalidity-date must be an ISO 8601 date or time with its zone (2026-03-01 or 2026-03-01T09:30:00Z), not "${text}"`
+  );
+  if (m === null) throw bad();
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  const check2 = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  const exact = check2.getUTCFullYear() === year && check2.getUTCMonth() === month - 1 && check2.getUTCDate() === day && check2.getUTCHours() === hour && check2.getUTCMinutes() === minute && check2.getUTCSeconds() === second;
+  const date5 = new Date(text);
+  if (!exact || Number.isNaN(date5.getTime())) throw bad();
+  return date5;
+}
 
 // src/cli/commands.ts
 var init = {
   name: "init",
   summary: "create a root and an intermediate CA with OpenSSL-compatible state (keys in files or Key Vault)",
-  usage: "mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--crl-url URL] [--ocsp-url URL]",
+  usage: "mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--allow-ip CIDR]... [--allow-email PATTERN]... [--allow-uri PATTERN]... [--crl-url URL] [--ocsp-url URL]",
   help: [
     "Each key REF is file:PATH (inside D; used when the file exists, generated when not) or a Key Vault",
     "key URL https://<vault>/keys/<name>[/<version>] (an existing key; without a version the latest one,",
@@ -92263,7 +93703,13 @@ var init = {
     "  --root-subject DN           default: /C=US/ST=California/L=San Francisco/O=Example Corp/OU=IT Department/CN=Root CA",
     "  --intermediate-subject DN   default: the same with CN=Intermediate CA",
     "  --allow-dns NAME repeatable: DNS names certificates may carry; example.com allows itself,",
-    "                   .example.com its subdomains. Without it every DNS name is allowed.",
+    "                   .example.com its subdomains",
+    "  --allow-ip CIDR  repeatable: IP ranges (10.0.0.0/8, 2001:db8::/32) or addresses",
+    "  --allow-email PATTERN       repeatable: user@example.com, example.com (any mailbox there), .example.com",
+    "  --allow-uri PATTERN         repeatable: scheme://host or scheme://.parent (spiffe://.example.com)",
+    "                   The same lists hold for the CN and emailAddress. Once one --allow-* is given, the",
+    "                   kinds without one are refused; without any, every name of every kind is allowed",
+    "                   (init warns, and ca.yml says issuance.sans.unrestricted: [dns, ip, email, uri]).",
     "  --crl-url URL    CRL distribution point written into certificates",
     "  --ocsp-url URL   OCSP responder URL written into certificates (AIA)",
     JSON_HELP
@@ -92277,6 +93723,9 @@ var init = {
     "root-subject": { type: "string" },
     "intermediate-subject": { type: "string" },
     "allow-dns": { type: "string", multiple: true },
+    "allow-ip": { type: "string", multiple: true },
+    "allow-email": { type: "string", multiple: true },
+    "allow-uri": { type: "string", multiple: true },
     "crl-url": { type: "string" },
     "ocsp-url": { type: "string" }
   },
@@ -92299,6 +93748,9 @@ var init = {
         rootSubject: stringOption(ctx, "root-subject"),
         intermediateSubject: stringOption(ctx, "intermediate-subject"),
         allowDns: listOption(ctx, "allow-dns"),
+        allowIp: listOption(ctx, "allow-ip"),
+        allowEmail: listOption(ctx, "allow-email"),
+        allowUri: listOption(ctx, "allow-uri"),
         crlUrl: stringOption(ctx, "crl-url"),
         ocspUrl: stringOption(ctx, "ocsp-url")
       },
@@ -92313,7 +93765,7 @@ var init = {
     );
     ctx.out(`  root key          ${describeKey2(result.keys.root)}`);
     ctx.out(`  intermediate key  ${describeKey2(result.keys.intermediate)}`);
-    for (const note of result.notes) ctx.out(`Note: ${note}`);
+    for (const note of result.notes) ctx.out(note.startsWith("WARNING") ? note : `Note: ${note}`);
     return { json: { dir: ctx.dir, ...result } };
   }
 };
@@ -92370,7 +93822,7 @@ var rotate = {
     ctx.out(`  key       ${describeKey2(i.key)}`);
     ctx.out(`  CRL       ${result.crl.file} (number ${result.crl.crlNumber}, empty)`);
     ctx.out(`Previous intermediate ${result.previous.serial} moved to ${result.previous.dir}/`);
-    for (const note of result.notes) ctx.out(`Note: ${note}`);
+    for (const note of result.notes) ctx.out(note.startsWith("WARNING") ? note : `Note: ${note}`);
     return { json: result };
   }
 };
@@ -92458,9 +93910,10 @@ var adopt = {
   summary: "write ca.yml for an existing openssl ca directory (the tutorial's), leaving its files in place",
   usage: "mtls-ca adopt --intermediate-config FILE [--root-config FILE] [--dir D] [--json]",
   help: [
-    "Reads the OpenSSL configuration files as openssl ca does ($ENV::X from the environment; relative paths",
-    "and .include from the current directory) and maps them to ca.yml in D. Every file of the CA must lie",
-    "inside D. Lists what was mapped, notes, every item not mapped (file, section, line) and next steps.",
+    "Reads the OpenSSL configuration files as openssl ca does (relative paths and .include from the",
+    "current directory) and maps them to ca.yml in D. Every file of the CA, and every .include, must lie",
+    "inside D; a value copied into ca.yml may not use $ENV::X (write the literal value instead).",
+    "Lists what was mapped, notes, every item not mapped (file, section, line) and next steps.",
     "Without --root-config the root is offline: its certificate is taken from the chain file.",
     "",
     "Options:",
@@ -92481,7 +93934,7 @@ var adopt = {
       ...root === void 0 ? {} : { root: readConfigSource(root, ctx.cwd) },
       cwd: ctx.cwd,
       env: ctx.env,
-      readInclude: includeReader(ctx.cwd),
+      readInclude: includeReader2(ctx.cwd),
       now: systemRuntime.now()
     });
     for (const line of formatAdoptReport(result)) ctx.out(line);
@@ -92565,7 +94018,7 @@ ${commandHelp(command)}`);
     values,
     positionals: parsed.positionals,
     cwd: io.cwd,
-    dir: resolve5(io.cwd, typeof values.dir === "string" ? values.dir : "."),
+    dir: resolve7(io.cwd, typeof values.dir === "string" ? values.dir : "."),
     env: io.env,
     ...io.checkWorker === void 0 ? {} : { checkWorker: io.checkWorker },
     out: (line) => {
@@ -92582,15 +94035,21 @@ ${commandHelp(command)}`);
     if (json2) {
       io.stdout(JSON.stringify({ error: errorJson(e) }, null, 2) + "\n");
     } else {
-      io.stderr(`mtls-ca ${command.name}: ${e.toLine()}
+      io.stderr(`mtls-ca ${command.name}: ${printable(e.toLine())}
 `);
-      for (const d of e.details) io.stderr(`  ${d.toLine()}
+      for (const d of e.details) io.stderr(`  ${printable(d.toLine())}
 `);
       if (usageError) io.stderr(`
 ${commandHelp(command)}`);
     }
     return usageError ? 2 : 1;
   }
+}
+function printable(line) {
+  return line.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "	" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
 }
 function errorJson(e) {
   return {
