@@ -107,7 +107,8 @@ async function pendingRequests(store: StateStore): Promise<IssuanceRequest[]> {
   return found.filter((r): r is IssuanceRequest => r !== undefined)
 }
 
-async function pendingRequest(
+/** One pending request read from the store (undefined when its CSR is absent), with its options file. */
+export async function pendingRequest(
   store: StateStore,
   name: string,
   present: ReadonlySet<string>,

@@ -30,8 +30,8 @@ export interface CaRemote {
   remote: string
   /** The folder the CA was made in (holds the key files). */
   seed: string
-  /** A working copy of main, keys copied in. */
-  clone(): string
+  /** A working copy of main, keys copied in unless `keys` is false (a pull request's run has none). */
+  clone(options?: { keys?: boolean }): string
   /** Adds files (path → content) to main on the remote in one commit, as a merged pull request does. */
   merge(files: Record<string, string | Buffer>, message?: string): string
   head(): string
@@ -75,4 +75,29 @@ export function csrFor(name: string, sans: string[] = [`DNS:${name}.example.com`
   const dir = tempDir()
   const file = makeCsr(dir, name, { subject: `/CN=${name}.example.com`, sans })
   return readFileSync(file)
+}
+
+/**
+ * A pull request's checkout: a clone without keys at a commit that adds `files` on top of main (and,
+ * with `merge`, GitHub's merge commit of it into main, as actions/checkout checks out for pull_request).
+ */
+export function pullRequestCheckout(
+  ca: CaRemote,
+  files: Record<string, string | Buffer>,
+  options: { merge?: boolean } = {},
+): { dir: string; base: string; head: string; sha: string } {
+  const dir = ca.clone({ keys: false })
+  const base = git(dir, 'rev-parse', 'HEAD').trim()
+  git(dir, 'checkout', '--quiet', '-b', 'request')
+  for (const [path, data] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true })
+    writeFileSync(join(dir, path), data)
+  }
+  git(dir, 'add', '-A')
+  git(dir, 'commit', '--quiet', '-m', 'Request a certificate')
+  const head = git(dir, 'rev-parse', 'HEAD').trim()
+  if (!options.merge) return { dir, base, head, sha: head }
+  git(dir, 'checkout', '--quiet', '--detach', base)
+  git(dir, 'merge', '--quiet', '--no-ff', '--no-edit', 'request')
+  return { dir, base, head, sha: git(dir, 'rev-parse', 'HEAD').trim() }
 }
