@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { initCa, makeCsr, tempDir } from './ca-fixture.js'
+import { makeCsr, runCli, tempDir } from './ca-fixture.js'
 
 const ENV = {
   PATH: process.env.PATH ?? '',
@@ -39,8 +39,13 @@ export interface CaRemote {
 
 const KEY_DIRS = ['rootCA/private', 'intermediateCA/private']
 
-export async function caRemote(initArgs: string[] = ['--allow-dns', '.example.com']): Promise<CaRemote> {
-  const seed = await initCa(initArgs)
+export async function caRemote(
+  initArgs: string[] = ['--allow-dns', '.example.com'],
+  env: Record<string, string | undefined> = process.env,
+): Promise<CaRemote> {
+  const seed = tempDir()
+  const init = await runCli(['init', '--dir', seed, ...initArgs], seed, env)
+  if (init.status !== 0) throw new Error(`init failed: ${init.stderr}`)
   const remote = join(tempDir('mtls-ca-remote-'), 'ca.git')
   execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', remote], { env: ENV })
   git(seed, 'init', '--quiet', '--initial-branch=main')
