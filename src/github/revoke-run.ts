@@ -8,7 +8,6 @@
 import { CaError } from '../ca/errors.js'
 import type { RevocationReason } from '../ca/index-txt.js'
 import { loadCa } from '../commands/ca-state.js'
-import { requestName } from '../commands/sign.js'
 import { REVOCATION_REASONS, revokeCertificate, type RevokeResult } from '../commands/revocation.js'
 import { certificatePaths } from '../config/layout.js'
 import { openDirectoryStore } from '../store/directory-store.js'
@@ -29,6 +28,8 @@ export interface RevocationRequest {
 }
 
 const MAX_BODY = 16 * 1024
+/** As sign.ts's requestName allows for requests/<name>.csr.pem. */
+const CERTIFICATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
 /**
  * The issue form's answers: `### <label>` headings, each followed by its value. The certificate field
@@ -70,24 +71,24 @@ export function parseRevocationIssue(body: string): RevocationRequest {
   }
   if (reason === undefined || reason === '' || reason === '_No response_')
     refuse('the "Reason" field is empty or missing')
-  const c = (certificate as string).replace(/^`(.*)`$/, '$1')
+  const c = certificate as string
   const r = reason as string
   if (!(REVOCATION_REASONS as readonly string[]).includes(r)) {
     refuse(`the reason is not one of ${REVOCATION_REASONS.join(', ')}`)
   }
   let target: RevocationTarget
-  // A value of hex digits is a serial; certs/<name>.cert.pem or any other name is a certificate name.
+  // A value of hex digits is a serial; certs/<name>.cert.pem or a bare name is a certificate name.
+  // Nothing else: no other path, no spaces, nothing a shell or a file system would read more into.
   if (/^(0x)?[0-9A-Fa-f]{1,40}$/.test(c)) {
     target = { serial: c.replace(/^0x/, '').toUpperCase() }
   } else {
     const name = /^certs\/([^/]+)\.cert\.pem$/.exec(c)?.[1] ?? c
-    try {
-      target = { name: requestName(`${name}.csr.pem`) }
-    } catch {
-      return refuse(
-        'the certificate is neither a serial in hex nor a certificate name (letters, digits, ".", "_", "-")',
+    if (!CERTIFICATE_NAME.test(name)) {
+      refuse(
+        'the certificate is neither a serial in hex nor a certificate name (letters, digits, ".", "_", "-") or certs/<name>.cert.pem',
       )
     }
+    target = { name }
   }
   return { target, reason: r as RevocationReason }
 }
