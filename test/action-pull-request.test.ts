@@ -155,3 +155,34 @@ it('a pull request from a fork: no comment possible (403), the summary carries t
   expect(r2.status).toBe(1)
   expect(r2.stdout).toMatch(/::error title=csr\.not_pem,file=requests\/bad\.csr\.pem::no PEM block/)
 })
+
+it.each([
+  ['a command substitution', (m: string) => `requests/$(touch ${m}).csr.pem`],
+  ['back-ticks', (m: string) => `requests/\`touch ${m}\`.csr.pem`],
+  [
+    'a newline and a workflow command',
+    () => 'requests/x\n::set-output name=commit::pwned\n::error::forged.csr.pem',
+  ],
+  ['HTML and a mention', () => 'requests/<img src=x onerror=alert(1)>@admins.csr.pem'],
+])(
+  'a CSR file name with %s is refused as data: nothing executed, no workflow command, escaped',
+  async (_what, name) => {
+    const { existsSync } = await import('node:fs')
+    // A file name cannot hold '/', so the would-be command touches a relative name: look in both
+    // places a shell could have run (the workspace and this process's folder).
+    const m = `pwned-${process.pid}-${Date.now()}`
+    const pr = pullRequestCheckout(ca, { [name(m)]: csrFor('hostile') })
+    const r = await runPr(pr, 14)
+    expect(r.status).toBe(1)
+    expect(existsSync(join(pr.dir, m))).toBe(false)
+    expect(existsSync(m)).toBe(false)
+    expect(r.stdout).not.toMatch(/^::set-output|^::error::forged/m)
+    expect(r.outputs.commit).toBeUndefined()
+    expect(r.stdout).toMatch(
+      /::error title=usage\.invalid,file=requests\/[^\n]*::[^\n]*cannot name a certificate/,
+    )
+    const comment = github.comments.get(14)?.[0]?.body ?? ''
+    expect(comment).toContain('cannot name a certificate')
+    expect(comment).not.toMatch(/<img|@admins|\n::/)
+  },
+)
