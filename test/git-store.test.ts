@@ -69,6 +69,24 @@ describe('commitAndPush', () => {
   })
 })
 
+describe('a dry run', () => {
+  it('leaves the files in the working copy, uncommitted, and pushes nothing', async () => {
+    const ca = await caRemote()
+    const start = ca.merge({ 'requests/dry.csr.pem': csrFor('dry') })
+    const dir = ca.clone()
+    const g = openGit({ dir })
+    const r = await commitAndPush({ git: g, branch: 'main', startHead: start, noPush: true }, async () => {
+      const { store, written } = recordingStore(openDirectoryStore(dir), '')
+      await signRequests(store, { csrFiles: [], cwd: dir }, systemRuntime)
+      return { result: undefined, message: 'dry', paths: written() }
+    })
+    expect(r.commit).toBeUndefined()
+    expect(ca.head()).toBe(start)
+    expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(start)
+    expect(git(dir, 'status', '--porcelain')).toContain('certs/')
+  })
+})
+
 describe('two runs racing on one remote', () => {
   it('redoes the run that lost from the new head: each request issued once, serials unique, openssl ca -gencrl works', async () => {
     const ca = await caRemote()

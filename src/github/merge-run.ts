@@ -12,7 +12,8 @@ import { certificatePaths } from '../config/layout.js'
 import { formatSan } from '../ca/subject-alt-name.js'
 import { openDirectoryStore } from '../store/directory-store.js'
 import { commitAndPush, recordingStore } from '../store/git-transaction.js'
-import { apiStatus, type PullRequestRef } from './github-api.js'
+import { CaError } from '../ca/errors.js'
+import type { PullRequestRef } from './github-api.js'
 import { codeBlock, logSafe, md, table } from './markdown.js'
 import { repoPath, type RunContext } from './run-context.js'
 
@@ -38,11 +39,9 @@ async function mergedPull(ctx: RunContext): Promise<PullRequestRef | undefined> 
     const pulls = await ctx.api.pullsOfCommit(ctx.startHead)
     return pulls.find((p) => p.mergedAt !== undefined) ?? pulls[0]
   } catch (e) {
-    if (apiStatus(e) === undefined) throw e
-    ctx.reporter.annotate({
-      level: 'warning',
-      message: `cannot find the merged pull request: ${(e as Error).message}`,
-    })
+    // Naming the pull request is a courtesy: the certificates are issued without it.
+    if (!(e instanceof CaError) || e.code !== 'github.api_failed') throw e
+    ctx.reporter.annotate({ level: 'warning', message: `cannot find the merged pull request: ${e.message}` })
     return undefined
   }
 }
@@ -100,7 +99,7 @@ export async function runMerge(ctx: RunContext): Promise<MergeRunResult> {
     try {
       await ctx.api.createComment(pull.number, body)
     } catch (e) {
-      if (apiStatus(e) === undefined) throw e
+      if (!(e instanceof CaError) || e.code !== 'github.api_failed') throw e
       // The certificates are published; a comment that cannot be made must not hide that.
       ctx.reporter.annotate({
         level: 'warning',

@@ -21,7 +21,7 @@ export interface GitTransactionOptions {
   /** How many times the operation runs before the run gives up with `git.conflict`. */
   attempts?: number
   remote?: string
-  /** Build the commit but do not push it (dry run): the working copy is put back afterwards. */
+  /** Dry run: the operation's files stay in the working copy, uncommitted; nothing is pushed. */
   noPush?: boolean
 }
 
@@ -139,15 +139,12 @@ export async function commitAndPush<T>(
     for (let attempt = 1; attempt <= attempts; attempt++) {
       await resetWorkingCopy(git, head)
       const outcome = await operation(attempt)
+      if (options.noPush) return { result: outcome.result, commit: undefined, head, attempts: attempt }
       if (outcome.paths.length > 0) await git.ok(['add', '--force', '--', ...outcome.paths])
       const staged = await git.run(['diff', '--cached', '--quiet'])
       if (staged.code === 0) return { result: outcome.result, commit: undefined, head, attempts: attempt }
       await git.ok(['commit', '--quiet', '--no-verify', '-m', outcome.message])
       const commit = await revParse(git, 'HEAD')
-      if (options.noPush) {
-        await resetWorkingCopy(git, options.startHead)
-        return { result: outcome.result, commit: undefined, head, attempts: attempt }
-      }
       const pushed = await push(git, remote, branch, commit, head)
       if (pushed.outcome === 'pushed') return { result: outcome.result, commit, head, attempts: attempt }
       const newHead = await fetchHead(git, remote, branch)
