@@ -69,6 +69,44 @@ describe('commitAndPush', () => {
   })
 })
 
+describe('openGit', () => {
+  it('gives git the token as an HTTP header of the server only, never in .git/config or argv', async () => {
+    const ca = await caRemote()
+    const dir = ca.clone()
+    const g = openGit({ dir, token: 'ghs_secret', serverUrl: 'https://github.example' })
+    const header = await g.ok(['config', '--get', 'http.https://github.example/.extraheader'])
+    expect(header.trim()).toBe(
+      `AUTHORIZATION: basic ${Buffer.from('x-access-token:ghs_secret').toString('base64')}`,
+    )
+    const start = await g.ok(['rev-parse', 'HEAD'])
+    const r = await commitAndPush({ git: g, branch: 'main', startHead: start.trim() }, async () => {
+      writeFileSync(join(dir, 'note.txt'), 'pushed with the token\n')
+      return { result: undefined, message: 'note', paths: ['note.txt'] }
+    })
+    expect(r.commit).toBe(ca.head())
+    expect(readFileSync(join(dir, '.git/config'), 'utf8')).not.toContain('ghs_secret')
+    expect(readFileSync(join(dir, '.git/config'), 'utf8')).not.toContain('extraheader')
+  })
+
+  it('uses no git configuration of the runner: a global config is ignored', async () => {
+    const ca = await caRemote()
+    const dir = ca.clone()
+    const home = join(dir, '..', 'home')
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(home)
+    writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Runner Person\n[commit]\n\tgpgsign = true\n')
+    const saved = process.env.HOME
+    process.env.HOME = home
+    try {
+      const g = openGit({ dir })
+      expect((await g.run(['config', '--get', 'user.name'])).stdout).toBe('')
+      expect((await g.ok(['config', '--get', 'commit.gpgsign'])).trim()).toBe('false')
+    } finally {
+      process.env.HOME = saved
+    }
+  })
+})
+
 describe('a dry run', () => {
   it('leaves the files in the working copy, uncommitted, and pushes nothing', async () => {
     const ca = await caRemote()

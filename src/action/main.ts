@@ -1,5 +1,5 @@
 /**
- * The Action: inputs are read once (readInputs), the adapters built (Octokit, git, Key Vault, the
+ * The Action: given the inputs read once by index.ts, the adapters are built (Octokit, git, Key Vault, the
  * runner's log and summary), then the event decides what runs — each run is one of src/github's,
  * built on the CLI's commands. One catch at the edge: a CaError fails the step with its code and
  * message, nothing is swallowed.
@@ -20,7 +20,7 @@ import { keyVaultRuntime } from '../keys/key-vault-runtime.js'
 import { openGit, type Git } from '../store/git-command.js'
 import { revParse } from '../store/git-transaction.js'
 import { configuredChecker } from '../threads/check-pool.js'
-import { OUTPUT, readInputs, type ActionCommand, type ActionInputs } from './inputs.js'
+import { OUTPUT, type ActionCommand, type ActionInputs } from './inputs.js'
 
 /** What `auto` runs for an event; undefined when the event (or its action) is not one to act on. */
 type Job = Exclude<ActionCommand, 'auto'> | 'maintain'
@@ -156,10 +156,15 @@ function actionRuntime(inputs: ActionInputs, checkWorker: URL | undefined): Runt
   return { ...systemRuntime, openKeyVault, keyVault, ...(checker ? { checker } : {}) }
 }
 
+/** Fails the step: a CaError with its code (and every detail), anything else with its stack. */
+export function failStep(e: unknown): void {
+  if (isCaError(e)) core.setFailed(`${e.toLine()}${e.details.map((d) => `\n  ${d.toLine()}`).join('')}`)
+  else core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e))
+}
+
 /** The Action's run; `checkWorker` is dist/check-worker.js, for MTLS_CA_CHECK_THREADS (threads/check-pool.ts). */
-export async function run(checkWorker?: URL): Promise<void> {
+export async function run(inputs: ActionInputs, checkWorker?: URL): Promise<void> {
   try {
-    const inputs = readInputs((name) => core.getInput(name), process.env)
     if (inputs.token) core.setSecret(inputs.token)
     const git = openGit({
       dir: inputs.workspace,
@@ -175,7 +180,6 @@ export async function run(checkWorker?: URL): Promise<void> {
     })
     await runWith(inputs, { api, git, reporter: runnerReporter, runtime: actionRuntime(inputs, checkWorker) })
   } catch (e) {
-    if (isCaError(e)) core.setFailed(`${e.toLine()}${e.details.map((d) => `\n  ${d.toLine()}`).join('')}`)
-    else core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e))
+    failStep(e)
   }
 }
