@@ -186,3 +186,22 @@ it.each([
     expect(comment).not.toMatch(/<img|@admins|\n::/)
   },
 )
+
+it('a merge commit of its own whose first parent widens ca.yml is still judged by the event’s base', async () => {
+  const { git } = await import('./support/git-ca.js')
+  const { writeFileSync } = await import('node:fs')
+  const pr = pullRequestCheckout(ca, { 'requests/sly.csr.pem': csrFor('sly', ['DNS:www.sly.example.net']) })
+  const config = parseYaml(readFileSync(join(pr.dir, 'ca.yml'), 'utf8')) as {
+    issuance: { sans: { dns: string[] } }
+  }
+  config.issuance.sans.dns.push('.sly.example.net')
+  git(pr.dir, 'checkout', '--quiet', '-b', 'widen', pr.base)
+  writeFileSync(join(pr.dir, 'ca.yml'), stringifyYaml(config))
+  git(pr.dir, 'commit', '--quiet', '-am', 'Widen the policy')
+  git(pr.dir, 'merge', '--quiet', '--no-ff', '--no-edit', 'request')
+  const sha = git(pr.dir, 'rev-parse', 'HEAD').trim()
+  const r = await runPr({ ...pr, sha, head: sha }, 15)
+  expect(r.status).toBe(1)
+  expect(r.stdout).toMatch(/::error title=policy\.san_not_allowed,file=requests\/sly\.csr\.pem::/)
+  expect(r.summary).toContain(`base commit \`${pr.base.slice(0, 12)}\``)
+})

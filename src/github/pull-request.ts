@@ -17,7 +17,7 @@ import { STORE_DIR } from '../store/store-path.js'
 
 export interface PullRequestInput {
   git: Git
-  /** The base branch's commit named by the event (pull_request.base.sha). */
+  /** The base branch's commit named by the event (pull_request.base.sha): the policy that judges. */
   baseSha: string
   /** The commit checked out for the pull request (GITHUB_SHA: its merge commit, or its head). */
   headSha: string
@@ -42,12 +42,6 @@ export interface PullRequestReport {
   /** Changes to the policy or the workflows: allowed, but for an owner to review. */
   policyChanges: string[]
   ok: boolean
-}
-
-/** Parents of a commit, read from the commit object itself (they need not be fetched). */
-async function parents(git: Git, commit: string): Promise<string[]> {
-  const text = await git.ok(['cat-file', 'commit', commit])
-  return [...text.split('\n\n')[0]!.matchAll(/^parent ([0-9a-f]{40,64})$/gm)].map((m) => m[1] as string)
 }
 
 async function ensureCommit(git: Git, sha: string): Promise<void> {
@@ -101,9 +95,10 @@ const POLICY_FILES = /(^|\/)(CODEOWNERS|\.gitattributes|\.gitignore|action\.ya?m
 /** Validates a pull request against its base branch; never throws for a refusal, only for broken input. */
 export async function validatePullRequest(input: PullRequestInput): Promise<PullRequestReport> {
   const { git } = input
-  // A merge commit's first parent is the base it was merged onto; its diff is exactly the pull request.
-  const headParents = await parents(git, input.headSha)
-  const base = headParents.length === 2 ? (headParents[0] as string) : input.baseSha
+  // The base is the event's, never a parent of the checked-out commit: a pull request's own merge
+  // commit could name any parent. GitHub's merge commit has it as its first parent, so the diff is
+  // exactly the pull request; should the base have moved since, the diff shows more, and fails closed.
+  const base = input.baseSha
   await ensureCommit(git, base)
   const baseStore = openGitTreeStore(git, base, input.caPrefix)
   const configText = await baseStore.read(CONFIG_FILE)
