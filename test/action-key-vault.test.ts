@@ -1,16 +1,26 @@
 /**
- * push to the default branch, as the runner runs the Action: the merged requests are signed with the
- * intermediate key in Key Vault (the vault double), committed as one commit by github-actions[bot]
- * naming requests, serials and the merged pull request, pushed to a real bare remote, and the pull
- * request gets a comment with the certificate. Two runs racing on the remote issue each request once.
+ * A CA whose intermediate key is in Key Vault (the vault double), as the runner runs the Action. push
+ * to the default branch: the merged requests are signed through the vault, committed as one commit by
+ * github-actions[bot] naming requests, serials and the merged pull request, pushed to a real bare
+ * remote, and the pull request gets a comment with the certificate; two runs racing on the remote issue
+ * each request once; a push refused by branch protection says what is needed. pull_request never
+ * touches the vault; a revocation signs its CRL there.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cleanupTempDirs, openssl, opensslMerged } from './support/ca-fixture.js'
 import { startGitHubDouble, type GitHubDouble } from './doubles/github-double.js'
 import { startTwoVaults, type TwoVaults } from './support/key-vault-ca.js'
-import { pushPayload, runAction, OWNER, REPO } from './support/action-run.js'
-import { caRemote, csrFor, git, type CaRemote } from './support/git-ca.js'
+import { chmodSync, rmSync } from 'node:fs'
+import {
+  issueLabeledPayload,
+  pullRequestPayload,
+  pushPayload,
+  runAction,
+  OWNER,
+  REPO,
+} from './support/action-run.js'
+import { caRemote, csrFor, git, pullRequestCheckout, type CaRemote } from './support/git-ca.js'
 
 afterAll(cleanupTempDirs)
 
@@ -162,4 +172,93 @@ it('two runs racing on one remote: each request issued exactly once, serials uni
   )
   const gencrl = opensslMerged(['ca', '-config', cnf, '-gencrl', '-out', join(check, 'c.crl.pem')])
   expect(gencrl.status).toBe(0)
+})
+
+it('pull_request: the whole check without a single call to either vault', async () => {
+  const pr = pullRequestCheckout(ca, {
+    'requests/checked.csr.pem': csrFor('checked'),
+    'requests/refused.csr.pem': csrFor('refused', ['DNS:refused.example.org']),
+  })
+  const before = { root: vaults.root.counters.requests, issuing: vaults.issuing.counters.requests }
+  const r = await runAction({
+    workspace: pr.dir,
+    eventName: 'pull_request',
+    payload: pullRequestPayload({ number: 50, base: pr.base, head: pr.head }),
+    sha: pr.sha,
+    ref: 'refs/pull/50/merge',
+    apiUrl: github.url,
+    env: vaults.env,
+  })
+  expect(r.status).toBe(1)
+  expect(r.summary).toContain('✅ accepted')
+  expect(r.stdout).toContain('policy.san_not_allowed')
+  expect({ root: vaults.root.counters.requests, issuing: vaults.issuing.counters.requests }).toEqual(before)
+})
+
+it('issues: a revocation signs its CRL through the vault', async () => {
+  const dir = ca.clone()
+  const listed = JSON.parse(
+    (
+      await (
+        await import('./support/ca-fixture.js')
+      ).runCli(['list', '--dir', dir, '--json'], dir, { ...process.env, ...vaults.env })
+    ).stdout,
+  ) as { certificates: Array<{ name: string; serial: string }> }
+  const web = listed.certificates.find((c) => c.name === 'web')
+  expect(web).toBeDefined()
+  github.options.roles = { owner: 'admin' }
+  const body = '### Certificate (serial, name or certs/<name>.cert.pem)\n\nweb\n\n### Reason\n\nsuperseded\n'
+  github.issues.set(60, {
+    number: 60,
+    title: 'Revoke web',
+    body,
+    labels: ['revoke'],
+    state: 'open',
+    state_reason: null,
+  })
+  const signs = vaults.issuing.counters.signCalls
+  const r = await runAction({
+    workspace: dir,
+    eventName: 'issues',
+    payload: issueLabeledPayload({ number: 60, body, sender: 'owner' }),
+    sha: ca.head(),
+    apiUrl: github.url,
+    env: vaults.env,
+  })
+  expect(r.stderr).toBe('')
+  expect(r.status).toBe(0)
+  expect(vaults.issuing.counters.signCalls - signs).toBe(1)
+  const check = ca.clone()
+  const crl = opensslMerged([
+    'crl',
+    '-in',
+    join(check, 'intermediateCA/crl/intermediate.crl.pem'),
+    '-CAfile',
+    join(check, 'intermediateCA/certs/ca-chain.cert.pem'),
+    '-noout',
+    '-text',
+  ])
+  expect(crl.out).toContain('verify OK')
+  expect(crl.out).toContain(`Serial Number: ${web?.serial}`)
+  expect(github.issues.get(60)?.state).toBe('closed')
+})
+
+it('a push refused by branch protection fails with git.push_protected and leaves the branch as it was', async () => {
+  const before = ca.head()
+  const merged = ca.merge({ 'requests/blocked.csr.pem': csrFor('blocked') })
+  const hook = join(ca.remote, 'hooks/pre-receive')
+  writeFileSync(
+    hook,
+    '#!/bin/sh\necho "error: GH013: Repository rule violations found for refs/heads/main." >&2\nexit 1\n',
+  )
+  chmodSync(hook, 0o755)
+  try {
+    const r = await runPush(ca.clone(), before, merged)
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/GH013.*bypass.*\[git\.push_protected\]/)
+    expect(ca.head()).toBe(merged)
+    expect(github.writes()).toEqual([])
+  } finally {
+    rmSync(hook)
+  }
 })
