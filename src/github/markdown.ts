@@ -19,14 +19,15 @@ export function logSafe(text: string): string {
 
 /** Untrusted text as literal Markdown inline text (also inside a table cell). */
 export function md(text: string): string {
+  // Punctuation first, then entities: the entities' own '&', '#' and ';' must stay as they are.
   return text
     .replace(CONTROL, (c) => (c === '\n' || c === '\r' || c === '\t' ? ' ' : codePoint(c)))
+    .replace(/[\\`*_{}[\]()#+\-.!|~:=]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/@/g, '&#64;')
-    .replace(/[\\`*_{}[\]()#+\-.!|~:=]/g, (c) => `\\${c}`)
 }
 
 /** A Markdown table; every cell is given as already-rendered Markdown. */
