@@ -42,9 +42,12 @@ const KEY_DIRS = ['rootCA/private', 'intermediateCA/private']
 export async function caRemote(
   initArgs: string[] = ['--allow-dns', '.example.com'],
   env: Record<string, string | undefined> = process.env,
+  /** The CA's folder inside the repository ('' for the top). */
+  prefix = '',
 ): Promise<CaRemote> {
   const seed = tempDir()
-  const init = await runCli(['init', '--dir', seed, ...initArgs], seed, env)
+  const caDir = prefix ? join(seed, prefix) : seed
+  const init = await runCli(['init', '--dir', caDir, ...initArgs], caDir, env)
   if (init.status !== 0) throw new Error(`init failed: ${init.stderr}`)
   const remote = join(tempDir('mtls-ca-remote-'), 'ca.git')
   execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', remote], { env: ENV })
@@ -56,8 +59,9 @@ export async function caRemote(
   const clone = (): string => {
     const dir = join(tempDir('mtls-ca-clone-'), 'repo')
     execFileSync('git', ['clone', '--quiet', remote, dir], { env: ENV })
-    for (const d of KEY_DIRS)
+    for (const d of KEY_DIRS.map((k) => (prefix ? `${prefix}/${k}` : k))) {
       if (existsSync(join(seed, d))) cpSync(join(seed, d), join(dir, d), { recursive: true })
+    }
     return dir
   }
   const head = () => git(remote, 'rev-parse', 'refs/heads/main').trim()
