@@ -4,7 +4,7 @@
  * make hostile text inert.
  */
 import { CaError } from '../src/ca/errors.js'
-import { logSafe, md, codeBlock } from '../src/github/markdown.js'
+import { codeBlock, fitComment, logSafe, md, MAX_COMMENT } from '../src/github/markdown.js'
 import { parseRevocationIssue } from '../src/github/revoke-run.js'
 
 const form = (certificate: string, reason: string) =>
@@ -82,4 +82,11 @@ describe('logSafe', () => {
 
 it('codeBlock fences longer than any run of back-ticks inside', () => {
   expect(codeBlock('a ``` b')).toBe('````\na ``` b\n````')
+})
+
+it('fitComment cuts a body GitHub would refuse, and says where the rest is', () => {
+  expect(fitComment('short')).toBe('short')
+  const long = fitComment('x'.repeat(MAX_COMMENT + 10))
+  expect(long.length).toBeLessThanOrEqual(MAX_COMMENT)
+  expect(long).toContain('the full report is in the job summary')
 })

@@ -42,3 +42,13 @@ export function codeBlock(text: string, language = ''): string {
   const fence = '`'.repeat(longest + 1)
   return `${fence}${language}\n${text.replace(/\n$/, '')}\n${fence}`
 }
+
+/** GitHub refuses comments and issue bodies longer than 65,536 characters. */
+export const MAX_COMMENT = 65_536
+
+/** A body cut to what GitHub accepts, saying so and where the rest is. */
+export function fitComment(body: string): string {
+  if (body.length <= MAX_COMMENT) return body
+  const note = '\n\n_The report is longer than a comment can be: the full report is in the job summary._\n'
+  return body.slice(0, MAX_COMMENT - note.length) + note
+}

@@ -14,7 +14,7 @@ import { openDirectoryStore } from '../store/directory-store.js'
 import { commitAndPush, recordingStore } from '../store/git-transaction.js'
 import { CaError } from '../ca/errors.js'
 import type { PullRequestRef } from './github-api.js'
-import { codeBlock, logSafe, md, table } from './markdown.js'
+import { codeBlock, fitComment, logSafe, md, table } from './markdown.js'
 import { repoPath, type RunContext } from './run-context.js'
 
 export interface IssuedSummary {
@@ -97,7 +97,7 @@ export async function runMerge(ctx: RunContext): Promise<MergeRunResult> {
   if (pull && issued.length && tx.commit && !ctx.dryRun) {
     const body = await issuedComment(ctx, issued, tx.commit)
     try {
-      await ctx.api.createComment(pull.number, body)
+      await ctx.api.createComment(pull.number, fitComment(body))
     } catch (e) {
       if (!(e instanceof CaError) || e.code !== 'github.api_failed') throw e
       // The certificates are published; a comment that cannot be made must not hide that.

@@ -11,7 +11,7 @@ import { generateCrl, type CrlResult } from '../commands/revocation.js'
 import { openDirectoryStore } from '../store/directory-store.js'
 import { commitAndPush, recordingStore } from '../store/git-transaction.js'
 import type { StateStore } from '../store/state-store.js'
-import { md, table } from './markdown.js'
+import { fitComment, md, table } from './markdown.js'
 import type { RunContext } from './run-context.js'
 import { marker } from './sticky-comment.js'
 
@@ -103,7 +103,7 @@ export async function runExpiryReport(ctx: RunContext): Promise<ExpiryReport> {
   const existing = (await ctx.api.openIssuesWithLabel(EXPIRY_LABEL)).find((i) =>
     i.body.startsWith(EXPIRY_MARKER),
   )
-  const full = `${EXPIRY_MARKER}\n${body}\n_Updated ${now.toISOString()} by the scheduled run._\n`
+  const full = fitComment(`${EXPIRY_MARKER}\n${body}\n_Updated ${now.toISOString()} by the scheduled run._\n`)
   if (existing) {
     await ctx.api.updateIssue(existing.number, { body: full })
     if (expiring.length === 0) await ctx.api.closeIssue(existing.number, 'completed')

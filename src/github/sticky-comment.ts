@@ -4,6 +4,7 @@
  * marker into their own comment does not get it overwritten).
  */
 import type { GitHubApi } from './github-api.js'
+import { fitComment } from './markdown.js'
 
 export function marker(kind: string): string {
   return `<!-- mtls-ca:${kind} -->`
@@ -16,7 +17,7 @@ export async function upsertComment(
   body: string,
 ): Promise<'created' | 'updated'> {
   const tag = marker(kind)
-  const full = `${tag}\n${body}`
+  const full = fitComment(`${tag}\n${body}`)
   const existing = (await api.listComments(issue)).find(
     (c) => c.body.startsWith(tag) && (c.author?.endsWith('[bot]') ?? false),
   )
