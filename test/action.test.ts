@@ -10,7 +10,7 @@ afterAll(cleanupTempDirs)
 it.each([
   [
     { command: 'destroy' },
-    "Invalid command 'destroy'. Expected one of: auto, validate, sign, revoke, crl, report.",
+    "Invalid command 'destroy'. Expected one of: auto, validate, sign, revoke, crl, report, list.",
   ],
   [{ config: '../elsewhere/ca.yml' }, "Invalid config '../elsewhere/ca.yml'"],
   [{ config: '/etc/ca.yml' }, "Invalid config '/etc/ca.yml'"],
@@ -41,4 +41,21 @@ it('refuses an event it does not act on, naming it', async () => {
   })
   expect(r.status).toBe(1)
   expect(r.stdout).toMatch(/::error::the release event is not one mtls-ca acts on.*\[github\.event_invalid\]/)
+})
+
+it('command list prints the certificates without git or the API', async () => {
+  const { initCa } = await import('./support/ca-fixture.js')
+  const { join, dirname, basename } = await import('node:path')
+  const ca = await initCa()
+  const r = await runAction({
+    workspace: dirname(ca),
+    eventName: '',
+    payload: {},
+    sha: '',
+    apiUrl: 'http://127.0.0.1:9',
+    inputs: { command: 'list', config: join(basename(ca), 'ca.yml') },
+  })
+  expect(r.stdout).not.toContain('::error')
+  expect(r.status).toBe(0)
+  expect(JSON.parse(r.outputs.certificates ?? 'null')).toEqual([])
 })

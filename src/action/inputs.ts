@@ -24,10 +24,11 @@ export const OUTPUT = {
   issued: 'issued',
   revoked: 'revoked',
   crlNumber: 'crl-number',
+  certificates: 'certificates',
   commit: 'commit',
 } as const
 
-export const ACTION_COMMANDS = ['auto', 'validate', 'sign', 'revoke', 'crl', 'report'] as const
+export const ACTION_COMMANDS = ['auto', 'validate', 'sign', 'revoke', 'crl', 'report', 'list'] as const
 export type ActionCommand = (typeof ACTION_COMMANDS)[number]
 
 export interface ActionInputs {

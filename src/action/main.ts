@@ -20,6 +20,8 @@ import { keyVaultRuntime } from '../keys/key-vault-runtime.js'
 import { openGit, type Git } from '../store/git-command.js'
 import { revParse } from '../store/git-transaction.js'
 import { configuredChecker } from '../threads/check-pool.js'
+import { listCertificates } from '../commands/list.js'
+import { openDirectoryStore } from '../store/directory-store.js'
 import { OUTPUT, type ActionCommand, type ActionInputs } from './inputs.js'
 
 /** What `auto` runs for an event; undefined when the event (or its action) is not one to act on. */
@@ -68,6 +70,13 @@ export async function runWith(inputs: ActionInputs, deps: ActionDeps): Promise<v
   const job = inputs.command === 'auto' ? autoJob(event) : inputs.command
   if (job === undefined) {
     deps.reporter.info(logSafe(`Nothing to do for ${event.name} ${'action' in event ? event.action : ''}.`))
+    return
+  }
+  if (job === 'list') {
+    // Read-only, and needs neither git nor GitHub: the certificates as `mtls-ca list` shows them.
+    const certificates = await listCertificates(openDirectoryStore(inputs.caDir), deps.runtime.now())
+    for (const c of certificates) deps.reporter.info(`${c.status}\t${c.serial}\t${c.notAfter}\t${c.subject}`)
+    deps.reporter.output(OUTPUT.certificates, JSON.stringify(certificates))
     return
   }
   const startHead = await revParse(deps.git, inputs.github.sha || 'HEAD')
