@@ -126,6 +126,15 @@ it.each([
   expect(github.comments.get(10)?.[0]?.body).toContain('Refused changes')
 })
 
+it('an oversized request file is refused before it is read', async () => {
+  const pr = pullRequestCheckout(ca, { 'requests/huge.csr.pem': Buffer.alloc(5 * 1024 * 1024, 0x41) })
+  const r = await runPr(pr, 16)
+  expect(r.status).toBe(1)
+  expect(r.stdout).toMatch(
+    /::error title=csr\.too_large,file=requests\/huge\.csr\.pem::the file is 5242880 bytes/,
+  )
+})
+
 it('a symlink is refused, and never read', async () => {
   const { symlinkSync } = await import('node:fs')
   const pr = pullRequestCheckout(ca, { 'README.md': 'a pull request\n' })

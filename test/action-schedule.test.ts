@@ -118,4 +118,21 @@ it('reports certificates near expiry in the summary and in one tracking issue, u
   expect(github.issues.size).toBe(1)
   expect(github.writes().filter((c) => c.method === 'POST' && c.path.endsWith('/issues'))).toHaveLength(1)
   expect(github.writes().filter((c) => c.method === 'PATCH')).toHaveLength(1)
+
+  // Once nothing is about to expire (short is revoked), the tracking issue says so and is closed.
+  const work = ca.clone()
+  const revoked = await runCli(
+    ['revoke', 'certs/short.cert.pem', '--reason', 'superseded', '--dir', work],
+    work,
+  )
+  expect(revoked.stderr).toBe('')
+  git(work, 'add', '-A')
+  git(work, 'commit', '--quiet', '-m', 'Revoke short')
+  git(work, 'push', '--quiet', 'origin', 'HEAD:main')
+  const third = await runSchedule({ command: 'report' })
+  expect(third.status).toBe(0)
+  expect(github.issues.size).toBe(1)
+  const issue = [...github.issues.values()][0]
+  expect(issue?.body).toContain('No valid certificate expires within 30 days')
+  expect(issue?.state).toBe('closed')
 })

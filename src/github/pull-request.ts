@@ -7,6 +7,7 @@
  */
 import { posix } from 'node:path'
 import { CaError } from '../ca/errors.js'
+import { MAX_CSR_BYTES } from '../ca/csr.js'
 import { parseCaConfig, type CaConfig } from '../config/ca-config.js'
 import { CERTS_DIR, CONFIG_FILE, REQUESTS_DIR, databaseFiles } from '../config/layout.js'
 import { requestName } from '../commands/sign.js'
@@ -42,6 +43,12 @@ export interface PullRequestReport {
   /** Changes to the policy or the workflows: allowed, but for an owner to review. */
   policyChanges: string[]
   ok: boolean
+}
+
+/** The size of a file in a commit, or undefined when the commit has no such file. */
+async function blobSize(git: Git, commit: string, path: string): Promise<number | undefined> {
+  const r = await git.run(['cat-file', '-s', `${commit}:${path}`])
+  return r.code === 0 ? Number(r.stdout.trim()) : undefined
 }
 
 async function ensureCommit(git: Git, sha: string): Promise<void> {
@@ -177,6 +184,17 @@ export async function validatePullRequest(input: PullRequestInput): Promise<Pull
   for (const name of names) {
     try {
       for (const path of [`${REQUESTS_DIR}/${name}.csr.pem`, `${REQUESTS_DIR}/${name}.yml`]) {
+        // Sized before it is read: a pull request's blob can be of any size.
+        const size = await blobSize(git, input.headSha, posix.join(input.caPrefix, path))
+        if (size !== undefined && size > MAX_CSR_BYTES) {
+          throw new CaError(
+            'csr.too_large',
+            `the file is ${size} bytes; a request file is at most ${MAX_CSR_BYTES}`,
+            {
+              file: posix.join(input.caPrefix, path),
+            },
+          )
+        }
         const data = await headStore.read(path)
         if (data !== undefined) overlay.set(path, data)
       }
