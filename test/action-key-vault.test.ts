@@ -262,3 +262,21 @@ it('a push refused by branch protection fails with git.push_protected and leaves
     rmSync(hook)
   }
 })
+
+it('refuses to work on a commit that tracks the store’s own folder (a forced-in journal)', async () => {
+  const before = ca.head()
+  const merged = ca.merge({
+    'requests/forced.csr.pem': csrFor('forced'),
+    '.mtls-ca/journal/commit.json': '{"writes":[{"path":"ca.yml","data":"widened"}]}\n',
+  })
+  const r = await runPush(ca.clone(), before, merged)
+  expect(r.status).toBe(1)
+  expect(r.stdout).toMatch(/tracks \.mtls-ca\/journal\/commit\.json.*\[state\.corrupt\]/)
+  expect(ca.head()).toBe(merged)
+  // Put the branch back for the next tests: remove the forced-in folder.
+  const fix = ca.clone()
+  git(fix, 'rm', '-r', '--quiet', '.mtls-ca')
+  git(fix, 'rm', '--quiet', 'requests/forced.csr.pem')
+  git(fix, 'commit', '--quiet', '-m', 'Remove the forced-in journal')
+  git(fix, 'push', '--quiet', 'origin', 'HEAD:main')
+})

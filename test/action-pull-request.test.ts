@@ -116,6 +116,12 @@ it.each([
     'intermediateCA/crl/intermediate.crl.pem',
   ],
   ['a stray file in requests/', { 'requests/run.sh': 'echo\n' }, 'requests/run.sh'],
+  ['the store’s own folder', { '.mtls-ca/journal/commit.json': '{}\n' }, '.mtls-ca/journal/commit.json'],
+  [
+    'a key file',
+    { 'intermediateCA/private/intermediate.key.pem': 'x\n' },
+    'intermediateCA/private/intermediate.key.pem',
+  ],
 ])('a pull request that changes %s fails', async (_what, files, file) => {
   const pr = pullRequestCheckout(ca, { ...files, 'requests/fine.csr.pem': csrFor('fine') })
   const r = await runPr(pr, 10)

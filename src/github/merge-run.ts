@@ -15,7 +15,7 @@ import { commitAndPush, recordingStore } from '../store/git-transaction.js'
 import { CaError } from '../ca/errors.js'
 import type { PullRequestRef } from './github-api.js'
 import { codeBlock, fitComment, logSafe, md, table } from './markdown.js'
-import { repoPath, type RunContext } from './run-context.js'
+import { repoPath, transactionOptions, type RunContext } from './run-context.js'
 
 export interface IssuedSummary {
   name: string
@@ -48,31 +48,26 @@ async function mergedPull(ctx: RunContext): Promise<PullRequestRef | undefined> 
 
 export async function runMerge(ctx: RunContext): Promise<MergeRunResult> {
   const pull = await mergedPull(ctx)
-  const tx = await commitAndPush(
-    { git: ctx.git, branch: ctx.branch, startHead: ctx.startHead, noPush: ctx.dryRun },
-    async () => {
-      const { store, written } = recordingStore(openDirectoryStore(ctx.caDir), ctx.caPrefix)
-      const r = await signRequests(store, { csrFiles: [], cwd: ctx.caDir }, ctx.runtime)
-      const issued = r.issued.map((c) => ({
-        name: c.name,
-        serial: c.serialHex,
-        subject: c.indexEntry.subject,
-        sans: c.sans.map(formatSan),
-        notAfter: c.notAfter.toISOString(),
-        certificate: repoPath(ctx, certificatePaths(c.name).cert),
-        fullchain: repoPath(ctx, certificatePaths(c.name).fullchain),
-        notes: c.notes,
-      }))
-      const subject = `Issue ${issued.length === 1 ? 'a certificate' : `${issued.length} certificates`}: ${issued
-        .map((c) => c.name)
-        .join(', ')}`
-      const lines = issued.map((c) => `- ${c.name}: serial ${c.serial}, until ${c.notAfter}`)
-      const message = [subject, '', ...lines, ...(pull ? ['', `Requested in #${pull.number}.`] : [])].join(
-        '\n',
-      )
-      return { result: issued, message, paths: written() }
-    },
-  )
+  const tx = await commitAndPush(transactionOptions(ctx), async () => {
+    const { store, written } = recordingStore(openDirectoryStore(ctx.caDir), ctx.caPrefix)
+    const r = await signRequests(store, { csrFiles: [], cwd: ctx.caDir }, ctx.runtime)
+    const issued = r.issued.map((c) => ({
+      name: c.name,
+      serial: c.serialHex,
+      subject: c.indexEntry.subject,
+      sans: c.sans.map(formatSan),
+      notAfter: c.notAfter.toISOString(),
+      certificate: repoPath(ctx, certificatePaths(c.name).cert),
+      fullchain: repoPath(ctx, certificatePaths(c.name).fullchain),
+      notes: c.notes,
+    }))
+    const subject = `Issue ${issued.length === 1 ? 'a certificate' : `${issued.length} certificates`}: ${issued
+      .map((c) => c.name)
+      .join(', ')}`
+    const lines = issued.map((c) => `- ${c.name}: serial ${c.serial}, until ${c.notAfter}`)
+    const message = [subject, '', ...lines, ...(pull ? ['', `Requested in #${pull.number}.`] : [])].join('\n')
+    return { result: issued, message, paths: written() }
+  })
   const issued = tx.result
   for (const c of issued)
     ctx.reporter.info(logSafe(`Issued ${c.name}: serial ${c.serial}, until ${c.notAfter}`))

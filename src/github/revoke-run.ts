@@ -15,7 +15,7 @@ import { commitAndPush, recordingStore } from '../store/git-transaction.js'
 import type { StateStore } from '../store/state-store.js'
 import { apiStatus } from './github-api.js'
 import { logSafe, md } from './markdown.js'
-import type { RunContext } from './run-context.js'
+import { transactionOptions, type RunContext } from './run-context.js'
 
 /** Roles that may revoke by label (role_name of the collaborator permission API). */
 export const REVOKING_ROLES: readonly string[] = ['write', 'maintain', 'admin']
@@ -134,19 +134,16 @@ export async function runRevokeIssue(ctx: RunContext, input: RevokeIssueInput): 
       )
     }
     const request = parseRevocationIssue(input.issue.body)
-    const tx = await commitAndPush(
-      { git: ctx.git, branch: ctx.branch, startHead: ctx.startHead, noPush: ctx.dryRun },
-      async () => {
-        const { store, written } = recordingStore(openDirectoryStore(ctx.caDir), ctx.caPrefix)
-        const result = await revokeCertificate(
-          store,
-          { side: 'intermediate', target: await targetOf(store, request.target), reason: request.reason },
-          ctx.runtime,
-        )
-        const message = `Revoke ${result.serial} (${request.reason})\n\n${result.subject}\nRequested in #${number} by ${input.sender}; CRL ${result.crl?.crlNumber ?? 'unchanged'}.`
-        return { result, message, paths: written() }
-      },
-    )
+    const tx = await commitAndPush(transactionOptions(ctx), async () => {
+      const { store, written } = recordingStore(openDirectoryStore(ctx.caDir), ctx.caPrefix)
+      const result = await revokeCertificate(
+        store,
+        { side: 'intermediate', target: await targetOf(store, request.target), reason: request.reason },
+        ctx.runtime,
+      )
+      const message = `Revoke ${result.serial} (${request.reason})\n\n${result.subject}\nRequested in #${number} by ${input.sender}; CRL ${result.crl?.crlNumber ?? 'unchanged'}.`
+      return { result, message, paths: written() }
+    })
     const r = tx.result
     ctx.reporter.info(
       logSafe(`Revoked ${r.serial} (${request.reason}): ${r.subject}; CRL number ${r.crl?.crlNumber ?? '-'}`),

@@ -5,6 +5,8 @@
  */
 import type { Runtime } from '../commands/runtime.js'
 import type { Git } from '../store/git-command.js'
+import type { GitTransactionOptions } from '../store/git-transaction.js'
+import { STORE_DIR } from '../store/store-path.js'
 import type { GitHubApi } from './github-api.js'
 
 export interface Annotation {
@@ -44,4 +46,15 @@ export interface RunContext {
 /** A CA-relative path as the repository names it (for annotations and messages). */
 export function repoPath(ctx: Pick<RunContext, 'caPrefix'>, path: string): string {
   return ctx.caPrefix ? `${ctx.caPrefix}/${path}` : path
+}
+
+/** How a run commits: on its branch, from its start, never onto a commit that tracks the store's folder. */
+export function transactionOptions(ctx: RunContext): GitTransactionOptions {
+  return {
+    git: ctx.git,
+    branch: ctx.branch,
+    startHead: ctx.startHead,
+    noPush: ctx.dryRun,
+    untracked: [repoPath(ctx, STORE_DIR)],
+  }
 }

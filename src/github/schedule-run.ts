@@ -12,7 +12,7 @@ import { openDirectoryStore } from '../store/directory-store.js'
 import { commitAndPush, recordingStore } from '../store/git-transaction.js'
 import type { StateStore } from '../store/state-store.js'
 import { fitComment, md, table } from './markdown.js'
-import type { RunContext } from './run-context.js'
+import { transactionOptions, type RunContext } from './run-context.js'
 import { marker } from './sticky-comment.js'
 
 export const EXPIRY_LABEL = 'mtls-ca-expiry'
@@ -47,7 +47,7 @@ async function renewalDue(store: StateStore, now: Date): Promise<string | undefi
 
 export async function runCrlRenewal(ctx: RunContext, force: boolean): Promise<CrlRunResult> {
   const tx = await commitAndPush<{ crl: CrlResult | undefined; reason: string }>(
-    { git: ctx.git, branch: ctx.branch, startHead: ctx.startHead, noPush: ctx.dryRun },
+    transactionOptions(ctx),
     async () => {
       const { store, written } = recordingStore(openDirectoryStore(ctx.caDir), ctx.caPrefix)
       // Decided on each attempt: after a lost race, the run that won may have renewed it already.

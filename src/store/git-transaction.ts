@@ -23,6 +23,11 @@ export interface GitTransactionOptions {
   remote?: string
   /** Dry run: the operation's files stay in the working copy, uncommitted; nothing is pushed. */
   noPush?: boolean
+  /**
+   * Folders that git must not track (the state store's own folder): a commit that holds files there
+   * was forced in, and the run refuses to work on it rather than trust them.
+   */
+  untracked?: string[]
 }
 
 export interface AttemptOutcome<T> {
@@ -66,6 +71,22 @@ export async function resetWorkingCopy(git: Git, commit: string): Promise<void> 
   await git.ok(['checkout', '--quiet', '--force', '--detach', commit])
   // Not -x: ignored files (private key files, the store's own folder) are not the run's to delete.
   await git.ok(['clean', '-ffdq'])
+}
+
+async function refuseTracked(git: Git, head: string, folders: string[]): Promise<void> {
+  if (folders.length === 0) return
+  const tracked = (
+    await git.ok(['ls-tree', '-r', '-z', '--name-only', '--full-tree', head, '--', ...folders])
+  )
+    .split('\0')
+    .filter(Boolean)
+  if (tracked.length > 0) {
+    throw new CaError(
+      'state.corrupt',
+      `commit ${head.slice(0, 12)} tracks ${tracked[0]}: the store's own folder is never committed; remove it from the branch`,
+      { file: tracked[0] },
+    )
+  }
 }
 
 export async function revParse(git: Git, rev: string): Promise<string> {
@@ -138,6 +159,7 @@ export async function commitAndPush<T>(
   try {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       await resetWorkingCopy(git, head)
+      await refuseTracked(git, head, options.untracked ?? [])
       const outcome = await operation(attempt)
       if (options.noPush) return { result: outcome.result, commit: undefined, head, attempts: attempt }
       if (outcome.paths.length > 0) await git.ok(['add', '--force', '--', ...outcome.paths])
