@@ -102,7 +102,8 @@ export function pullRequestCheckout(
     mkdirSync(join(dir, path, '..'), { recursive: true })
     writeFileSync(join(dir, path), data)
   }
-  git(dir, 'add', '-A')
+  // Forced, as a pull request can commit files the repository's .gitignore would leave out.
+  git(dir, 'add', '--force', '--', ...Object.keys(files))
   git(dir, 'commit', '--quiet', '-m', 'Request a certificate')
   const head = git(dir, 'rev-parse', 'HEAD').trim()
   if (!options.merge) return { dir, base, head, sha: head }
