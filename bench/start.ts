@@ -53,7 +53,8 @@ export function startScenario(repo: string, smallCa: string, runs: number): Star
   const actionEnv = {
     ...process.env,
     INPUT_COMMAND: 'list',
-    INPUT_DIRECTORY: basename(smallCa),
+    INPUT_CONFIG: `${basename(smallCa)}/ca.yml`,
+    GITHUB_REPOSITORY: 'bench/ca',
     GITHUB_WORKSPACE: dirname(smallCa),
     GITHUB_OUTPUT: output,
   }

@@ -105,6 +105,24 @@ export type ErrorCode =
   | 'vault.throttled'
   | 'vault.unreachable'
   | 'vault.failed'
+  // the git working copy the Action commits to
+  /** A git command failed for a reason other than those below. */
+  | 'git.failed'
+  /** The push lost the race to another run more times than the run redoes its work. */
+  | 'git.conflict'
+  /** Branch protection or a ruleset refused the push: the token needs a bypass. */
+  | 'git.push_protected'
+  // GitHub events and their content
+  /** The event, its payload or the repository is not one the Action can act on. */
+  | 'github.event_invalid'
+  /** A pull request changes the CA's state or adds files a request cannot be. */
+  | 'github.pr_refused'
+  /** A revoke issue's body does not name a certificate and a reason as the form asks. */
+  | 'github.issue_invalid'
+  /** The person who applied the revoke label may not revoke. */
+  | 'github.not_permitted'
+  /** The GitHub API refused or failed a call. */
+  | 'github.api_failed'
   // command line usage (exit code 2)
   | 'usage.invalid'
 

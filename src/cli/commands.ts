@@ -12,6 +12,8 @@ import { adoptCa, formatAdoptReport, includeReader, readConfigSource } from '../
 import { rotateIntermediate } from '../commands/rotate-intermediate.js'
 import { systemRuntime } from '../commands/runtime.js'
 import { openDirectoryStore } from '../store/directory-store.js'
+import { writeGitHubScaffold } from '../commands/github-scaffold.js'
+import { checkActionRef } from '../github/scaffold.js'
 import { runDemo } from './demo.js'
 import {
   DIR,
@@ -31,7 +33,7 @@ const init: Command = {
   name: 'init',
   summary: 'create a root and an intermediate CA with OpenSSL-compatible state (keys in files or Key Vault)',
   usage:
-    'mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--allow-ip CIDR]... [--allow-email PATTERN]... [--allow-uri PATTERN]... [--crl-url URL] [--ocsp-url URL]',
+    'mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--allow-ip CIDR]... [--allow-email PATTERN]... [--allow-uri PATTERN]... [--crl-url URL] [--ocsp-url URL] [--github --action-ref OWNER/REPO@SHA]',
   help: [
     'Each key REF is file:PATH (inside D; used when the file exists, generated when not) or a Key Vault',
     'key URL https://<vault>/keys/<name>[/<version>] (an existing key; without a version the latest one,',
@@ -58,6 +60,8 @@ const init: Command = {
     '                   (init warns, and ca.yml says issuance.sans.unrestricted: [dns, ip, email, uri]).',
     '  --crl-url URL    CRL distribution point written into certificates',
     '  --ocsp-url URL   OCSP responder URL written into certificates (AIA)',
+    "  --github         also write the CA repository's GitHub workflows, revoke issue form, CODEOWNERS",
+    '                   hint and README (needs --action-ref OWNER/REPO@SHA: the Action, pinned)',
     JSON_HELP,
   ],
   options: {
@@ -74,9 +78,12 @@ const init: Command = {
     'allow-uri': { type: 'string', multiple: true },
     'crl-url': { type: 'string' },
     'ocsp-url': { type: 'string' },
+    github: { type: 'boolean' },
+    'action-ref': { type: 'string' },
   },
   async run(ctx) {
     noPositionals(ctx)
+    const github = githubOption(ctx)
     const keyType = keyTypeOption(ctx) ?? 'rsa-2048'
     for (const name of ['crl-url', 'ocsp-url']) {
       const url = stringOption(ctx, name)
@@ -112,8 +119,27 @@ const init: Command = {
     ctx.out(`  root key          ${describeKey(result.keys.root)}`)
     ctx.out(`  intermediate key  ${describeKey(result.keys.intermediate)}`)
     for (const note of result.notes) ctx.out(note.startsWith('WARNING') ? note : `Note: ${note}`)
-    return { json: { dir: ctx.dir, ...result } }
+    const scaffold = github ? await writeGitHubScaffold(openDirectoryStore(ctx.dir), github) : undefined
+    for (const f of scaffold?.written ?? []) ctx.out(`  wrote ${f}`)
+    for (const f of scaffold?.skipped ?? []) ctx.out(`  kept the existing ${f}`)
+    return { json: { dir: ctx.dir, ...result, ...(scaffold ? { github: scaffold } : {}) } }
   },
+}
+
+/** `--github --action-ref OWNER/REPO@SHA`: checked before init makes anything. */
+function githubOption(ctx: CommandContext): { actionRef: string } | undefined {
+  const ref = stringOption(ctx, 'action-ref')
+  if (ctx.values.github !== true) {
+    if (ref !== undefined) throw new CaError('usage.invalid', '--action-ref goes with --github')
+    return undefined
+  }
+  if (ref === undefined) {
+    throw new CaError(
+      'usage.invalid',
+      '--github needs --action-ref OWNER/REPO@SHA: the workflows pin the mtls-ca Action by full commit SHA',
+    )
+  }
+  return { actionRef: checkActionRef(ref) }
 }
 
 function keyTypeOption(ctx: CommandContext): KeyType | undefined {

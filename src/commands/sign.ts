@@ -60,7 +60,7 @@ const READ_CONCURRENCY = 16
  * already (a bad name, a file that is not a regular file or too large, bad options), each at its
  * place in the batch's order so that refusals are listed in that order.
  */
-interface Collected {
+export interface Collected {
   requests: IssuanceRequest[]
   /** Position of each request in the batch. */
   positions: number[]
@@ -133,6 +133,52 @@ async function pendingRequests(store: StateStore): Promise<Collected> {
   return withoutCaseClashes(out)
 }
 
+/**
+ * The requests named (requests/<name>.csr.pem, in the order given) as `sign` would read them, each
+ * problem a refusal of that request: a bad name, a certificate that exists already (also when it
+ * differs only in case), a missing CSR, a file that is not regular or too large, bad options.
+ * `validate` uses it so that a pull request is judged exactly as the merge will sign it.
+ */
+export async function namedRequests(store: StateStore, names: readonly string[]): Promise<Collected> {
+  const present = new Set(await store.list(REQUESTS_DIR))
+  const issuedFolded = new Map((await store.list(CERTS_DIR)).map((f) => [f.toLowerCase(), f]))
+  const out: Collected = { requests: [], positions: [], refusals: [] }
+  const budget = new BatchBudget()
+  for (const [position, name] of names.entries()) {
+    const file = requestPaths(name).csr
+    try {
+      const refusal = badName(file, name)
+      if (refusal) throw refusal
+      const cert = basename(certificatePaths(name).cert)
+      const issued = issuedFolded.get(cert.toLowerCase())
+      if (issued === cert) {
+        throw new CaError(
+          'request.already_issued',
+          `${CERTS_DIR}/${cert} already exists: a request named "${name}" was signed before; choose another name`,
+          { file },
+        )
+      }
+      if (issued !== undefined) throw caseClash(file, `${CERTS_DIR}/${issued}`)
+      const request = await pendingRequest(store, name, present, budget)
+      if (request === undefined) {
+        throw new CaError(
+          'request.none',
+          `${file} is missing: a request needs its CSR, not only ${name}.yml`,
+          {
+            file,
+          },
+        )
+      }
+      out.requests.push(request)
+      out.positions.push(position)
+    } catch (e) {
+      if (!(e instanceof CaError) || e.code === 'request.batch_too_large') throw e
+      out.refusals.push({ position, error: e.file === undefined ? e.withFile(file) : e })
+    }
+  }
+  return withoutCaseClashes(out)
+}
+
 function caseClash(file: string, other: string): CaError {
   return new CaError(
     'request.duplicate_name',
@@ -163,7 +209,8 @@ function withoutCaseClashes(collected: Collected): Collected {
   return out
 }
 
-async function pendingRequest(
+/** One pending request read from the store (undefined when its CSR is absent), with its options file. */
+export async function pendingRequest(
   store: StateStore,
   name: string,
   present: ReadonlySet<string>,

@@ -162,6 +162,18 @@ const profile = z.strictObject({
   sans: profileSanPolicy.optional(),
 })
 
+/** What the GitHub Action does on its own: who may revoke, when the CRL is renewed, what it reports. */
+const githubSection = z.strictObject({
+  /** Logins who may revoke by labelling an issue besides those with the write, maintain or admin role. */
+  revokers: z
+    .array(z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, 'a GitHub login'))
+    .default([]),
+  /** The scheduled run renews the CRL when its nextUpdate is at most this many days away. */
+  crlRenewalDays: z.number().int().min(0).max(3650).default(7),
+  /** The scheduled run reports valid certificates that expire within this many days. */
+  expiryWarningDays: z.number().int().min(1).max(3650).default(30),
+})
+
 export const caConfigSchema = z.strictObject({
   version: z.literal(1),
   /**
@@ -202,12 +214,14 @@ export const caConfigSchema = z.strictObject({
       caIssuersUrls: [],
     })),
   profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), profile).default({}),
+  github: githubSection.default(() => ({ revokers: [], crlRenewalDays: 7, expiryWarningDays: 30 })),
 })
 
 export type CaConfig = z.infer<typeof caConfigSchema>
 export type CaConfigInput = z.input<typeof caConfigSchema>
 export type ProfileConfig = z.infer<typeof profile>
 export type SanPolicyConfig = z.infer<typeof sanPolicy>
+export type GitHubConfig = z.infer<typeof githubSection>
 export type KeyPolicyConfig = z.infer<typeof keyPolicy>
 export type PreviousIntermediateConfig = z.infer<typeof previousIntermediate>
 
