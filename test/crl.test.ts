@@ -51,7 +51,7 @@ import {
   type DerRevokedEntry,
 } from '../src/ca/der-writer.js'
 import { akiExtension } from '../src/ca/extensions.js'
-import { x509Signing } from '../src/keys/x509-signing.js'
+import { x509Signing } from '../src/ca/x509-signing.js'
 import { CaError } from '../src/ca/errors.js'
 import {
   REVOCATION_REASON_CODES,
@@ -64,7 +64,7 @@ import {
 } from '../src/ca/index-txt.js'
 import { parseSerialFile, serialToDer, serialToHex } from '../src/ca/serial-number.js'
 import { fileSigner, generatePrivateKeyPem, type KeyType } from '../src/keys/file-signer.js'
-import type { SignatureScheme, Signer } from '../src/keys/signer.js'
+import type { SignatureScheme, Signer } from '../src/ca/signer.js'
 import { outcome } from './support/outcome.js'
 import { issueWithOpensslCa, tutorialCa } from './support/tutorial-ca.js'
 import {

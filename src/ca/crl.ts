@@ -69,8 +69,8 @@ import {
   type RevocationReason,
 } from './index-txt.js'
 import { MAX_SERIAL, serialFromHex, serialToDer } from './serial-number.js'
-import type { Signer } from '../keys/signer.js'
-import { x509Signing } from '../keys/x509-signing.js'
+import type { Signer } from './signer.js'
+import { x509Signing } from './x509-signing.js'
 
 /** RFC 5280 §5.3.2 hold instruction code (id-ce-holdInstructionCode). */
 export const id_ce_holdInstructionCode = '2.5.29.23'

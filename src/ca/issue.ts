@@ -31,7 +31,7 @@ import type { IndexEntry } from './index-txt.js'
 import { formatIndexTime } from './index-txt.js'
 import { randomSerial, serialToHex } from './serial-number.js'
 import type { CaConfig } from '../config/ca-config.js'
-import type { Signer } from '../keys/signer.js'
+import type { Signer } from './signer.js'
 
 export const MAX_DAYS = 3650
 
