@@ -22,7 +22,7 @@ import {
   requestPaths,
 } from '../config/layout.js'
 import { MAX_REQUEST_OPTIONS_BYTES, parseRequestOptions } from '../config/request-options.js'
-import { fileType, readRegularFile } from '../store/bounded-read.js'
+import { fileType, readRegularFile } from '../store/untrusted-file.js'
 import { forEachConcurrently } from '../store/concurrency.js'
 import type { FileWrite, StateStore } from '../store/state-store.js'
 import { effectiveUniqueSubject, loadCa, loadDatabase, openIssuer, type LoadedCa } from './ca-state.js'
