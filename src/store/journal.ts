@@ -28,7 +28,7 @@ import { dirname, join } from 'node:path'
 import { CaError, isCaError } from '../ca/errors.js'
 import { errorCode, fsyncDirectory, writeNewFileSynced } from './durable-fs.js'
 import { forEachConcurrently } from './concurrency.js'
-import { kindOf, readRegularFile } from './path-kinds.js'
+import { kindOf, readOwnFile } from './untrusted-file.js'
 import { isKeyPath, storePathSegments } from './store-path.js'
 
 /** A write whose path has been checked: the journal trusts it. */
@@ -289,7 +289,7 @@ export class Journal {
         },
       )
     }
-    const data = await readRegularFile(file, MANIFEST_LIMIT)
+    const data = await readOwnFile(file, MANIFEST_LIMIT)
     if (data === undefined || data === 'not-a-file') throw untrusted(file, 'it is not a regular file')
     let value: unknown
     try {
@@ -354,10 +354,10 @@ export class Journal {
       const staged = join(folder, entry.staged)
       const target = join(this.root, ...storePathSegments(entry.path))
       let file = staged
-      let data = await readRegularFile(staged)
+      let data = await readOwnFile(staged)
       if (data === undefined) {
         file = target
-        data = await readRegularFile(target)
+        data = await readOwnFile(target)
       }
       if (data === 'not-a-file') throw untrusted(file, 'it is not a regular file')
       if (data === undefined || sha256(data) !== entry.sha256) {
