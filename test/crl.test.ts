@@ -53,15 +53,10 @@ import {
 import { akiExtension } from '../src/ca/extensions.js'
 import { x509Signing } from '../src/ca/x509-signing.js'
 import { CaError } from '../src/ca/errors.js'
-import {
-  REVOCATION_REASON_CODES,
-  formatGeneralizedTime,
-  formatIndexTime,
-  holdInstructionOid,
-  parseIndex,
-  serializeIndex,
-  type IndexEntry,
-} from '../src/ca/index-txt.js'
+import { REVOCATION_REASON_CODES, holdInstructionOid } from '../src/ca/index-revocation.js'
+import { formatGeneralizedTime, formatIndexTime } from '../src/ca/index-time.js'
+import { parseIndex, serializeIndex } from '../src/ca/index-txt.js'
+import { type IndexEntry } from '../src/ca/index-entry.js'
 import { parseSerialFile, serialToDer, serialToHex } from '../src/ca/serial-number.js'
 import { fileSigner, generatePrivateKeyPem, type KeyType } from '../src/keys/file-signer.js'
 import type { SignatureScheme, Signer } from '../src/ca/signer.js'

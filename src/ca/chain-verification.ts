@@ -13,7 +13,7 @@ import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate, Name } from '@peculiar/asn1-x509'
 import { CaError } from './errors.js'
 import { verifiesWith } from './certificate.js'
-import { REVOCATION_REASON_CODES, type RevocationReason } from './index-txt.js'
+import { REVOCATION_REASON_CODES, type RevocationReason } from './index-revocation.js'
 
 /** A CRL reason by OpenSSL's name; 9 and 10 have no `openssl ca` name but can appear in a CRL. */
 export type CrlReasonName = RevocationReason | 'privilegeWithdrawn' | 'AACompromise'

@@ -55,19 +55,16 @@ import {
 } from './der-writer.js'
 import {
   REVOCATION_REASON_CODES,
-  formatGeneralizedTime,
-  formatIndexTime,
   holdInstructionOid,
-  indexTimeMs,
-  isHex,
   isUsualRevocation,
-  parseIndexTime,
   reasonNameAt,
   parseRevocation,
-  type IndexEntry,
   type Revocation,
   type RevocationReason,
-} from './index-txt.js'
+} from './index-revocation.js'
+import { formatGeneralizedTime, formatIndexTime, indexTimeMs, parseIndexTime } from './index-time.js'
+import { isHex } from './index-scan.js'
+import { type IndexEntry } from './index-entry.js'
 import { MAX_SERIAL, serialFromHex, serialToDer } from './serial-number.js'
 import type { Signer } from './signer.js'
 import { x509Signing } from './x509-signing.js'

@@ -9,7 +9,8 @@ import { basename, resolve } from 'node:path'
 import { CaError } from '../ca/errors.js'
 import { MAX_CSR_BYTES } from '../ca/csr.js'
 import { checkRequests, issueBatch, type IssuanceRequest, type IssuedCertificate } from '../ca/issue.js'
-import { formatIndexAttr, serializeIndex } from '../ca/index-txt.js'
+import { formatIndexAttr } from '../ca/index-attr.js'
+import { serializeIndex } from '../ca/index-txt.js'
 import { formatSerialFile } from '../ca/serial-number.js'
 import {
   CERTS_DIR,
