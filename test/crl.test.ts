@@ -44,12 +44,8 @@ import {
   revokedCertificatesDer,
   type CrlParams,
 } from '../src/ca/crl.js'
-import {
-  encodeRevokedCertificates,
-  insertIntoSequence,
-  readTlv,
-  type DerRevokedEntry,
-} from '../src/ca/der-writer.js'
+import { encodeRevokedCertificates, type DerRevokedEntry } from '../src/ca/der-writer.js'
+import { insertIntoSequence, readTlv } from '../src/ca/der-bytes.js'
 import { akiExtension } from '../src/ca/extensions.js'
 import { x509Signing } from '../src/ca/x509-signing.js'
 import { CaError } from '../src/ca/errors.js'

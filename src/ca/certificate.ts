@@ -15,7 +15,7 @@ import { toAsnName, type DistinguishedName } from './distinguished-name.js'
 import { webCryptoAlgorithm, type Signer } from './signer.js'
 import { x509Signing } from './x509-signing.js'
 import { parseLimitsFor } from './asn1-limits.js'
-import { bitString, wrap } from './der-writer.js'
+import { bitString, wrap } from './der-bytes.js'
 
 export interface CertificateTemplate {
   serial: bigint

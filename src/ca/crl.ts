@@ -44,15 +44,8 @@ import {
 } from '@peculiar/asn1-x509'
 import { CaError } from './errors.js'
 import { akiExtension } from './extensions.js'
-import {
-  RevokedListWriter,
-  bitString,
-  insertIntoSequence,
-  readTlv,
-  wrap,
-  type DerRevokedEntry,
-  type Tlv,
-} from './der-writer.js'
+import { RevokedListWriter, type DerRevokedEntry } from './der-writer.js'
+import { bitString, insertIntoSequence, readTlv, wrap, type Tlv } from './der-bytes.js'
 import {
   REVOCATION_REASON_CODES,
   holdInstructionOid,

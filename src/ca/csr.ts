@@ -21,7 +21,7 @@ import {
 } from '@peculiar/asn1-x509'
 import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9'
 import { RsaSaPssParams } from '@peculiar/asn1-rsa'
-import { readTlv } from './der-writer.js'
+import { readTlv } from './der-bytes.js'
 import { importPublicKey } from './public-key.js'
 import { CaError } from './errors.js'
 import { describeKey, formatKeyInfo, type KeyInfo } from './key-policy.js'

@@ -13,7 +13,7 @@ import {
   id_ce_subjectAltName,
 } from '@peculiar/asn1-x509'
 import type { KeyUsageName } from '../config/ca-config.js'
-import { readTlv } from './der-writer.js'
+import { readTlv } from './der-bytes.js'
 
 const KEY_USAGE_FLAGS: Record<KeyUsageName, x509.KeyUsageFlags> = {
   digitalSignature: x509.KeyUsageFlags.digitalSignature,
