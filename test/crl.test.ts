@@ -33,17 +33,9 @@ import {
 } from '@peculiar/asn1-x509'
 import fc from 'fast-check'
 import { parseLimitsFor } from '../src/ca/asn1-limits.js'
-import {
-  buildCrl,
-  crlDer,
-  crlListings,
-  type CrlListing,
-  crlPem,
-  parseCrlDer,
-  parseCrlPem,
-  revokedCertificatesDer,
-  type CrlParams,
-} from '../src/ca/crl.js'
+import { buildCrl, crlDer, crlPem, type CrlParams } from '../src/ca/crl.js'
+import { crlListings, type CrlListing, revokedCertificatesDer } from '../src/ca/crl-entries.js'
+import { parseCrlDer, parseCrlPem } from '../src/ca/crl-reading.js'
 import { encodeRevokedCertificates, type DerRevokedEntry } from '../src/ca/der-writer.js'
 import { insertIntoSequence, readTlv } from '../src/ca/der-bytes.js'
 import { akiExtension } from '../src/ca/extensions.js'

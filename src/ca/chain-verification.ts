@@ -6,7 +6,7 @@
  * a certificate that is wrong in two ways gets the answer OpenSSL would give. Also owns name matching
  * (RFC 5280 §7.1 as OpenSSL does it), which revocation uses to recognise this CA's certificates.
  */
-import { parseCrlDer, parseCrlPem } from './crl.js'
+import { parseCrlDer, parseCrlPem } from './crl-reading.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { AsnConvert } from '@peculiar/asn1-schema'

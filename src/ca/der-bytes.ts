@@ -99,3 +99,10 @@ export function insertIntoSequence(sequence: Uint8Array, element: Uint8Array, be
 export function bitString(bytes: Uint8Array): Buffer {
   return wrap(0x03, [Uint8Array.of(0), bytes])
 }
+
+/** The bytes as an ArrayBuffer: their own when they span all of it (as a fresh large Buffer does). */
+export function arrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
+    return bytes.buffer as ArrayBuffer
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+}

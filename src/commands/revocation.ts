@@ -5,7 +5,8 @@
  */
 import 'reflect-metadata'
 import { CaError } from '../ca/errors.js'
-import { buildCrl, crlDer, crlPem, parseCrlPem } from '../ca/crl.js'
+import { buildCrl, crlDer, crlPem } from '../ca/crl.js'
+import { parseCrlPem } from '../ca/crl-reading.js'
 import { certificateIssuedBy, release, revoke, type RevokeOutcome } from '../ca/revocation.js'
 import { formatSerialFile, parseSerialFile, serialToHex } from '../ca/serial-number.js'
 import { formatIndexAttr } from '../ca/index-attr.js'
