@@ -44,15 +44,9 @@ export default tseslint.config(
           patterns: [
             {
               regex:
-                '^(\\.\\./)+(keys|store|commands|cli|action|github|publish|threads|openssl-config|adopt)(/|\\.js$)|^(\\.\\./)+(cli|index|check-worker)\\.js$',
+                '^(\\.\\./)+(keys|store|commands|cli|action|github|publish|threads|config|openssl-config|adopt)(/|\\.js$)|^(\\.\\./)+(cli|index|check-worker)\\.js$',
               message:
                 'the core imports no adapter or entry point: define a port in src/ca and let the adapter import it',
-            },
-            {
-              // ca.yml's schema sits at the edge (it needs openssl-config's names); its types are erased.
-              regex: '^(\\.\\./)+config/',
-              allowTypeImports: true,
-              message: 'the core may import only types from src/config, the edge that reads ca.yml',
             },
             {
               regex: '^@(azure|actions|octokit)/',
