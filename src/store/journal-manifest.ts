@@ -24,6 +24,7 @@ export const FOLDER_NAME = /^[0-9a-z]{1,16}-[0-9a-f]{8}$/
 export const STAGED_NAME = /^(0|[1-9][0-9]{0,8})$/
 const MANIFEST_LIMIT = 64 * 1024 * 1024
 
+/** The writes a commit folder's manifest names, read as strictly as the header says. */
 export async function readManifest(folder: string): Promise<ManifestEntry[]> {
   const file = join(folder, MANIFEST)
   const corrupt = (why: string): never => {
