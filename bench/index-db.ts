@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { findBySerial, formatIndexTime, parseIndex, serializeIndex } from '../src/ca/index-txt.js'
+import { findBySerial } from '../src/ca/index-lookup.js'
+import { formatIndexTime } from '../src/ca/index-time.js'
+import { parseIndex, serializeIndex } from '../src/ca/index-txt.js'
 import { median, nowS, round, runOk, tempDir } from './support.js'
 
 export interface IndexResult {

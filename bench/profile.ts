@@ -82,7 +82,7 @@ export const ISSUE_STEPS: Step[] = [
   },
   { step: 'check requests (checkRequest)', file: 'src/ca/issue.ts', names: ['checkRequest'] },
   { step: '  CSR parse + verify (parseCsr)', file: 'src/ca/csr.ts', names: ['parseCsr'] },
-  { step: '    CSR self-signature verify', file: 'src/ca/csr.ts', names: ['verifySelfSignature'] },
+  { step: '    CSR self-signature verify', file: 'src/ca/csr-signature.ts', names: ['verifySelfSignature'] },
   { step: '  key description (describeKey)', file: 'src/ca/key-policy.ts', names: ['describeKey'] },
   { step: '  subject policy', file: 'src/ca/subject-policy.ts', names: ['applySubjectPolicy'] },
   { step: '  SAN policy', file: 'src/ca/san-policy.ts', names: ['checkSans', 'normaliseSans'] },
@@ -133,7 +133,7 @@ export const CRL_STEPS: Step[] = [
   { step: 'build + sign (buildCrl)', file: 'src/ca/crl.ts', names: ['buildCrl'] },
   {
     step: '  revoked list from the index text (revokedCertificatesDer)',
-    file: 'src/ca/crl.ts',
+    file: 'src/ca/crl-entries.ts',
     names: ['revokedCertificatesDer'],
   },
   { step: '  DER writer (add, finish)', file: 'src/ca/der-writer.ts', names: ['add', 'finish'] },

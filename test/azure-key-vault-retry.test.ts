@@ -4,7 +4,9 @@
  * windows of a sliding sign limit (on a virtual clock: the double's window is 10 s of real time).
  */
 import { isCaError, type CaError } from '../src/ca/errors.js'
-import { callVault, createLimiter, retryAfterMs, retryPolicy, type VaultCall } from '../src/keys/retry.js'
+import { callVault, createLimiter } from '../src/keys/retry.js'
+import { retryPolicy } from '../src/keys/retry-policy.js'
+import { retryAfterMs, type VaultCall } from '../src/keys/vault-errors.js'
 import { VaultThrottle } from '../src/keys/vault-throttle.js'
 
 const call: VaultCall = {

@@ -8,7 +8,7 @@ import { constants, createPublicKey, generateKeyPairSync, randomBytes, verify } 
 import { isCaError, type CaError } from '../src/ca/errors.js'
 import { azureCredential } from '../src/keys/azure-credential.js'
 import { openKeyVaultSigner, type KeyVaultSignerOptions } from '../src/keys/azure-key-vault-signer.js'
-import type { SignatureScheme, Signer } from '../src/keys/signer.js'
+import type { SignatureScheme, Signer } from '../src/ca/signer.js'
 import { KeyVaultDouble, type DoubleKeyOptions } from './doubles/key-vault-double.js'
 import { issue, opensslVerify, selfSignedRoot } from './doubles/x509-over-signer.js'
 

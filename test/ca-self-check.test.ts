@@ -21,7 +21,7 @@ import {
 } from '../src/ca/extensions.js'
 import { parseCertificatePem } from '../src/commands/ca-state.js'
 import { fileSigner, generatePrivateKeyPem } from '../src/keys/file-signer.js'
-import type { Signer } from '../src/keys/signer.js'
+import type { Signer } from '../src/ca/signer.js'
 import {
   caFiles,
   cleanupTempDirs,

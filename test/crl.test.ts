@@ -33,38 +33,21 @@ import {
 } from '@peculiar/asn1-x509'
 import fc from 'fast-check'
 import { parseLimitsFor } from '../src/ca/asn1-limits.js'
-import {
-  buildCrl,
-  crlDer,
-  crlListings,
-  type CrlListing,
-  crlPem,
-  parseCrlDer,
-  parseCrlPem,
-  revokedCertificatesDer,
-  type CrlParams,
-} from '../src/ca/crl.js'
-import {
-  encodeRevokedCertificates,
-  insertIntoSequence,
-  readTlv,
-  type DerRevokedEntry,
-} from '../src/ca/der-writer.js'
+import { buildCrl, crlDer, crlPem, type CrlParams } from '../src/ca/crl.js'
+import { crlListings, type CrlListing, revokedCertificatesDer } from '../src/ca/crl-entries.js'
+import { parseCrlDer, parseCrlPem } from '../src/ca/crl-reading.js'
+import { encodeRevokedCertificates, type DerRevokedEntry } from '../src/ca/der-writer.js'
+import { insertIntoSequence, readTlv } from '../src/ca/der-bytes.js'
 import { akiExtension } from '../src/ca/extensions.js'
-import { x509Signing } from '../src/keys/x509-signing.js'
+import { x509Signing } from '../src/ca/x509-signing.js'
 import { CaError } from '../src/ca/errors.js'
-import {
-  REVOCATION_REASON_CODES,
-  formatGeneralizedTime,
-  formatIndexTime,
-  holdInstructionOid,
-  parseIndex,
-  serializeIndex,
-  type IndexEntry,
-} from '../src/ca/index-txt.js'
+import { REVOCATION_REASON_CODES, holdInstructionOid } from '../src/ca/index-revocation.js'
+import { formatGeneralizedTime, formatIndexTime } from '../src/ca/index-time.js'
+import { parseIndex, serializeIndex } from '../src/ca/index-txt.js'
+import { type IndexEntry } from '../src/ca/index-entry.js'
 import { parseSerialFile, serialToDer, serialToHex } from '../src/ca/serial-number.js'
 import { fileSigner, generatePrivateKeyPem, type KeyType } from '../src/keys/file-signer.js'
-import type { SignatureScheme, Signer } from '../src/keys/signer.js'
+import type { SignatureScheme, Signer } from '../src/ca/signer.js'
 import { outcome } from './support/outcome.js'
 import { issueWithOpensslCa, tutorialCa } from './support/tutorial-ca.js'
 import {

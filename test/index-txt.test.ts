@@ -4,21 +4,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { CaError } from '../src/ca/errors.js'
+import { findBySerial } from '../src/ca/index-lookup.js'
+import { formatIndexAttr, parseIndexAttr } from '../src/ca/index-attr.js'
+import { formatIndexTime, parseIndexTime } from '../src/ca/index-time.js'
 import {
-  findBySerial,
-  formatIndexAttr,
-  formatIndexTime,
   formatRevocation,
   holdInstructionOid,
-  type IndexEntry,
-  parseIndex,
-  parseIndexAttr,
-  parseIndexTime,
   parseRevocation,
   REVOCATION_REASON_CODES,
   type Revocation,
-  serializeIndex,
-} from '../src/ca/index-txt.js'
+} from '../src/ca/index-revocation.js'
+import { type IndexEntry } from '../src/ca/index-entry.js'
+import { parseIndex, serializeIndex } from '../src/ca/index-txt.js'
 import { parseSerialFile, formatSerialFile, serialFromHex, serialToHex } from '../src/ca/serial-number.js'
 
 const TUTORIAL = '/work/shared/reference/tutorial-ca.sh'
@@ -420,7 +417,9 @@ describe('against the tutorial CA made by openssl ca', () => {
 // the reference: same entries, same bytes, same errors with the same line numbers.
 
 import fc from 'fast-check'
-import { indexBySerial, indexTimeMs, isUsualRevocation } from '../src/ca/index-txt.js'
+import { indexBySerial } from '../src/ca/index-lookup.js'
+import { indexTimeMs } from '../src/ca/index-time.js'
+import { isUsualRevocation } from '../src/ca/index-revocation.js'
 import { outcome } from './support/outcome.js'
 
 const reference = (() => {

@@ -30,7 +30,7 @@ import {
 } from '../src/ca/extensions.js'
 import { sansToGeneralNames, type SanEntry } from '../src/ca/subject-alt-name.js'
 import { fileSigner } from '../src/keys/file-signer.js'
-import type { Signer, SignatureScheme } from '../src/keys/signer.js'
+import type { Signer, SignatureScheme } from '../src/ca/signer.js'
 import type { DistinguishedName } from '../src/ca/distinguished-name.js'
 import { CaError } from '../src/ca/errors.js'
 import { parseCsr } from '../src/ca/csr.js'

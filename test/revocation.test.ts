@@ -11,13 +11,9 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CaError, type ErrorCode } from '../src/ca/errors.js'
-import {
-  parseIndex,
-  parseRevocation,
-  serializeIndex,
-  type IndexEntry,
-  type RevocationReason,
-} from '../src/ca/index-txt.js'
+import { parseIndex, serializeIndex } from '../src/ca/index-txt.js'
+import { parseRevocation, type RevocationReason } from '../src/ca/index-revocation.js'
+import { type IndexEntry } from '../src/ca/index-entry.js'
 import { release, revoke, serialOfCertificate, type RevokeRequest } from '../src/ca/revocation.js'
 
 afterAll(cleanupTempDirs)

@@ -5,15 +5,8 @@ import { join } from 'node:path'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { GeneralName, Name } from '@peculiar/asn1-x509'
 import { CaError, type ErrorCode } from '../src/ca/errors.js'
-import {
-  checkSans,
-  normaliseSans,
-  validateDnsName,
-  validateEmailAddress,
-  validateSanPolicy,
-  validateUri,
-  type SanPolicy,
-} from '../src/ca/san-policy.js'
+import { checkSans, normaliseSans, validateSanPolicy, type SanPolicy } from '../src/ca/san-policy.js'
+import { validateDnsName, validateEmailAddress, validateUri } from '../src/ca/san-syntax.js'
 import {
   canonicalIpAddress,
   formatIpAddress,

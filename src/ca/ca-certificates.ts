@@ -8,7 +8,7 @@ import type { DistinguishedName } from './distinguished-name.js'
 import { akiExtension, basicConstraints, keyUsage, skiExtension, subjectKeyIdentifier } from './extensions.js'
 import { signCertificate, type CertificateTemplate } from './certificate.js'
 import { lintCa } from './lint.js'
-import type { Signer } from '../keys/signer.js'
+import type { Signer } from './signer.js'
 import type { Issuer } from './issue.js'
 
 export const ROOT_DAYS = 7300

@@ -12,10 +12,10 @@ import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509'
 import { RsaSaPssParams } from '@peculiar/asn1-rsa'
 import { CaError } from './errors.js'
 import { toAsnName, type DistinguishedName } from './distinguished-name.js'
-import { webCryptoAlgorithm, type Signer } from '../keys/signer.js'
-import { x509Signing } from '../keys/x509-signing.js'
+import { webCryptoAlgorithm, type Signer } from './signer.js'
+import { x509Signing } from './x509-signing.js'
 import { parseLimitsFor } from './asn1-limits.js'
-import { bitString, wrap } from './der-writer.js'
+import { bitString, wrap } from './der-bytes.js'
 
 export interface CertificateTemplate {
   serial: bigint

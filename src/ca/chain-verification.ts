@@ -6,14 +6,14 @@
  * a certificate that is wrong in two ways gets the answer OpenSSL would give. Also owns name matching
  * (RFC 5280 §7.1 as OpenSSL does it), which revocation uses to recognise this CA's certificates.
  */
-import { parseCrlDer, parseCrlPem } from './crl.js'
+import { parseCrlDer, parseCrlPem } from './crl-reading.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Certificate, Name } from '@peculiar/asn1-x509'
 import { CaError } from './errors.js'
 import { verifiesWith } from './certificate.js'
-import { REVOCATION_REASON_CODES, type RevocationReason } from './index-txt.js'
+import { REVOCATION_REASON_CODES, type RevocationReason } from './index-revocation.js'
 
 /** A CRL reason by OpenSSL's name; 9 and 10 have no `openssl ca` name but can appear in a CRL. */
 export type CrlReasonName = RevocationReason | 'privilegeWithdrawn' | 'AACompromise'

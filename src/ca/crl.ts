@@ -1,7 +1,7 @@
 /**
- * Certificate revocation lists: which index.txt entries a CRL lists (and in what order), the
- * TBSCertList that `openssl ca -gencrl` would make from them, one signature through a Signer, and the
- * PEM/DER forms OpenSSL reads. Given the same index, times, CRL number and key, the DER is the same as
+ * Certificate revocation lists: the TBSCertList that `openssl ca -gencrl` would make from the entries
+ * a CRL lists (crl-entries.ts), one signature through a Signer, and the PEM/DER forms OpenSSL reads
+ * (reading them back: crl-reading.ts). Given the same index, times, CRL number and key, the DER is the same as
  * OpenSSL's (RSA PKCS#1 signatures included, as they are deterministic).
  *
  * The TBSCertList is built with @peculiar/asn1-x509's schemas rather than X509CrlGenerator, because
@@ -14,16 +14,15 @@
  * crlListings as its reference), written by der-writer.ts and spliced into the schema-built TBSCertList,
  * the outer SEQUENCE is assembled around the signature by hand, the signature is checked with
  * node:crypto on the TBS bytes already in hand (not by parsing the CRL back), and a CRL is read
- * (parseCrlDer, and what buildCrl returns) with its entries parsed by the library only when read.
+ * (parseCrlDer in crl-reading.ts, and what buildCrl returns) with its entries parsed by the library
+ * only when read.
  * test/crl.test.ts holds the straightforward all-schema build as the reference and checks the output
  * byte for byte against it, and the reading against @peculiar/x509's own.
  */
 import { constants, createPublicKey, verify as nodeVerify } from 'node:crypto'
-import { parseLimitsFor } from './asn1-limits.js'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import {
-  AsnArray,
   AsnConvert,
   AsnIntegerArrayBufferConverter,
   AsnProp,
@@ -32,45 +31,16 @@ import {
   AsnTypeTypes,
   OctetString,
 } from '@peculiar/asn1-schema'
-import {
-  Certificate,
-  CertificateList,
-  Extension,
-  RevokedCertificate,
-  TBSCertList,
-  Time,
-  Version,
-  id_ce_cRLNumber,
-} from '@peculiar/asn1-x509'
+import { Certificate, Extension, TBSCertList, Time, Version, id_ce_cRLNumber } from '@peculiar/asn1-x509'
 import { CaError } from './errors.js'
 import { akiExtension } from './extensions.js'
-import {
-  RevokedListWriter,
-  bitString,
-  insertIntoSequence,
-  readTlv,
-  wrap,
-  type DerRevokedEntry,
-  type Tlv,
-} from './der-writer.js'
-import {
-  REVOCATION_REASON_CODES,
-  formatGeneralizedTime,
-  formatIndexTime,
-  holdInstructionOid,
-  indexTimeMs,
-  isHex,
-  isUsualRevocation,
-  parseIndexTime,
-  reasonNameAt,
-  parseRevocation,
-  type IndexEntry,
-  type Revocation,
-  type RevocationReason,
-} from './index-txt.js'
-import { MAX_SERIAL, serialFromHex, serialToDer } from './serial-number.js'
-import type { Signer } from '../keys/signer.js'
-import { x509Signing } from '../keys/x509-signing.js'
+import { arrayBuffer, bitString, insertIntoSequence, wrap } from './der-bytes.js'
+import type { IndexEntry } from './index-entry.js'
+import { MAX_SERIAL, serialToDer } from './serial-number.js'
+import type { Signer } from './signer.js'
+import { x509Signing } from './x509-signing.js'
+import { revokedCertificatesDer } from './crl-entries.js'
+import { LazyCrl } from './crl-reading.js'
 
 /** RFC 5280 §5.3.2 hold instruction code (id-ce-holdInstructionCode). */
 export const id_ce_holdInstructionCode = '2.5.29.23'
@@ -98,150 +68,6 @@ export interface CrlParams {
    * unknown, every revoked entry is listed (which is what `openssl ca -gencrl` always does).
    */
   previousThisUpdate?: Date
-}
-
-/** One certificate a CRL lists. */
-export interface CrlListing {
-  serial: bigint
-  /** The certificate's notAfter, from index.txt. */
-  expiry: Date
-  revocation: Revocation
-}
-
-/**
- * The revoked entries a full CRL lists, in serial order (X509_CRL_sort, whatever the index order).
- * An entry revoked with removeFromCRL is not listed: RFC 5280 §5.3.1 reserves that reason for delta
- * CRLs, and on a full CRL verifiers disagree on its meaning (OpenSSL treats it as not revoked, others
- * as revoked); OpenSSL's -gencrl lists it anyway.
- */
-export function crlListings(entries: readonly IndexEntry[], previousThisUpdate?: Date): CrlListing[] {
-  const listed: CrlListing[] = []
-  for (const entry of entries) {
-    if (entry.status !== 'R') continue
-    const revocation = parseRevocation(entry.revocation)
-    if (revocation.reason === 'removeFromCRL') continue
-    const expiry = parseIndexTime(entry.expiry)
-    if (previousThisUpdate !== undefined && expiry.getTime() < previousThisUpdate.getTime()) continue
-    const serial = serialFromHex(entry.serial)
-    if (serial <= 0n || serial > MAX_SERIAL) {
-      throw new CaError('state.corrupt', `serial ${entry.serial} cannot be listed on a CRL (1…2^159-1)`)
-    }
-    listed.push({ serial, expiry, revocation })
-  }
-  return listed.sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))
-}
-
-/**
- * The revokedCertificates list buildCrl writes, undefined when it lists nothing: the entries of
- * crlListings(entries, previousThisUpdate), with its errors, written by der-writer.ts.
- *
- * The fast path. crlListings builds a Revocation (Dates included) and a BigInt per entry; on 100,000
- * entries that and its sort were half the time of `mtls-ca crl`. But index.txt already holds what a
- * CRL entry carries, as text: the revocation time is the UTCTime (13 characters, 1950–2049) and a
- * compromise time the GeneralizedTime that the CRL writes, and the serial is hex. So an entry in the
- * form `openssl ca` writes (isUsualRevocation: reason names in their case; a valid expiry; a hex serial
- * that fits) is checked and read where it lies, and its texts are handed to the writer. Any other
- * entry goes through crlListings itself, which lists it or throws its error; as entries are taken in
- * index order, the first error is crlListings' too. test/crl.test.ts compares the two on every form,
- * odd and invalid entries included.
- */
-export function revokedCertificatesDer(
-  entries: readonly IndexEntry[],
-  previousThisUpdate?: Date,
-): Buffer | undefined {
-  const notBefore = previousThisUpdate?.getTime()
-  const list = new RevokedListWriter()
-  for (const entry of entries) {
-    if (entry.status !== 'R') continue
-    const usual = usualEntry(entry, notBefore)
-    if (usual === undefined) {
-      for (const listing of crlListings([entry], previousThisUpdate)) list.add(derEntry(listing))
-    } else if (usual !== null) {
-      list.add(usual)
-    }
-  }
-  return list.count === 0 ? undefined : list.finish()
-}
-
-/** `openssl ca`'s pseudo reasons: index.txt's names for a reason that carries an argument. */
-const PSEUDO_REASONS: Readonly<Record<string, RevocationReason>> = {
-  keyTime: 'keyCompromise',
-  CAkeyTime: 'CACompromise',
-  holdInstruction: 'certificateHold',
-}
-
-/**
- * An R entry of the usual form as der-writer.ts takes it, null when crlListings would not list it,
- * undefined when it is not of the usual form (then crlListings decides). Checks in crlListings' order.
- */
-function usualEntry(entry: IndexEntry, notBefore: number | undefined): DerRevokedEntry | null | undefined {
-  const { revocation } = entry
-  if (!isUsualRevocation(revocation)) return undefined
-  // `<time>`, `<time>,<reason>` or `<time>,<pseudo reason>,<argument>`, the time 13 characters.
-  let reason: RevocationReason | undefined
-  let argument: string | undefined
-  if (revocation.length > 13) {
-    const comma = revocation.indexOf(',', 14)
-    if (comma === -1) {
-      reason = reasonNameAt(revocation, 14, revocation.length)
-      if (reason === 'removeFromCRL') return null
-    } else {
-      reason = PSEUDO_REASONS[revocation.slice(14, comma)]
-      argument = revocation.slice(comma + 1)
-    }
-  }
-  const expiry = indexTimeMs(entry.expiry)
-  if (Number.isNaN(expiry)) return undefined
-  if (notBefore !== undefined && expiry < notBefore) return null
-  const serial = listableSerial(entry.serial)
-  if (serial === undefined) return undefined
-  return {
-    serial,
-    revocationDate: revocation.length === 13 ? revocation : revocation.slice(0, 13),
-    reasonCode: reason === undefined ? undefined : REVOCATION_REASON_CODES[reason],
-    invalidityDate: reason === 'certificateHold' ? undefined : argument,
-    holdInstructionOid: reason === 'certificateHold' ? holdInstructionOid(argument as string) : undefined,
-  }
-}
-
-/**
- * A serial a CRL can carry (1 … 2^159−1) as hex without leading zeros, or undefined for anything
- * else, which crlListings refuses.
- */
-function listableSerial(hex: string): string | undefined {
-  if (typeof hex !== 'string') return undefined
-  let start = 0
-  while (hex.charCodeAt(start) === 0x30) start++
-  const digits = hex.length - start
-  // 40 digits from 8 on is 2^159 or more (letters are above '8' too).
-  if (digits === 0 || digits > 40 || (digits === 40 && hex.charCodeAt(start) >= 0x38)) return undefined
-  if (!isHex(hex)) return undefined
-  return start === 0 ? hex : hex.slice(start)
-}
-
-/**
- * Parses a CRL in DER, however many entries it lists. Everything but the revokedCertificates list
- * is parsed by @peculiar/x509's schema at once; the list is checked entry by entry here (each a
- * SEQUENCE { INTEGER, UTCTime | GeneralizedTime, [extensions] } in RFC 5280's DER form), and each
- * entry is parsed by the library when first read (see LazyCrl): a 100,000-entry CRL whose thisUpdate
- * is all that is wanted (`mtls-ca crl` reads the previous CRL's) costs milliseconds, not seconds.
- * A CRL that is not well formed is refused here, as before.
- */
-export function parseCrlDer(der: Uint8Array | ArrayBuffer): x509.X509Crl {
-  const bytes = der instanceof Uint8Array ? der : new Uint8Array(der)
-  // Not DER (the library also reads PEM, hex or base64 given as bytes): the library's way.
-  if (bytes[0] !== 0x30) return new x509.X509Crl(der, parseLimitsFor(der.byteLength))
-  return new LazyCrl(bytes)
-}
-
-/** Parses a CRL in PEM (label `X509 CRL`, as OpenSSL writes it), however many entries it lists. */
-export function parseCrlPem(pem: string): x509.X509Crl {
-  const begin = '-----BEGIN X509 CRL-----'
-  const start = pem.indexOf(begin)
-  const end = start < 0 ? -1 : pem.indexOf('-----END X509 CRL-----', start + begin.length)
-  if (end < 0) throw new Error('no PEM X509 CRL block')
-  // Node's base64 decoder skips the line breaks (and any other whitespace).
-  return parseCrlDer(Buffer.from(pem.slice(start + begin.length, end), 'base64'))
 }
 
 /** Builds and signs the CRL: exactly one call to `issuer.signer.sign`. */
@@ -342,202 +168,6 @@ export function signatureVerifies(
   }
 }
 
-/**
- * An X509Crl that does not parse its revokedCertificates through asn1js unless asked to. The CRL
- * without its list (version, algorithm, issuer, times, extensions) is parsed by the schema as usual
- * (with tbsCertListRaw the real TBS, for `verify`); the list is checked structurally up front
- * (checkedEntryOffsets; buildCrl's own only split into entries), `asn.tbsCertList.revokedCertificates`
- * parses it on first read, and `entries`
- * is an array of the right length whose elements @peculiar/x509 parses from their own DER when first
- * read (callers that only count them, like `mtls-ca crl`, parse nothing). rawData is the DER given.
- */
-class LazyCrl extends x509.X509Crl {
-  readonly #der: ArrayBuffer
-  readonly #offsets: Uint32Array
-  #entries: x509.X509CrlEntry[] | undefined
-
-  /** `check`: check every entry's structure (false only for a CRL that buildCrl just wrote). */
-  constructor(der: Uint8Array, check = true) {
-    const outer = readTlv(der, 0)
-    const tbs = readTlv(der, outer.contentStart, outer.end)
-    if (outer.tag !== 0x30 || tbs.tag !== 0x30) throw new Error('a CRL is a SEQUENCE holding a SEQUENCE')
-    const list = revokedListTlv(der)
-    const head =
-      list === undefined
-        ? der
-        : wrap(0x30, [
-            wrap(0x30, [der.subarray(tbs.contentStart, list.start), der.subarray(list.end, tbs.end)]),
-            der.subarray(tbs.end, outer.end),
-          ])
-    const asn = AsnConvert.parse(head, CertificateList, parseLimitsFor(head.byteLength))
-    const offsets =
-      list === undefined
-        ? new Uint32Array(0)
-        : check
-          ? checkedEntryOffsets(der, list)
-          : entryOffsets(der, list)
-    // Copied when first read (the TBS and the list are most of a large CRL).
-    let tbsRaw: ArrayBuffer | undefined
-    Object.defineProperty(asn, 'tbsCertListRaw', {
-      configurable: true,
-      enumerable: true,
-      get: () => (tbsRaw ??= arrayBuffer(der.slice(tbs.start, tbs.end))),
-    })
-    if (list !== undefined) {
-      let parsed: RevokedCertificate[] | undefined
-      const parse = () => {
-        const listDer = der.slice(list.start, list.end)
-        return Array.from(AsnConvert.parse(listDer, RevokedList, parseLimitsFor(listDer.byteLength)))
-      }
-      Object.defineProperty(asn.tbsCertList, 'revokedCertificates', {
-        configurable: true,
-        enumerable: true,
-        get: () => (parsed ??= parse()),
-      })
-    }
-    super(asn)
-    this.#der = arrayBuffer(der)
-    this.#offsets = offsets
-  }
-
-  override get rawData(): ArrayBuffer {
-    return this.#der
-  }
-
-  override get entries(): x509.X509CrlEntry[] {
-    this.#entries ??= lazyEntries(new Uint8Array(this.#der), this.#offsets)
-    return this.#entries
-  }
-}
-
-/** SEQUENCE OF RevokedCertificate, to parse a CRL's list on its own. */
-@AsnType({ type: AsnTypeTypes.Sequence, itemType: RevokedCertificate })
-class RevokedList extends AsnArray<RevokedCertificate> {
-  constructor(items?: RevokedCertificate[]) {
-    super(items)
-    Object.setPrototypeOf(this, RevokedList.prototype)
-  }
-}
-
-/**
- * [start, end) of each entry of a revokedCertificates list, after checking that each is
- * SEQUENCE { serial INTEGER, revocationDate UTCTime (YYMMDDHHMMSSZ) | GeneralizedTime
- * (YYYYMMDDHHMMSSZ), crlEntryExtensions SEQUENCE OF SEQUENCE { OID, BOOLEAN OPTIONAL, OCTET STRING }
- * OPTIONAL } with nothing else, so that the library's later parse of an entry does not fail.
- */
-function checkedEntryOffsets(der: Uint8Array, list: Tlv): Uint32Array {
-  const bad = (at: number, why: string) => new Error(`CRL entry at offset ${at}: ${why}`)
-  const starts: number[] = []
-  const ends: number[] = []
-  for (let at = list.contentStart; at < list.end;) {
-    const entry = readTlv(der, at, list.end)
-    if (entry.tag !== 0x30) throw bad(at, 'not a SEQUENCE')
-    const serial = readTlv(der, entry.contentStart, entry.end)
-    if (serial.tag !== 0x02 || serial.end === serial.contentStart) throw bad(at, 'no serial INTEGER')
-    const time = readTlv(der, serial.end, entry.end)
-    if (!timeIsDer(der, time)) throw bad(at, 'the revocation date is not a UTCTime or GeneralizedTime')
-    if (time.end < entry.end) {
-      const extensions = readTlv(der, time.end, entry.end)
-      if (extensions.tag !== 0x30 || extensions.end !== entry.end) throw bad(at, 'not crlEntryExtensions')
-      for (let e = extensions.contentStart; e < extensions.end;) {
-        const extension = readTlv(der, e, extensions.end)
-        if (extension.tag !== 0x30) throw bad(at, 'an extension is not a SEQUENCE')
-        const oid = readTlv(der, extension.contentStart, extension.end)
-        if (oid.tag !== 0x06 || oid.end === oid.contentStart) throw bad(at, 'an extension has no OID')
-        let value = readTlv(der, oid.end, extension.end)
-        if (value.tag === 0x01) {
-          if (value.end - value.contentStart !== 1) throw bad(at, 'an extension’s critical is not a BOOLEAN')
-          value = readTlv(der, value.end, extension.end)
-        }
-        if (value.tag !== 0x04 || value.end !== extension.end)
-          throw bad(at, 'an extension has no OCTET STRING')
-        e = extension.end
-      }
-    }
-    starts.push(entry.start)
-    ends.push(entry.end)
-    at = entry.end
-  }
-  const offsets = new Uint32Array(2 * starts.length)
-  for (let i = 0; i < starts.length; i++) {
-    offsets[2 * i] = starts[i] as number
-    offsets[2 * i + 1] = ends[i] as number
-  }
-  return offsets
-}
-
-/** [start, end) of each entry of a revokedCertificates list, unchecked. */
-function entryOffsets(der: Uint8Array, list: Tlv): Uint32Array {
-  const offsets: number[] = []
-  for (let at = list.contentStart; at < list.end;) {
-    const end = readTlv(der, at, list.end).end
-    offsets.push(at, end)
-    at = end
-  }
-  return Uint32Array.from(offsets)
-}
-
-/** UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 §5.1.2.4), digits checked. */
-function timeIsDer(der: Uint8Array, time: Tlv): boolean {
-  const length = time.end - time.contentStart
-  if (!((time.tag === 0x17 && length === 13) || (time.tag === 0x18 && length === 15))) return false
-  for (let i = time.contentStart; i < time.end - 1; i++) {
-    const c = der[i] as number
-    if (c < 0x30 || c > 0x39) return false
-  }
-  return der[time.end - 1] === 0x5a // 'Z'
-}
-
-/**
- * The entries at `offsets` of the CRL `der` as an array of X509CrlEntry made on first read (a Proxy over an array of that length: indexing, iteration, `in`, map/find/flatMap… all see
- * every element).
- */
-function lazyEntries(der: Uint8Array, offsets: Uint32Array): x509.X509CrlEntry[] {
-  const count = offsets.length / 2
-  const target = new Array<x509.X509CrlEntry | undefined>(count).fill(undefined)
-  const entryAt = (i: number): x509.X509CrlEntry => {
-    let entry = target[i]
-    if (entry === undefined) {
-      entry = new x509.X509CrlEntry(der.slice(offsets[2 * i], offsets[2 * i + 1]))
-      target[i] = entry
-    }
-    return entry
-  }
-  const index = (prop: string | symbol): number | undefined => {
-    if (typeof prop !== 'string' || !/^(?:0|[1-9]\d*)$/.test(prop)) return undefined
-    const i = Number(prop)
-    return i < count ? i : undefined
-  }
-  return new Proxy(target, {
-    get(t, prop, receiver) {
-      const i = index(prop)
-      return i === undefined ? Reflect.get(t, prop, receiver) : entryAt(i)
-    },
-    getOwnPropertyDescriptor(t, prop) {
-      const i = index(prop)
-      if (i !== undefined) entryAt(i)
-      return Reflect.getOwnPropertyDescriptor(t, prop)
-    },
-  }) as x509.X509CrlEntry[]
-}
-
-/**
- * The revokedCertificates TLV of a CRL, if present: in TBSCertList { version INTEGER, signature
- * SEQUENCE, issuer SEQUENCE, thisUpdate, nextUpdate, revokedCertificates SEQUENCE, [0] … }, the third
- * SEQUENCE (the times are UTCTime or GeneralizedTime).
- */
-function revokedListTlv(der: Uint8Array): Tlv | undefined {
-  const outer = readTlv(der, 0)
-  const tbs = readTlv(der, outer.contentStart, outer.end)
-  let sequences = 0
-  for (let at = tbs.contentStart; at < tbs.end;) {
-    const child = readTlv(der, at, tbs.end)
-    if (child.tag === 0x30 && ++sequences === 3) return child
-    at = child.end
-  }
-  return undefined
-}
-
 /** PEM as OpenSSL writes and reads it: `X509 CRL` (x509's toString('pem') writes `CRL`, which OpenSSL refuses). */
 export function crlPem(crl: x509.X509Crl): string {
   // The lines are copied into one buffer: a string per line (100,000 for a large CRL) cost twice as much.
@@ -553,29 +183,6 @@ export function crlPem(crl: x509.X509Crl): string {
 
 export function crlDer(crl: x509.X509Crl): Uint8Array {
   return new Uint8Array(crl.rawData)
-}
-
-// ---------------------------------------------------------------------------------------------------
-
-/**
- * A listing as der-writer.ts takes it (the straightforward way): the serial in upper-case hex, the
- * times as the ASN.1 text RFC 5280 asks for (UTCTime for 1950–2049; the invalidity date always
- * GeneralizedTime), as the schema would write them.
- */
-function derEntry(listing: CrlListing): DerRevokedEntry {
-  const { revocation } = listing
-  return {
-    serial: listing.serial.toString(16).toUpperCase(),
-    revocationDate: formatIndexTime(revocation.time),
-    reasonCode: revocation.reason === undefined ? undefined : REVOCATION_REASON_CODES[revocation.reason],
-    invalidityDate:
-      revocation.invalidityDate === undefined ? undefined : formatGeneralizedTime(revocation.invalidityDate),
-    // parseRevocation only accepts instructions that resolve to an OID.
-    holdInstructionOid:
-      revocation.holdInstruction === undefined
-        ? undefined
-        : (holdInstructionOid(revocation.holdInstruction) as string),
-  }
 }
 
 function extension(oid: string, value: object, critical = false): Extension {
@@ -601,13 +208,6 @@ function crlNumberContent(crlNumber: bigint): ArrayBuffer {
     throw new RangeError(`CRL number ${crlNumber} is not an integer 0…2^159-1`)
   }
   return crlNumber === 0n ? new ArrayBuffer(1) : arrayBuffer(serialToDer(crlNumber))
-}
-
-/** The bytes as an ArrayBuffer: their own when they span all of it (as a fresh large Buffer does). */
-function arrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
-    return bytes.buffer as ArrayBuffer
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
 }
 
 function normalizedKeyId(hex: string): string {

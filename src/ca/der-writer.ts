@@ -1,8 +1,9 @@
+import { TAG_SEQUENCE, tlv, writeLength } from './der-bytes.js'
+
 /**
  * A lean DER writer for the one part of a CRL that grows with the CA: the revokedCertificates
- * SEQUENCE of a TBSCertList, plus the few byte-level steps around it (splicing it into a TBSCertList
- * encoded without it, the outer CertificateList SEQUENCE, and reading TLVs so that crl.ts can find
- * the list and its entries in a CRL without parsing them).
+ * SEQUENCE of a TBSCertList. The byte-level steps around it (splicing it into a TBSCertList encoded
+ * without it, the outer CertificateList SEQUENCE, reading TLVs) are in der-bytes.ts.
  *
  * Why not @peculiar/asn1-schema: encoding 100,000 entries through it builds a schema object and an
  * asn1js tree per entry (about eight nodes each) and then copies every level's bytes into the level
@@ -44,38 +45,11 @@ const TAG_OID = 0x06
 const TAG_ENUMERATED = 0x0a
 const TAG_UTC_TIME = 0x17
 const TAG_GENERALIZED_TIME = 0x18
-const TAG_SEQUENCE = 0x30
 
 // Extension OIDs (2.5.29.21 reasonCode, 2.5.29.24 invalidityDate, 2.5.29.23 holdInstructionCode).
 const OID_REASON = [0x55, 0x1d, 0x15]
 const OID_INVALIDITY = [0x55, 0x1d, 0x18]
 const OID_HOLD = [0x55, 0x1d, 0x17]
-
-/** Octets of a DER length field for `n`. */
-export function lengthOctets(n: number): number {
-  if (n < 0x80) return 1
-  if (n < 0x100) return 2
-  if (n < 0x10000) return 3
-  if (n < 0x1000000) return 4
-  return 5
-}
-
-/** Writes a DER length at `at`; returns the offset after it. */
-export function writeLength(out: Uint8Array, at: number, n: number): number {
-  const octets = lengthOctets(n)
-  if (octets === 1) {
-    out[at] = n
-    return at + 1
-  }
-  out[at++] = 0x80 | (octets - 1)
-  for (let shift = (octets - 2) * 8; shift >= 0; shift -= 8) out[at++] = Math.floor(n / 2 ** shift) & 0xff
-  return at
-}
-
-/** Total size of a TLV whose content is `n` octets (one-octet tag). */
-function tlv(n: number): number {
-  return 1 + lengthOctets(n) + n
-}
 
 /** DER content octets of an OBJECT IDENTIFIER in dotted form. */
 export function oidContent(oid: string): number[] {
@@ -351,73 +325,4 @@ function writeRest(out: Buffer, at: number, e: DerRevokedEntry, exts: number): n
     for (const b of hold) out[at++] = b
   }
   return at
-}
-
-/** A TLV read at `at`: where its content starts and ends. */
-export interface Tlv {
-  tag: number
-  start: number
-  contentStart: number
-  end: number
-}
-
-/** Reads one DER TLV (one-octet tag, definite length) at `at`, bounded by `limit`. */
-export function readTlv(der: Uint8Array, at: number, limit = der.length): Tlv {
-  if (at + 2 > limit) throw new Error('DER: truncated')
-  const tag = der[at] as number
-  if ((tag & 0x1f) === 0x1f) throw new Error('DER: multi-octet tags are not read here')
-  let p = at + 1
-  const first = der[p++] as number
-  let length = first
-  if (first >= 0x80) {
-    const octets = first & 0x7f
-    if (octets === 0 || octets > 4) throw new Error('DER: unsupported length')
-    length = 0
-    for (let i = 0; i < octets; i++) {
-      if (p >= limit) throw new Error('DER: truncated')
-      length = length * 256 + (der[p++] as number)
-    }
-  }
-  const end = p + length
-  if (end > limit) throw new Error('DER: truncated')
-  return { tag, start: at, contentStart: p, end }
-}
-
-/** A constructed TLV with `tag` around `parts`, as one Buffer. */
-export function wrap(tag: number, parts: readonly Uint8Array[]): Buffer {
-  let content = 0
-  for (const p of parts) content += p.length
-  const out = Buffer.allocUnsafe(tlv(content))
-  out[0] = tag
-  let at = writeLength(out, 1, content)
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
-/**
- * Inserts `element` into the SEQUENCE `sequence` just before its first child whose tag is
- * `beforeTag` (at the end when there is none), and rewrites the SEQUENCE's length.
- */
-export function insertIntoSequence(sequence: Uint8Array, element: Uint8Array, beforeTag: number): Buffer {
-  const outer = readTlv(sequence, 0)
-  if (outer.tag !== TAG_SEQUENCE || outer.end !== sequence.length) throw new Error('DER: not one SEQUENCE')
-  let at = outer.contentStart
-  while (at < outer.end) {
-    const child = readTlv(sequence, at, outer.end)
-    if (child.tag === beforeTag) break
-    at = child.end
-  }
-  return wrap(TAG_SEQUENCE, [
-    sequence.subarray(outer.contentStart, at),
-    element,
-    sequence.subarray(at, outer.end),
-  ])
-}
-
-/** `BIT STRING` with no unused bits around `bytes`. */
-export function bitString(bytes: Uint8Array): Buffer {
-  return wrap(0x03, [Uint8Array.of(0), bytes])
 }

@@ -12,8 +12,19 @@ import {
   SubjectPublicKeyInfo,
   id_ce_subjectAltName,
 } from '@peculiar/asn1-x509'
-import type { KeyUsageName } from '../config/ca-config.js'
-import { readTlv } from './der-writer.js'
+import { readTlv } from './der-bytes.js'
+
+/** The key usage names of RFC 5280 §4.2.1.3, as OpenSSL's configuration writes them. */
+export type KeyUsageName =
+  | 'digitalSignature'
+  | 'nonRepudiation'
+  | 'keyEncipherment'
+  | 'dataEncipherment'
+  | 'keyAgreement'
+  | 'keyCertSign'
+  | 'cRLSign'
+  | 'encipherOnly'
+  | 'decipherOnly'
 
 const KEY_USAGE_FLAGS: Record<KeyUsageName, x509.KeyUsageFlags> = {
   digitalSignature: x509.KeyUsageFlags.digitalSignature,

@@ -26,10 +26,10 @@ import {
   sanPolicies,
   sanRefusal,
   validateSanPolicy,
-  validateSanSyntax,
   type NamedSanPolicy,
   type SanPolicy,
 } from './san-policy.js'
+import { validateSanSyntax } from './san-syntax.js'
 import { sanEntry, SAN_TYPE_LABEL, type SanEntry, type SanType } from './subject-alt-name.js'
 
 export type CommonNameKind = SanType | 'label'

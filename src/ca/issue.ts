@@ -27,11 +27,11 @@ import {
 } from './extensions.js'
 import { signCertificate, type CertificateTemplate } from './certificate.js'
 import { lintLeaf } from './lint.js'
-import type { IndexEntry } from './index-txt.js'
-import { formatIndexTime } from './index-txt.js'
+import type { IndexEntry } from './index-entry.js'
+import { formatIndexTime } from './index-time.js'
 import { randomSerial, serialToHex } from './serial-number.js'
-import type { CaConfig } from '../config/ca-config.js'
-import type { Signer } from '../keys/signer.js'
+import type { IssuanceConfig } from './issuance-config.js'
+import type { Signer } from './signer.js'
 
 export const MAX_DAYS = 3650
 
@@ -54,7 +54,7 @@ export interface Issuer {
 }
 
 export interface IssuanceContext {
-  config: CaConfig
+  config: IssuanceConfig
   issuer: Issuer
   /**
    * Runs the checks of a batch's requests, possibly on other threads (see threads/check-pool.ts).
@@ -119,7 +119,7 @@ export interface Checked {
 
 /** What the checks of one request need: the CA's configuration and the issuer's name. */
 export interface CheckPolicy {
-  config: CaConfig
+  config: IssuanceConfig
   issuerSubject: DistinguishedName
 }
 

@@ -5,7 +5,8 @@
  */
 import { CaError } from './errors.js'
 import type { NamedSanPolicy } from './san-policy.js'
-import type { CaConfig, KeyUsageName, ProfileConfig } from '../config/ca-config.js'
+import type { KeyUsageName } from './extensions.js'
+import type { IssuanceConfig, ProfileConfig } from './issuance-config.js'
 
 export interface LeafProfile {
   name: string
@@ -44,7 +45,7 @@ export const BUILTIN_PROFILES: Readonly<Record<string, ProfileConfig>> = {
   'server-client': { extendedKeyUsage: ['serverAuth', 'clientAuth'], requireSan: true, copyCommonName: true },
 }
 
-export function profileNames(config: CaConfig): string[] {
+export function profileNames(config: IssuanceConfig): string[] {
   return [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(config.profiles)])]
 }
 
@@ -53,7 +54,7 @@ function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined
   return Object.hasOwn(record, key) ? record[key] : undefined
 }
 
-export function resolveProfile(name: string, config: CaConfig): LeafProfile {
+export function resolveProfile(name: string, config: IssuanceConfig): LeafProfile {
   const p = own(config.profiles, name) ?? own(BUILTIN_PROFILES, name)
   if (!p) {
     throw new CaError(

@@ -16,7 +16,7 @@
  * parseCsr does so before it verifies the self-signature.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { readTlv } from './der-writer.js'
+import { readTlv } from './der-bytes.js'
 
 const hex = (s: string) => Buffer.from(s, 'hex')
 

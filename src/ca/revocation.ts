@@ -13,15 +13,15 @@ import * as x509 from '@peculiar/x509'
 import { certificateNames, sameName } from './chain-verification.js'
 import { verifiesWith } from './certificate.js'
 import { CaError } from './errors.js'
+import { findBySerial } from './index-lookup.js'
 import {
-  findBySerial,
   formatRevocation,
-  parseIndexTime,
   parseRevocation,
-  type IndexEntry,
   type Revocation,
   type RevocationReason,
-} from './index-txt.js'
+} from './index-revocation.js'
+import { parseIndexTime } from './index-time.js'
+import { type IndexEntry } from './index-entry.js'
 import { serialToHex } from './serial-number.js'
 
 export interface RevokeRequest {

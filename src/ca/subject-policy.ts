@@ -32,7 +32,7 @@ import {
   type DistinguishedName,
   type NameAttribute,
 } from './distinguished-name.js'
-import { validateEmailAddress } from './san-policy.js'
+import { validateEmailAddress } from './san-syntax.js'
 
 export type PolicyRule = 'match' | 'supplied' | 'optional'
 

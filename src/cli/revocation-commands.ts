@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { CaError } from '../ca/errors.js'
-import type { RevocationReason } from '../ca/index-txt.js'
+import type { RevocationReason } from '../ca/index-revocation.js'
 import {
   generateCrl,
   releaseCertificate,

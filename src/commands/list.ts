@@ -4,7 +4,8 @@
  */
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
-import { parseIndexTime, type IndexEntry } from '../ca/index-txt.js'
+import { parseIndexTime } from '../ca/index-time.js'
+import { type IndexEntry } from '../ca/index-entry.js'
 import { serialFromHex } from '../ca/serial-number.js'
 import { sansFromExtensionValue, formatSan } from '../ca/subject-alt-name.js'
 import { EKU_OIDS } from '../ca/profiles.js'

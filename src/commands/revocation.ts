@@ -5,10 +5,14 @@
  */
 import 'reflect-metadata'
 import { CaError } from '../ca/errors.js'
-import { buildCrl, crlDer, crlPem, parseCrlPem } from '../ca/crl.js'
+import { buildCrl, crlDer, crlPem } from '../ca/crl.js'
+import { parseCrlPem } from '../ca/crl-reading.js'
 import { certificateIssuedBy, release, revoke, type RevokeOutcome } from '../ca/revocation.js'
 import { formatSerialFile, parseSerialFile, serialToHex } from '../ca/serial-number.js'
-import { formatIndexAttr, serializeIndex, type IndexEntry, type RevocationReason } from '../ca/index-txt.js'
+import { formatIndexAttr } from '../ca/index-attr.js'
+import { serializeIndex } from '../ca/index-txt.js'
+import { type IndexEntry } from '../ca/index-entry.js'
+import { type RevocationReason } from '../ca/index-revocation.js'
 import { databaseFiles, newCertPath, type DatabaseFiles } from '../config/layout.js'
 import type { FileWrite, StateStore } from '../store/state-store.js'
 import {

@@ -17,7 +17,9 @@ import { buildCrl, crlDer, crlPem } from '../ca/crl.js'
 import { createIntermediateCertificate } from '../ca/ca-certificates.js'
 import { formatOneline, parseSlashDn } from '../ca/distinguished-name.js'
 import { subjectKeyIdentifier } from '../ca/extensions.js'
-import { formatIndexAttr, formatIndexTime, serializeIndex } from '../ca/index-txt.js'
+import { formatIndexAttr } from '../ca/index-attr.js'
+import { formatIndexTime } from '../ca/index-time.js'
+import { serializeIndex } from '../ca/index-txt.js'
 import {
   formatSerialFile,
   parseSerialFile,

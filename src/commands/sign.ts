@@ -9,7 +9,8 @@ import { basename, resolve } from 'node:path'
 import { CaError } from '../ca/errors.js'
 import { MAX_CSR_BYTES } from '../ca/csr.js'
 import { checkRequests, issueBatch, type IssuanceRequest, type IssuedCertificate } from '../ca/issue.js'
-import { formatIndexAttr, serializeIndex } from '../ca/index-txt.js'
+import { formatIndexAttr } from '../ca/index-attr.js'
+import { serializeIndex } from '../ca/index-txt.js'
 import { formatSerialFile } from '../ca/serial-number.js'
 import {
   CERTS_DIR,
@@ -22,7 +23,7 @@ import {
   requestPaths,
 } from '../config/layout.js'
 import { MAX_REQUEST_OPTIONS_BYTES, parseRequestOptions } from '../config/request-options.js'
-import { fileType, readRegularFile } from '../store/bounded-read.js'
+import { fileType, readRegularFile } from '../store/untrusted-file.js'
 import { forEachConcurrently } from '../store/concurrency.js'
 import type { FileWrite, StateStore } from '../store/state-store.js'
 import { effectiveUniqueSubject, loadCa, loadDatabase, openIssuer, type LoadedCa } from './ca-state.js'

@@ -10,8 +10,10 @@ import { createHash, createPublicKey, verify, constants, type KeyObject } from '
 import type { TokenCredential } from '@azure/identity'
 import { CryptographyClient, KeyClient, type KeyClientOptions, type KeyVaultKey } from '@azure/keyvault-keys'
 import { CaError } from '../ca/errors.js'
-import type { SignatureScheme, Signer } from './signer.js'
-import { callVault, createLimiter, NO_SDK_RETRIES, retryPolicy, type Sleep, type VaultCall } from './retry.js'
+import type { SignatureScheme, Signer } from '../ca/signer.js'
+import { callVault, createLimiter, NO_SDK_RETRIES } from './retry.js'
+import { retryPolicy, type Sleep } from './retry-policy.js'
+import type { VaultCall } from './vault-errors.js'
 import { VaultThrottle } from './vault-throttle.js'
 
 /** SDK client options we pass through (TLS trust, challenge verification for doubles, API version, proxy). */

@@ -12,7 +12,7 @@ import {
   type KeyObject,
 } from 'node:crypto'
 import { CaError } from '../ca/errors.js'
-import type { SignatureScheme, Signer } from './signer.js'
+import type { SignatureScheme, Signer } from '../ca/signer.js'
 
 export type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ec-p256' | 'ec-p384'
 export const KEY_TYPES: readonly KeyType[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384']

@@ -18,14 +18,9 @@ import { AsnConvert } from '@peculiar/asn1-schema'
 import { CertificationRequest } from '@peculiar/asn1-csr'
 import { CaError } from '../ca/errors.js'
 import { publicKeyInfo } from './azure-key-vault-signer.js'
-import {
-  callVault,
-  NO_SDK_RETRIES,
-  retryPolicy,
-  type RetryPolicy,
-  type Sleep,
-  type VaultCall,
-} from './retry.js'
+import { callVault, NO_SDK_RETRIES } from './retry.js'
+import { retryPolicy, type RetryPolicy, type Sleep } from './retry-policy.js'
+import type { VaultCall } from './vault-errors.js'
 
 export interface CertificateVaultOptions {
   credential: TokenCredential

@@ -10,9 +10,9 @@
 import { CaError } from '../ca/errors.js'
 import type { AzureCredentialChoice, AzureCredentialOptions } from './azure-credential.js'
 import type { CaKeySpec, CertificateVault, PendingCertificate } from './key-vault-certificates.js'
-import type { Sleep } from './retry.js'
+import type { Sleep } from './retry-policy.js'
 import type { KeyVaultOpenOptions } from './open-signer.js'
-import type { Signer } from './signer.js'
+import type { Signer } from '../ca/signer.js'
 
 /** `https://<vault>/keys/<name>[/<version>]`, taken apart. */
 export interface KeyVaultKeyUrl {

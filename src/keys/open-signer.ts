@@ -4,7 +4,7 @@
  */
 import { CaError } from '../ca/errors.js'
 import { fileSigner } from './file-signer.js'
-import type { SignatureScheme, Signer } from './signer.js'
+import type { SignatureScheme, Signer } from '../ca/signer.js'
 
 /** How a key is to be used, from ca.yml. */
 export interface KeyVaultOpenOptions {

@@ -20,7 +20,7 @@
  * A Retry-After longer than the pause wins. A signature that gets through ends the episode. Calls made
  * without a shared throttle get one of their own, which is the per-call exponential backoff.
  */
-import type { RetryPolicy } from './retry.js'
+import type { RetryPolicy } from './retry-policy.js'
 
 /** What a call may do now: send; `probe` when it is the one call let through after a pause. */
 export interface Pass {

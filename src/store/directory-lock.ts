@@ -22,7 +22,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CaError } from '../ca/errors.js'
 import { errorCode } from './durable-fs.js'
-import { readRegularFile } from './path-kinds.js'
+import { readOwnFile } from './untrusted-file.js'
 
 export interface LockHolder {
   pid: number
@@ -206,7 +206,7 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
   let data: Buffer | undefined | 'not-a-file'
   try {
     // Never through a symbolic link: the store folder may sit in a working tree a pull request wrote.
-    data = await readRegularFile(path, MAX_LOCK_FILE)
+    data = await readOwnFile(path, MAX_LOCK_FILE)
   } catch (e) {
     throw new CaError('state.locked', `cannot read the lock file ${path}: ${String(e)}`, {
       file: path,

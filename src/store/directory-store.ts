@@ -3,7 +3,8 @@
  * own folder (lock file and commit journal): under the repository's git dir when the CA directory is
  * in a git work tree, else `.mtls-ca/` inside it, which holds a `.gitignore` of `*` (see
  * store-location.ts for why). Writes go through the journal under the lock (see journal.ts,
- * directory-lock.ts); the store's folder and each level of it are checked with lstat before use.
+ * directory-lock.ts), after write-plan.ts has checked the batch; the store's folder and each level of
+ * it are checked with lstat before use.
  * Private keys never go through the journal: they are created as new files just before the commit
  * point and removed again when the batch does not commit (see FileWrite.key).
  *
@@ -16,15 +17,14 @@ import type { Stats } from 'node:fs'
 import { lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { CaError, isCaError } from '../ca/errors.js'
-import { fileType, readRegularFile } from './bounded-read.js'
-import { forEachConcurrently } from './concurrency.js'
+import { fileType, kindOf, readRegularFile } from './untrusted-file.js'
+import { planWrites, type PlannedWrite } from './write-plan.js'
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.js'
 import { errorCode, fsyncDirectory, replaceFileAtomically, writeNewFileSynced } from './durable-fs.js'
-import { Journal, type CommitStepHook, type StagedWrite } from './journal.js'
-import { kindOf, type Kind } from './path-kinds.js'
+import { Journal, type CommitStepHook } from './journal.js'
 import type { FileWrite, ReadOptions, StateStore } from './state-store.js'
 import { locateStoreFolder } from './store-location.js'
-import { isKeyPath, STORE_DIR, storeFolderSegments, storePathSegments } from './store-path.js'
+import { STORE_DIR, storeFolderSegments, storePathSegments } from './store-path.js'
 
 export { STORE_DIR } from './store-path.js'
 
@@ -39,13 +39,8 @@ export interface DirectoryStoreOptions {
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000
 const JOURNAL_DIR = 'journal'
-/** lstat calls in flight while a commit is planned. */
-const LOOKUP_CONCURRENCY = 16
-
 /** The store whose locked() call the current async context is inside: tells nesting from concurrency. */
 const insideLock = new AsyncLocalStorage<DirectoryStore>()
-
-type PlannedWrite = StagedWrite & { key: boolean }
 
 export function openDirectoryStore(root: string, options: DirectoryStoreOptions = {}): StateStore {
   return new DirectoryStore(resolve(root), options)
@@ -150,7 +145,7 @@ class DirectoryStore implements StateStore {
     }
     const checked = writes.map((w) => ({ write: w, segments: storePathSegments(w.path) }))
     await this.settle()
-    const staged = await this.plan(checked).catch((e: unknown) => {
+    const staged = await planWrites(this.root, checked).catch((e: unknown) => {
       if (isCaError(e)) throw e
       throw new CaError(
         'state.write_failed',
@@ -316,108 +311,9 @@ class DirectoryStore implements StateStore {
   }
 
   /**
-   * Checks a batch before anything is staged, so that applying it after the commit point cannot fail
-   * for a reason that could have been seen: a path twice, a path that is also a folder of another,
-   * a folder on the way that is a file or a symlink, a target that is a folder.
-   */
-  private async plan(checked: { write: FileWrite; segments: string[] }[]): Promise<PlannedWrite[]> {
-    const refuse = (path: string, why: string): never => {
-      throw new CaError('state.path_invalid', `refused path "${path}": ${why}; nothing was written`, {
-        file: path,
-      })
-    }
-    const paths = new Set<string>()
-    const folders = new Set<string>()
-    for (const { segments } of checked) {
-      const key = segments.join('/')
-      if (paths.has(key)) refuse(key, 'it is written twice in one commit')
-      paths.add(key)
-      for (let k = 1; k < segments.length; k++) folders.add(segments.slice(0, k).join('/'))
-    }
-    for (const key of paths)
-      if (folders.has(key)) refuse(key, 'it is both a file and a folder in this commit')
-
-    const kinds = new Map<string, Kind>()
-    const kindAt = async (segments: string[]): Promise<Kind> => {
-      const key = segments.join('/')
-      let kind = kinds.get(key)
-      if (kind === undefined) {
-        kind = await kindOf(join(this.root, ...segments))
-        kinds.set(key, kind)
-      }
-      return kind
-    }
-    await this.lookUpKinds(checked, folders, kinds)
-    const staged: PlannedWrite[] = []
-    for (const { write, segments } of checked) {
-      const path = segments.join('/')
-      const key = write.key === true
-      if (!key && isKeyPath(segments))
-        refuse(
-          path,
-          'it names a key (a private/ folder or *.key.pem), which is only ever written as a new key file',
-        )
-      for (let k = 1; k < segments.length; k++) {
-        const kind = await kindAt(segments.slice(0, k))
-        if (kind === 'absent') break
-        if (kind === 'symlink') refuse(path, `${segments.slice(0, k).join('/')} is a symbolic link`)
-        if (kind !== 'folder') refuse(path, `${segments.slice(0, k).join('/')} is not a folder`)
-      }
-      const kind = await kindAt(segments)
-      if (kind === 'folder') refuse(path, 'it is a folder')
-      if (kind === 'symlink') refuse(path, 'it is a symbolic link')
-      if (kind === 'other') refuse(path, 'it is not a regular file')
-      if (key && kind !== 'absent') refuse(path, 'a key file is never replaced')
-      const { mode } = write
-      if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
-        throw new CaError(
-          'state.write_failed',
-          `refused mode ${String(mode)} for ${path}; nothing was written`,
-          {
-            file: path,
-          },
-        )
-      }
-      const data = typeof write.data === 'string' ? Buffer.from(write.data, 'utf8') : Buffer.from(write.data)
-      staged.push({ path, data, key, ...(mode === undefined ? {} : { mode }) })
-    }
-    return staged
-  }
-
-  /**
    * Whether every folder on the way to `segments` exists (false: the target cannot exist either);
    * a symbolic link on the way is refused. The last segment is the target and is not checked.
    */
-  /**
-   * Fills `kinds` for plan(), several lstat calls at once (3,001 one after another took 0.2 s): the
-   * folders level by level, each only under folders that are folders (never through a link), then
-   * the targets whose folders all exist. plan() then checks in write order on these answers, so the
-   * first problem it reports is the same as when it looked each path up in turn.
-   */
-  private async lookUpKinds(
-    checked: { segments: string[] }[],
-    folders: ReadonlySet<string>,
-    kinds: Map<string, Kind>,
-  ): Promise<void> {
-    const lookUp = (keys: string[]) =>
-      forEachConcurrently(keys, LOOKUP_CONCURRENCY, async (key) => {
-        kinds.set(key, await kindOf(join(this.root, ...key.split('/'))))
-      })
-    const parentIsFolder = (key: string) => {
-      const cut = key.lastIndexOf('/')
-      return cut < 0 || kinds.get(key.slice(0, cut)) === 'folder'
-    }
-    const byDepth = new Map<number, string[]>()
-    for (const key of folders) {
-      const depth = key.split('/').length
-      byDepth.set(depth, [...(byDepth.get(depth) ?? []), key])
-    }
-    for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
-      await lookUp((byDepth.get(depth) ?? []).filter(parentIsFolder))
-    }
-    await lookUp(checked.map(({ segments }) => segments.join('/')).filter(parentIsFolder))
-  }
-
   private async foldersOnTheWay(segments: string[], path: string): Promise<boolean> {
     for (let k = 1; k < segments.length; k++) {
       const kind = await kindOf(join(this.root, ...segments.slice(0, k)))

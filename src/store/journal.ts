@@ -20,6 +20,7 @@
  * files it has just verified to be its own, one by one, and folders by rmdir, never recursively.
  * Every target is checked from the CA root down before anything moves (no link on the way, no
  * folder where a file goes), so a replay cannot write outside the CA directory or onto a key.
+ * The manifest's format and its strict reading are journal-manifest.ts.
  * Hand-written because no library does this for a directory of many files.
  */
 import { createHash, randomBytes } from 'node:crypto'
@@ -28,8 +29,18 @@ import { dirname, join } from 'node:path'
 import { CaError, isCaError } from '../ca/errors.js'
 import { errorCode, fsyncDirectory, writeNewFileSynced } from './durable-fs.js'
 import { forEachConcurrently } from './concurrency.js'
-import { kindOf, readRegularFile } from './path-kinds.js'
+import { kindOf, readOwnFile } from './untrusted-file.js'
 import { isKeyPath, storePathSegments } from './store-path.js'
+import {
+  FOLDER_NAME,
+  FORMAT,
+  MANIFEST,
+  MANIFEST_TEMP,
+  readManifest,
+  STAGED_NAME,
+  untrusted,
+  type ManifestEntry,
+} from './journal-manifest.js'
 
 /** A write whose path has been checked: the journal trusts it. */
 export interface StagedWrite {
@@ -55,20 +66,6 @@ export interface CommitHooks {
   afterRollBack?: () => Promise<void>
 }
 
-interface ManifestEntry {
-  path: string
-  staged: string
-  sha256: string
-  mode?: number
-}
-
-const FORMAT = 'mtls-ca.journal/1'
-const MANIFEST = 'manifest.json'
-const MANIFEST_TEMP = `${MANIFEST}.tmp`
-/** The names commit() gives its folders (time in base 36, 8 random hex digits) and staged files. */
-const FOLDER_NAME = /^[0-9a-z]{1,16}-[0-9a-f]{8}$/
-const STAGED_NAME = /^(0|[1-9][0-9]{0,8})$/
-const MANIFEST_LIMIT = 64 * 1024 * 1024
 /**
  * How many files a commit writes, renames or checks at once. node:fs runs them on libuv's thread pool
  * (4 threads unless UV_THREADPOOL_SIZE says otherwise), so more only queue there; 16 keeps that pool
@@ -201,7 +198,7 @@ export class Journal {
     }
     const folder = committed[0]
     if (folder === undefined) return discarded ? 'discarded' : 'clean'
-    const entries = await this.readManifest(folder)
+    const entries = await readManifest(folder)
     await this.checkTargets(entries)
     await this.verify(folder, entries)
     try {
@@ -278,53 +275,6 @@ export class Journal {
     await this.step('done')
   }
 
-  private async readManifest(folder: string): Promise<ManifestEntry[]> {
-    const file = join(folder, MANIFEST)
-    const corrupt = (why: string): never => {
-      throw new CaError(
-        'state.corrupt',
-        `the journal ${file} is damaged (${why}); the state needs a person to decide`,
-        {
-          file,
-        },
-      )
-    }
-    const data = await readRegularFile(file, MANIFEST_LIMIT)
-    if (data === undefined || data === 'not-a-file') throw untrusted(file, 'it is not a regular file')
-    let value: unknown
-    try {
-      value = JSON.parse(data.toString('utf8'))
-    } catch (e) {
-      return corrupt(e instanceof Error ? e.message : String(e))
-    }
-    const m = value as { format?: unknown; writes?: unknown }
-    if (typeof m !== 'object' || m === null || m.format !== FORMAT) return corrupt(`not ${FORMAT}`)
-    if (!Array.isArray(m.writes)) return corrupt('no list of writes')
-    const paths = new Set<string>()
-    const staged = new Set<string>()
-    return m.writes.map((w: Partial<ManifestEntry>, i): ManifestEntry => {
-      if (typeof w !== 'object' || w === null) return corrupt(`write ${i} is not an object`)
-      if (typeof w.path !== 'string') return corrupt(`write ${i} has no path`)
-      let segments: string[]
-      try {
-        segments = storePathSegments(w.path) // a manifest must not be able to name a file outside the root
-      } catch (e) {
-        throw untrusted(file, `write ${i}: ${isCaError(e) ? e.message : String(e)}`)
-      }
-      if (isKeyPath(segments))
-        throw untrusted(file, `write ${i} names the key ${w.path}, which the store never journals`)
-      const key = segments.join('/')
-      if (paths.has(key)) throw untrusted(file, `write ${i} names ${w.path} a second time`)
-      paths.add(key)
-      if (typeof w.staged !== 'string' || !STAGED_NAME.test(w.staged) || staged.has(w.staged))
-        return corrupt(`write ${i} has no staged file of its own`)
-      staged.add(w.staged)
-      if (typeof w.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(w.sha256))
-        return corrupt(`write ${i} has no SHA-256`)
-      return { path: w.path, staged: w.staged, sha256: w.sha256 }
-    })
-  }
-
   /**
    * Before a replay moves anything: every folder from the CA root down to each target is a real
    * folder or absent (never a symbolic link or a file), and each target a regular file or absent.
@@ -354,10 +304,10 @@ export class Journal {
       const staged = join(folder, entry.staged)
       const target = join(this.root, ...storePathSegments(entry.path))
       let file = staged
-      let data = await readRegularFile(staged)
+      let data = await readOwnFile(staged)
       if (data === undefined) {
         file = target
-        data = await readRegularFile(target)
+        data = await readOwnFile(target)
       }
       if (data === 'not-a-file') throw untrusted(file, 'it is not a regular file')
       if (data === undefined || sha256(data) !== entry.sha256) {
@@ -390,16 +340,6 @@ function describeKind(kind: string): string {
         : kind === 'absent'
           ? 'missing'
           : 'not a file or folder'
-}
-
-/** Something in the store's own folder that the store did not write: never replayed, never removed. */
-function untrusted(file: string, why: string): CaError {
-  return new CaError(
-    'state.untrusted_journal',
-    `refused the store's journal entry ${file}: ${why}; mtls-ca replays only what its own commits wrote and left it untouched — ` +
-      'remove it by hand once you know where it came from',
-    { file },
-  )
 }
 
 function writeFailed(e: unknown, message: string): CaError {

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto'
 import { realpath } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { CaError } from '../ca/errors.js'
-import { kindOf, readRegularFile } from './path-kinds.js'
+import { kindOf, readOwnFile } from './untrusted-file.js'
 import { STORE_DIR } from './store-path.js'
 
 export interface StoreLocation {
@@ -65,7 +65,7 @@ async function gitDirAt(dir: string): Promise<string | undefined> {
   if (kind === 'absent') return undefined
   if (kind === 'folder') return dotGit
   if (kind !== 'file') return refuse(kind === 'symlink' ? 'is a symbolic link' : 'is not a folder or a file')
-  const data = await readRegularFile(dotGit, GITDIR_FILE_LIMIT)
+  const data = await readOwnFile(dotGit, GITDIR_FILE_LIMIT)
   if (data === undefined || data === 'not-a-file') return refuse('cannot be read as a file')
   const m = /^gitdir: ([^\n\0]+)\n?$/.exec(data.toString('utf8'))
   if (m === null) return refuse('is a file without a "gitdir:" line')

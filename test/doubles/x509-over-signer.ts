@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { webCryptoAlgorithm, type Signer } from '../../src/keys/signer.js'
+import { webCryptoAlgorithm, type Signer } from '../../src/ca/signer.js'
 
 const execFileAsync = promisify(execFile)
 type X509Crypto = Parameters<typeof x509.X509CertificateGenerator.create>[1]

@@ -22,7 +22,7 @@ import {
   mergeSignedCertificate,
   openCertificateVault,
 } from '../../src/keys/key-vault-certificates.js'
-import type { Signer } from '../../src/keys/signer.js'
+import type { Signer } from '../../src/ca/signer.js'
 import { issue, opensslVerify, selfSignedRoot } from '../doubles/x509-over-signer.js'
 
 const rootVaultUrl = process.env.MTLS_CA_LIVE_ROOT_VAULT

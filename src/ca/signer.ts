@@ -2,6 +2,7 @@
  * The Signer port: what the engine needs from a CA key, wherever it lives (a file, Azure Key Vault,
  * later PKCS#11). The engine never sees key material: it hands over the bytes to be signed (the DER
  * of a TBSCertificate or TBSCertList) and gets a signature back.
+ * The port belongs to the core; its adapters (src/keys/) import it, so the engine imports no adapter.
  */
 
 /** Signature schemes a CA key can use; names follow JOSE/Key Vault. */
