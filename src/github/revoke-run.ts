@@ -6,7 +6,7 @@
  * the label, change nothing.
  */
 import { CaError } from '../ca/errors.js'
-import type { RevocationReason } from '../ca/index-txt.js'
+import type { RevocationReason } from '../ca/index-revocation.js'
 import { loadCa } from '../commands/ca-state.js'
 import { REVOCATION_REASONS, revokeCertificate, type RevokeResult } from '../commands/revocation.js'
 import { certificatePaths } from '../config/layout.js'

@@ -4,7 +4,7 @@
  * the certificates that expire within github.expiryWarningDays in the job summary and in one tracking
  * issue, updated rather than repeated (closed when nothing is about to expire).
  */
-import { parseCrlPem } from '../ca/crl.js'
+import { parseCrlPem } from '../ca/crl-reading.js'
 import { loadCa, readText } from '../commands/ca-state.js'
 import { listCertificates, type ListedCertificate } from '../commands/list.js'
 import { generateCrl, type CrlResult } from '../commands/revocation.js'
