@@ -1,10 +1,12 @@
 /**
  * An adoption from start to end: refuse a directory that is already an mtls-ca one, read the
- * configurations, adopt each CA and the chain, assemble and validate ca.yml, and write it (with a
- * chain or root file the directory lacked) in one commit under the store's lock. Everything is checked before the lock is taken: taking it creates the
+ * configurations, adopt each CA and the chain, run the CA self-check `sign` runs, assemble and
+ * validate ca.yml, and write it (with a chain or root file the directory lacked) in one commit
+ * under the store's lock. Everything is checked before the lock is taken: taking it creates the
  * store's own folder, and a refusal must leave the directory exactly as it was.
  */
 import { statSync } from 'node:fs'
+import { checkCaCertificates } from '../ca/ca-self-check.js'
 import { CaError } from '../ca/errors.js'
 import { SAN_TYPES } from '../ca/subject-alt-name.js'
 import { formatCaConfig, validateCaConfig, type CaConfigInput } from '../config/ca-config.js'
@@ -34,8 +36,8 @@ export async function adoptCa(store: StateStore, input: AdoptInput): Promise<Ado
   const base = { cwd: input.cwd, root: store.root }
   const intermediate = parseConfig(input.intermediate, input, base, f)
   const root = input.root ? parseConfig(input.root, input, base, f) : undefined
-  const inter = await adoptSide(store, base, 'intermediate', intermediate, input.now, f)
-  const rootSide = root ? await adoptSide(store, base, 'root', root, input.now, f) : undefined
+  const inter = await adoptSide(store, base, 'intermediate', intermediate, f)
+  const rootSide = root ? await adoptSide(store, base, 'root', root, f) : undefined
   if (rootSide && rootSide.dir === inter.dir) {
     throw new CaError(
       'adopt.unsupported',
@@ -55,6 +57,12 @@ export async function adoptCa(store: StateStore, input: AdoptInput): Promise<Ado
     },
     f,
   )
+  // What sign would refuse is refused now, with sign's error, before anything is written.
+  checkCaCertificates({
+    root: { certificate: chain.root.x509, file: chain.rootPath },
+    intermediate: { certificate: inter.certificate.x509, file: inter.certificate.path },
+    now: input.now,
+  })
   const rootYml = rootSide ? rootSide.yml : { certificate: chain.rootPath }
   if (root && rootSide) checkRootIndex(root, rootSide.index, inter.certificate, f)
   else {

@@ -25,7 +25,6 @@ export function caCertificate(
   path: string,
   text: string | undefined,
   role: Role,
-  now: Date,
   f: Findings,
 ): LoadedCertificate {
   if (text === undefined) {
@@ -63,9 +62,6 @@ export function caCertificate(
       `${setting}: ${path} is self-signed: mtls-ca issues from an intermediate under a root, not from a root`,
       { file: p.source.file },
     )
-  }
-  if (new Date(cert.node.validTo) <= now) {
-    f.notes.push(`${path}: the ${role} certificate expired on ${new Date(cert.node.validTo).toISOString()}`)
   }
   return cert
 }

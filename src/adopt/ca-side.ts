@@ -31,7 +31,6 @@ export async function adoptSide(
   base: PathBase,
   role: Role,
   p: ParsedConfig,
-  now: Date,
   f: Findings,
 ): Promise<AdoptedSide> {
   const { ca } = p
@@ -46,7 +45,6 @@ export async function adoptSide(
     certPath,
     await readText(store, p, certPath),
     role,
-    now,
     f,
   )
   yml.certificate = certPath

@@ -37,7 +37,7 @@ export function leafProfile(
   taken.add(name)
   const file = sectionFile(p, sectionName)
   const from = `${file} [${sectionName}] line ${section.extensions[0]?.line ?? 0}`
-  if (BUILTIN_PROFILES[name] !== undefined) {
+  if (Object.hasOwn(BUILTIN_PROFILES, name)) {
     f.notes.push(`${from}: the profile ${name} replaces mtls-ca's built-in profile of that name`)
   }
   let extendedKeyUsage: string[] = []
@@ -48,7 +48,9 @@ export function leafProfile(
     switch (ext.kind) {
       case 'extendedKeyUsage':
         // A name ca.yml knows stays a name; any other purpose is written as its OID.
-        extendedKeyUsage = ext.usages.map((u, i) => (EKU_OIDS[u] !== undefined ? u : (ext.oids[i] as string)))
+        extendedKeyUsage = ext.usages.map((u, i) =>
+          Object.hasOwn(EKU_OIDS, u) ? u : (ext.oids[i] as string),
+        )
         if (ext.critical)
           f.notes.push(`${at}: extendedKeyUsage is critical there; mtls-ca writes it non-critical`)
         break

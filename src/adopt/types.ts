@@ -24,7 +24,7 @@ export interface AdoptInput {
   env: Readonly<Record<string, string | undefined>>
   /** Reads included files; adopt only ever passes it real paths inside the CA directory. */
   readInclude: IncludeReader
-  /** For the notes about expired CA certificates. */
+  /** For the CA self-check: an adopted CA must be valid now, as `sign` demands. */
   now: Date
 }
 
