@@ -25,16 +25,8 @@ import {
 } from './extension-spec.js'
 import { generalName, type NameContext } from './general-name.js'
 
-export { KEY_USAGES } from './extension-spec.js'
-export type {
-  AkiOption,
-  ExtensionSection,
-  ExtensionSpec,
-  KeyUsageName,
-  SanSpec,
-  SkippedExtension,
-} from './extension-spec.js'
-export { parseList } from './extension-list.js'
+// What importers of this module have always found here (src/config reads the key usage names).
+export { KEY_USAGES, type KeyUsageName } from './extension-spec.js'
 
 /** Parses extension section `name`; throws `adopt.config_invalid` where OpenSSL would fail. */
 export function extensionSection(config: OpenSslConfig, name: string): ExtensionSection {
