@@ -6,6 +6,7 @@
 import { tutorialCa } from './support/tutorial-ca.js'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { AdoptItem } from '../src/adopt/types.js'
 import { parseCaConfig } from '../src/config/ca-config.js'
 import {
   cleanupTempDirs,
@@ -19,14 +20,7 @@ import {
 
 afterAll(cleanupTempDirs)
 
-interface Item {
-  file: string
-  section: string
-  line: number
-  name: string
-  value: string
-  reason: string
-}
+type Item = AdoptItem
 
 /** `Serial Number: X` and its reason code, in order, from `openssl crl -text`. */
 function crlEntries(crlFile: string): string[] {

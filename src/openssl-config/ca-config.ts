@@ -13,7 +13,8 @@ import { DN_ATTRIBUTES, objectResolver } from './object-names.js'
 import type { ConfigEntry, OpenSslConfig } from './parse.js'
 import { lookupEntry } from './parse.js'
 
-export { extensionSection, KEY_USAGES } from './extension-section.js'
+export { extensionSection } from './extension-section.js'
+export { KEY_USAGES } from './extension-spec.js'
 export type {
   AkiOption,
   ExtensionSection,
@@ -21,7 +22,7 @@ export type {
   KeyUsageName,
   SanSpec,
   SkippedExtension,
-} from './extension-section.js'
+} from './extension-spec.js'
 
 export type PolicyRule = 'match' | 'supplied' | 'optional'
 

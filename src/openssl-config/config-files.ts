@@ -185,14 +185,14 @@ function isNotFound(e: unknown): boolean {
 }
 
 /** `full` relative to `root`, '' for root itself, undefined when outside. */
-function within(root: string, full: string): string | undefined {
+export function within(root: string, full: string): string | undefined {
   const rel = relative(root, full)
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined
   return rel
 }
 
 /** The real path of the longest existing prefix, plus the rest (a missing include is still placed). */
-function realPrefix(path: string): string {
+export function realPrefix(path: string): string {
   const rest: string[] = []
   let p = path
   for (;;) {

@@ -7,153 +7,26 @@
  * `unmapped`; obsolete Netscape extensions land in `ignored`. Nothing is dropped silently.
  */
 
-import { isIPv6 } from 'node:net'
-
 import { CaError } from '../ca/errors.js'
 import type { ObjectName, ObjectResolver } from './object-names.js'
 import { ACCESS_METHODS, EXTENDED_KEY_USAGES, objectResolver } from './object-names.js'
 import type { ConfigEntry, OpenSslConfig } from './parse.js'
+import { KEY_USAGE_LONG_NAMES, NS_CERT_TYPES, OTHER_KNOWN_EXTENSIONS } from './extension-names.js'
+import { nameIs, parseList, Unmapped, type ListItem } from './extension-list.js'
+import {
+  KEY_USAGES,
+  type AkiOption,
+  type ExtensionSection,
+  type ExtensionSpec,
+  type KeyUsageName,
+  type SanSpec,
+  type SkippedExtension,
+  type SpecBase,
+} from './extension-spec.js'
+import { generalName, type NameContext } from './general-name.js'
 
-export const KEY_USAGES = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-] as const
-export type KeyUsageName = (typeof KEY_USAGES)[number]
-
-/** OpenSSL's long names for the key usage bits (v3_bitst.c accepts both). */
-const KEY_USAGE_LONG_NAMES: Readonly<Record<string, KeyUsageName>> = {
-  'Digital Signature': 'digitalSignature',
-  'Non Repudiation': 'nonRepudiation',
-  'Key Encipherment': 'keyEncipherment',
-  'Data Encipherment': 'dataEncipherment',
-  'Key Agreement': 'keyAgreement',
-  'Certificate Sign': 'keyCertSign',
-  'CRL Sign': 'cRLSign',
-  'Encipher Only': 'encipherOnly',
-  'Decipher Only': 'decipherOnly',
-}
-
-const NS_CERT_TYPES: Readonly<Record<string, string>> = {
-  client: 'client',
-  'SSL Client': 'client',
-  server: 'server',
-  'SSL Server': 'server',
-  email: 'email',
-  'S/MIME': 'email',
-  objsign: 'objsign',
-  'Object Signing': 'objsign',
-  reserved: 'reserved',
-  Unused: 'reserved',
-  sslCA: 'sslCA',
-  'SSL CA': 'sslCA',
-  emailCA: 'emailCA',
-  'S/MIME CA': 'emailCA',
-  objCA: 'objCA',
-  'Object Signing CA': 'objCA',
-}
-
-/** Extensions OpenSSL 3.0 knows by name that mtls-ca does not model (they go to `unmapped`). */
-const OTHER_KNOWN_EXTENSIONS = new Set([
-  'issuerAltName',
-  'freshestCRL',
-  'subjectInfoAccess',
-  'certificatePolicies',
-  'policyMappings',
-  'policyConstraints',
-  'inhibitAnyPolicy',
-  'nameConstraints',
-  'nsBaseUrl',
-  'nsRevocationUrl',
-  'nsCaRevocationUrl',
-  'nsRenewalUrl',
-  'nsCaPolicyUrl',
-  'nsSslServerName',
-  'crlNumber',
-  'deltaCRL',
-  'CRLReason',
-  'invalidityDate',
-  'issuingDistributionPoint',
-  'certificateIssuer',
-  'noCheck',
-  'tlsfeature',
-  'proxyCertInfo',
-  'sbgp-ipAddrBlock',
-  'sbgp-autonomousSysNum',
-  'ct_precert_scts',
-  'ct_precert_poison',
-  'ct_cert_scts',
-  'qcStatements',
-  'biometricInfo',
-])
-
-/** How an authorityKeyIdentifier part is included: `keyid`, `keyid:always`, or not at all. */
-export type AkiOption = 'omit' | 'if_available' | 'always'
-
-export type SanSpec =
-  | { readonly type: 'DNS' | 'IP' | 'email' | 'URI'; readonly value: string }
-  /** `email:copy`: the subject's emailAddress values, copied in at issuance. */
-  | { readonly type: 'email:copy' }
-
-interface SpecBase {
-  /** The extension name as written (`basicConstraints`). */
-  readonly name: string
-  readonly critical: boolean
-  readonly line: number
-}
-
-export type ExtensionSpec =
-  | (SpecBase & { readonly kind: 'basicConstraints'; readonly ca: boolean; readonly pathlen?: number })
-  | (SpecBase & { readonly kind: 'keyUsage'; readonly usages: readonly KeyUsageName[] })
-  | (SpecBase & {
-      readonly kind: 'extendedKeyUsage'
-      /** OpenSSL short names (`serverAuth`), or the dotted OID when the purpose has no name here. */
-      readonly usages: readonly string[]
-      readonly oids: readonly string[]
-    })
-  | (SpecBase & { readonly kind: 'subjectKeyIdentifier'; readonly method: 'hash' | 'none' })
-  | (SpecBase & {
-      readonly kind: 'authorityKeyIdentifier'
-      readonly keyid: AkiOption
-      readonly issuer: AkiOption
-    })
-  | (SpecBase & { readonly kind: 'subjectAltName'; readonly names: readonly SanSpec[] })
-  | (SpecBase & {
-      readonly kind: 'crlDistributionPoints'
-      /** One entry per DistributionPoint, each with its fullName URIs. */
-      readonly points: readonly { readonly uris: readonly string[] }[]
-    })
-  | (SpecBase & {
-      readonly kind: 'authorityInfoAccess'
-      readonly ocsp: readonly string[]
-      readonly caIssuers: readonly string[]
-    })
-
-/** An entry of the section that produced no spec, and why. */
-export interface SkippedExtension {
-  readonly section: string
-  readonly name: string
-  readonly value: string
-  readonly line: number
-  readonly reason: string
-}
-
-export interface ExtensionSection {
-  readonly section: string
-  /** In the section's order (OpenSSL adds extensions in that order). */
-  readonly extensions: readonly ExtensionSpec[]
-  /** Obsolete extensions accepted and deliberately not emitted (nsCertType, nsComment). */
-  readonly ignored: readonly SkippedExtension[]
-  /** Extensions OpenSSL would add that mtls-ca does not model: adoption must look at each. */
-  readonly unmapped: readonly SkippedExtension[]
-  readonly notes: readonly string[]
-}
+// What importers of this module have always found here (src/config reads the key usage names).
+export { KEY_USAGES, type KeyUsageName } from './extension-spec.js'
 
 /** Parses extension section `name`; throws `adopt.config_invalid` where OpenSSL would fail. */
 export function extensionSection(config: OpenSslConfig, name: string): ExtensionSection {
@@ -166,30 +39,20 @@ export function extensionSection(config: OpenSslConfig, name: string): Extension
   return reader.result()
 }
 
-interface ListItem {
-  readonly name: string
-  readonly value: string | undefined
-  /** Line of the item: the extension's line, or the line in an `@section`. */
-  readonly line: number
-}
-
-/** Raised inside a reader when the extension is valid for OpenSSL but not modelled here. */
-class Unmapped {
-  constructor(readonly reason: string) {}
-}
-
 class SectionReader {
   private readonly extensions: ExtensionSpec[] = []
   private readonly ignored: SkippedExtension[] = []
   private readonly unmapped: SkippedExtension[] = []
   private readonly notes: string[] = []
   private readonly objects: ObjectResolver
+  private readonly names: NameContext
 
   constructor(
     private readonly config: OpenSslConfig,
     private readonly section: string,
   ) {
     this.objects = objectResolver(config)
+    this.names = { section, notes: this.notes, invalid: (line, what) => this.invalid(line, what) }
   }
 
   result(): ExtensionSection {
@@ -278,8 +141,7 @@ class SectionReader {
         return this.authorityInfoAccess(base, this.list(entry, value))
       case 'nsCertType':
         for (const item of this.list(entry, value)) {
-          if (NS_CERT_TYPES[item.name] === undefined)
-            throw this.invalid(item.line, `unknown nsCertType ${item.name}`)
+          if (!NS_CERT_TYPES.has(item.name)) throw this.invalid(item.line, `unknown nsCertType ${item.name}`)
         }
         return undefined
       default:
@@ -365,7 +227,7 @@ class SectionReader {
     for (const item of items) {
       const usage = (KEY_USAGES as readonly string[]).includes(item.name)
         ? (item.name as KeyUsageName)
-        : KEY_USAGE_LONG_NAMES[item.name]
+        : KEY_USAGE_LONG_NAMES.get(item.name)
       if (usage === undefined)
         throw this.invalid(item.line, `keyUsage: unknown usage ${JSON.stringify(item.name)}`)
       set.add(usage)
@@ -428,56 +290,16 @@ class SectionReader {
       if (nameIs(item.name, 'email') && item.value === 'copy') names.push({ type: 'email:copy' })
       else if (nameIs(item.name, 'email') && item.value === 'move') {
         throw new Unmapped('subjectAltName: email:move also removes the address from the subject')
-      } else names.push(this.generalName(item, 'subjectAltName'))
+      } else names.push(generalName(item, 'subjectAltName', this.names))
     }
     return names
-  }
-
-  /** v2i_GENERAL_NAME_ex; only the forms a private CA uses are modelled. */
-  private generalName(item: ListItem, ext: string): { type: 'DNS' | 'IP' | 'email' | 'URI'; value: string } {
-    const type = (['email', 'URI', 'DNS', 'RID', 'IP', 'dirName', 'otherName'] as const).find((t) =>
-      nameIs(item.name, t),
-    )
-    if (type === undefined)
-      throw this.invalid(item.line, `${ext}: unsupported name type ${JSON.stringify(item.name)}`)
-    const value = item.value
-    if (value === undefined) throw this.invalid(item.line, `${ext}: ${item.name} without a value`)
-    if (type === 'RID' || type === 'dirName' || type === 'otherName') {
-      throw new Unmapped(`${ext}: ${type} names are not modelled by mtls-ca`)
-    }
-    if (value === '')
-      throw this.invalid(item.line, `${ext}: empty ${type} name (OpenSSL would encode an empty name)`)
-    if (type === 'IP') return { type, value: this.ipAddress(item, ext, value) }
-    if (!/^[\x20-\x7e]*$/.test(value)) {
-      throw this.invalid(item.line, `${ext}: ${type}:${value} is not printable ASCII (an IA5String)`)
-    }
-    return { type, value }
-  }
-
-  /** a2i_IPADDRESS: a dotted quad (leading zeros are decimal) or an IPv6 address. */
-  private ipAddress(item: ListItem, ext: string, value: string): string {
-    if (value.includes(':')) {
-      if (isIPv6(value)) return value
-    } else {
-      const parts = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value)
-      if (parts && parts.slice(1).every((p) => Number(p) <= 255)) {
-        const canonical = parts.slice(1).map(Number).join('.')
-        if (canonical !== value) {
-          this.notes.push(
-            `[${this.section}] line ${item.line}: IP:${value} is read by OpenSSL as ${canonical} (decimal)`,
-          )
-        }
-        return canonical
-      }
-    }
-    throw this.invalid(item.line, `${ext}: ${JSON.stringify(value)} is not an IP address`)
   }
 
   private distributionPoints(items: ListItem[]): { uris: string[] }[] {
     const points: { uris: string[] }[] = []
     for (const item of items) {
       if (item.value !== undefined) {
-        points.push({ uris: [this.uri(this.generalName(item, 'crlDistributionPoints'))] })
+        points.push({ uris: [this.uri(generalName(item, 'crlDistributionPoints', this.names))] })
         continue
       }
       // v2i_crld: a bare name is a section describing one distribution point.
@@ -498,7 +320,7 @@ class SectionReader {
               ...i,
               line: e.line,
             }))
-        for (const gn of list) uris.push(this.uri(this.generalName(gn, 'crlDistributionPoints')))
+        for (const gn of list) uris.push(this.uri(generalName(gn, 'crlDistributionPoints', this.names)))
       }
       if (uris.length === 0) throw new Unmapped(`crlDistributionPoints: [${item.name}] has no fullname`)
       points.push({ uris })
@@ -523,7 +345,7 @@ class SectionReader {
         )
       }
       const method: ObjectName | undefined = this.objects.resolve(ACCESS_METHODS, item.name.slice(0, semi))
-      const gn = this.generalName({ ...item, name: item.name.slice(semi + 1) }, 'authorityInfoAccess')
+      const gn = generalName({ ...item, name: item.name.slice(semi + 1) }, 'authorityInfoAccess', this.names)
       if (gn.type !== 'URI') throw new Unmapped(`authorityInfoAccess: a ${gn.type} location, not a URI`)
       if (method?.oid === '1.3.6.1.5.5.7.48.1') ocsp.push(gn.value)
       else if (method?.oid === '1.3.6.1.5.5.7.48.2') caIssuers.push(gn.value)
@@ -542,47 +364,6 @@ class SectionReader {
   private invalid(line: number, what: string): CaError {
     return new CaError('adopt.config_invalid', `[${this.section}] line ${line}: ${what}`, fileOf(this.config))
   }
-}
-
-/** ossl_v3_name_cmp: `DNS`, `DNS.1`, `DNS.anything` all name the DNS type. */
-function nameIs(name: string, type: string): boolean {
-  return name === type || name.startsWith(`${type}.`)
-}
-
-/**
- * X509V3_parse_list: comma-separated `name` or `name:value` items (only the first `:` splits),
- * spaces around each part trimmed, and everything from the first CR or LF on ignored.
- */
-export function parseList(
-  line: string,
-  fail: (what: string) => Error,
-): { name: string; value: string | undefined }[] {
-  const items: { name: string; value: string | undefined }[] = []
-  const cut = line.search(/[\r\n]/)
-  const text = cut < 0 ? line : line.slice(0, cut)
-  const strip = (s: string): string => s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '')
-  let name: string | undefined
-  let start = 0
-  for (let i = 0; i <= text.length; i++) {
-    const c = text[i]
-    const atEnd = i === text.length
-    if (name === undefined) {
-      if (c === ':' || c === ',' || atEnd) {
-        const n = strip(text.slice(start, i))
-        if (n === '') throw fail('empty name in the list')
-        start = i + 1
-        if (c === ':') name = n
-        else items.push({ name: n, value: undefined })
-      }
-    } else if (c === ',' || atEnd) {
-      const v = strip(text.slice(start, i))
-      if (v === '') throw fail(`${name}: empty value`)
-      items.push({ name, value: v })
-      name = undefined
-      start = i + 1
-    }
-  }
-  return items
 }
 
 function fileOf(config: OpenSslConfig): { file?: string } {

@@ -7,6 +7,6 @@
 export * from './parse.js'
 export * from './ca-config.js'
 export { confineIncludes, includeReader, readConfigFile } from './config-files.js'
-export { parseList } from './extension-section.js'
+export { parseList } from './extension-list.js'
 export { DN_ATTRIBUTES, EXTENDED_KEY_USAGES, isDottedOid } from './object-names.js'
 export type { ObjectName } from './object-names.js'
