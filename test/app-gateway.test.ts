@@ -344,7 +344,7 @@ describe('bundles the gateway would refuse are refused before any request', () =
     [
       'a leaf in place of the intermediate',
       (dir) => writeFileSync(join(dir, 'intermediateCA/certs/intermediate.cert.pem'), leafPem()),
-      /not a CA certificate/,
+      /publish: intermediateCA\/certs\/intermediate\.cert\.pem: .*CN=leaf, which is not a CA certificate/,
     ],
     [
       'a second root (the intermediate file replaced by a self-signed CA)',
@@ -358,7 +358,7 @@ describe('bundles the gateway would refuse are refused before any request', () =
           join(dir, 'rootCA/certs/ca.cert.pem'),
           readFileSync(join(dir, 'rootCA/private/ca.key.pem'), 'utf8'),
         ),
-      /private key/,
+      /publish: rootCA\/certs\/ca\.cert\.pem: .*contains a private key/,
     ],
     [
       'over 25 KB',

@@ -62,9 +62,10 @@ export async function buildChainBundle(store: StateStore, now: Date): Promise<Ch
   }
   members.push({ file: ca.config.root.certificate, role: 'root' })
 
-  const texts = await Promise.all(members.map((m) => requireText(store, m.file)))
-  const pem = texts.map((t) => (t.endsWith('\n') ? t : t + '\n')).join('')
-  const checked = checkGatewayBundle(pem, {
+  const parts = await Promise.all(
+    members.map(async (m) => ({ pem: await requireText(store, m.file), file: m.file })),
+  )
+  const checked = checkGatewayBundle(parts, {
     now,
     currentIntermediate: sha256Fingerprint(ca.intermediate.certificate.rawData),
   })

@@ -106,9 +106,23 @@ export interface BundleCheckOptions {
   what?: string
 }
 
-/** Checks a bundle as the gateway will; throws `publish.bundle_invalid` naming the first problem. */
-export function checkGatewayBundle(pem: string, options: BundleCheckOptions): CheckedBundle {
+/** One file of the bundle: its text and, for messages, where it came from. */
+export interface BundlePart {
+  pem: string
+  file?: string | undefined
+}
+
+/**
+ * Checks a bundle as the gateway will; throws `publish.bundle_invalid` naming the first problem and,
+ * when the bundle was assembled from files, the file that holds it.
+ */
+export function checkGatewayBundle(
+  input: string | readonly BundlePart[],
+  options: BundleCheckOptions,
+): CheckedBundle {
   const what = options.what ?? 'the chain bundle'
+  const parts = typeof input === 'string' ? [{ pem: input }] : input
+  const pem = parts.map((p) => (p.pem.endsWith('\n') ? p.pem : p.pem + '\n')).join('')
   const size = Buffer.byteLength(pem, 'utf8')
   if (size > MAX_BUNDLE_BYTES) {
     throw new CaError(
@@ -116,34 +130,48 @@ export function checkGatewayBundle(pem: string, options: BundleCheckOptions): Ch
       `${what} is ${size} bytes; Application Gateway takes at most ${MAX_BUNDLE_BYTES} (25 KB) per trusted client certificate`,
     )
   }
-  const certs = pemBlocks(pem, what).map((b, i) => parseDer(b.der, what, i + 1))
-
-  const parsed = certs.map((cert) => {
-    const names = certificateNames(cert)
-    const spki = new Uint8Array(cert.publicKey.rawData)
-    const selfSigned = sameName(names.issuer, names.subject) && verifiesWith(cert.rawData, spki)
-    return { cert, names, spki, selfSigned, fingerprint: sha256Fingerprint(cert.rawData) }
+  const parsed = parts.flatMap((part) => {
+    const at = (e: unknown) => (e instanceof CaError && part.file ? e.withFile(part.file) : e)
+    try {
+      return pemBlocks(part.pem, part.file ? `this file of ${what}` : what).map((b, i) => {
+        const cert = parseDer(b.der, part.file ? `this file of ${what}` : what, i + 1)
+        const names = certificateNames(cert)
+        const spki = new Uint8Array(cert.publicKey.rawData)
+        const selfSigned = sameName(names.issuer, names.subject) && verifiesWith(cert.rawData, spki)
+        return {
+          cert,
+          names,
+          spki,
+          selfSigned,
+          fingerprint: sha256Fingerprint(cert.rawData),
+          file: part.file,
+        }
+      })
+    } catch (e) {
+      throw at(e)
+    }
   })
+  const refuse = (message: string, p?: { file?: string | undefined }) =>
+    new CaError('publish.bundle_invalid', message, p?.file ? { file: p.file } : {})
+
   const seen = new Set<string>()
   for (const p of parsed) {
     const bc = p.cert.getExtension(x509.BasicConstraintsExtension)
     if (bc === null || !bc.ca) {
-      throw new CaError(
-        'publish.bundle_invalid',
+      throw refuse(
         `${what} contains ${p.cert.subject}, which is not a CA certificate (basicConstraints CA:TRUE missing); ` +
           'the gateway takes CA certificates only, never a leaf',
+        p,
       )
     }
-    if (seen.has(p.fingerprint)) {
-      throw new CaError('publish.bundle_invalid', `${what} contains ${p.cert.subject} twice`)
-    }
+    if (seen.has(p.fingerprint)) throw refuse(`${what} contains ${p.cert.subject} twice`, p)
     seen.add(p.fingerprint)
   }
   const roots = parsed.filter((p) => p.selfSigned)
   if (roots.length !== 1) {
-    throw new CaError(
-      'publish.bundle_invalid',
-      `${what} has ${roots.length} root certificates (${roots.map((r) => r.cert.subject).join('; ') || 'none'}); ` +
+    const listed = roots.map((r) => `${r.cert.subject}${r.file ? ` in ${r.file}` : ''}`).join('; ')
+    throw refuse(
+      `${what} has ${roots.length} root certificates (${listed || 'none'}); ` +
         'the gateway takes exactly one root per trusted client certificate',
     )
   }
@@ -157,9 +185,9 @@ export function checkGatewayBundle(pem: string, options: BundleCheckOptions): Ch
           q !== at && sameName(q.names.subject, at.names.issuer) && verifiesWith(at.cert.rawData, q.spki),
       )
       if (issuer === undefined || depth >= parsed.length) {
-        throw new CaError(
-          'publish.bundle_invalid',
+        throw refuse(
           `${what}: ${at.cert.subject} does not chain to the root ${root.cert.subject} (no certificate in the bundle signed it)`,
+          at,
         )
       }
       at = issuer
@@ -169,16 +197,10 @@ export function checkGatewayBundle(pem: string, options: BundleCheckOptions): Ch
   const warnings: string[] = []
   for (const p of parsed) {
     if (p.cert.notAfter.getTime() <= options.now.getTime()) {
-      throw new CaError(
-        'publish.bundle_invalid',
-        `${what}: ${p.cert.subject} expired on ${p.cert.notAfter.toISOString()}`,
-      )
+      throw refuse(`${what}: ${p.cert.subject} expired on ${p.cert.notAfter.toISOString()}`, p)
     }
     if (p.cert.notBefore.getTime() > options.now.getTime()) {
-      throw new CaError(
-        'publish.bundle_invalid',
-        `${what}: ${p.cert.subject} is not valid before ${p.cert.notBefore.toISOString()}`,
-      )
+      throw refuse(`${what}: ${p.cert.subject} is not valid before ${p.cert.notBefore.toISOString()}`, p)
     }
   }
   const current = parsed.find((p) => p.fingerprint === options.currentIntermediate)
