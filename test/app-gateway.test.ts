@@ -8,7 +8,8 @@ import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isCaError } from '../src/ca/errors.js'
 import { publishToGateways, type PublishResult } from '../src/commands/publish.js'
-import { appGatewayRuntime } from '../src/publish/app-gateway-runtime.js'
+import { armScope } from '../src/publish/app-gateway-client.js'
+import { appGatewayRuntime, armEndpoint } from '../src/publish/app-gateway-runtime.js'
 import { openDirectoryStore } from '../src/store/directory-store.js'
 import type { GatewayTarget } from '../src/publish/gateway-target.js'
 import { ArmDouble, exampleGateway } from './doubles/arm-double.js'
@@ -301,6 +302,42 @@ describe('safety on a busy gateway', () => {
     expect(waited.filter((ms) => ms >= 1000)).toEqual([1000, 2000, 4000, 8000, 16000])
   })
 
+  it('a 503 on the PUT: GET again; when the PUT had gone through, nothing more is sent', async () => {
+    const dir = copyCa()
+    arm.failNext(1, 503, 'InternalServerError', 'gateway.put')
+    const result = await publish(dir)
+    expect(result.updates[0]).toMatchObject({ outcome: 'updated', puts: 2 })
+    expect(entryPem(arm.gateway(GATEWAY) as Json)).toBe(ourFiles(dir))
+  })
+
+  it('an operation that ends Failed is reported with the service’s code and not retried', async () => {
+    const dir = copyCa()
+    const before = arm.gateway(GATEWAY)
+    arm.failNextOperation('ApplicationGatewayTrustedClientCertificateInvalidData', 'The data is not valid.')
+    const e = await refusal(publish(dir))
+    expect(e.code).toBe('gateway.failed')
+    expect(e.message).toMatch(
+      /PUT of gateway .* ended Failed: ApplicationGatewayTrustedClientCertificateInvalidData \(The data is not valid.\)/,
+    )
+    expect(arm.putBodies).toHaveLength(1)
+    const entries = (g: Json) =>
+      g.properties.trustedClientCertificates.map((e: Json) => [e.name, e.properties.data])
+    expect(entries(arm.gateway(GATEWAY) as Json)).toEqual(entries(before as Json))
+  })
+
+  it('does not follow an Azure-AsyncOperation URL outside Resource Manager (it would carry the token)', async () => {
+    const dir = copyCa()
+    arm.asyncOperationOrigin = 'https://attacker.example'
+    try {
+      const e = await refusal(publish(dir))
+      expect(e.code).toBe('gateway.failed')
+      expect(e.message).toContain('points to https://attacker.example, not to Resource Manager')
+      expect(arm.count('operation.get')).toBe(0)
+    } finally {
+      arm.asyncOperationOrigin = undefined
+    }
+  })
+
   it.each([
     ['404', 404, 'ResourceNotFound', 'gateway.not_found'],
     ['403', 403, 'AuthorizationFailed', 'gateway.forbidden'],
@@ -436,6 +473,20 @@ describe('--dry-run and --check', () => {
     expect(parsed.drift[0]!.unexpected.map((c) => c.subject)).toEqual(['O=Partner, CN=Partner Root CA'])
   })
 
+  it('--check reports a client-auth option that differs from the target', async () => {
+    const dir = copyCa()
+    await publish(dir)
+    const r = await runCli(
+      ['publish', '--dir', dir, '--check', ...FLAGS, '--verify-client-revocation', 'OCSP'],
+      dir,
+      env,
+    )
+    expect(r.status).toBe(1)
+    expect(r.stdout).toContain(
+      "SSL profile 'mtls' has clientAuthConfiguration.verifyClientRevocation None, not OCSP",
+    )
+  })
+
   it('--check reports a profile that lost its reference', async () => {
     const dir = copyCa()
     await publish(dir)
@@ -446,6 +497,41 @@ describe('--dry-run and --check', () => {
     const r = await runCli(['publish', '--dir', dir, '--check', ...FLAGS], dir, env)
     expect(r.status).toBe(1)
     expect(r.stdout).toContain("SSL profile 'mtls' does not reference 'mtls-ca'")
+  })
+})
+
+describe('the Resource Manager endpoint and scope', () => {
+  it.each([
+    ['http://127.0.0.1:1'],
+    ['https://management.azure.com/subscriptions'],
+    ['https://user:pw@management.azure.com'],
+    ['not a url'],
+  ])('MTLS_CA_ARM_ENDPOINT=%s is refused', (value) => {
+    let code: string | undefined
+    try {
+      armEndpoint({ MTLS_CA_ARM_ENDPOINT: value })
+    } catch (e) {
+      code = isCaError(e) ? e.code : 'other'
+    }
+    expect(code).toBe('usage.invalid')
+  })
+
+  it.each([
+    [undefined, 'https://management.azure.com', 'https://management.azure.com/.default'],
+    [
+      'https://management.usgovcloudapi.net/',
+      'https://management.usgovcloudapi.net',
+      'https://management.usgovcloudapi.net/.default',
+    ],
+    [
+      'https://management.chinacloudapi.cn',
+      'https://management.chinacloudapi.cn',
+      'https://management.chinacloudapi.cn/.default',
+    ],
+    ['https://127.0.0.1:8443', 'https://127.0.0.1:8443', 'https://127.0.0.1:8443/.default'],
+  ])('MTLS_CA_ARM_ENDPOINT=%s: endpoint %s, token scope %s', (value, endpoint, scope) => {
+    expect(armEndpoint(value === undefined ? {} : { MTLS_CA_ARM_ENDPOINT: value })).toBe(endpoint)
+    expect(armScope(endpoint)).toBe(scope)
   })
 })
 

@@ -107,6 +107,14 @@ export async function checkGateway(
       problems.push(
         `SSL profile '${target.sslProfile}' does not reference '${target.trustedClientCertificate}'`,
       )
+    if (references !== undefined) {
+      // The client-auth options the target names, compared as a publish would set them.
+      const wanted = planGatewayChange(read, target, { pem: '', certificates: bundle.certificates })
+      for (const a of wanted.clientAuth)
+        problems.push(
+          `SSL profile '${target.sslProfile}' has clientAuthConfiguration.${a.field} ${String(a.from)}, not ${String(a.to)}`,
+        )
+    }
     const theirs = new Set(entry?.certificates.map((c) => c.fingerprint) ?? [])
     const ours = new Set(bundle.certificates.map((c) => c.fingerprint))
     const missing = bundle.certificates.filter((c) => !theirs.has(c.fingerprint))

@@ -92,6 +92,9 @@ export class ArmDouble {
     meanwhile?: (gateway: Json) => void
   }[] = []
   private superseding: ((gateway: Json) => void) | undefined
+  private failing: { code: string; message: string } | undefined
+  /** Where Azure-AsyncOperation points (default: this double); a hostile answer can point elsewhere. */
+  asyncOperationOrigin: string | undefined
 
   private constructor(
     private readonly server: Server,
@@ -221,6 +224,11 @@ export class ArmDouble {
    */
   supersedeNextPut(theirs: (gateway: Json) => void): void {
     this.superseding = theirs
+  }
+
+  /** The next PUT's operation ends `Failed` with `code` (the gateway rejected the configuration). */
+  failNextOperation(code: string, message: string): void {
+    this.failing = { code, message }
   }
 
   count(kind: ArmRequestRecord['kind']): number {
@@ -390,13 +398,19 @@ export class ArmDouble {
         message: 'Operation was canceled and superseded by another operation on the same resource.',
       }
     }
+    if (this.failing) {
+      op.outcome = 'Failed'
+      op.error = this.failing
+      this.failing = undefined
+      this.gateways.set(key, this.withReadOnly(before, 'Failed', existing))
+    }
     this.operations.set(op.id, op)
     const location = String(existing.location)
     return {
       status: 200,
       body: stored,
       headers: {
-        'azure-asyncoperation': `${this.url}/subscriptions/${m[1]}/providers/Microsoft.Network/locations/${location}/operations/${op.id}?api-version=${API_VERSION}`,
+        'azure-asyncoperation': `${this.asyncOperationOrigin ?? this.url}/subscriptions/${m[1]}/providers/Microsoft.Network/locations/${location}/operations/${op.id}?api-version=${API_VERSION}`,
         ...this.retryAfter(),
       },
     }
