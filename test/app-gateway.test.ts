@@ -549,6 +549,26 @@ describe('targets', () => {
   })
 
   it.each([
+    ['an unknown key', 'ssl_profile: mtls\n      sslprofile: mtls'],
+    ['a revocation mode the gateway does not have', 'ssl_profile: mtls\n      verify_client_revocation: CRL'],
+    ['a resource id that is not one', 'ssl_profile: mtls'],
+  ])('refuses ca.yml publish.app_gateway with %s, before any request', async (name, rest) => {
+    const dir = copyCa()
+    const id = name.startsWith('a resource id') ? '/subscriptions/x/../../y' : GATEWAY
+    appendFileSync(
+      join(dir, 'ca.yml'),
+      `publish:\n  app_gateway:\n    - resource_id: ${id}\n      trusted_client_certificate: mtls-ca\n      ${rest}\n`,
+    )
+    const files = snapshot(dir)
+    const r = await runCli(['publish', '--dir', dir], dir, env)
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/\[(config\.invalid|publish\.target_invalid)\]/)
+    expect(r.stderr).toContain('ca.yml')
+    expect(arm.log).toEqual([])
+    expect(snapshot(dir)).toEqual(files)
+  })
+
+  it.each([
     ['a path that climbs out', `${GATEWAY}/../../other`],
     ['a query', `${GATEWAY}?api-version=2019-01-01`],
     ['another resource type', GATEWAY.replace('applicationGateways', 'loadBalancers')],
