@@ -123,6 +123,20 @@ export type ErrorCode =
   | 'github.not_permitted'
   /** The GitHub API refused or failed a call. */
   | 'github.api_failed'
+  // publishing the chain bundle to Azure Application Gateway
+  /** The bundle is not one the gateway accepts (two roots, a leaf, a key, too large, broken chain, expired). */
+  | 'publish.bundle_invalid'
+  /** A target (ca.yml publish.app_gateway or the flags) is malformed. */
+  | 'publish.target_invalid'
+  /** The gateway cannot take the change: no such SSL profile, or over its chain limits. */
+  | 'publish.gateway_invalid'
+  | 'gateway.not_found'
+  | 'gateway.forbidden'
+  /** Another operation kept changing the gateway through every retry. */
+  | 'gateway.conflict'
+  | 'gateway.throttled'
+  | 'gateway.unreachable'
+  | 'gateway.failed'
   // command line usage (exit code 2)
   | 'usage.invalid'
 

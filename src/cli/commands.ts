@@ -28,6 +28,7 @@ import {
   type CommandContext,
 } from './options.js'
 import { REVOCATION_COMMANDS } from './revocation-commands.js'
+import { publish } from './publish-command.js'
 
 const init: Command = {
   name: 'init',
@@ -338,4 +339,4 @@ const demo: Command = {
   },
 }
 
-export const COMMANDS: Command[] = [init, adopt, rotate, sign, list, ...REVOCATION_COMMANDS, demo]
+export const COMMANDS: Command[] = [init, adopt, rotate, sign, list, ...REVOCATION_COMMANDS, publish, demo]

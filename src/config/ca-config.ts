@@ -174,6 +174,22 @@ const githubSection = z.strictObject({
   expiryWarningDays: z.number().int().min(1).max(3650).default(30),
 })
 
+/**
+ * One Application Gateway to publish the chain bundle to (`mtls-ca publish`). Keys are spelt as in
+ * Azure's documentation of the gateway; the values are checked again, more strictly, by
+ * publish/gateway-target.ts.
+ */
+const appGatewayTarget = z.strictObject({
+  /** `/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/applicationGateways/…` */
+  resource_id: z.string().min(1),
+  /** The gateway's `trustedClientCertificates[]` entry that holds the bundle. */
+  trusted_client_certificate: z.string().min(1),
+  /** The gateway's SSL profile that must reference that entry. */
+  ssl_profile: z.string().min(1),
+  verify_client_revocation: z.enum(['None', 'OCSP']).optional(),
+  verify_client_cert_issuer_dn: z.boolean().optional(),
+})
+
 export const caConfigSchema = z.strictObject({
   version: z.literal(1),
   /**
@@ -215,6 +231,7 @@ export const caConfigSchema = z.strictObject({
     })),
   profiles: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), profile).default({}),
   github: githubSection.default(() => ({ revokers: [], crlRenewalDays: 7, expiryWarningDays: 30 })),
+  publish: z.strictObject({ app_gateway: z.array(appGatewayTarget).default([]) }).optional(),
 })
 
 export type CaConfig = z.infer<typeof caConfigSchema>
@@ -223,6 +240,7 @@ export type ProfileConfig = z.infer<typeof profile>
 export type SanPolicyConfig = z.infer<typeof sanPolicy>
 export type GitHubConfig = z.infer<typeof githubSection>
 export type KeyPolicyConfig = z.infer<typeof keyPolicy>
+export type AppGatewayTargetConfig = z.infer<typeof appGatewayTarget>
 export type PreviousIntermediateConfig = z.infer<typeof previousIntermediate>
 
 /**
