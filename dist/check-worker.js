@@ -8686,7 +8686,7 @@ var require_convert3 = __commonJS({
     var utils_1 = require_cjs();
     var parser_1 = require_parser();
     var serializer_1 = require_serializer();
-    var AsnConvert7 = class _AsnConvert {
+    var AsnConvert8 = class _AsnConvert {
       static serialize(obj) {
         return serializer_1.AsnSerializer.serialize(obj);
       }
@@ -8702,7 +8702,7 @@ var require_convert3 = __commonJS({
         return asn.result.toString();
       }
     };
-    exports.AsnConvert = AsnConvert7;
+    exports.AsnConvert = AsnConvert8;
   }
 });
 
@@ -19621,19 +19621,12 @@ var CaError = class _CaError extends Error {
 
 // src/ca/csr.ts
 var import_reflect_metadata = __toESM(require_Reflect(), 1);
-var import_asn1_schema3 = __toESM(require_cjs2(), 1);
+var import_asn1_schema4 = __toESM(require_cjs2(), 1);
 var import_asn1_csr = __toESM(require_cjs4(), 1);
-var import_asn1_x5094 = __toESM(require_cjs3(), 1);
+var import_asn1_x5095 = __toESM(require_cjs3(), 1);
 var import_asn1_pkcs9 = __toESM(require_cjs10(), 1);
-var import_asn1_rsa2 = __toESM(require_cjs8(), 1);
-import { createPublicKey as createPublicKey3, verify as nodeVerify, constants } from "node:crypto";
 
-// src/ca/der-writer.ts
-var HEX_VALUE = new Uint8Array(128);
-for (let v = 0; v < 16; v++) {
-  HEX_VALUE[v.toString(16).charCodeAt(0)] = v;
-  HEX_VALUE[v.toString(16).toUpperCase().charCodeAt(0)] = v;
-}
+// src/ca/der-bytes.ts
 function readTlv(der, at, limit = der.length) {
   if (at + 2 > limit) throw new Error("DER: truncated");
   const tag = der[at];
@@ -19655,78 +19648,12 @@ function readTlv(der, at, limit = der.length) {
   return { tag, start: at, contentStart: p, end };
 }
 
-// src/ca/public-key.ts
-import { createPublicKey } from "node:crypto";
-var hex = (s) => Buffer.from(s, "hex");
-var ALGORITHMS = [
-  { der: hex("300d06092a864886f70d0101010500"), jwk: rsaJwk },
-  { der: hex("301306072a8648ce3d020106082a8648ce3d030107"), jwk: (k) => ecJwk(k, "P-256", 32) },
-  { der: hex("301006072a8648ce3d020106052b81040022"), jwk: (k) => ecJwk(k, "P-384", 48) },
-  { der: hex("301006072a8648ce3d020106052b81040023"), jwk: (k) => ecJwk(k, "P-521", 66) },
-  { der: hex("300506032b6570"), jwk: (k) => k.length === 32 ? okp(k) : void 0 }
-];
-function importPublicKey(spki) {
-  const jwk = canonicalJwk(spki);
-  if (jwk !== void 0) return createPublicKey({ key: jwk, format: "jwk" });
-  return createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
-}
-function canonicalJwk(spki) {
-  try {
-    const outer = readTlv(spki, 0);
-    if (outer.tag !== 48 || outer.end !== spki.length) return void 0;
-    const alg = readTlv(spki, outer.contentStart, outer.end);
-    const bits = readTlv(spki, alg.end, outer.end);
-    if (bits.tag !== 3 || bits.end !== outer.end || spki[bits.contentStart] !== 0) return void 0;
-    const algDer = spki.subarray(alg.start, alg.end);
-    const known = ALGORITHMS.find((a) => a.der.equals(algDer));
-    return known?.jwk(spki.subarray(bits.contentStart + 1, bits.end));
-  } catch {
-    return void 0;
-  }
-}
-function rsaJwk(key) {
-  const seq = readTlv(key, 0);
-  if (seq.tag !== 48 || seq.end !== key.length) return void 0;
-  const n = readTlv(key, seq.contentStart, seq.end);
-  const e = readTlv(key, n.end, seq.end);
-  if (e.end !== seq.end) return void 0;
-  const nBytes = positiveInteger(key, n);
-  const eBytes = positiveInteger(key, e);
-  if (nBytes === void 0 || eBytes === void 0) return void 0;
-  return { kty: "RSA", n: base64url(nBytes), e: base64url(eBytes) };
-}
-function positiveInteger(der, t) {
-  if (t.tag !== 2 || t.end <= t.contentStart) return void 0;
-  const first = der[t.contentStart];
-  if (first >= 128) return void 0;
-  if (first === 0) {
-    if (t.end - t.contentStart < 2 || der[t.contentStart + 1] < 128) return void 0;
-    return der.subarray(t.contentStart + 1, t.end);
-  }
-  return der.subarray(t.contentStart, t.end);
-}
-function ecJwk(point, crv, size) {
-  if (point.length !== 1 + 2 * size || point[0] !== 4) return void 0;
-  return {
-    kty: "EC",
-    crv,
-    x: base64url(point.subarray(1, 1 + size)),
-    y: base64url(point.subarray(1 + size))
-  };
-}
-function okp(key) {
-  return { kty: "OKP", crv: "Ed25519", x: base64url(key) };
-}
-function base64url(bytes) {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
-}
-
 // src/ca/key-policy.ts
 var import_asn1_schema = __toESM(require_cjs2(), 1);
 var import_asn1_x509 = __toESM(require_cjs3(), 1);
 var import_asn1_ecc = __toESM(require_cjs11(), 1);
 var import_asn1_rsa = __toESM(require_cjs8(), 1);
-import { createPublicKey as createPublicKey2 } from "node:crypto";
+import { createPublicKey } from "node:crypto";
 var DEFAULT_KEY_POLICY = Object.freeze({
   rsaMinBits: 2048,
   rsaMaxBits: 8192,
@@ -19821,7 +19748,7 @@ function describeKey(spki, options = {}) {
   }
   if (options.fromCsr) return result;
   try {
-    createPublicKey2({ key: Buffer.from(spki), format: "der", type: "spki" });
+    createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
   } catch (e) {
     throw unsupported(`the ${formatKeyInfo(result)} public key is not valid (OpenSSL cannot load it)`, e);
   }
@@ -20244,8 +20171,79 @@ function hasControlCharacters(s) {
   return /[\u0000-\u001f\u007f-\u009f]/.test(s);
 }
 
-// src/ca/csr.ts
-var MAX_CSR_BYTES = 64 * 1024;
+// src/ca/csr-signature.ts
+var import_asn1_schema3 = __toESM(require_cjs2(), 1);
+var import_asn1_x5094 = __toESM(require_cjs3(), 1);
+var import_asn1_rsa2 = __toESM(require_cjs8(), 1);
+import { createPublicKey as createPublicKey3, verify as nodeVerify, constants } from "node:crypto";
+
+// src/ca/public-key.ts
+import { createPublicKey as createPublicKey2 } from "node:crypto";
+var hex = (s) => Buffer.from(s, "hex");
+var ALGORITHMS = [
+  { der: hex("300d06092a864886f70d0101010500"), jwk: rsaJwk },
+  { der: hex("301306072a8648ce3d020106082a8648ce3d030107"), jwk: (k) => ecJwk(k, "P-256", 32) },
+  { der: hex("301006072a8648ce3d020106052b81040022"), jwk: (k) => ecJwk(k, "P-384", 48) },
+  { der: hex("301006072a8648ce3d020106052b81040023"), jwk: (k) => ecJwk(k, "P-521", 66) },
+  { der: hex("300506032b6570"), jwk: (k) => k.length === 32 ? okp(k) : void 0 }
+];
+function importPublicKey(spki) {
+  const jwk = canonicalJwk(spki);
+  if (jwk !== void 0) return createPublicKey2({ key: jwk, format: "jwk" });
+  return createPublicKey2({ key: Buffer.from(spki), format: "der", type: "spki" });
+}
+function canonicalJwk(spki) {
+  try {
+    const outer = readTlv(spki, 0);
+    if (outer.tag !== 48 || outer.end !== spki.length) return void 0;
+    const alg = readTlv(spki, outer.contentStart, outer.end);
+    const bits = readTlv(spki, alg.end, outer.end);
+    if (bits.tag !== 3 || bits.end !== outer.end || spki[bits.contentStart] !== 0) return void 0;
+    const algDer = spki.subarray(alg.start, alg.end);
+    const known = ALGORITHMS.find((a) => a.der.equals(algDer));
+    return known?.jwk(spki.subarray(bits.contentStart + 1, bits.end));
+  } catch {
+    return void 0;
+  }
+}
+function rsaJwk(key) {
+  const seq = readTlv(key, 0);
+  if (seq.tag !== 48 || seq.end !== key.length) return void 0;
+  const n = readTlv(key, seq.contentStart, seq.end);
+  const e = readTlv(key, n.end, seq.end);
+  if (e.end !== seq.end) return void 0;
+  const nBytes = positiveInteger(key, n);
+  const eBytes = positiveInteger(key, e);
+  if (nBytes === void 0 || eBytes === void 0) return void 0;
+  return { kty: "RSA", n: base64url(nBytes), e: base64url(eBytes) };
+}
+function positiveInteger(der, t) {
+  if (t.tag !== 2 || t.end <= t.contentStart) return void 0;
+  const first = der[t.contentStart];
+  if (first >= 128) return void 0;
+  if (first === 0) {
+    if (t.end - t.contentStart < 2 || der[t.contentStart + 1] < 128) return void 0;
+    return der.subarray(t.contentStart + 1, t.end);
+  }
+  return der.subarray(t.contentStart, t.end);
+}
+function ecJwk(point, crv, size) {
+  if (point.length !== 1 + 2 * size || point[0] !== 4) return void 0;
+  return {
+    kty: "EC",
+    crv,
+    x: base64url(point.subarray(1, 1 + size)),
+    y: base64url(point.subarray(1 + size))
+  };
+}
+function okp(key) {
+  return { kty: "OKP", crv: "Ed25519", x: base64url(key) };
+}
+function base64url(bytes) {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}
+
+// src/ca/csr-signature.ts
 var SIGNATURE_ALGORITHMS = /* @__PURE__ */ new Map([
   [
     "1.2.840.113549.1.1.11",
@@ -20288,98 +20286,6 @@ var OID_SHA1 = "1.3.14.3.2.26";
 var MGF1_HASHES = /* @__PURE__ */ new Set([OID_SHA1, ...MESSAGE_HASHES.keys()]);
 var OID_MGF1 = "1.2.840.113549.1.1.8";
 var OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
-function decodeCsrPem(input) {
-  const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input);
-  if (bytes.length > MAX_CSR_BYTES) {
-    throw new CaError("csr.too_large", `the file is ${bytes.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
-  }
-  if (bytes.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
-  const text = bytes.toString("latin1");
-  const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
-  if (begins.length === 0)
-    throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
-  if (begins.length > 1) {
-    throw new CaError(
-      "csr.multiple_blocks",
-      `the file holds ${begins.length} PEM blocks; put exactly one CSR in it`
-    );
-  }
-  const begin = begins[0];
-  const label2 = begin[1];
-  if (label2 !== "CERTIFICATE REQUEST" && label2 !== "NEW CERTIFICATE REQUEST") {
-    throw new CaError("csr.not_pem", `the PEM block is a ${label2}, not a CERTIFICATE REQUEST`);
-  }
-  const start = (begin.index ?? 0) + begin[0].length;
-  const endMarker = `-----END ${label2}-----`;
-  const end = text.indexOf(endMarker, start);
-  if (end < 0) throw new CaError("csr.not_pem", `the PEM block is truncated: no ${endMarker} line`);
-  if (text.slice(0, begin.index).trim() !== "") {
-    throw new CaError("csr.trailing_data", "there is text before the PEM block");
-  }
-  if (text.slice(end + endMarker.length).trim() !== "") {
-    throw new CaError("csr.trailing_data", "there is data after the END line");
-  }
-  const body = text.slice(start, end).replace(/[\r\n\t ]/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
-    throw new CaError("csr.malformed", "the PEM body is not valid base64");
-  }
-  return new Uint8Array(Buffer.from(body, "base64"));
-}
-function parseCsr(input) {
-  const der = decodeCsrPem(input);
-  let req;
-  try {
-    req = import_asn1_schema3.AsnConvert.parse(der, import_asn1_csr.CertificationRequest);
-  } catch (cause) {
-    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request", {
-      cause
-    });
-  }
-  const reencoded = new Uint8Array(import_asn1_schema3.AsnConvert.serialize(req));
-  if (!Buffer.from(reencoded).equals(Buffer.from(der))) {
-    throw new CaError(
-      "csr.malformed",
-      "the request is not DER-encoded (trailing bytes or a non-canonical encoding)"
-    );
-  }
-  const info = req.certificationRequestInfo;
-  if (info.version !== 0) throw new CaError("csr.malformed", `unsupported CSR version ${info.version}`);
-  const parts = infoAndSpki(der);
-  const spki = parts.spki;
-  const key = describeKey(spki, { fromCsr: true });
-  const alg = signatureAlgorithmFor(req.signatureAlgorithm, key);
-  verifySelfSignature(req, parts.info, spki, alg);
-  const subject = fromAsnName(info.subject);
-  for (const a of subject) {
-    if (hasControlCharacters(a.value)) {
-      throw new CaError(
-        "policy.name_invalid",
-        `the subject's ${shortName(a.oid)} contains a control character`
-      );
-    }
-  }
-  const { san, ignored } = requestedExtensions(req);
-  return {
-    subject,
-    spki,
-    key,
-    requestedSan: san,
-    ignoredRequests: ignored,
-    signatureAlgorithm: alg.name,
-    der
-  };
-}
-function infoAndSpki(der) {
-  const outer = readTlv(der, 0);
-  const info = readTlv(der, outer.contentStart, outer.end);
-  const version = readTlv(der, info.contentStart, info.end);
-  const subject = readTlv(der, version.end, info.end);
-  const spki = readTlv(der, subject.end, info.end);
-  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
-    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
-  }
-  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
-}
 function signatureAlgorithmFor(algorithm, key) {
   const oid = algorithm.algorithm;
   const weak = WEAK_SIGNATURES.get(oid);
@@ -20514,6 +20420,101 @@ function pssRestrictedSpki(spki, params) {
   });
   return Buffer.from(import_asn1_schema3.AsnConvert.serialize(restricted));
 }
+
+// src/ca/csr.ts
+var MAX_CSR_BYTES = 64 * 1024;
+function decodeCsrPem(input) {
+  const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input);
+  if (bytes.length > MAX_CSR_BYTES) {
+    throw new CaError("csr.too_large", `the file is ${bytes.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
+  }
+  if (bytes.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
+  const text = bytes.toString("latin1");
+  const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
+  if (begins.length === 0)
+    throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
+  if (begins.length > 1) {
+    throw new CaError(
+      "csr.multiple_blocks",
+      `the file holds ${begins.length} PEM blocks; put exactly one CSR in it`
+    );
+  }
+  const begin = begins[0];
+  const label2 = begin[1];
+  if (label2 !== "CERTIFICATE REQUEST" && label2 !== "NEW CERTIFICATE REQUEST") {
+    throw new CaError("csr.not_pem", `the PEM block is a ${label2}, not a CERTIFICATE REQUEST`);
+  }
+  const start = (begin.index ?? 0) + begin[0].length;
+  const endMarker = `-----END ${label2}-----`;
+  const end = text.indexOf(endMarker, start);
+  if (end < 0) throw new CaError("csr.not_pem", `the PEM block is truncated: no ${endMarker} line`);
+  if (text.slice(0, begin.index).trim() !== "") {
+    throw new CaError("csr.trailing_data", "there is text before the PEM block");
+  }
+  if (text.slice(end + endMarker.length).trim() !== "") {
+    throw new CaError("csr.trailing_data", "there is data after the END line");
+  }
+  const body = text.slice(start, end).replace(/[\r\n\t ]/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
+    throw new CaError("csr.malformed", "the PEM body is not valid base64");
+  }
+  return new Uint8Array(Buffer.from(body, "base64"));
+}
+function parseCsr(input) {
+  const der = decodeCsrPem(input);
+  let req;
+  try {
+    req = import_asn1_schema4.AsnConvert.parse(der, import_asn1_csr.CertificationRequest);
+  } catch (cause) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request", {
+      cause
+    });
+  }
+  const reencoded = new Uint8Array(import_asn1_schema4.AsnConvert.serialize(req));
+  if (!Buffer.from(reencoded).equals(Buffer.from(der))) {
+    throw new CaError(
+      "csr.malformed",
+      "the request is not DER-encoded (trailing bytes or a non-canonical encoding)"
+    );
+  }
+  const info = req.certificationRequestInfo;
+  if (info.version !== 0) throw new CaError("csr.malformed", `unsupported CSR version ${info.version}`);
+  const parts = infoAndSpki(der);
+  const spki = parts.spki;
+  const key = describeKey(spki, { fromCsr: true });
+  const alg = signatureAlgorithmFor(req.signatureAlgorithm, key);
+  verifySelfSignature(req, parts.info, spki, alg);
+  const subject = fromAsnName(info.subject);
+  for (const a of subject) {
+    if (hasControlCharacters(a.value)) {
+      throw new CaError(
+        "policy.name_invalid",
+        `the subject's ${shortName(a.oid)} contains a control character`
+      );
+    }
+  }
+  const { san, ignored } = requestedExtensions(req);
+  return {
+    subject,
+    spki,
+    key,
+    requestedSan: san,
+    ignoredRequests: ignored,
+    signatureAlgorithm: alg.name,
+    der
+  };
+}
+function infoAndSpki(der) {
+  const outer = readTlv(der, 0);
+  const info = readTlv(der, outer.contentStart, outer.end);
+  const version = readTlv(der, info.contentStart, info.end);
+  const subject = readTlv(der, version.end, info.end);
+  const spki = readTlv(der, subject.end, info.end);
+  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
+  }
+  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
+}
 function requestedExtensions(req) {
   const ignored = [];
   let san;
@@ -20522,12 +20523,12 @@ function requestedExtensions(req) {
     for (const value of attr.values) {
       let exts;
       try {
-        exts = import_asn1_schema3.AsnConvert.parse(value, import_asn1_x5094.Extensions);
+        exts = import_asn1_schema4.AsnConvert.parse(value, import_asn1_x5095.Extensions);
       } catch (cause) {
         throw new CaError("csr.malformed", "the requested extensions cannot be parsed", { cause });
       }
       for (const ext of exts) {
-        if (ext.extnID === import_asn1_x5094.id_ce_subjectAltName) {
+        if (ext.extnID === import_asn1_x5095.id_ce_subjectAltName) {
           if (san) throw new CaError("csr.malformed", "the CSR asks for subjectAltName twice");
           try {
             san = parseSubjectAlternativeName(ext.extnValue.buffer);
@@ -20535,12 +20536,12 @@ function requestedExtensions(req) {
             const why = cause instanceof CaError ? cause.message : "it cannot be parsed";
             throw new CaError("csr.malformed", `the requested subjectAltName is refused: ${why}`, { cause });
           }
-        } else if (ext.extnID === import_asn1_x5094.id_ce_basicConstraints) {
-          const bc = safeParse(ext.extnValue.buffer, import_asn1_x5094.BasicConstraints);
+        } else if (ext.extnID === import_asn1_x5095.id_ce_basicConstraints) {
+          const bc = safeParse(ext.extnValue.buffer, import_asn1_x5095.BasicConstraints);
           ignored.push(
             bc?.cA ? `basicConstraints CA:TRUE${bc.pathLenConstraint !== void 0 ? `, pathlen:${bc.pathLenConstraint}` : ""}` : "basicConstraints"
           );
-        } else if (ext.extnID === import_asn1_x5094.id_ce_keyUsage) {
+        } else if (ext.extnID === import_asn1_x5095.id_ce_keyUsage) {
           ignored.push("keyUsage");
         } else {
           ignored.push(ext.extnID);
@@ -20552,7 +20553,7 @@ function requestedExtensions(req) {
 }
 function safeParse(data, type) {
   try {
-    return import_asn1_schema3.AsnConvert.parse(data, type);
+    return import_asn1_schema4.AsnConvert.parse(data, type);
   } catch {
     return void 0;
   }
@@ -20561,7 +20562,7 @@ function safeParse(data, type) {
 // src/ca/identity-policy.ts
 import { isIP as isIP3 } from "node:net";
 
-// src/ca/san-policy.ts
+// src/ca/san-syntax.ts
 import { isIP as isIP2 } from "node:net";
 import { domainToASCII as domainToASCII2, domainToUnicode } from "node:url";
 var MAX_NAME_OCTETS = 253;
@@ -20762,6 +20763,8 @@ function validateSanSyntax(san) {
       return;
   }
 }
+
+// src/ca/san-policy.ts
 function parseCidr(entry) {
   const slash = entry.indexOf("/");
   const addr = slash < 0 ? entry : entry.slice(0, slash);
@@ -21345,8 +21348,8 @@ function resolveProfile(name, config) {
 // src/ca/extensions.ts
 var import_reflect_metadata2 = __toESM(require_Reflect(), 1);
 var x509 = __toESM(require_x509_cjs(), 1);
-var import_asn1_schema4 = __toESM(require_cjs2(), 1);
-var import_asn1_x5095 = __toESM(require_cjs3(), 1);
+var import_asn1_schema5 = __toESM(require_cjs2(), 1);
+var import_asn1_x5096 = __toESM(require_cjs3(), 1);
 var KEY_USAGE_FLAGS = {
   digitalSignature: x509.KeyUsageFlags.digitalSignature,
   nonRepudiation: x509.KeyUsageFlags.nonRepudiation,
@@ -21362,8 +21365,8 @@ var KEY_USAGE_FLAGS = {
 // src/ca/certificate.ts
 var import_reflect_metadata3 = __toESM(require_Reflect(), 1);
 var x5092 = __toESM(require_x509_cjs(), 1);
-var import_asn1_schema5 = __toESM(require_cjs2(), 1);
-var import_asn1_x5096 = __toESM(require_cjs3(), 1);
+var import_asn1_schema6 = __toESM(require_cjs2(), 1);
+var import_asn1_x5097 = __toESM(require_cjs3(), 1);
 var import_asn1_rsa3 = __toESM(require_cjs8(), 1);
 var lazyDer = /* @__PURE__ */ new WeakMap();
 var lazyAsn = /* @__PURE__ */ new WeakMap();
@@ -21384,7 +21387,7 @@ Object.defineProperty(LazyCertificate.prototype, "asn", {
     if (asn === void 0) {
       const der = lazyDer.get(this);
       if (der === void 0) return void 0;
-      asn = import_asn1_schema5.AsnConvert.parse(der, import_asn1_x5096.Certificate);
+      asn = import_asn1_schema6.AsnConvert.parse(der, import_asn1_x5097.Certificate);
       lazyAsn.set(this, asn);
     }
     return asn;
@@ -21396,42 +21399,27 @@ Object.defineProperty(LazyCertificate.prototype, "asn", {
 var VERSION_3 = Uint8Array.of(160, 3, 2, 1, 2);
 var SignedObject = class {
   tbs = new ArrayBuffer(0);
-  algorithm = new import_asn1_x5096.AlgorithmIdentifier();
+  algorithm = new import_asn1_x5097.AlgorithmIdentifier();
   signature = new ArrayBuffer(0);
 };
 __decorateClass([
-  (0, import_asn1_schema5.AsnProp)({ type: import_asn1_schema5.AsnPropTypes.Any })
+  (0, import_asn1_schema6.AsnProp)({ type: import_asn1_schema6.AsnPropTypes.Any })
 ], SignedObject.prototype, "tbs", 2);
 __decorateClass([
-  (0, import_asn1_schema5.AsnProp)({ type: import_asn1_x5096.AlgorithmIdentifier })
+  (0, import_asn1_schema6.AsnProp)({ type: import_asn1_x5097.AlgorithmIdentifier })
 ], SignedObject.prototype, "algorithm", 2);
 __decorateClass([
-  (0, import_asn1_schema5.AsnProp)({ type: import_asn1_schema5.AsnPropTypes.BitString })
+  (0, import_asn1_schema6.AsnProp)({ type: import_asn1_schema6.AsnPropTypes.BitString })
 ], SignedObject.prototype, "signature", 2);
 
 // src/ca/lint.ts
-var import_asn1_schema6 = __toESM(require_cjs2(), 1);
-var import_asn1_x5097 = __toESM(require_cjs3(), 1);
+var import_asn1_schema7 = __toESM(require_cjs2(), 1);
+var import_asn1_x5098 = __toESM(require_cjs3(), 1);
 var MAX_SERIAL = (1n << 159n) - 1n;
 
 // src/ca/serial-number.ts
 var MAX_SERIAL_OCTETS = 20;
 var MAX_SERIAL2 = (1n << BigInt(MAX_SERIAL_OCTETS * 8 - 1)) - 1n;
-
-// src/ca/index-txt.ts
-var HEX_DIGIT = new Uint8Array(65536);
-for (const c of "0123456789ABCDEFabcdef") HEX_DIGIT[c.charCodeAt(0)] = 1;
-var REVOCATION_REASON_CODES = {
-  unspecified: 0,
-  keyCompromise: 1,
-  CACompromise: 2,
-  affiliationChanged: 3,
-  superseded: 4,
-  cessationOfOperation: 5,
-  certificateHold: 6,
-  removeFromCRL: 8
-};
-var REASONS = Object.keys(REVOCATION_REASON_CODES);
 
 // src/ca/issue.ts
 var MAX_DAYS = 3650;

@@ -888,7 +888,7 @@ var require_build2 = __commonJS({
     };
     var ORIGINAL_VIEW_WRITER_WRITE = ViewWriter.prototype.write;
     var ORIGINAL_VIEW_WRITER_FINAL = ViewWriter.prototype.final;
-    var NAME4 = "name";
+    var NAME5 = "name";
     var VALUE_HEX_VIEW = "valueHexView";
     var IS_HEX_ONLY = "isHexOnly";
     var ID_BLOCK = "idBlock";
@@ -4011,13 +4011,13 @@ ${values.join("\n")}` : `${blockName} :`;
             verified: false,
             result: { error: "Wrong values for Choice type" }
           };
-          if (inputSchema.hasOwnProperty(NAME4))
+          if (inputSchema.hasOwnProperty(NAME5))
             _result.name = inputSchema.name;
           return _result;
         }
       }
       if (inputSchema instanceof Any) {
-        if (inputSchema.hasOwnProperty(NAME4))
+        if (inputSchema.hasOwnProperty(NAME5))
           root[inputSchema.name] = inputData;
         return {
           verified: true,
@@ -4222,7 +4222,7 @@ ${values.join("\n")}` : `${blockName} :`;
                   return result;
                 }
               }
-              if (NAME4 in inputSchema.valueBlock.value[0] && inputSchema.valueBlock.value[0].name.length > 0) {
+              if (NAME5 in inputSchema.valueBlock.value[0] && inputSchema.valueBlock.value[0].name.length > 0) {
                 let arrayRoot = {};
                 if (LOCAL in inputSchema.valueBlock.value[0] && inputSchema.valueBlock.value[0].local)
                   arrayRoot = inputData;
@@ -6545,12 +6545,12 @@ var require_enums = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AsnPropTypes = exports.AsnTypeTypes = void 0;
-    var AsnTypeTypes2;
-    (function(AsnTypeTypes3) {
-      AsnTypeTypes3[AsnTypeTypes3["Sequence"] = 0] = "Sequence";
-      AsnTypeTypes3[AsnTypeTypes3["Set"] = 1] = "Set";
-      AsnTypeTypes3[AsnTypeTypes3["Choice"] = 2] = "Choice";
-    })(AsnTypeTypes2 || (exports.AsnTypeTypes = AsnTypeTypes2 = {}));
+    var AsnTypeTypes3;
+    (function(AsnTypeTypes4) {
+      AsnTypeTypes4[AsnTypeTypes4["Sequence"] = 0] = "Sequence";
+      AsnTypeTypes4[AsnTypeTypes4["Set"] = 1] = "Set";
+      AsnTypeTypes4[AsnTypeTypes4["Choice"] = 2] = "Choice";
+    })(AsnTypeTypes3 || (exports.AsnTypeTypes = AsnTypeTypes3 = {}));
     var AsnPropTypes3;
     (function(AsnPropTypes4) {
       AsnPropTypes4[AsnPropTypes4["Any"] = 1] = "Any";
@@ -7100,7 +7100,7 @@ var require_decorators = __commonJS({
     var converters = tslib_1.__importStar(require_converters2());
     var enums_1 = require_enums();
     var storage_1 = require_storage();
-    var AsnType2 = (options) => (target) => {
+    var AsnType3 = (options) => (target) => {
       let schema;
       if (!storage_1.schemaStorage.has(target)) {
         schema = storage_1.schemaStorage.createDefault(target);
@@ -7110,7 +7110,7 @@ var require_decorators = __commonJS({
       }
       Object.assign(schema, options);
     };
-    exports.AsnType = AsnType2;
+    exports.AsnType = AsnType3;
     var AsnChoiceType = () => (0, exports.AsnType)({ type: enums_1.AsnTypeTypes.Choice });
     exports.AsnChoiceType = AsnChoiceType;
     var AsnSetType = (options) => (0, exports.AsnType)({
@@ -7640,7 +7640,7 @@ var require_convert3 = __commonJS({
     var utils_1 = require_cjs();
     var parser_1 = require_parser();
     var serializer_1 = require_serializer();
-    var AsnConvert12 = class _AsnConvert {
+    var AsnConvert14 = class _AsnConvert {
       static serialize(obj) {
         return serializer_1.AsnSerializer.serialize(obj);
       }
@@ -7656,7 +7656,7 @@ var require_convert3 = __commonJS({
         return asn.result.toString();
       }
     };
-    exports.AsnConvert = AsnConvert12;
+    exports.AsnConvert = AsnConvert14;
   }
 });
 
@@ -10222,16 +10222,16 @@ var require_Reflect = __commonJS({
               if (!IsObject(result))
                 return result;
             }
-            var valueOf = O.valueOf;
-            if (IsCallable(valueOf)) {
-              var result = valueOf.call(O);
+            var valueOf2 = O.valueOf;
+            if (IsCallable(valueOf2)) {
+              var result = valueOf2.call(O);
               if (!IsObject(result))
                 return result;
             }
           } else {
-            var valueOf = O.valueOf;
-            if (IsCallable(valueOf)) {
-              var result = valueOf.call(O);
+            var valueOf2 = O.valueOf;
+            if (IsCallable(valueOf2)) {
+              var result = valueOf2.call(O);
               if (!IsObject(result))
                 return result;
             }
@@ -15555,7 +15555,7 @@ var require_cjs11 = __commonJS({
     var cms = tslib_1.__importStar(require_cjs5());
     var pfx = tslib_1.__importStar(require_cjs10());
     var pkcs8 = tslib_1.__importStar(require_cjs9());
-    var x50912 = tslib_1.__importStar(require_cjs3());
+    var x50914 = tslib_1.__importStar(require_cjs3());
     var attr = tslib_1.__importStar(require_cjs4());
     exports.id_pkcs9 = "1.2.840.113549.1.9";
     exports.id_pkcs9_mo = `${exports.id_pkcs9}.0`;
@@ -15599,7 +15599,7 @@ var require_cjs11 = __commonJS({
     exports.id_certTypes = `${exports.id_pkcs9}.22`;
     exports.crlTypes = `${exports.id_pkcs9}.23`;
     exports.id_at_pseudonym = `${attr.id_at}.65`;
-    var PKCS9String = class PKCS9String extends x50912.DirectoryString {
+    var PKCS9String = class PKCS9String extends x50914.DirectoryString {
       ia5String;
       constructor(params = {}) {
         super(params);
@@ -15657,7 +15657,7 @@ var require_cjs11 = __commonJS({
     exports.UnstructuredName = UnstructuredName = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], UnstructuredName);
-    var UnstructuredAddress = class UnstructuredAddress extends x50912.DirectoryString {
+    var UnstructuredAddress = class UnstructuredAddress extends x50914.DirectoryString {
     };
     exports.UnstructuredAddress = UnstructuredAddress;
     exports.UnstructuredAddress = UnstructuredAddress = tslib_1.__decorate([
@@ -15676,7 +15676,7 @@ var require_cjs11 = __commonJS({
     exports.DateOfBirth = DateOfBirth = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], DateOfBirth);
-    var PlaceOfBirth = class PlaceOfBirth extends x50912.DirectoryString {
+    var PlaceOfBirth = class PlaceOfBirth extends x50914.DirectoryString {
     };
     exports.PlaceOfBirth = PlaceOfBirth;
     exports.PlaceOfBirth = PlaceOfBirth = tslib_1.__decorate([
@@ -15720,7 +15720,7 @@ var require_cjs11 = __commonJS({
     exports.CountryOfResidence = CountryOfResidence = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], CountryOfResidence);
-    var Pseudonym = class Pseudonym extends x50912.DirectoryString {
+    var Pseudonym = class Pseudonym extends x50914.DirectoryString {
     };
     exports.Pseudonym = Pseudonym;
     exports.Pseudonym = Pseudonym = tslib_1.__decorate([
@@ -15745,7 +15745,7 @@ var require_cjs11 = __commonJS({
     var MessageDigest = class extends asn1_schema_1.OctetString {
     };
     exports.MessageDigest = MessageDigest;
-    var SigningTime = class SigningTime extends x50912.Time {
+    var SigningTime = class SigningTime extends x50914.Time {
     };
     exports.SigningTime = SigningTime;
     exports.SigningTime = SigningTime = tslib_1.__decorate([
@@ -15776,13 +15776,13 @@ var require_cjs11 = __commonJS({
     exports.CounterSignature = CounterSignature = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Sequence })
     ], CounterSignature);
-    var ChallengePassword = class ChallengePassword extends x50912.DirectoryString {
+    var ChallengePassword = class ChallengePassword extends x50914.DirectoryString {
     };
     exports.ChallengePassword = ChallengePassword;
     exports.ChallengePassword = ChallengePassword = tslib_1.__decorate([
       (0, asn1_schema_1.AsnType)({ type: asn1_schema_1.AsnTypeTypes.Choice })
     ], ChallengePassword);
-    var ExtensionRequest = ExtensionRequest_1 = class ExtensionRequest extends x50912.Extensions {
+    var ExtensionRequest = ExtensionRequest_1 = class ExtensionRequest extends x50914.Extensions {
       constructor(items) {
         super(items);
         Object.setPrototypeOf(this, ExtensionRequest_1.prototype);
@@ -15824,10 +15824,10 @@ var require_cjs11 = __commonJS({
     var LocalKeyId = class extends asn1_schema_1.OctetString {
     };
     exports.LocalKeyId = LocalKeyId;
-    var SigningDescription = class extends x50912.DirectoryString {
+    var SigningDescription = class extends x50914.DirectoryString {
     };
     exports.SigningDescription = SigningDescription;
-    var SMIMECapability = class SMIMECapability extends x50912.AlgorithmIdentifier {
+    var SMIMECapability = class SMIMECapability extends x50914.AlgorithmIdentifier {
     };
     exports.SMIMECapability = SMIMECapability;
     exports.SMIMECapability = SMIMECapability = tslib_1.__decorate([
@@ -16514,18 +16514,18 @@ var require_x509_cjs = __commonJS({
       tsyringe.injectable()
     ], exports.EcAlgorithm);
     tsyringe.container.registerSingleton(diAlgorithm, exports.EcAlgorithm);
-    var NAME4 = /* @__PURE__ */ Symbol("name");
+    var NAME5 = /* @__PURE__ */ Symbol("name");
     var VALUE = /* @__PURE__ */ Symbol("value");
     var TextObject = class {
       constructor(name3, items = {}, value = "") {
-        this[NAME4] = name3;
+        this[NAME5] = name3;
         this[VALUE] = value;
         for (const key in items) {
           this[key] = items[key];
         }
       }
     };
-    TextObject.NAME = NAME4;
+    TextObject.NAME = NAME5;
     TextObject.VALUE = VALUE;
     var DefaultAlgorithmSerializer = class {
       static toTextObject(alg) {
@@ -17096,7 +17096,7 @@ var require_x509_cjs = __commonJS({
     var EMAIL = "email";
     var IP = "ip";
     var URL2 = "url";
-    var GUID = "guid";
+    var GUID2 = "guid";
     var UPN = "upn";
     var REGISTERED_ID = "id";
     var GeneralName4 = class extends AsnData {
@@ -17122,7 +17122,7 @@ var require_x509_cjs = __commonJS({
             case EMAIL:
               name3 = new asn1X509__namespace.GeneralName({ rfc822Name: args[1] });
               break;
-            case GUID: {
+            case GUID2: {
               const matches = new RegExp(GUID_REGEX, "i").exec(args[1]);
               if (!matches) {
                 throw new Error("Cannot parse GUID value. Value doesn't match to regular expression");
@@ -17189,7 +17189,7 @@ var require_x509_cjs = __commonJS({
           this.value = new Name6(asn.directoryName).toString();
         } else if (asn.otherName != void 0) {
           if (asn.otherName.typeId === id_GUID) {
-            this.type = GUID;
+            this.type = GUID2;
             const guid3 = asn1Schema.AsnConvert.parse(asn.otherName.value, asn1Schema.OctetString, this.parseOptions);
             const matches = new RegExp(GUID_REGEX, "i").exec(pvtsutils.Convert.ToHex(guid3));
             if (!matches) {
@@ -17222,7 +17222,7 @@ var require_x509_cjs = __commonJS({
         switch (this.type) {
           case DN:
           case DNS:
-          case GUID:
+          case GUID2:
           case IP:
           case REGISTERED_ID:
           case UPN:
@@ -17330,8 +17330,8 @@ var require_x509_cjs = __commonJS({
           if (headersString) {
             const headers = headersString.split(new RegExp(rEolGroup, "g"));
             let lastHeader = null;
-            for (const header of headers) {
-              const [key, value] = header.split(/:(.*)/);
+            for (const header2 of headers) {
+              const [key, value] = header2.split(/:(.*)/);
               if (value === void 0) {
                 if (!lastHeader) {
                   throw new Error("Cannot parse PEM string. Incorrect header value");
@@ -17404,8 +17404,8 @@ var require_x509_cjs = __commonJS({
         const res = [];
         res.push(`-----BEGIN ${upperCaseType}-----`);
         if ((_a4 = pem.headers) === null || _a4 === void 0 ? void 0 : _a4.length) {
-          for (const header of pem.headers) {
-            res.push(`${header.key}: ${header.value}`);
+          for (const header2 of pem.headers) {
+            res.push(`${header2.key}: ${header2.value}`);
           }
           res.push("");
         }
@@ -17642,7 +17642,7 @@ var require_x509_cjs = __commonJS({
       }
     };
     AuthorityKeyIdentifierExtension5.NAME = "Authority Key Identifier";
-    var BasicConstraintsExtension5 = class extends Extension4 {
+    var BasicConstraintsExtension6 = class extends Extension4 {
       constructor(...args) {
         if (pvtsutils.BufferSourceConverter.isBufferSource(args[0])) {
           super(args[0], args[1]);
@@ -17670,7 +17670,7 @@ var require_x509_cjs = __commonJS({
         return obj;
       }
     };
-    BasicConstraintsExtension5.NAME = "Basic Constraints";
+    BasicConstraintsExtension6.NAME = "Basic Constraints";
     exports.ExtendedKeyUsage = void 0;
     (function(ExtendedKeyUsage) {
       ExtendedKeyUsage["serverAuth"] = "1.3.6.1.5.5.7.3.1";
@@ -18706,7 +18706,7 @@ var require_x509_cjs = __commonJS({
     var _X509Certificate_signature;
     var _X509Certificate_extensions;
     var _X509Certificate_publicKey;
-    var X509Certificate7 = class extends PemData {
+    var X509Certificate8 = class extends PemData {
       get publicKey() {
         if (!tslib.__classPrivateFieldGet(this, _X509Certificate_publicKey, "f")) {
           tslib.__classPrivateFieldSet(this, _X509Certificate_publicKey, new PublicKey(this.asn.tbsCertificate.subjectPublicKeyInfo, this.parseOptions), "f");
@@ -18949,7 +18949,7 @@ var require_x509_cjs = __commonJS({
       }
     };
     _X509Certificate_tbs = /* @__PURE__ */ new WeakMap(), _X509Certificate_serialNumber = /* @__PURE__ */ new WeakMap(), _X509Certificate_subjectName = /* @__PURE__ */ new WeakMap(), _X509Certificate_subject = /* @__PURE__ */ new WeakMap(), _X509Certificate_issuerName = /* @__PURE__ */ new WeakMap(), _X509Certificate_issuer = /* @__PURE__ */ new WeakMap(), _X509Certificate_notBefore = /* @__PURE__ */ new WeakMap(), _X509Certificate_notAfter = /* @__PURE__ */ new WeakMap(), _X509Certificate_signatureAlgorithm = /* @__PURE__ */ new WeakMap(), _X509Certificate_signature = /* @__PURE__ */ new WeakMap(), _X509Certificate_extensions = /* @__PURE__ */ new WeakMap(), _X509Certificate_publicKey = /* @__PURE__ */ new WeakMap();
-    X509Certificate7.NAME = "Certificate";
+    X509Certificate8.NAME = "Certificate";
     var _X509Certificates_options;
     var X509Certificates = class extends Array {
       constructor(param, options) {
@@ -18957,7 +18957,7 @@ var require_x509_cjs = __commonJS({
         _X509Certificates_options.set(this, void 0);
         if (PemData.isAsnEncoded(param)) {
           this.import(param, options);
-        } else if (param instanceof X509Certificate7) {
+        } else if (param instanceof X509Certificate8) {
           this.push(param);
         } else if (Array.isArray(param)) {
           for (const item of param) {
@@ -18995,7 +18995,7 @@ var require_x509_cjs = __commonJS({
         const certificates = [];
         for (const item of signedData.certificates || []) {
           if (item.certificate) {
-            certificates.push(new X509Certificate7(item.certificate, options));
+            certificates.push(new X509Certificate8(item.certificate, options));
           }
         }
         this.clear();
@@ -19189,7 +19189,7 @@ var require_x509_cjs = __commonJS({
           throw Error("Cannot convert ASN.1 signature value to WebCrypto format");
         }
         asnX509.signatureValue = asnSignature;
-        return new X509Certificate7(asn1Schema.AsnConvert.serialize(asnX509), selfProducedParseOptions);
+        return new X509Certificate8(asn1Schema.AsnConvert.serialize(asnX509), selfProducedParseOptions);
       }
     };
     var _X509CrlEntry_serialNumber;
@@ -19410,7 +19410,7 @@ var require_x509_cjs = __commonJS({
         let publicKey;
         const paramsKey = params.publicKey;
         try {
-          if (paramsKey instanceof X509Certificate7) {
+          if (paramsKey instanceof X509Certificate8) {
             keyAlgorithm = {
               ...paramsKey.publicKey.algorithm,
               ...paramsKey.signatureAlgorithm
@@ -19555,7 +19555,7 @@ var require_x509_cjs = __commonJS({
         return new X509Crl3(asn1Schema.AsnConvert.serialize(asnX509Crl), selfProducedParseOptions);
       }
     };
-    ExtensionFactory.register(asn1X509__namespace.id_ce_basicConstraints, BasicConstraintsExtension5);
+    ExtensionFactory.register(asn1X509__namespace.id_ce_basicConstraints, BasicConstraintsExtension6);
     ExtensionFactory.register(asn1X509__namespace.id_ce_extKeyUsage, ExtendedKeyUsageExtension3);
     ExtensionFactory.register(asn1X509__namespace.id_ce_keyUsage, KeyUsagesExtension5);
     ExtensionFactory.register(asn1X509__namespace.id_ce_subjectKeyIdentifier, SubjectKeyIdentifierExtension6);
@@ -19580,7 +19580,7 @@ var require_x509_cjs = __commonJS({
     exports.AttributeFactory = AttributeFactory;
     exports.AuthorityInfoAccessExtension = AuthorityInfoAccessExtension2;
     exports.AuthorityKeyIdentifierExtension = AuthorityKeyIdentifierExtension5;
-    exports.BasicConstraintsExtension = BasicConstraintsExtension5;
+    exports.BasicConstraintsExtension = BasicConstraintsExtension6;
     exports.CRLDistributionPointsExtension = CRLDistributionPointsExtension2;
     exports.CertificatePolicyExtension = CertificatePolicyExtension;
     exports.ChallengePasswordAttribute = ChallengePasswordAttribute;
@@ -19593,7 +19593,7 @@ var require_x509_cjs = __commonJS({
     exports.Extension = Extension4;
     exports.ExtensionFactory = ExtensionFactory;
     exports.ExtensionsAttribute = ExtensionsAttribute;
-    exports.GUID = GUID;
+    exports.GUID = GUID2;
     exports.GeneralName = GeneralName4;
     exports.GeneralNames = GeneralNames;
     exports.IP = IP;
@@ -19614,7 +19614,7 @@ var require_x509_cjs = __commonJS({
     exports.TextObject = TextObject;
     exports.UPN = UPN;
     exports.URL = URL2;
-    exports.X509Certificate = X509Certificate7;
+    exports.X509Certificate = X509Certificate8;
     exports.X509CertificateGenerator = X509CertificateGenerator2;
     exports.X509Certificates = X509Certificates;
     exports.X509ChainBuilder = X509ChainBuilder;
@@ -20920,9 +20920,9 @@ ${indent}`) + "'";
         start = start.replace(/\n+/g, `$&${indent}`);
       }
       const indentSize = indent ? "2" : "1";
-      let header = (startWithSpace ? indentSize : "") + chomp;
+      let header2 = (startWithSpace ? indentSize : "") + chomp;
       if (comment) {
-        header += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
+        header2 += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
         if (onComment)
           onComment();
       }
@@ -20937,11 +20937,11 @@ ${indent}`) + "'";
         }
         const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
         if (!literalFallback)
-          return `>${header}
+          return `>${header2}
 ${indent}${body}`;
       }
       value = value.replace(/\n+/g, `$&${indent}`);
-      return `|${header}
+      return `|${header2}
 ${indent}${start}${value}${end}`;
     }
     function plainString(item, ctx, onComment, onChompKeep) {
@@ -24044,10 +24044,10 @@ var require_resolve_block_scalar = __commonJS({
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
       const start = scalar.offset;
-      const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
-      if (!header)
+      const header2 = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
+      if (!header2)
         return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+      const type = header2.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
       const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
@@ -24058,26 +24058,26 @@ var require_resolve_block_scalar = __commonJS({
           break;
       }
       if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
-        let end2 = start + header.length;
+        const value2 = header2.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        let end2 = start + header2.length;
         if (scalar.source)
           end2 += scalar.source.length;
-        return { value: value2, type, comment: header.comment, range: [start, end2, end2] };
+        return { value: value2, type, comment: header2.comment, range: [start, end2, end2] };
       }
-      let trimIndent = scalar.indent + header.indent;
-      let offset = scalar.offset + header.length;
+      let trimIndent = scalar.indent + header2.indent;
+      let offset = scalar.offset + header2.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
         const [indent, content] = lines[i];
         if (content === "" || content === "\r") {
-          if (header.indent === 0 && indent.length > trimIndent)
+          if (header2.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
         } else {
           if (indent.length < trimIndent) {
             const message = "Block scalars with more-indented leading empty lines must use an explicit indentation indicator";
             onError(offset + indent.length, "MISSING_CHAR", message);
           }
-          if (header.indent === 0)
+          if (header2.indent === 0)
             trimIndent = indent.length;
           contentStart = i;
           if (trimIndent === 0 && !ctx.atRoot) {
@@ -24104,7 +24104,7 @@ var require_resolve_block_scalar = __commonJS({
         if (crlf)
           content = content.slice(0, -1);
         if (content && indent.length < trimIndent) {
-          const src = header.indent ? "explicit indentation indicator" : "first line";
+          const src = header2.indent ? "explicit indentation indicator" : "first line";
           const message = `Block scalar lines must not be less indented than their ${src}`;
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent = "";
@@ -24131,7 +24131,7 @@ var require_resolve_block_scalar = __commonJS({
           prevMoreIndented = false;
         }
       }
-      switch (header.chomp) {
+      switch (header2.chomp) {
         case "-":
           break;
         case "+":
@@ -24143,8 +24143,8 @@ var require_resolve_block_scalar = __commonJS({
         default:
           value += "\n";
       }
-      const end = start + header.length + scalar.source.length;
-      return { value, type, comment: header.comment, range: [start, end, end] };
+      const end = start + header2.length + scalar.source.length;
+      return { value, type, comment: header2.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
       if (props[0].type !== "block-scalar-header") {
@@ -24983,10 +24983,10 @@ var require_cst_scalar = __commonJS({
             type = "QUOTE_DOUBLE";
             break;
           case "block-scalar": {
-            const header = token.props[0];
-            if (header.type !== "block-scalar-header")
+            const header2 = token.props[0];
+            if (header2.type !== "block-scalar-header")
               throw new Error("Invalid block scalar header");
-            type = header.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
+            type = header2.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
             break;
           }
           default:
@@ -25018,10 +25018,10 @@ var require_cst_scalar = __commonJS({
       const head = source.substring(0, he);
       const body = source.substring(he + 1) + "\n";
       if (token.type === "block-scalar") {
-        const header = token.props[0];
-        if (header.type !== "block-scalar-header")
+        const header2 = token.props[0];
+        if (header2.type !== "block-scalar-header")
           throw new Error("Invalid block scalar header");
-        header.source = head;
+        header2.source = head;
         token.source = body;
       } else {
         const { offset } = token;
@@ -25946,15 +25946,15 @@ var require_parser2 = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list3, type) {
-      for (let i = 0; i < list3.length; ++i)
-        if (list3[i].type === type)
+    function includesToken(list4, type) {
+      for (let i = 0; i < list4.length; ++i)
+        if (list4[i].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list3) {
-      for (let i = 0; i < list3.length; ++i) {
-        switch (list3[i].type) {
+    function findNonEmptyIndex(list4) {
+      for (let i = 0; i < list4.length; ++i) {
+        switch (list4[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -27410,9 +27410,9 @@ function createLoggerContext(options) {
     }
     logLevel = level;
     const enabledNamespaces2 = [];
-    for (const logger31 of registeredLoggers) {
-      if (shouldEnable(logger31)) {
-        enabledNamespaces2.push(logger31.namespace);
+    for (const logger33 of registeredLoggers) {
+      if (shouldEnable(logger33)) {
+        enabledNamespaces2.push(logger33.namespace);
       }
     }
     debug_default.enable(enabledNamespaces2.join(","));
@@ -27424,20 +27424,20 @@ function createLoggerContext(options) {
       console.error(`${options.logLevelEnvVarName} set to unknown log level '${logLevelFromEnv}'; logging is not enabled. Acceptable values: ${TYPESPEC_RUNTIME_LOG_LEVELS.join(", ")}.`);
     }
   }
-  function shouldEnable(logger31) {
-    return Boolean(logLevel && levelMap[logger31.level] <= levelMap[logLevel]);
+  function shouldEnable(logger33) {
+    return Boolean(logLevel && levelMap[logger33.level] <= levelMap[logLevel]);
   }
   function createLogger(parent, level) {
-    const logger31 = Object.assign(parent.extend(level), {
+    const logger33 = Object.assign(parent.extend(level), {
       level
     });
-    patchLogMethod(parent, logger31);
-    if (shouldEnable(logger31)) {
+    patchLogMethod(parent, logger33);
+    if (shouldEnable(logger33)) {
       const enabledNamespaces2 = debug_default.disable();
-      debug_default.enable(enabledNamespaces2 + "," + logger31.namespace);
+      debug_default.enable(enabledNamespaces2 + "," + logger33.namespace);
     }
-    registeredLoggers.add(logger31);
-    return logger31;
+    registeredLoggers.add(logger33);
+    return logger33;
   }
   function contextGetLogLevel() {
     return logLevel;
@@ -28890,7 +28890,7 @@ function createAccountEntityFromAccountInfo(accountInfo, cloudGraphHostName, msG
     dataBoundary: accountInfo.dataBoundary
   };
 }
-function generateHomeAccountId(serverClientInfo, authType, logger31, cryptoObj, correlationId, idTokenClaims) {
+function generateHomeAccountId(serverClientInfo, authType, logger33, cryptoObj, correlationId, idTokenClaims) {
   if (!(authType === AuthorityType.Adfs || authType === AuthorityType.Dsts)) {
     if (serverClientInfo) {
       try {
@@ -28901,7 +28901,7 @@ function generateHomeAccountId(serverClientInfo, authType, logger31, cryptoObj, 
       } catch (e) {
       }
     }
-    logger31.warning("No client info in response", correlationId);
+    logger33.warning("No client info in response", correlationId);
   }
   return idTokenClaims?.sub || "";
 }
@@ -29260,24 +29260,24 @@ function buildOpenIdConfig(host, issuerHost) {
     end_session_endpoint: `https://${host}/{tenantid}/oauth2/v2.0/logout`
   };
 }
-function getAliasesFromStaticSources(staticAuthorityOptions, logger31, correlationId) {
+function getAliasesFromStaticSources(staticAuthorityOptions, logger33, correlationId) {
   let staticAliases;
   const canonicalAuthority = staticAuthorityOptions.canonicalAuthority;
   if (canonicalAuthority) {
     const authorityHost = new UrlString(canonicalAuthority, correlationId).getUrlComponents().HostNameAndPort;
-    staticAliases = getAliasesFromMetadata(logger31, correlationId, authorityHost, staticAuthorityOptions.cloudDiscoveryMetadata?.metadata, AuthorityMetadataSource.CONFIG) || getAliasesFromMetadata(logger31, correlationId, authorityHost, InstanceDiscoveryMetadata.metadata, AuthorityMetadataSource.HARDCODED_VALUES) || staticAuthorityOptions.knownAuthorities;
+    staticAliases = getAliasesFromMetadata(logger33, correlationId, authorityHost, staticAuthorityOptions.cloudDiscoveryMetadata?.metadata, AuthorityMetadataSource.CONFIG) || getAliasesFromMetadata(logger33, correlationId, authorityHost, InstanceDiscoveryMetadata.metadata, AuthorityMetadataSource.HARDCODED_VALUES) || staticAuthorityOptions.knownAuthorities;
   }
   return staticAliases || [];
 }
-function getAliasesFromMetadata(logger31, correlationId, authorityHost, cloudDiscoveryMetadata, source) {
-  logger31.trace(`getAliasesFromMetadata called with source: '${source}'`, correlationId);
+function getAliasesFromMetadata(logger33, correlationId, authorityHost, cloudDiscoveryMetadata, source) {
+  logger33.trace(`getAliasesFromMetadata called with source: '${source}'`, correlationId);
   if (authorityHost && cloudDiscoveryMetadata) {
     const metadata = getCloudDiscoveryMetadataFromNetworkResponse(cloudDiscoveryMetadata, authorityHost);
     if (metadata) {
-      logger31.trace(`getAliasesFromMetadata: found cloud discovery metadata in '${source}', returning aliases`, correlationId);
+      logger33.trace(`getAliasesFromMetadata: found cloud discovery metadata in '${source}', returning aliases`, correlationId);
       return metadata.aliases;
     } else {
-      logger31.trace(`getAliasesFromMetadata: did not find cloud discovery metadata in '${source}'`, correlationId);
+      logger33.trace(`getAliasesFromMetadata: did not find cloud discovery metadata in '${source}'`, correlationId);
     }
   }
   return null;
@@ -29469,9 +29469,9 @@ var invoke, invokeAsync;
 var init_FunctionWrappers = __esm({
   "node_modules/@azure/msal-node/node_modules/@azure/msal-common/dist/utils/FunctionWrappers.mjs"() {
     "use strict";
-    invoke = (callback, eventName, logger31, telemetryClient, correlationId) => {
+    invoke = (callback, eventName, logger33, telemetryClient, correlationId) => {
       return (...args) => {
-        logger31.trace(`Executing function '${eventName}'`, correlationId);
+        logger33.trace(`Executing function '${eventName}'`, correlationId);
         const inProgressEvent = telemetryClient.startMeasurement(eventName, correlationId);
         if (correlationId) {
           telemetryClient.incrementFields({ [`ext.${eventName}CallCount`]: 1 }, correlationId);
@@ -29481,14 +29481,14 @@ var init_FunctionWrappers = __esm({
           inProgressEvent.end({
             success: true
           });
-          logger31.trace(`Returning result from '${eventName}'`, correlationId);
+          logger33.trace(`Returning result from '${eventName}'`, correlationId);
           return result;
         } catch (e) {
-          logger31.trace(`Error occurred in '${eventName}'`, correlationId);
+          logger33.trace(`Error occurred in '${eventName}'`, correlationId);
           try {
-            logger31.trace(JSON.stringify(e), correlationId);
+            logger33.trace(JSON.stringify(e), correlationId);
           } catch (e2) {
-            logger31.trace("Unable to print error message.", correlationId);
+            logger33.trace("Unable to print error message.", correlationId);
           }
           inProgressEvent.end({
             success: false
@@ -29497,25 +29497,25 @@ var init_FunctionWrappers = __esm({
         }
       };
     };
-    invokeAsync = (callback, eventName, logger31, telemetryClient, correlationId) => {
+    invokeAsync = (callback, eventName, logger33, telemetryClient, correlationId) => {
       return (...args) => {
-        logger31.trace(`Executing function '${eventName}'`, correlationId);
+        logger33.trace(`Executing function '${eventName}'`, correlationId);
         const inProgressEvent = telemetryClient.startMeasurement(eventName, correlationId);
         if (correlationId) {
           telemetryClient.incrementFields({ [`ext.${eventName}CallCount`]: 1 }, correlationId);
         }
         return callback(...args).then((response) => {
-          logger31.trace(`Returning result from '${eventName}'`, correlationId);
+          logger33.trace(`Returning result from '${eventName}'`, correlationId);
           inProgressEvent.end({
             success: true
           });
           return response;
         }).catch((e) => {
-          logger31.trace(`Error occurred in '${eventName}'`, correlationId);
+          logger33.trace(`Error occurred in '${eventName}'`, correlationId);
           try {
-            logger31.trace(JSON.stringify(e), correlationId);
+            logger33.trace(JSON.stringify(e), correlationId);
           } catch (e2) {
-            logger31.trace("Unable to print error message.", correlationId);
+            logger33.trace("Unable to print error message.", correlationId);
           }
           inProgressEvent.end({
             success: false
@@ -29536,9 +29536,9 @@ var init_RegionDiscovery = __esm({
     init_PerformanceEvents();
     init_FunctionWrappers();
     RegionDiscovery = class _RegionDiscovery {
-      constructor(networkInterface, logger31, performanceClient, correlationId) {
+      constructor(networkInterface, logger33, performanceClient, correlationId) {
         this.networkInterface = networkInterface;
-        this.logger = logger31;
+        this.logger = logger33;
         this.performanceClient = performanceClient;
         this.correlationId = correlationId;
       }
@@ -29920,7 +29920,7 @@ var init_Authority = __esm({
     init_ClientAuthErrorCodes();
     init_ClientConfigurationErrorCodes();
     Authority = class _Authority {
-      constructor(authority, networkInterface, cacheManager, authorityOptions, logger31, correlationId, performanceClient, managedIdentity) {
+      constructor(authority, networkInterface, cacheManager, authorityOptions, logger33, correlationId, performanceClient, managedIdentity) {
         this.canonicalAuthority = authority;
         this._canonicalAuthority.validateAsUri();
         this.networkInterface = networkInterface;
@@ -29931,7 +29931,7 @@ var init_Authority = __esm({
           region_source: void 0,
           region_outcome: void 0
         };
-        this.logger = logger31;
+        this.logger = logger33;
         this.performanceClient = performanceClient;
         this.correlationId = correlationId;
         this.managedIdentity = managedIdentity || false;
@@ -30699,11 +30699,11 @@ var AuthorityFactory_exports = {};
 __export(AuthorityFactory_exports, {
   createDiscoveredInstance: () => createDiscoveredInstance
 });
-async function createDiscoveredInstance(authorityUri, networkClient, cacheManager, authorityOptions, logger31, correlationId, performanceClient) {
+async function createDiscoveredInstance(authorityUri, networkClient, cacheManager, authorityOptions, logger33, correlationId, performanceClient) {
   const authorityUriFinal = Authority.transformCIAMAuthority(formatAuthorityUri(authorityUri), correlationId);
-  const acquireTokenAuthority = new Authority(authorityUriFinal, networkClient, cacheManager, authorityOptions, logger31, correlationId, performanceClient);
+  const acquireTokenAuthority = new Authority(authorityUriFinal, networkClient, cacheManager, authorityOptions, logger33, correlationId, performanceClient);
   try {
-    await invokeAsync(acquireTokenAuthority.resolveEndpointsAsync.bind(acquireTokenAuthority), AuthorityResolveEndpointsAsync, logger31, performanceClient, correlationId)();
+    await invokeAsync(acquireTokenAuthority.resolveEndpointsAsync.bind(acquireTokenAuthority), AuthorityResolveEndpointsAsync, logger33, performanceClient, correlationId)();
     return acquireTokenAuthority;
   } catch (e) {
     throw createClientAuthError(endpointResolutionError, correlationId);
@@ -31268,7 +31268,7 @@ function mapToQueryString(parameters) {
   });
   return queryParameterArray.join("&");
 }
-function normalizeUrlForComparison(url2, logger31, correlationId) {
+function normalizeUrlForComparison(url2, logger33, correlationId) {
   if (!url2) {
     return url2;
   }
@@ -31293,15 +31293,15 @@ function normalizeUrlForComparison(url2, logger31, correlationId) {
     urlObj.pathname = pathname;
     return urlObj.href;
   } catch (e) {
-    logger31?.error(`Failed to normalize URL for comparison: '${e}'`, correlationId || "");
+    logger33?.error(`Failed to normalize URL for comparison: '${e}'`, correlationId || "");
     throw createClientConfigurationError(urlParseError, correlationId || "");
   }
 }
-function validateUrl(url2, logger31, correlationId) {
+function validateUrl(url2, logger33, correlationId) {
   try {
     new URL(url2);
   } catch (e) {
-    logger31?.error(`Failed to validate URL: '${e}'`, correlationId || "");
+    logger33?.error(`Failed to validate URL: '${e}'`, correlationId || "");
     throw createClientConfigurationError(urlParseError, correlationId || "");
   }
 }
@@ -31348,7 +31348,7 @@ var init_ICrypto = __esm({
       async clearKeystore(correlationId) {
         throw createClientAuthError(methodNotImplemented, correlationId);
       },
-      async signTokenBindingJwt(header, payload, kid, correlationId) {
+      async signTokenBindingJwt(header2, payload, kid, correlationId) {
         throw createClientAuthError(methodNotImplemented, correlationId);
       },
       async hashString() {
@@ -31678,10 +31678,10 @@ var init_CacheManager = __esm({
     init_CacheHelpers();
     init_ClientAuthErrorCodes();
     CacheManager = class {
-      constructor(clientId, cryptoImpl, logger31, performanceClient, staticAuthorityOptions) {
+      constructor(clientId, cryptoImpl, logger33, performanceClient, staticAuthorityOptions) {
         this.clientId = clientId;
         this.cryptoImpl = cryptoImpl;
-        this.commonLogger = logger31.clone(name, version2);
+        this.commonLogger = logger33.clone(name, version2);
         this.staticAuthorityOptions = staticAuthorityOptions;
         this.performanceClient = performanceClient;
       }
@@ -33054,8 +33054,8 @@ var init_PopTokenGenerator = __esm({
        * @param request
        * @returns
        */
-      async generateCnf(request, logger31) {
-        const reqCnf = await invokeAsync(this.generateKid.bind(this), PopTokenGenerateCnf, logger31, this.performanceClient, request.correlationId)(request);
+      async generateCnf(request, logger33) {
+        const reqCnf = await invokeAsync(this.generateKid.bind(this), PopTokenGenerateCnf, logger33, this.performanceClient, request.correlationId)(request);
         const reqCnfString = this.cryptoUtils.base64UrlEncode(JSON.stringify(reqCnf));
         return {
           kid: reqCnf.kid,
@@ -33256,13 +33256,13 @@ var init_ProtocolUtils = __esm({
 });
 
 // node_modules/@azure/msal-node/node_modules/@azure/msal-common/dist/response/ResponseHandler.mjs
-function buildAccountToCache(cacheStorage, authority, homeAccountId, base64Decode, correlationId, idTokenClaims, clientInfo, environment, claimsTenantId, authCodePayload, nativeAccountId, logger31, performanceClient) {
-  logger31?.verbose("setCachedAccount called", correlationId);
+function buildAccountToCache(cacheStorage, authority, homeAccountId, base64Decode, correlationId, idTokenClaims, clientInfo, environment, claimsTenantId, authCodePayload, nativeAccountId, logger33, performanceClient) {
+  logger33?.verbose("setCachedAccount called", correlationId);
   const accountEnvironment = environment || authority.getPreferredCache();
   const matchedAccounts = cacheStorage.getAccountsFilteredBy({ homeAccountId, environment: accountEnvironment }, correlationId);
   performanceClient?.addFields({ cacheMatchedAccounts: matchedAccounts.length }, correlationId);
   if (matchedAccounts.length > 1) {
-    logger31?.warning("Multiple base accounts matched homeAccountId. Ignoring cached account and creating a new base account.", correlationId);
+    logger33?.warning("Multiple base accounts matched homeAccountId. Ignoring cached account and creating a new base account.", correlationId);
   }
   const cachedAccount = matchedAccounts.length === 1 ? matchedAccounts[0] : null;
   const baseAccount = cachedAccount || createAccountEntity({
@@ -33306,12 +33306,12 @@ var init_ResponseHandler = __esm({
     init_TimeUtils();
     init_ClientAuthErrorCodes();
     ResponseHandler = class _ResponseHandler {
-      constructor(clientId, cacheStorage, cryptoObj, logger31, performanceClient, serializableCache, persistencePlugin, tokenBindingKeyManager = DEFAULT_TOKEN_BINDING_KEY_MANAGER) {
+      constructor(clientId, cacheStorage, cryptoObj, logger33, performanceClient, serializableCache, persistencePlugin, tokenBindingKeyManager = DEFAULT_TOKEN_BINDING_KEY_MANAGER) {
         this.clientId = clientId;
         this.cacheStorage = cacheStorage;
         this.cryptoObj = cryptoObj;
         this.tokenBindingKeyManager = tokenBindingKeyManager;
-        this.logger = logger31;
+        this.logger = logger33;
         this.performanceClient = performanceClient;
         this.serializableCache = serializableCache;
         this.persistencePlugin = persistencePlugin;
@@ -33740,7 +33740,7 @@ __export(Token_exports, {
   executePostToTokenEndpoint: () => executePostToTokenEndpoint,
   sendPostRequest: () => sendPostRequest
 });
-function createTokenRequestHeaders(logger31, preventCorsPreflight, ccsCred) {
+function createTokenRequestHeaders(logger33, preventCorsPreflight, ccsCred) {
   const headers = {};
   headers[HeaderNames.CONTENT_TYPE] = URL_FORM_CONTENT_TYPE;
   if (!preventCorsPreflight && ccsCred) {
@@ -33750,7 +33750,7 @@ function createTokenRequestHeaders(logger31, preventCorsPreflight, ccsCred) {
           const clientInfo = buildClientInfoFromHomeAccountId(ccsCred.credential);
           headers[HeaderNames.CCS_HEADER] = `Oid:${clientInfo.uid}@${clientInfo.utid}`;
         } catch (e) {
-          logger31.verbose(`Could not parse home account ID for CCS Header: '${e}'`, "");
+          logger33.verbose(`Could not parse home account ID for CCS Header: '${e}'`, "");
         }
         break;
       case CcsCredentialType.UPN:
@@ -33772,18 +33772,18 @@ function createTokenQueryParameters(request, clientId, redirectUri, performanceC
   instrumentBrokerParams(parameters, request.correlationId, performanceClient);
   return mapToQueryString(parameters);
 }
-async function executePostToTokenEndpoint(tokenEndpoint, queryString, headers, thumbprint, correlationId, cacheManager, networkClient, logger31, performanceClient, serverTelemetryManager) {
-  const response = await sendPostRequest(thumbprint, tokenEndpoint, { body: queryString, headers }, correlationId, cacheManager, networkClient, logger31, performanceClient);
+async function executePostToTokenEndpoint(tokenEndpoint, queryString, headers, thumbprint, correlationId, cacheManager, networkClient, logger33, performanceClient, serverTelemetryManager) {
+  const response = await sendPostRequest(thumbprint, tokenEndpoint, { body: queryString, headers }, correlationId, cacheManager, networkClient, logger33, performanceClient);
   if (serverTelemetryManager && response.status < 500 && response.status !== 429) {
     serverTelemetryManager.clearTelemetryCache();
   }
   return response;
 }
-async function sendPostRequest(thumbprint, tokenEndpoint, options, correlationId, cacheManager, networkClient, logger31, performanceClient) {
+async function sendPostRequest(thumbprint, tokenEndpoint, options, correlationId, cacheManager, networkClient, logger33, performanceClient) {
   ThrottlingUtils.preProcess(cacheManager, thumbprint, correlationId);
   let response;
   try {
-    response = await invokeAsync(networkClient.sendPostRequestAsync.bind(networkClient), NetworkClientSendPostRequestAsync, logger31, performanceClient, correlationId)(tokenEndpoint, { ...options, correlationId, performanceClient });
+    response = await invokeAsync(networkClient.sendPostRequestAsync.bind(networkClient), NetworkClientSendPostRequestAsync, logger33, performanceClient, correlationId)(tokenEndpoint, { ...options, correlationId, performanceClient });
     const responseHeaders = response.headers || {};
     performanceClient?.addFields({
       refreshTokenSize: response.body.refresh_token?.length || 0,
@@ -34082,7 +34082,7 @@ __export(Authorize_exports, {
   getStandardAuthorizeRequestParameters: () => getStandardAuthorizeRequestParameters,
   validateAuthorizationResponse: () => validateAuthorizationResponse
 });
-function getStandardAuthorizeRequestParameters(authOptions, request, logger31, performanceClient) {
+function getStandardAuthorizeRequestParameters(authOptions, request, logger33, performanceClient) {
   const correlationId = request.correlationId;
   const parameters = /* @__PURE__ */ new Map();
   addClientId(parameters, request.embeddedClientId || request.extraQueryParameters?.[CLIENT_ID] || authOptions.clientId);
@@ -34107,60 +34107,60 @@ function getStandardAuthorizeRequestParameters(authOptions, request, logger31, p
   }
   if (request.prompt !== PromptValue.SELECT_ACCOUNT) {
     if (request.sid && request.prompt === PromptValue.NONE) {
-      logger31.verbose("createAuthCodeUrlQueryString: Prompt is none, adding sid from request", request.correlationId);
+      logger33.verbose("createAuthCodeUrlQueryString: Prompt is none, adding sid from request", request.correlationId);
       addSid(parameters, request.sid);
       performanceClient?.addFields({ sidFromRequest: true }, correlationId);
     } else if (request.account) {
       const accountSid = extractAccountSid(request.account);
       let accountLoginHintClaim = extractLoginHint(request.account);
       if (accountLoginHintClaim && request.domainHint) {
-        logger31.warning(`AuthorizationCodeClient.createAuthCodeUrlQueryString: "domainHint" param is set, skipping opaque "login_hint" claim. Please consider not passing domainHint`, request.correlationId);
+        logger33.warning(`AuthorizationCodeClient.createAuthCodeUrlQueryString: "domainHint" param is set, skipping opaque "login_hint" claim. Please consider not passing domainHint`, request.correlationId);
         accountLoginHintClaim = null;
       }
       if (accountLoginHintClaim) {
-        logger31.verbose("createAuthCodeUrlQueryString: login_hint claim present on account", request.correlationId);
+        logger33.verbose("createAuthCodeUrlQueryString: login_hint claim present on account", request.correlationId);
         addLoginHint(parameters, accountLoginHintClaim);
         performanceClient?.addFields({ loginHintFromClaim: true }, correlationId);
         try {
           const clientInfo = buildClientInfoFromHomeAccountId(request.account.homeAccountId);
           addCcsOid(parameters, clientInfo);
         } catch (e) {
-          logger31.verbose("createAuthCodeUrlQueryString: Could not parse home account ID for CCS Header", request.correlationId);
+          logger33.verbose("createAuthCodeUrlQueryString: Could not parse home account ID for CCS Header", request.correlationId);
         }
       } else if (accountSid && request.prompt === PromptValue.NONE) {
-        logger31.verbose("createAuthCodeUrlQueryString: Prompt is none, adding sid from account", request.correlationId);
+        logger33.verbose("createAuthCodeUrlQueryString: Prompt is none, adding sid from account", request.correlationId);
         addSid(parameters, accountSid);
         performanceClient?.addFields({ sidFromClaim: true }, correlationId);
         try {
           const clientInfo = buildClientInfoFromHomeAccountId(request.account.homeAccountId);
           addCcsOid(parameters, clientInfo);
         } catch (e) {
-          logger31.verbose("createAuthCodeUrlQueryString: Could not parse home account ID for CCS Header", request.correlationId);
+          logger33.verbose("createAuthCodeUrlQueryString: Could not parse home account ID for CCS Header", request.correlationId);
         }
       } else if (request.loginHint) {
-        logger31.verbose("createAuthCodeUrlQueryString: Adding login_hint from request", request.correlationId);
+        logger33.verbose("createAuthCodeUrlQueryString: Adding login_hint from request", request.correlationId);
         addLoginHint(parameters, request.loginHint);
         addCcsUpn(parameters, request.loginHint);
         performanceClient?.addFields({ loginHintFromRequest: true }, correlationId);
       } else if (request.account.username) {
-        logger31.verbose("createAuthCodeUrlQueryString: Adding login_hint from account", request.correlationId);
+        logger33.verbose("createAuthCodeUrlQueryString: Adding login_hint from account", request.correlationId);
         addLoginHint(parameters, request.account.username);
         performanceClient?.addFields({ loginHintFromUpn: true }, correlationId);
         try {
           const clientInfo = buildClientInfoFromHomeAccountId(request.account.homeAccountId);
           addCcsOid(parameters, clientInfo);
         } catch (e) {
-          logger31.verbose("createAuthCodeUrlQueryString: Could not parse home account ID for CCS Header", request.correlationId);
+          logger33.verbose("createAuthCodeUrlQueryString: Could not parse home account ID for CCS Header", request.correlationId);
         }
       }
     } else if (request.loginHint) {
-      logger31.verbose("createAuthCodeUrlQueryString: No account, adding login_hint from request", request.correlationId);
+      logger33.verbose("createAuthCodeUrlQueryString: No account, adding login_hint from request", request.correlationId);
       addLoginHint(parameters, request.loginHint);
       addCcsUpn(parameters, request.loginHint);
       performanceClient?.addFields({ loginHintFromRequest: true }, correlationId);
     }
   } else {
-    logger31.verbose("createAuthCodeUrlQueryString: Prompt is select_account, ignoring account hints", request.correlationId);
+    logger33.verbose("createAuthCodeUrlQueryString: Prompt is select_account, ignoring account hints", request.correlationId);
   }
   if (request.nonce) {
     addNonce(parameters, request.nonce);
@@ -35819,7 +35819,7 @@ var init_CryptoProvider = __esm({
        * @param kid - public key id
        * @param correlationId - correlation id
        */
-      signTokenBindingJwt(header, payload, kid, correlationId) {
+      signTokenBindingJwt(header2, payload, kid, correlationId) {
         throw createClientAuthError(ClientAuthErrorCodes_exports.methodNotImplemented, correlationId);
       }
       /**
@@ -35887,11 +35887,11 @@ var init_NodeStorage = __esm({
     init_Serializer();
     init_CacheHelpers2();
     NodeStorage = class extends CacheManager {
-      constructor(logger31, clientId, cryptoImpl, staticAuthorityOptions) {
-        super(clientId, cryptoImpl, logger31, new StubPerformanceClient(), staticAuthorityOptions);
+      constructor(logger33, clientId, cryptoImpl, staticAuthorityOptions) {
+        super(clientId, cryptoImpl, logger33, new StubPerformanceClient(), staticAuthorityOptions);
         this.cache = {};
         this.changeEmitters = [];
-        this.logger = logger31;
+        this.logger = logger33;
       }
       /**
        * Queue up callbacks
@@ -36300,14 +36300,14 @@ var init_TokenCache = __esm({
       AppMetadata: {}
     };
     TokenCache = class {
-      constructor(storage, logger31, cachePlugin) {
+      constructor(storage, logger33, cachePlugin) {
         this.cacheHasChanged = false;
         this.storage = storage;
         this.storage.registerChangeEmitter(this.handleChangeEvent.bind(this));
         if (cachePlugin) {
           this.persistence = cachePlugin;
         }
-        this.logger = logger31;
+        this.logger = logger33;
       }
       /**
        * Set to true if cache state has changed since last time serialize or writeToPersistence was called
@@ -37104,19 +37104,19 @@ var require_sign_stream = __commonJS({
     function base64url4(string4, encoding) {
       return Buffer3.from(string4, encoding).toString("base64").replace(/=/g, "").replace(/\+/g, "-").replace(/\//g, "_");
     }
-    function jwsSecuredInput(header, payload, encoding) {
+    function jwsSecuredInput(header2, payload, encoding) {
       encoding = encoding || "utf8";
-      var encodedHeader = base64url4(toString(header), "binary");
+      var encodedHeader = base64url4(toString(header2), "binary");
       var encodedPayload = base64url4(toString(payload), encoding);
       return util2.format("%s.%s", encodedHeader, encodedPayload);
     }
     function jwsSign(opts) {
-      var header = opts.header;
+      var header2 = opts.header;
       var payload = opts.payload;
       var secretOrKey = opts.secret || opts.privateKey;
       var encoding = opts.encoding;
-      var algo = jwa(header.alg);
-      var securedInput = jwsSecuredInput(header, payload, encoding);
+      var algo = jwa(header2.alg);
+      var securedInput = jwsSecuredInput(header2, payload, encoding);
       var signature = algo.sign(securedInput, secretOrKey);
       return util2.format("%s.%s", securedInput, signature);
     }
@@ -37177,11 +37177,11 @@ var require_verify_stream = __commonJS({
     var toString = require_tostring();
     var util2 = __require("util");
     var JWS_REGEX = /^[a-zA-Z0-9\-_]+?\.[a-zA-Z0-9\-_]+?\.([a-zA-Z0-9\-_]+)?$/;
-    function isObject3(thing) {
+    function isObject4(thing) {
       return Object.prototype.toString.call(thing) === "[object Object]";
     }
     function safeJsonParse(thing) {
-      if (isObject3(thing))
+      if (isObject4(thing))
         return thing;
       try {
         return JSON.parse(thing);
@@ -37224,14 +37224,14 @@ var require_verify_stream = __commonJS({
       jwsSig = toString(jwsSig);
       if (!isValidJws(jwsSig))
         return null;
-      var header = headerFromJWS(jwsSig);
-      if (!header)
+      var header2 = headerFromJWS(jwsSig);
+      if (!header2)
         return null;
       var payload = payloadFromJWS(jwsSig);
-      if (header.typ === "JWT" || opts.json)
+      if (header2.typ === "JWT" || opts.json)
         payload = JSON.parse(payload, opts.encoding);
       return {
-        header,
+        header: header2,
         payload,
         signature: signatureFromJWS(jwsSig)
       };
@@ -38234,7 +38234,7 @@ var require_sort = __commonJS({
   "node_modules/jsonwebtoken/node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = (list3, loose) => list3.sort((a, b) => compareBuild(a, b, loose));
+    var sort = (list4, loose) => list4.sort((a, b) => compareBuild(a, b, loose));
     module.exports = sort;
   }
 });
@@ -38244,7 +38244,7 @@ var require_rsort = __commonJS({
   "node_modules/jsonwebtoken/node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = (list3, loose) => list3.sort((a, b) => compareBuild(b, a, loose));
+    var rsort = (list4, loose) => list4.sort((a, b) => compareBuild(b, a, loose));
     module.exports = rsort;
   }
 });
@@ -38410,10 +38410,10 @@ var require_truncate = __commonJS({
   "node_modules/jsonwebtoken/node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse4 = require_parse();
-    var constants10 = require_constants();
+    var constants9 = require_constants();
     var SemVer = require_semver();
     var truncate = (version4, truncation, options) => {
-      if (!constants10.RELEASE_TYPES.includes(truncation)) {
+      if (!constants9.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version4, options);
@@ -39653,7 +39653,7 @@ var require_semver2 = __commonJS({
   "node_modules/jsonwebtoken/node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants10 = require_constants();
+    var constants9 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse4 = require_parse();
@@ -39737,8 +39737,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants10.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants10.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants9.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants9.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -39889,7 +39889,7 @@ var require_verify = __commonJS({
       if (!decodedToken) {
         return done(new JsonWebTokenError("invalid token"));
       }
-      const header = decodedToken.header;
+      const header2 = decodedToken.header;
       let getSecret;
       if (typeof secretOrPublicKey === "function") {
         if (!callback) {
@@ -39897,11 +39897,11 @@ var require_verify = __commonJS({
         }
         getSecret = secretOrPublicKey;
       } else {
-        getSecret = function(header2, secretCallback) {
+        getSecret = function(header3, secretCallback) {
           return secretCallback(null, secretOrPublicKey);
         };
       }
-      return getSecret(header, function(err, secretOrPublicKey2) {
+      return getSecret(header2, function(err, secretOrPublicKey2) {
         if (err) {
           return done(new JsonWebTokenError("error in secret or public key callback: " + err.message));
         }
@@ -39940,14 +39940,14 @@ var require_verify = __commonJS({
         if (options.algorithms.indexOf(decodedToken.header.alg) === -1) {
           return done(new JsonWebTokenError("invalid algorithm"));
         }
-        if (header.alg.startsWith("HS") && secretOrPublicKey2.type !== "secret") {
-          return done(new JsonWebTokenError(`secretOrPublicKey must be a symmetric key when using ${header.alg}`));
-        } else if (/^(?:RS|PS|ES)/.test(header.alg) && secretOrPublicKey2.type !== "public") {
-          return done(new JsonWebTokenError(`secretOrPublicKey must be an asymmetric key when using ${header.alg}`));
+        if (header2.alg.startsWith("HS") && secretOrPublicKey2.type !== "secret") {
+          return done(new JsonWebTokenError(`secretOrPublicKey must be a symmetric key when using ${header2.alg}`));
+        } else if (/^(?:RS|PS|ES)/.test(header2.alg) && secretOrPublicKey2.type !== "public") {
+          return done(new JsonWebTokenError(`secretOrPublicKey must be an asymmetric key when using ${header2.alg}`));
         }
         if (!options.allowInvalidAsymmetricKeyTypes) {
           try {
-            validateAsymmetricKey(header.alg, secretOrPublicKey2);
+            validateAsymmetricKey(header2.alg, secretOrPublicKey2);
           } catch (e) {
             return done(e);
           }
@@ -40026,7 +40026,7 @@ var require_verify = __commonJS({
         if (options.complete === true) {
           const signature = decodedToken.signature;
           return done(null, {
-            header,
+            header: header2,
             payload,
             signature
           });
@@ -40159,13 +40159,13 @@ var require_lodash = __commonJS({
       return isObjectLike(value) && isArrayLike(value);
     }
     function isFunction(value) {
-      var tag = isObject3(value) ? objectToString.call(value) : "";
+      var tag = isObject4(value) ? objectToString.call(value) : "";
       return tag == funcTag || tag == genTag;
     }
     function isLength(value) {
       return typeof value == "number" && value > -1 && value % 1 == 0 && value <= MAX_SAFE_INTEGER;
     }
-    function isObject3(value) {
+    function isObject4(value) {
       var type = typeof value;
       return !!value && (type == "object" || type == "function");
     }
@@ -40200,9 +40200,9 @@ var require_lodash = __commonJS({
       if (isSymbol(value)) {
         return NAN;
       }
-      if (isObject3(value)) {
+      if (isObject4(value)) {
         var other = typeof value.valueOf == "function" ? value.valueOf() : value;
-        value = isObject3(other) ? other + "" : other;
+        value = isObject4(other) ? other + "" : other;
       }
       if (typeof value != "string") {
         return value === 0 ? value : +value;
@@ -40254,7 +40254,7 @@ var require_lodash3 = __commonJS({
     function isInteger(value) {
       return typeof value == "number" && value == toInteger(value);
     }
-    function isObject3(value) {
+    function isObject4(value) {
       var type = typeof value;
       return !!value && (type == "object" || type == "function");
     }
@@ -40286,9 +40286,9 @@ var require_lodash3 = __commonJS({
       if (isSymbol(value)) {
         return NAN;
       }
-      if (isObject3(value)) {
+      if (isObject4(value)) {
         var other = typeof value.valueOf == "function" ? value.valueOf() : value;
-        value = isObject3(other) ? other + "" : other;
+        value = isObject4(other) ? other + "" : other;
       }
       if (typeof value != "string") {
         return value === 0 ? value : +value;
@@ -40412,7 +40412,7 @@ var require_lodash7 = __commonJS({
     function once(func) {
       return before(2, func);
     }
-    function isObject3(value) {
+    function isObject4(value) {
       var type = typeof value;
       return !!value && (type == "object" || type == "function");
     }
@@ -40444,9 +40444,9 @@ var require_lodash7 = __commonJS({
       if (isSymbol(value)) {
         return NAN;
       }
-      if (isObject3(value)) {
+      if (isObject4(value)) {
         var other = typeof value.valueOf == "function" ? value.valueOf() : value;
-        value = isObject3(other) ? other + "" : other;
+        value = isObject4(other) ? other + "" : other;
       }
       if (typeof value != "string") {
         return value === 0 ? value : +value;
@@ -40551,7 +40551,7 @@ var require_sign = __commonJS({
         options = options || {};
       }
       const isObjectPayload = typeof payload === "object" && !Buffer.isBuffer(payload);
-      const header = Object.assign({
+      const header2 = Object.assign({
         alg: options.algorithm || "HS256",
         typ: isObjectPayload ? "JWT" : void 0,
         kid: options.keyid
@@ -40576,15 +40576,15 @@ var require_sign = __commonJS({
           }
         }
       }
-      if (header.alg.startsWith("HS") && secretOrPrivateKey.type !== "secret") {
-        return failure2(new Error(`secretOrPrivateKey must be a symmetric key when using ${header.alg}`));
-      } else if (/^(?:RS|PS|ES)/.test(header.alg)) {
+      if (header2.alg.startsWith("HS") && secretOrPrivateKey.type !== "secret") {
+        return failure2(new Error(`secretOrPrivateKey must be a symmetric key when using ${header2.alg}`));
+      } else if (/^(?:RS|PS|ES)/.test(header2.alg)) {
         if (secretOrPrivateKey.type !== "private") {
-          return failure2(new Error(`secretOrPrivateKey must be an asymmetric key when using ${header.alg}`));
+          return failure2(new Error(`secretOrPrivateKey must be an asymmetric key when using ${header2.alg}`));
         }
-        if (!options.allowInsecureKeySizes && !header.alg.startsWith("ES") && secretOrPrivateKey.asymmetricKeyDetails !== void 0 && //KeyObject.asymmetricKeyDetails is supported in Node 15+
+        if (!options.allowInsecureKeySizes && !header2.alg.startsWith("ES") && secretOrPrivateKey.asymmetricKeyDetails !== void 0 && //KeyObject.asymmetricKeyDetails is supported in Node 15+
         secretOrPrivateKey.asymmetricKeyDetails.modulusLength < 2048) {
-          return failure2(new Error(`secretOrPrivateKey has a minimum key size of 2048 bits for ${header.alg}`));
+          return failure2(new Error(`secretOrPrivateKey has a minimum key size of 2048 bits for ${header2.alg}`));
         }
       }
       if (typeof payload === "undefined") {
@@ -40619,7 +40619,7 @@ var require_sign = __commonJS({
       }
       if (!options.allowInvalidAsymmetricKeyTypes) {
         try {
-          validateAsymmetricKey(header.alg, secretOrPrivateKey);
+          validateAsymmetricKey(header2.alg, secretOrPrivateKey);
         } catch (error62) {
           return failure2(error62);
         }
@@ -40663,20 +40663,20 @@ var require_sign = __commonJS({
       if (typeof callback === "function") {
         callback = callback && once(callback);
         jws.createSign({
-          header,
+          header: header2,
           privateKey: secretOrPrivateKey,
           payload,
           encoding
         }).once("error", callback).once("done", function(signature) {
-          if (!options.allowInsecureKeySizes && /^(?:RS|PS)/.test(header.alg) && signature.length < 256) {
-            return callback(new Error(`secretOrPrivateKey has a minimum key size of 2048 bits for ${header.alg}`));
+          if (!options.allowInsecureKeySizes && /^(?:RS|PS)/.test(header2.alg) && signature.length < 256) {
+            return callback(new Error(`secretOrPrivateKey has a minimum key size of 2048 bits for ${header2.alg}`));
           }
           callback(null, signature);
         });
       } else {
-        let signature = jws.sign({ header, payload, secret: secretOrPrivateKey, encoding });
-        if (!options.allowInsecureKeySizes && /^(?:RS|PS)/.test(header.alg) && signature.length < 256) {
-          throw new Error(`secretOrPrivateKey has a minimum key size of 2048 bits for ${header.alg}`);
+        let signature = jws.sign({ header: header2, payload, secret: secretOrPrivateKey, encoding });
+        if (!options.allowInsecureKeySizes && /^(?:RS|PS)/.test(header2.alg) && signature.length < 256) {
+          throw new Error(`secretOrPrivateKey has a minimum key size of 2048 bits for ${header2.alg}`);
         }
         return signature;
       }
@@ -40796,15 +40796,15 @@ var init_ClientAssertion = __esm({
         const issuedAt = TimeUtils_exports.nowSeconds();
         this.expirationTime = issuedAt + 600;
         const algorithm = this.useSha256 ? JwtConstants.PSS_256 : JwtConstants.RSA_256;
-        const header = {
+        const header2 = {
           alg: algorithm
         };
         const thumbprintHeader = this.useSha256 ? JwtConstants.X5T_256 : JwtConstants.X5T;
-        Object.assign(header, {
+        Object.assign(header2, {
           [thumbprintHeader]: EncodingUtils.base64EncodeUrl(this.thumbprint, Constants_exports.EncodingTypes.HEX)
         });
         if (this.publicCertificate) {
-          Object.assign(header, {
+          Object.assign(header2, {
             [JwtConstants.X5C]: this.publicCertificate
           });
         }
@@ -40816,7 +40816,7 @@ var init_ClientAssertion = __esm({
           [JwtConstants.NOT_BEFORE]: issuedAt,
           [JwtConstants.JWT_ID]: cryptoProvider.createNewGuid()
         };
-        this.jwt = import_jsonwebtoken.default.sign(payload, this.privateKey, { header });
+        this.jwt = import_jsonwebtoken.default.sign(payload, this.privateKey, { header: header2 });
         return this.jwt;
       }
       /**
@@ -41001,12 +41001,12 @@ var init_UsernamePasswordClient = __esm({
 });
 
 // node_modules/@azure/msal-node/dist/protocol/Authorize.mjs
-function getAuthCodeRequestUrl(config2, authority, request, logger31) {
+function getAuthCodeRequestUrl(config2, authority, request, logger33) {
   const parameters = Authorize_exports.getStandardAuthorizeRequestParameters({
     ...config2.auth,
     authority,
     redirectUri: request.redirectUri || ""
-  }, request, logger31);
+  }, request, logger33);
   RequestParameterBuilder_exports.addLibraryInfo(parameters, {
     sku: Constants.MSAL_SKU,
     version: version3,
@@ -41275,8 +41275,8 @@ var init_ClientApplication = __esm({
        * Replaces the default logger set in configurations with new Logger with new configurations
        * @param logger - Logger instance
        */
-      setLogger(logger31) {
-        this.logger = logger31;
+      setLogger(logger33) {
+        this.logger = logger33;
       }
       /**
        * Builds the common configuration to be passed to the common component based on the platform configurarion
@@ -42764,10 +42764,10 @@ var init_HttpClientWithRetries = __esm({
     init_index_node();
     init_Constants2();
     HttpClientWithRetries = class {
-      constructor(httpClientNoRetries, retryPolicy4, logger31) {
+      constructor(httpClientNoRetries, retryPolicy4, logger33) {
         this.httpClientNoRetries = httpClientNoRetries;
         this.retryPolicy = retryPolicy4;
-        this.logger = logger31;
+        this.logger = logger33;
       }
       async sendNetworkRequestAsyncHelper(httpMethod, url2, options) {
         if (httpMethod === HttpMethod2.GET) {
@@ -42826,8 +42826,8 @@ var init_BaseManagedIdentitySource = __esm({
        * @param cryptoProvider - Cryptographic provider for token operations
        * @param disableInternalRetries - Whether to disable automatic retry logic
        */
-      constructor(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
-        this.logger = logger31;
+      constructor(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
+        this.logger = logger33;
         this.nodeStorage = nodeStorage;
         this.networkClient = networkClient;
         this.cryptoProvider = cryptoProvider;
@@ -42976,11 +42976,11 @@ var init_BaseManagedIdentitySource = __esm({
         }
       }
     };
-    BaseManagedIdentitySource.getValidatedEnvVariableUrlString = (envVariableStringName, envVariable, sourceName, logger31) => {
+    BaseManagedIdentitySource.getValidatedEnvVariableUrlString = (envVariableStringName, envVariable, sourceName, logger33) => {
       try {
         return new UrlString(envVariable, "").urlString;
       } catch (error62) {
-        logger31.info(`[Managed Identity] ${sourceName} managed identity is unavailable because the '${envVariableStringName}' environment variable is malformed.`, "");
+        logger33.info(`[Managed Identity] ${sourceName} managed identity is unavailable because the '${envVariableStringName}' environment variable is malformed.`, "");
         throw createManagedIdentityError(MsiEnvironmentVariableUrlMalformedErrorCodes[envVariableStringName], "");
       }
     };
@@ -43043,10 +43043,10 @@ var init_DefaultManagedIdentityRetryPolicy = __esm({
       static get DEFAULT_MANAGED_IDENTITY_RETRY_DELAY_MS() {
         return DEFAULT_MANAGED_IDENTITY_RETRY_DELAY_MS;
       }
-      async pauseForRetry(httpStatusCode, currentRetry, logger31, retryAfterHeader) {
+      async pauseForRetry(httpStatusCode, currentRetry, logger33, retryAfterHeader) {
         if (DEFAULT_MANAGED_IDENTITY_HTTP_STATUS_CODES_TO_RETRY_ON.includes(httpStatusCode) && currentRetry < DEFAULT_MANAGED_IDENTITY_MAX_RETRIES) {
           const retryAfterDelay = this.linearRetryStrategy.calculateDelay(retryAfterHeader, _DefaultManagedIdentityRetryPolicy.DEFAULT_MANAGED_IDENTITY_RETRY_DELAY_MS);
-          logger31.verbose(`Retrying request in ${retryAfterDelay}ms (retry attempt: ${currentRetry + 1})`, "");
+          logger33.verbose(`Retrying request in ${retryAfterDelay}ms (retry attempt: ${currentRetry + 1})`, "");
           await new Promise((resolve8) => {
             return setTimeout(resolve8, retryAfterDelay);
           });
@@ -43114,8 +43114,8 @@ var init_AppService = __esm({
        * @param identityEndpoint - The App Service identity endpoint URL
        * @param identityHeader - The secret header value required for authentication
        */
-      constructor(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint, identityHeader) {
-        super(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
+      constructor(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint, identityHeader) {
+        super(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
         this.identityEndpoint = identityEndpoint;
         this.identityHeader = identityHeader;
       }
@@ -43149,15 +43149,15 @@ var init_AppService = __esm({
        *
        * @returns A new AppService instance if the environment is suitable, null otherwise
        */
-      static tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
+      static tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
         const [identityEndpoint, identityHeader] = _AppService.getEnvironmentVariables();
         if (!identityEndpoint || !identityHeader) {
-          logger31.info(`[Managed Identity] ${ManagedIdentitySourceNames.APP_SERVICE} managed identity is unavailable because one or both of the '${ManagedIdentityEnvironmentVariableNames.IDENTITY_HEADER}' and '${ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT}' environment variables are not defined.`, "");
+          logger33.info(`[Managed Identity] ${ManagedIdentitySourceNames.APP_SERVICE} managed identity is unavailable because one or both of the '${ManagedIdentityEnvironmentVariableNames.IDENTITY_HEADER}' and '${ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT}' environment variables are not defined.`, "");
           return null;
         }
-        const validatedIdentityEndpoint = _AppService.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT, identityEndpoint, ManagedIdentitySourceNames.APP_SERVICE, logger31);
-        logger31.info(`[Managed Identity] Environment variables validation passed for ${ManagedIdentitySourceNames.APP_SERVICE} managed identity. Endpoint URI: ${validatedIdentityEndpoint}. Creating ${ManagedIdentitySourceNames.APP_SERVICE} managed identity.`, "");
-        return new _AppService(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint, identityHeader);
+        const validatedIdentityEndpoint = _AppService.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT, identityEndpoint, ManagedIdentitySourceNames.APP_SERVICE, logger33);
+        logger33.info(`[Managed Identity] Environment variables validation passed for ${ManagedIdentitySourceNames.APP_SERVICE} managed identity. Endpoint URI: ${validatedIdentityEndpoint}. Creating ${ManagedIdentitySourceNames.APP_SERVICE} managed identity.`, "");
+        return new _AppService(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint, identityHeader);
       }
       /**
        * Creates a managed identity token request for the App Service environment.
@@ -43220,8 +43220,8 @@ var init_AzureArc = __esm({
        * @param disableInternalRetries - Flag to disable automatic retry logic for failed requests
        * @param identityEndpoint - The Azure Arc identity endpoint URL for token requests
        */
-      constructor(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint) {
-        super(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
+      constructor(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint) {
+        super(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
         this.identityEndpoint = identityEndpoint;
       }
       /**
@@ -43268,21 +43268,21 @@ var init_AzureArc = __esm({
        *
        * @returns AzureArc instance if the environment supports Azure Arc managed identity, null otherwise
        */
-      static tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, _managedIdentityId) {
+      static tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, _managedIdentityId) {
         const [identityEndpoint, imdsEndpoint] = _AzureArc.getEnvironmentVariables();
         if (!identityEndpoint || !imdsEndpoint) {
-          logger31.info(`[Managed Identity] ${ManagedIdentitySourceNames.AZURE_ARC} managed identity is unavailable through environment variables because one or both of '${ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT}' and '${ManagedIdentityEnvironmentVariableNames.IMDS_ENDPOINT}' are not defined. ${ManagedIdentitySourceNames.AZURE_ARC} managed identity is also unavailable through file detection.`, "");
+          logger33.info(`[Managed Identity] ${ManagedIdentitySourceNames.AZURE_ARC} managed identity is unavailable through environment variables because one or both of '${ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT}' and '${ManagedIdentityEnvironmentVariableNames.IMDS_ENDPOINT}' are not defined. ${ManagedIdentitySourceNames.AZURE_ARC} managed identity is also unavailable through file detection.`, "");
           return null;
         }
         if (imdsEndpoint === HIMDS_EXECUTABLE_HELPER_STRING) {
-          logger31.info(`[Managed Identity] ${ManagedIdentitySourceNames.AZURE_ARC} managed identity is available through file detection. Defaulting to known ${ManagedIdentitySourceNames.AZURE_ARC} endpoint: ${DEFAULT_AZURE_ARC_IDENTITY_ENDPOINT}. Creating ${ManagedIdentitySourceNames.AZURE_ARC} managed identity.`, "");
+          logger33.info(`[Managed Identity] ${ManagedIdentitySourceNames.AZURE_ARC} managed identity is available through file detection. Defaulting to known ${ManagedIdentitySourceNames.AZURE_ARC} endpoint: ${DEFAULT_AZURE_ARC_IDENTITY_ENDPOINT}. Creating ${ManagedIdentitySourceNames.AZURE_ARC} managed identity.`, "");
         } else {
-          const validatedIdentityEndpoint = _AzureArc.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT, identityEndpoint, ManagedIdentitySourceNames.AZURE_ARC, logger31);
+          const validatedIdentityEndpoint = _AzureArc.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT, identityEndpoint, ManagedIdentitySourceNames.AZURE_ARC, logger33);
           validatedIdentityEndpoint.endsWith("/") ? validatedIdentityEndpoint.slice(0, -1) : validatedIdentityEndpoint;
-          _AzureArc.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.IMDS_ENDPOINT, imdsEndpoint, ManagedIdentitySourceNames.AZURE_ARC, logger31);
-          logger31.info(`[Managed Identity] Environment variables validation passed for ${ManagedIdentitySourceNames.AZURE_ARC} managed identity. Endpoint URI: ${validatedIdentityEndpoint}. Creating ${ManagedIdentitySourceNames.AZURE_ARC} managed identity.`, "");
+          _AzureArc.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.IMDS_ENDPOINT, imdsEndpoint, ManagedIdentitySourceNames.AZURE_ARC, logger33);
+          logger33.info(`[Managed Identity] Environment variables validation passed for ${ManagedIdentitySourceNames.AZURE_ARC} managed identity. Endpoint URI: ${validatedIdentityEndpoint}. Creating ${ManagedIdentitySourceNames.AZURE_ARC} managed identity.`, "");
         }
-        return new _AzureArc(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint);
+        return new _AzureArc(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint);
       }
       /**
        * Creates a properly formatted HTTP request for acquiring tokens from the Azure Arc identity endpoint.
@@ -43448,8 +43448,8 @@ var init_CloudShell = __esm({
        * @param disableInternalRetries - Whether to disable automatic retry logic for failed requests
        * @param msiEndpoint - The MSI endpoint URL obtained from environment variables
        */
-      constructor(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, msiEndpoint) {
-        super(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
+      constructor(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, msiEndpoint) {
+        super(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
         this.msiEndpoint = msiEndpoint;
       }
       /**
@@ -43483,18 +43483,18 @@ var init_CloudShell = __esm({
        * @throws {ManagedIdentityError} When a user-assigned managed identity is requested,
        *         as Cloud Shell only supports system-assigned identities
        */
-      static tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) {
+      static tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) {
         const [msiEndpoint] = _CloudShell.getEnvironmentVariables();
         if (!msiEndpoint) {
-          logger31.info(`[Managed Identity] ${ManagedIdentitySourceNames.CLOUD_SHELL} managed identity is unavailable because the '${ManagedIdentityEnvironmentVariableNames.MSI_ENDPOINT} environment variable is not defined.`, "");
+          logger33.info(`[Managed Identity] ${ManagedIdentitySourceNames.CLOUD_SHELL} managed identity is unavailable because the '${ManagedIdentityEnvironmentVariableNames.MSI_ENDPOINT} environment variable is not defined.`, "");
           return null;
         }
-        const validatedMsiEndpoint = _CloudShell.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.MSI_ENDPOINT, msiEndpoint, ManagedIdentitySourceNames.CLOUD_SHELL, logger31);
-        logger31.info(`[Managed Identity] Environment variable validation passed for ${ManagedIdentitySourceNames.CLOUD_SHELL} managed identity. Endpoint URI: ${validatedMsiEndpoint}. Creating ${ManagedIdentitySourceNames.CLOUD_SHELL} managed identity.`, "");
+        const validatedMsiEndpoint = _CloudShell.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.MSI_ENDPOINT, msiEndpoint, ManagedIdentitySourceNames.CLOUD_SHELL, logger33);
+        logger33.info(`[Managed Identity] Environment variable validation passed for ${ManagedIdentitySourceNames.CLOUD_SHELL} managed identity. Endpoint URI: ${validatedMsiEndpoint}. Creating ${ManagedIdentitySourceNames.CLOUD_SHELL} managed identity.`, "");
         if (managedIdentityId.idType !== ManagedIdentityIdType.SYSTEM_ASSIGNED) {
           throw createManagedIdentityError(unableToCreateCloudShell, "");
         }
-        return new _CloudShell(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, msiEndpoint);
+        return new _CloudShell(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, msiEndpoint);
       }
       /**
        * Creates an HTTP request to acquire an access token from the Cloud Shell managed identity endpoint.
@@ -43604,14 +43604,14 @@ var init_ImdsRetryPolicy = __esm({
        * @param retryAfterHeader - The value of the "retry-after" header from the response.
        * @returns A promise that resolves to a boolean indicating whether a retry should be attempted.
        */
-      async pauseForRetry(httpStatusCode, currentRetry, logger31) {
+      async pauseForRetry(httpStatusCode, currentRetry, logger33) {
         if (this._isNewRequest) {
           this._isNewRequest = false;
           this.maxRetries = httpStatusCode === Constants_exports.HTTP_GONE ? LINEAR_STRATEGY_NUM_RETRIES : EXPONENTIAL_STRATEGY_NUM_RETRIES;
         }
         if ((HTTP_STATUS_400_CODES_FOR_EXPONENTIAL_STRATEGY.includes(httpStatusCode) || httpStatusCode >= Constants_exports.HTTP_SERVER_ERROR_RANGE_START && httpStatusCode <= Constants_exports.HTTP_SERVER_ERROR_RANGE_END && currentRetry < this.maxRetries) && currentRetry < this.maxRetries) {
           const retryAfterDelay = httpStatusCode === Constants_exports.HTTP_GONE ? _ImdsRetryPolicy.HTTP_STATUS_GONE_RETRY_AFTER_MS : this.exponentialRetryStrategy.calculateDelay(currentRetry);
-          logger31.verbose(`Retrying request in ${retryAfterDelay}ms (retry attempt: ${currentRetry + 1})`, "");
+          logger33.verbose(`Retrying request in ${retryAfterDelay}ms (retry attempt: ${currentRetry + 1})`, "");
           await new Promise((resolve8) => {
             return setTimeout(resolve8, retryAfterDelay);
           });
@@ -43647,8 +43647,8 @@ var init_Imds = __esm({
        * @param disableInternalRetries - When true, disables the built-in retry logic for IMDS requests
        * @param identityEndpoint - The complete IMDS endpoint URL including the token path
        */
-      constructor(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint) {
-        super(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
+      constructor(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint) {
+        super(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
         this.identityEndpoint = identityEndpoint;
       }
       /**
@@ -43667,16 +43667,16 @@ var init_Imds = __esm({
        *
        * @returns A configured Imds instance ready to make token requests
        */
-      static tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
+      static tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
         let validatedIdentityEndpoint;
         if (process.env[ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST]) {
-          logger31.info(`[Managed Identity] Environment variable ${ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST} for ${ManagedIdentitySourceNames.IMDS} returned endpoint: ${process.env[ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST]}`, "");
-          validatedIdentityEndpoint = _Imds.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST, `${process.env[ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST]}${IMDS_TOKEN_PATH}`, ManagedIdentitySourceNames.IMDS, logger31);
+          logger33.info(`[Managed Identity] Environment variable ${ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST} for ${ManagedIdentitySourceNames.IMDS} returned endpoint: ${process.env[ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST]}`, "");
+          validatedIdentityEndpoint = _Imds.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST, `${process.env[ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST]}${IMDS_TOKEN_PATH}`, ManagedIdentitySourceNames.IMDS, logger33);
         } else {
-          logger31.info(`[Managed Identity] Unable to find ${ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST} environment variable for ${ManagedIdentitySourceNames.IMDS}, using the default endpoint.`, "");
+          logger33.info(`[Managed Identity] Unable to find ${ManagedIdentityEnvironmentVariableNames.AZURE_POD_IDENTITY_AUTHORITY_HOST} environment variable for ${ManagedIdentitySourceNames.IMDS}, using the default endpoint.`, "");
           validatedIdentityEndpoint = DEFAULT_IMDS_ENDPOINT;
         }
-        return new _Imds(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, validatedIdentityEndpoint);
+        return new _Imds(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, validatedIdentityEndpoint);
       }
       /**
        * Creates a properly configured HTTP request for acquiring an access token from IMDS.
@@ -43744,8 +43744,8 @@ var init_ServiceFabric = __esm({
        * @param identityEndpoint - The Service Fabric managed identity endpoint URL
        * @param identityHeader - The Service Fabric managed identity secret header value
        */
-      constructor(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint, identityHeader) {
-        super(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
+      constructor(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint, identityHeader) {
+        super(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
         this.identityEndpoint = identityEndpoint;
         this.identityHeader = identityHeader;
       }
@@ -43786,18 +43786,18 @@ var init_ServiceFabric = __esm({
        *
        * @returns A ServiceFabric instance if all environment variables are valid and present, otherwise null
        */
-      static tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) {
+      static tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) {
         const [identityEndpoint, identityHeader, identityServerThumbprint] = _ServiceFabric.getEnvironmentVariables();
         if (!identityEndpoint || !identityHeader || !identityServerThumbprint) {
-          logger31.info(`[Managed Identity] ${ManagedIdentitySourceNames.SERVICE_FABRIC} managed identity is unavailable because one or all of the '${ManagedIdentityEnvironmentVariableNames.IDENTITY_HEADER}', '${ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT}' or '${ManagedIdentityEnvironmentVariableNames.IDENTITY_SERVER_THUMBPRINT}' environment variables are not defined.`, "");
+          logger33.info(`[Managed Identity] ${ManagedIdentitySourceNames.SERVICE_FABRIC} managed identity is unavailable because one or all of the '${ManagedIdentityEnvironmentVariableNames.IDENTITY_HEADER}', '${ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT}' or '${ManagedIdentityEnvironmentVariableNames.IDENTITY_SERVER_THUMBPRINT}' environment variables are not defined.`, "");
           return null;
         }
-        const validatedIdentityEndpoint = _ServiceFabric.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT, identityEndpoint, ManagedIdentitySourceNames.SERVICE_FABRIC, logger31);
-        logger31.info(`[Managed Identity] Environment variables validation passed for ${ManagedIdentitySourceNames.SERVICE_FABRIC} managed identity. Endpoint URI: ${validatedIdentityEndpoint}. Creating ${ManagedIdentitySourceNames.SERVICE_FABRIC} managed identity.`, "");
+        const validatedIdentityEndpoint = _ServiceFabric.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.IDENTITY_ENDPOINT, identityEndpoint, ManagedIdentitySourceNames.SERVICE_FABRIC, logger33);
+        logger33.info(`[Managed Identity] Environment variables validation passed for ${ManagedIdentitySourceNames.SERVICE_FABRIC} managed identity. Endpoint URI: ${validatedIdentityEndpoint}. Creating ${ManagedIdentitySourceNames.SERVICE_FABRIC} managed identity.`, "");
         if (managedIdentityId.idType !== ManagedIdentityIdType.SYSTEM_ASSIGNED) {
-          logger31.warning(`[Managed Identity] ${ManagedIdentitySourceNames.SERVICE_FABRIC} user assigned managed identity is configured in the cluster, not during runtime. See also: https://learn.microsoft.com/en-us/azure/service-fabric/configure-existing-cluster-enable-managed-identity-token-service.`, "");
+          logger33.warning(`[Managed Identity] ${ManagedIdentitySourceNames.SERVICE_FABRIC} user assigned managed identity is configured in the cluster, not during runtime. See also: https://learn.microsoft.com/en-us/azure/service-fabric/configure-existing-cluster-enable-managed-identity-token-service.`, "");
         }
-        return new _ServiceFabric(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint, identityHeader);
+        return new _ServiceFabric(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, identityEndpoint, identityHeader);
       }
       /**
        * Creates HTTP request parameters for acquiring an access token from the Service Fabric Managed Identity Token Service (MITS).
@@ -43853,8 +43853,8 @@ var init_MachineLearning = __esm({
        * @param msiEndpoint - The MSI endpoint URL from environment variables
        * @param secret - The MSI secret from environment variables
        */
-      constructor(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, msiEndpoint, secret) {
-        super(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
+      constructor(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, msiEndpoint, secret) {
+        super(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
         this.msiEndpoint = msiEndpoint;
         this.secret = secret;
       }
@@ -43890,15 +43890,15 @@ var init_MachineLearning = __esm({
        *
        * @returns A new MachineLearning instance if the environment is valid, null otherwise
        */
-      static tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
+      static tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
         const [msiEndpoint, secret] = _MachineLearning.getEnvironmentVariables();
         if (!msiEndpoint || !secret) {
-          logger31.info(`[Managed Identity] ${ManagedIdentitySourceNames.MACHINE_LEARNING} managed identity is unavailable because one or both of the '${ManagedIdentityEnvironmentVariableNames.MSI_ENDPOINT}' and '${ManagedIdentityEnvironmentVariableNames.MSI_SECRET}' environment variables are not defined.`, "");
+          logger33.info(`[Managed Identity] ${ManagedIdentitySourceNames.MACHINE_LEARNING} managed identity is unavailable because one or both of the '${ManagedIdentityEnvironmentVariableNames.MSI_ENDPOINT}' and '${ManagedIdentityEnvironmentVariableNames.MSI_SECRET}' environment variables are not defined.`, "");
           return null;
         }
-        const validatedMsiEndpoint = _MachineLearning.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.MSI_ENDPOINT, msiEndpoint, ManagedIdentitySourceNames.MACHINE_LEARNING, logger31);
-        logger31.info(`[Managed Identity] Environment variables validation passed for ${ManagedIdentitySourceNames.MACHINE_LEARNING} managed identity. Endpoint URI: ${validatedMsiEndpoint}. Creating ${ManagedIdentitySourceNames.MACHINE_LEARNING} managed identity.`, "");
-        return new _MachineLearning(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, msiEndpoint, secret);
+        const validatedMsiEndpoint = _MachineLearning.getValidatedEnvVariableUrlString(ManagedIdentityEnvironmentVariableNames.MSI_ENDPOINT, msiEndpoint, ManagedIdentitySourceNames.MACHINE_LEARNING, logger33);
+        logger33.info(`[Managed Identity] Environment variables validation passed for ${ManagedIdentitySourceNames.MACHINE_LEARNING} managed identity. Endpoint URI: ${validatedMsiEndpoint}. Creating ${ManagedIdentitySourceNames.MACHINE_LEARNING} managed identity.`, "");
+        return new _MachineLearning(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, msiEndpoint, secret);
       }
       /**
        * Creates a managed identity token request for Azure Machine Learning environments.
@@ -43960,8 +43960,8 @@ var init_ManagedIdentityClient = __esm({
     init_MachineLearning();
     init_ManagedIdentityErrorCodes();
     ManagedIdentityClient = class _ManagedIdentityClient {
-      constructor(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
-        this.logger = logger31;
+      constructor(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) {
+        this.logger = logger33;
         this.nodeStorage = nodeStorage;
         this.networkClient = networkClient;
         this.cryptoProvider = cryptoProvider;
@@ -43990,8 +43990,8 @@ var init_ManagedIdentityClient = __esm({
        * Tries to create a managed identity source for all sources
        * @returns the managed identity Source
        */
-      selectManagedIdentitySource(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) {
-        const source = ServiceFabric.tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) || AppService.tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) || MachineLearning.tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) || CloudShell.tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) || AzureArc.tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) || Imds.tryCreate(logger31, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
+      selectManagedIdentitySource(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) {
+        const source = ServiceFabric.tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) || AppService.tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) || MachineLearning.tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries) || CloudShell.tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) || AzureArc.tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries, managedIdentityId) || Imds.tryCreate(logger33, nodeStorage, networkClient, cryptoProvider, disableInternalRetries);
         if (!source) {
           throw createManagedIdentityError(unableToCreateSource, "");
         }
@@ -45335,14 +45335,14 @@ function isArrayBuffer(body) {
 }
 function getResponseHeaders(res) {
   const headers = createHttpHeaders();
-  for (const header of Object.keys(res.headers)) {
-    const value = res.headers[header];
+  for (const header2 of Object.keys(res.headers)) {
+    const value = res.headers[header2];
     if (Array.isArray(value)) {
       if (value.length > 0) {
-        headers.set(header, value[0]);
+        headers.set(header2, value[0]);
       }
     } else if (value) {
-      headers.set(header, value);
+      headers.set(header2, value);
     }
   }
   return headers;
@@ -45625,7 +45625,7 @@ var init_defaultHttpClient = __esm({
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/policies/logPolicy.js
 function logPolicy(options = {}) {
-  const logger31 = options.logger ?? logger4.info;
+  const logger33 = options.logger ?? logger4.info;
   const sanitizer = new Sanitizer({
     additionalAllowedHeaderNames: options.additionalAllowedHeaderNames,
     additionalAllowedQueryParameters: options.additionalAllowedQueryParameters
@@ -45633,13 +45633,13 @@ function logPolicy(options = {}) {
   return {
     name: logPolicyName,
     async sendRequest(request, next) {
-      if (!logger31.enabled) {
+      if (!logger33.enabled) {
         return next(request);
       }
-      logger31(`Request: ${sanitizer.sanitize(request)}`);
+      logger33(`Request: ${sanitizer.sanitize(request)}`);
       const response = await next(request);
-      logger31(`Response status code: ${response.status}`);
-      logger31(`Headers: ${sanitizer.sanitize(response.headers)}`);
+      logger33(`Response status code: ${response.status}`);
+      logger33(`Headers: ${sanitizer.sanitize(response.headers)}`);
       return response;
     }
   };
@@ -45788,10 +45788,10 @@ function getRetryAfterInMs(response) {
   if (!(response && [429, 503].includes(response.status)))
     return void 0;
   try {
-    for (const header of AllRetryAfterHeaders) {
-      const retryAfterValue = parseHeaderValueAsNumber(response, header);
+    for (const header2 of AllRetryAfterHeaders) {
+      const retryAfterValue = parseHeaderValueAsNumber(response, header2);
       if (retryAfterValue === 0 || retryAfterValue) {
-        const multiplyingFactor = header === RetryAfterHeader ? 1e3 : 1;
+        const multiplyingFactor = header2 === RetryAfterHeader ? 1e3 : 1;
         return retryAfterValue * multiplyingFactor;
       }
     }
@@ -45877,7 +45877,7 @@ var init_exponentialRetryStrategy = __esm({
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/policies/retryPolicy.js
 function retryPolicy(strategies, options = { maxRetries: DEFAULT_RETRY_POLICY_COUNT }) {
-  const logger31 = options.logger || retryPolicyLogger;
+  const logger33 = options.logger || retryPolicyLogger;
   return {
     name: retryPolicyName,
     async sendRequest(request, next) {
@@ -45889,11 +45889,11 @@ function retryPolicy(strategies, options = { maxRetries: DEFAULT_RETRY_POLICY_CO
         response = void 0;
         responseError = void 0;
         try {
-          logger31.info(`Retry ${retryCount}: Attempting to send request`, request.requestId);
+          logger33.info(`Retry ${retryCount}: Attempting to send request`, request.requestId);
           response = await next(request);
-          logger31.info(`Retry ${retryCount}: Received a response from request`, request.requestId);
+          logger33.info(`Retry ${retryCount}: Received a response from request`, request.requestId);
         } catch (e) {
-          logger31.error(`Retry ${retryCount}: Received an error from request`, request.requestId);
+          logger33.error(`Retry ${retryCount}: Received an error from request`, request.requestId);
           if (!isRestError(e)) {
             throw e;
           }
@@ -45901,12 +45901,12 @@ function retryPolicy(strategies, options = { maxRetries: DEFAULT_RETRY_POLICY_CO
           response = e.response;
         }
         if (request.abortSignal?.aborted) {
-          logger31.error(`Retry ${retryCount}: Request aborted.`);
+          logger33.error(`Retry ${retryCount}: Request aborted.`);
           const abortError = new AbortError2();
           throw abortError;
         }
         if (retryCount >= (options.maxRetries ?? DEFAULT_RETRY_POLICY_COUNT)) {
-          logger31.info(`Retry ${retryCount}: Maximum retries reached. Returning the last received response, or throwing the last received error.`);
+          logger33.info(`Retry ${retryCount}: Maximum retries reached. Returning the last received response, or throwing the last received error.`);
           if (responseError) {
             throw responseError;
           } else if (response) {
@@ -45915,9 +45915,9 @@ function retryPolicy(strategies, options = { maxRetries: DEFAULT_RETRY_POLICY_CO
             throw new Error("Maximum retries reached with no response or error to throw");
           }
         }
-        logger31.info(`Retry ${retryCount}: Processing ${strategies.length} retry strategies.`);
+        logger33.info(`Retry ${retryCount}: Processing ${strategies.length} retry strategies.`);
         strategiesLoop: for (const strategy of strategies) {
-          const strategyLogger = strategy.logger || logger31;
+          const strategyLogger = strategy.logger || logger33;
           strategyLogger.info(`Retry ${retryCount}: Processing retry strategy ${strategy.name}.`);
           const modifiers = strategy.retry({
             retryCount,
@@ -45945,11 +45945,11 @@ function retryPolicy(strategies, options = { maxRetries: DEFAULT_RETRY_POLICY_CO
           }
         }
         if (responseError) {
-          logger31.info(`None of the retry strategies could work with the received error. Throwing it.`);
+          logger33.info(`None of the retry strategies could work with the received error. Throwing it.`);
           throw responseError;
         }
         if (response) {
-          logger31.info(`None of the retry strategies could work with the received response. Returning it.`);
+          logger33.info(`None of the retry strategies could work with the received response. Returning it.`);
           return response;
         }
       }
@@ -47056,16 +47056,16 @@ var require_parse_proxy_response = __commonJS({
           const statusCode = +firstLineParts[1];
           const statusText = firstLineParts.slice(2).join(" ");
           const headers = {};
-          for (const header of headerParts) {
-            if (!header)
+          for (const header2 of headerParts) {
+            if (!header2)
               continue;
-            const firstColon = header.indexOf(":");
+            const firstColon = header2.indexOf(":");
             if (firstColon === -1) {
               socket.destroy();
-              return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
+              return reject(new Error(`Invalid header from proxy CONNECT response: "${header2}"`));
             }
-            const key = header.slice(0, firstColon).toLowerCase();
-            const value = header.slice(firstColon + 1).trimStart();
+            const key = header2.slice(0, firstColon).toLowerCase();
+            const value = header2.slice(firstColon + 1).trimStart();
             const current = headers[key];
             if (typeof current === "string") {
               headers[key] = [current, value];
@@ -49402,7 +49402,7 @@ async function authorizeRequestOnCaeChallenge(onChallengeOptions, caeClaims) {
 }
 function bearerTokenAuthenticationPolicy(options) {
   const { credential, scopes, challengeCallbacks } = options;
-  const logger31 = options.logger || logger5;
+  const logger33 = options.logger || logger5;
   const callbacks = {
     authorizeRequest: challengeCallbacks?.authorizeRequest?.bind(challengeCallbacks) ?? defaultAuthorizeRequest,
     authorizeRequestOnChallenge: challengeCallbacks?.authorizeRequestOnChallenge?.bind(challengeCallbacks)
@@ -49434,7 +49434,7 @@ function bearerTokenAuthenticationPolicy(options) {
         scopes: Array.isArray(scopes) ? scopes : [scopes],
         request,
         getAccessToken,
-        logger: logger31
+        logger: logger33
       });
       let response;
       let error62;
@@ -49447,7 +49447,7 @@ function bearerTokenAuthenticationPolicy(options) {
           try {
             parsedClaim = atob(claims);
           } catch (e) {
-            logger31.warning(`The WWW-Authenticate header contains "claims" that cannot be parsed. Unable to perform the Continuous Access Evaluation authentication flow. Unparsable claims: ${claims}`);
+            logger33.warning(`The WWW-Authenticate header contains "claims" that cannot be parsed. Unable to perform the Continuous Access Evaluation authentication flow. Unparsable claims: ${claims}`);
             return response;
           }
           shouldSendRequest = await authorizeRequestOnCaeChallenge({
@@ -49455,7 +49455,7 @@ function bearerTokenAuthenticationPolicy(options) {
             response,
             request,
             getAccessToken,
-            logger: logger31
+            logger: logger33
           }, parsedClaim);
           if (shouldSendRequest) {
             [response, error62] = await trySendRequest(request, next);
@@ -49466,7 +49466,7 @@ function bearerTokenAuthenticationPolicy(options) {
             request,
             response,
             getAccessToken,
-            logger: logger31
+            logger: logger33
           });
           if (shouldSendRequest) {
             [response, error62] = await trySendRequest(request, next);
@@ -49478,7 +49478,7 @@ function bearerTokenAuthenticationPolicy(options) {
               try {
                 parsedClaim = atob(claims);
               } catch (e) {
-                logger31.warning(`The WWW-Authenticate header contains "claims" that cannot be parsed. Unable to perform the Continuous Access Evaluation authentication flow. Unparsable claims: ${claims}`);
+                logger33.warning(`The WWW-Authenticate header contains "claims" that cannot be parsed. Unable to perform the Continuous Access Evaluation authentication flow. Unparsable claims: ${claims}`);
                 return response;
               }
               shouldSendRequest = await authorizeRequestOnCaeChallenge({
@@ -49486,7 +49486,7 @@ function bearerTokenAuthenticationPolicy(options) {
                 response,
                 request,
                 getAccessToken,
-                logger: logger31
+                logger: logger33
               }, parsedClaim);
               if (shouldSendRequest) {
                 [response, error62] = await trySendRequest(request, next);
@@ -49971,10 +49971,10 @@ function serializeRequestBody(request, operationArguments, operationSpec, string
   if (operationSpec.requestBody && operationSpec.requestBody.mapper) {
     request.body = getOperationArgumentValueFromParameter(operationArguments, operationSpec.requestBody);
     const bodyMapper = operationSpec.requestBody.mapper;
-    const { required: required2, serializedName, xmlName, xmlElementName, xmlNamespace, xmlNamespacePrefix, nullable: nullable2 } = bodyMapper;
+    const { required: required3, serializedName, xmlName, xmlElementName, xmlNamespace, xmlNamespacePrefix, nullable: nullable2 } = bodyMapper;
     const typeName = bodyMapper.type.name;
     try {
-      if (request.body !== void 0 && request.body !== null || nullable2 && request.body === null || required2) {
+      if (request.body !== void 0 && request.body !== null || nullable2 && request.body === null || required3) {
         const requestBodyParameterPathString = getPathStringFromParameter(operationSpec.requestBody);
         request.body = operationSpec.serializer.serialize(bodyMapper, request.body, requestBodyParameterPathString, updatedOptions);
         const isStream = typeName === MapperTypeNames.Stream;
@@ -50865,7 +50865,7 @@ var init_regionalAuthority = __esm({
 function createConfigurationErrorMessage(tenantId) {
   return `The current credential is not configured to acquire tokens for tenant ${tenantId}. To enable acquiring tokens for this tenant add it to the AdditionallyAllowedTenants on the credential options, or add "*" to AdditionallyAllowedTenants to allow acquiring tokens for any tenant.`;
 }
-function processMultiTenantRequest(tenantId, getTokenOptions, additionallyAllowedTenantIds = [], logger31) {
+function processMultiTenantRequest(tenantId, getTokenOptions, additionallyAllowedTenantIds = [], logger33) {
   let resolvedTenantId;
   if (process.env.AZURE_IDENTITY_DISABLE_MULTITENANTAUTH) {
     resolvedTenantId = tenantId;
@@ -50876,7 +50876,7 @@ function processMultiTenantRequest(tenantId, getTokenOptions, additionallyAllowe
   }
   if (tenantId && resolvedTenantId !== tenantId && !additionallyAllowedTenantIds.includes("*") && !additionallyAllowedTenantIds.some((t) => t.localeCompare(resolvedTenantId) === 0)) {
     const message = createConfigurationErrorMessage(resolvedTenantId);
-    logger31?.info(message);
+    logger33?.info(message);
     throw new CredentialUnavailableError(message);
   }
   return resolvedTenantId;
@@ -50888,16 +50888,16 @@ var init_processMultiTenantRequest = __esm({
 });
 
 // node_modules/@azure/identity/dist/esm/util/tenantIdUtils.js
-function checkTenantId(logger31, tenantId) {
+function checkTenantId(logger33, tenantId) {
   if (!tenantId.match(/^[0-9a-zA-Z-.]+$/)) {
     const error62 = new Error("Invalid tenant id provided. You can locate your tenant id by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names.");
-    logger31.info(formatError2("", error62));
+    logger33.info(formatError2("", error62));
     throw error62;
   }
 }
-function resolveTenantId(logger31, tenantId, clientId) {
+function resolveTenantId(logger33, tenantId, clientId) {
   if (tenantId) {
-    checkTenantId(logger31, tenantId);
+    checkTenantId(logger33, tenantId);
     return tenantId;
   }
   if (!clientId) {
@@ -51830,8 +51830,8 @@ function createMsalClient(clientId, tenantId, createMsalClientOptions = {}) {
   function createBaseInteractiveRequest(scopes, options) {
     return {
       openBrowser: async (url2) => {
-        const open6 = await Promise.resolve().then(() => (init_open(), open_exports));
-        await open6.default(url2, { newInstance: true });
+        const open5 = await Promise.resolve().then(() => (init_open(), open_exports));
+        await open5.default(url2, { newInstance: true });
       },
       scopes,
       authority: calculateRequestAuthority(options),
@@ -52059,10 +52059,10 @@ var init_clientCertificateCredential = __esm({
 function ensureScopes(scopes) {
   return Array.isArray(scopes) ? scopes : [scopes];
 }
-function ensureValidScopeForDevTimeCreds(scope, logger31) {
+function ensureValidScopeForDevTimeCreds(scope, logger33) {
   if (!scope.match(/^[0-9a-zA-Z-_.:/]+$/)) {
     const error62 = new Error("Invalid scope was specified by the user or calling client");
-    logger31.getToken.info(formatError2(scope, error62));
+    logger33.getToken.info(formatError2(scope, error62));
     throw error62;
   }
 }
@@ -53019,10 +53019,10 @@ var init_azureDeveloperCliCredential = __esm({
 });
 
 // node_modules/@azure/identity/dist/esm/util/subscriptionUtils.js
-function checkSubscription(logger31, subscription) {
+function checkSubscription(logger33, subscription) {
   if (!subscription.match(/^[0-9a-zA-Z-._ ]+$/)) {
     const error62 = new Error(`Subscription '${subscription}' contains invalid characters. If this is the name of a subscription, use its ID instead. You can locate your subscription by following the instructions listed here: https://learn.microsoft.com/azure/azure-portal/get-subscription-tenant-id`);
-    logger31.info(formatError2("", error62));
+    logger33.info(formatError2("", error62));
     throw error62;
   }
 }
@@ -54053,11 +54053,11 @@ function githubOidcAssertion(getIdToken) {
     }
   };
 }
-function tlsClientOptions(path3, readFile5 = (p) => readFileSync2(p, "utf8")) {
+function tlsClientOptions(path3, readFile6 = (p) => readFileSync2(p, "utf8")) {
   if (!path3?.trim()) return {};
   let ca;
   try {
-    ca = readFile5(path3);
+    ca = readFile6(path3);
   } catch (e) {
     throw new CaError("usage.invalid", `MTLS_CA_AZURE_CA_FILE: cannot read '${path3}' (${String(e)}).`, {
       cause: e
@@ -59130,7 +59130,7 @@ var init_vault_throttle = __esm({
         if (pass.probe) this.open();
       }
       /** The call got a 429; `retryAfterMs` from its headers. */
-      throttled(pass, retryAfterMs2) {
+      throttled(pass, retryAfterMs3) {
         if (this.gaveUp) return { action: "give up", throttledMs: this.pausedMs };
         const fresh = pass.probe || this.state === "open" && pass.episode === this.episode;
         if (!fresh) return { action: "retry" };
@@ -59142,7 +59142,7 @@ var init_vault_throttle = __esm({
           this.open();
           return { action: "give up", throttledMs: this.pausedMs };
         }
-        const delay4 = Math.max(base, retryAfterMs2 ?? 0);
+        const delay4 = Math.max(base, retryAfterMs3 ?? 0);
         this.pausedMs += delay4;
         this.episode++;
         this.state = "paused";
@@ -59164,90 +59164,7 @@ var init_vault_throttle = __esm({
   }
 });
 
-// src/keys/retry.ts
-var retry_exports = {};
-__export(retry_exports, {
-  DEFAULT_TIMEOUT_MS: () => DEFAULT_TIMEOUT_MS,
-  LIMIT_WINDOW_MS: () => LIMIT_WINDOW_MS,
-  NO_SDK_RETRIES: () => NO_SDK_RETRIES,
-  THROTTLE_DELAYS_MS: () => THROTTLE_DELAYS_MS,
-  TRANSIENT_DELAYS_MS: () => TRANSIENT_DELAYS_MS,
-  callVault: () => callVault,
-  createLimiter: () => createLimiter,
-  realSleep: () => realSleep,
-  retryAfterMs: () => retryAfterMs,
-  retryPolicy: () => retryPolicy3,
-  vaultError: () => vaultError
-});
-function retryPolicy3(options = {}) {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(timeoutMs > 0))
-    throw new CaError("usage.invalid", `timeoutMs must be a positive number, got ${timeoutMs}`);
-  return {
-    throttleDelaysMs: options.throttleDelaysMs ?? THROTTLE_DELAYS_MS,
-    limitWindowMs: options.limitWindowMs ?? LIMIT_WINDOW_MS,
-    transientDelaysMs: options.transientDelaysMs ?? TRANSIENT_DELAYS_MS,
-    timeoutMs,
-    sleep: options.sleep ?? realSleep
-  };
-}
-async function callVault(call, policy, attempt, throttle = new VaultThrottle(policy)) {
-  let transient = 0;
-  let attempts = 0;
-  let waitedMs = 0;
-  let probing = false;
-  for (; ; ) {
-    const pass = await throttle.admit(probing);
-    attempts++;
-    const outcome = await timed(policy.timeoutMs, attempt);
-    if (outcome.ok) {
-      throttle.answered(pass, true);
-      return outcome.value;
-    }
-    const failure2 = classify(outcome.error, outcome.timedOut);
-    if (failure2.kind === "throttled") {
-      const verdict = throttle.throttled(pass, failure2.retryAfterMs);
-      if (verdict.action === "give up") {
-        throw vaultError(call, outcome.error, { attempts, waitedMs: verdict.throttledMs });
-      }
-      probing = pass.probe;
-      continue;
-    }
-    throttle.answered(pass, false);
-    probing = false;
-    let delay4;
-    if (failure2.kind === "transient" && call.idempotent) {
-      const base = policy.transientDelaysMs[transient++];
-      if (base !== void 0) delay4 = Math.max(base, failure2.retryAfterMs ?? 0);
-    }
-    if (delay4 === void 0) {
-      throw vaultError(call, outcome.error, {
-        timedOutMs: outcome.timedOut ? policy.timeoutMs : void 0,
-        attempts,
-        waitedMs
-      });
-    }
-    await policy.sleep(delay4);
-    waitedMs += delay4;
-  }
-}
-async function timed(timeoutMs, attempt) {
-  const controller = new AbortController();
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Error(`no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-  });
-  try {
-    return { ok: true, value: await Promise.race([attempt(controller.signal), timeout]) };
-  } catch (error62) {
-    return { ok: false, error: error62, timedOut: controller.signal.aborted };
-  } finally {
-    clearTimeout(timer);
-  }
-}
+// src/keys/vault-errors.ts
 function asRestError(e) {
   return e instanceof Error && e.name === "RestError" ? e : void 0;
 }
@@ -59408,6 +59325,91 @@ function vaultError(call, error62, context3 = {}) {
     `Could not ${what(call)}: the vault answered ${said}${tries}.` + (status >= 500 ? ` Retry later.${unknownOutcome}` : "")
   );
 }
+var NETWORK_CODES;
+var init_vault_errors = __esm({
+  "src/keys/vault-errors.ts"() {
+    "use strict";
+    init_errors();
+    NETWORK_CODES = /* @__PURE__ */ new Set([
+      "ECONNREFUSED",
+      "ECONNRESET",
+      "ETIMEDOUT",
+      "ESOCKETTIMEDOUT",
+      "EPIPE",
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "ENETUNREACH",
+      "EHOSTUNREACH",
+      "UND_ERR_SOCKET",
+      "REQUEST_SEND_ERROR"
+    ]);
+  }
+});
+
+// src/keys/retry.ts
+var retry_exports = {};
+__export(retry_exports, {
+  NO_SDK_RETRIES: () => NO_SDK_RETRIES,
+  callVault: () => callVault,
+  createLimiter: () => createLimiter
+});
+async function callVault(call, policy, attempt, throttle = new VaultThrottle(policy)) {
+  let transient = 0;
+  let attempts = 0;
+  let waitedMs = 0;
+  let probing = false;
+  for (; ; ) {
+    const pass = await throttle.admit(probing);
+    attempts++;
+    const outcome = await timed(policy.timeoutMs, attempt);
+    if (outcome.ok) {
+      throttle.answered(pass, true);
+      return outcome.value;
+    }
+    const failure2 = classify(outcome.error, outcome.timedOut);
+    if (failure2.kind === "throttled") {
+      const verdict = throttle.throttled(pass, failure2.retryAfterMs);
+      if (verdict.action === "give up") {
+        throw vaultError(call, outcome.error, { attempts, waitedMs: verdict.throttledMs });
+      }
+      probing = pass.probe;
+      continue;
+    }
+    throttle.answered(pass, false);
+    probing = false;
+    let delay4;
+    if (failure2.kind === "transient" && call.idempotent) {
+      const base = policy.transientDelaysMs[transient++];
+      if (base !== void 0) delay4 = Math.max(base, failure2.retryAfterMs ?? 0);
+    }
+    if (delay4 === void 0) {
+      throw vaultError(call, outcome.error, {
+        timedOutMs: outcome.timedOut ? policy.timeoutMs : void 0,
+        attempts,
+        waitedMs
+      });
+    }
+    await policy.sleep(delay4);
+    waitedMs += delay4;
+  }
+}
+async function timed(timeoutMs, attempt) {
+  const controller = new AbortController();
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    return { ok: true, value: await Promise.race([attempt(controller.signal), timeout]) };
+  } catch (error62) {
+    return { ok: false, error: error62, timedOut: controller.signal.aborted };
+  } finally {
+    clearTimeout(timer);
+  }
+}
 function createLimiter(max) {
   if (!Number.isInteger(max) || max < 1) {
     throw new CaError("usage.invalid", `concurrency must be a positive whole number, got ${max}`);
@@ -59432,31 +59434,40 @@ function createLimiter(max) {
     }
   };
 }
-var realSleep, THROTTLE_DELAYS_MS, TRANSIENT_DELAYS_MS, DEFAULT_TIMEOUT_MS, LIMIT_WINDOW_MS, NO_SDK_RETRIES, NETWORK_CODES;
+var NO_SDK_RETRIES;
 var init_retry = __esm({
   "src/keys/retry.ts"() {
     "use strict";
     init_errors();
     init_vault_throttle();
+    init_vault_errors();
+    NO_SDK_RETRIES = { retryOptions: { maxRetries: 0 } };
+  }
+});
+
+// src/keys/retry-policy.ts
+function retryPolicy3(options = {}) {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0))
+    throw new CaError("usage.invalid", `timeoutMs must be a positive number, got ${timeoutMs}`);
+  return {
+    throttleDelaysMs: options.throttleDelaysMs ?? THROTTLE_DELAYS_MS,
+    limitWindowMs: options.limitWindowMs ?? LIMIT_WINDOW_MS,
+    transientDelaysMs: options.transientDelaysMs ?? TRANSIENT_DELAYS_MS,
+    timeoutMs,
+    sleep: options.sleep ?? realSleep
+  };
+}
+var realSleep, THROTTLE_DELAYS_MS, TRANSIENT_DELAYS_MS, DEFAULT_TIMEOUT_MS, LIMIT_WINDOW_MS;
+var init_retry_policy = __esm({
+  "src/keys/retry-policy.ts"() {
+    "use strict";
+    init_errors();
     realSleep = (ms) => new Promise((resolve8) => setTimeout(resolve8, ms));
     THROTTLE_DELAYS_MS = [1e3, 2e3, 4e3, 8e3, 16e3];
     TRANSIENT_DELAYS_MS = [1e3, 2e3, 4e3];
     DEFAULT_TIMEOUT_MS = 3e4;
     LIMIT_WINDOW_MS = 1e4;
-    NO_SDK_RETRIES = { retryOptions: { maxRetries: 0 } };
-    NETWORK_CODES = /* @__PURE__ */ new Set([
-      "ECONNREFUSED",
-      "ECONNRESET",
-      "ETIMEDOUT",
-      "ESOCKETTIMEDOUT",
-      "EPIPE",
-      "ENOTFOUND",
-      "EAI_AGAIN",
-      "ENETUNREACH",
-      "EHOSTUNREACH",
-      "UND_ERR_SOCKET",
-      "REQUEST_SEND_ERROR"
-    ]);
   }
 });
 
@@ -59700,6 +59711,7 @@ var init_azure_key_vault_signer = __esm({
     init_esm13();
     init_errors();
     init_retry();
+    init_retry_policy();
     init_vault_throttle();
     NAME = /^[0-9A-Za-z-]{1,127}$/;
     VERSION = /^[0-9A-Za-z]{1,64}$/;
@@ -63647,7 +63659,3978 @@ var init_key_vault_certificates = __esm({
     init_errors();
     init_azure_key_vault_signer();
     init_retry();
+    init_retry_policy();
     NAME2 = /^[0-9A-Za-z-]{1,127}$/;
+  }
+});
+
+// src/publish/gateway-target.ts
+function parseGatewayId(id) {
+  const m = GATEWAY_ID.exec(id);
+  if (!m || !/^[\x21-\x7e]+$/.test(id)) {
+    throw new CaError(
+      "publish.target_invalid",
+      `'${printable(id)}' is not an Application Gateway resource id; expected ${GATEWAY_ID_EXPECTED}`
+    );
+  }
+  return { subscriptionId: m[1], resourceGroup: m[2], name: m[3], id };
+}
+function checkTarget(target, where2) {
+  try {
+    parseGatewayId(target.resourceId);
+  } catch (e) {
+    throw new CaError("publish.target_invalid", `${where2}: ${e.message}`);
+  }
+  for (const [field, value] of [
+    ["trusted_client_certificate", target.trustedClientCertificate],
+    ["ssl_profile", target.sslProfile]
+  ]) {
+    if (!CHILD_NAME.test(value)) {
+      throw new CaError(
+        "publish.target_invalid",
+        `${where2}: ${field} '${printable(value)}' is not a gateway entry name; expected 1-80 letters, digits, '_', '.', '-', starting with a letter or digit`
+      );
+    }
+  }
+  return target;
+}
+function trustedClientCertificateId(gatewayId, name3) {
+  return `${gatewayId}/trustedClientCertificates/${name3}`;
+}
+function printable(s) {
+  return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+}
+var GUID, RESOURCE_GROUP, CHILD_NAME, GATEWAY_ID, GATEWAY_ID_EXPECTED;
+var init_gateway_target = __esm({
+  "src/publish/gateway-target.ts"() {
+    "use strict";
+    init_errors();
+    GUID = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}";
+    RESOURCE_GROUP = "[-\\w().]{0,89}[-\\w()]";
+    CHILD_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
+    GATEWAY_ID = new RegExp(
+      `^/subscriptions/(${GUID})/resourceGroups/(${RESOURCE_GROUP})/providers/Microsoft\\.Network/applicationGateways/([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?)$`,
+      "i"
+    );
+    GATEWAY_ID_EXPECTED = "/subscriptions/<subscription id>/resourceGroups/<group>/providers/Microsoft.Network/applicationGateways/<name>";
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/logger.js
+var logger31;
+var init_logger6 = __esm({
+  "node_modules/@azure/arm-network/dist/esm/logger.js"() {
+    init_esm();
+    logger31 = createClientLogger2("arm-network");
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/package.json
+var package_default;
+var init_package = __esm({
+  "node_modules/@azure/arm-network/dist/esm/package.json"() {
+    package_default = {
+      name: "@azure/arm-network",
+      version: "39.0.0",
+      type: "module",
+      exports: {
+        "./package.json": "./package.json"
+      }
+    };
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/static-helpers/cloudSettingHelpers.js
+function getArmEndpoint(cloudSetting) {
+  if (cloudSetting === void 0) {
+    return void 0;
+  }
+  const cloudEndpoints = {
+    AZURE_CHINA_CLOUD: "https://management.chinacloudapi.cn/",
+    AZURE_US_GOVERNMENT: "https://management.usgovcloudapi.net/",
+    AZURE_PUBLIC_CLOUD: "https://management.azure.com/"
+  };
+  if (cloudSetting in cloudEndpoints) {
+    return cloudEndpoints[cloudSetting];
+  } else {
+    throw new Error(`Unknown cloud setting: ${cloudSetting}. Please refer to the enum AzureClouds for possible values.`);
+  }
+}
+var AzureClouds;
+var init_cloudSettingHelpers = __esm({
+  "node_modules/@azure/arm-network/dist/esm/static-helpers/cloudSettingHelpers.js"() {
+    (function(AzureClouds2) {
+      AzureClouds2["AZURE_PUBLIC_CLOUD"] = "AZURE_PUBLIC_CLOUD";
+      AzureClouds2["AZURE_CHINA_CLOUD"] = "AZURE_CHINA_CLOUD";
+      AzureClouds2["AZURE_US_GOVERNMENT"] = "AZURE_US_GOVERNMENT";
+    })(AzureClouds || (AzureClouds = {}));
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/api/networkManagementContext.js
+function createNetworkManagement(credential, subscriptionId, options = {}) {
+  const endpointUrl = options.endpoint ?? getArmEndpoint(options.cloudSetting) ?? "https://management.azure.com";
+  const prefixFromOptions = options?.userAgentOptions?.userAgentPrefix;
+  const userAgentInfo = `azsdk-js-arm-network/${package_default.version}`;
+  const userAgentPrefix = prefixFromOptions ? `${prefixFromOptions} ${userAgentInfo}` : `${userAgentInfo}`;
+  const { apiVersion: _, ...updatedOptions } = {
+    ...options,
+    userAgentOptions: { userAgentPrefix },
+    loggingOptions: { logger: options.loggingOptions?.logger ?? logger31.info },
+    credentials: {
+      scopes: options.credentials?.scopes ?? ["https://management.azure.com/.default"]
+    }
+  };
+  const clientContext = getClient2(endpointUrl, credential, updatedOptions);
+  if (options.apiVersion) {
+    logger31.warning("This client does not support client api-version, please change it at the operation level");
+  }
+  return { ...clientContext, subscriptionId };
+}
+var init_networkManagementContext = __esm({
+  "node_modules/@azure/arm-network/dist/esm/api/networkManagementContext.js"() {
+    init_logger6();
+    init_package();
+    init_cloudSettingHelpers();
+    init_esm10();
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/static-helpers/serialization/check-prop-undefined.js
+var init_check_prop_undefined = __esm({
+  "node_modules/@azure/arm-network/dist/esm/static-helpers/serialization/check-prop-undefined.js"() {
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/models/common/models.js
+function cloudErrorDeserializer(item) {
+  return {
+    error: !item["error"] ? item["error"] : cloudErrorBodyDeserializer(item["error"])
+  };
+}
+function cloudErrorBodyDeserializer(item) {
+  return {
+    code: item["code"],
+    message: item["message"],
+    target: item["target"],
+    details: !item["details"] ? item["details"] : cloudErrorBodyArrayDeserializer(item["details"])
+  };
+}
+function cloudErrorBodyArrayDeserializer(result) {
+  return result.map((item) => {
+    return cloudErrorBodyDeserializer(item);
+  });
+}
+var KnownCommonProvisioningState, KnownIPAllocationMethod, KnownIPVersion, KnownSecurityRuleProtocol, KnownSecurityRuleAccess, KnownSecurityRuleDirection, KnownPrivateEndpointIPVersionType, KnownPrivateEndpointBillingSku, KnownExtendedLocationTypes, KnownNetworkInterfaceNicType, KnownAccessMode, KnownNetworkInterfaceMigrationPhase, KnownNetworkInterfaceAuxiliaryMode, KnownNetworkInterfaceAuxiliarySku, KnownFlowLogFormatType, KnownRouteNextHopType, KnownDisablePeeringRoute, KnownDdosSettingsProtectionMode, KnownNat64State, KnownNatGatewaySkuName, KnownPublicIPAddressMigrationPhase, KnownDeleteOptions, KnownPublicIPAddressSkuName, KnownPublicIPAddressSkuTier, KnownVirtualNetworkPrivateEndpointNetworkPolicies, KnownVirtualNetworkPrivateLinkServiceNetworkPolicies, KnownSharingScope, KnownGatewayLoadBalancerTunnelProtocol, KnownGatewayLoadBalancerTunnelInterfaceType, KnownLoadBalancerBackendAddressAdminState, KnownSyncMode, KnownTransportProtocol, KnownLoadDistribution, KnownProbeProtocol, KnownProbeNoHealthyBackendsBehavior, KnownLoadBalancerOutboundRuleProtocol, KnownLoadBalancerScope, KnownLoadBalancerMode, KnownLoadBalancerSkuName, KnownLoadBalancerSkuTier, KnownVirtualNetworkEncryptionEnforcement, KnownVirtualNetworkPeeringState, KnownVirtualNetworkPeeringLevel, KnownPrivateEndpointVNetPolicies;
+var init_models4 = __esm({
+  "node_modules/@azure/arm-network/dist/esm/models/common/models.js"() {
+    init_check_prop_undefined();
+    (function(KnownCommonProvisioningState2) {
+      KnownCommonProvisioningState2["Failed"] = "Failed";
+      KnownCommonProvisioningState2["Succeeded"] = "Succeeded";
+      KnownCommonProvisioningState2["Canceled"] = "Canceled";
+      KnownCommonProvisioningState2["Creating"] = "Creating";
+      KnownCommonProvisioningState2["Updating"] = "Updating";
+      KnownCommonProvisioningState2["Deleting"] = "Deleting";
+    })(KnownCommonProvisioningState || (KnownCommonProvisioningState = {}));
+    (function(KnownIPAllocationMethod2) {
+      KnownIPAllocationMethod2["Static"] = "Static";
+      KnownIPAllocationMethod2["Dynamic"] = "Dynamic";
+    })(KnownIPAllocationMethod || (KnownIPAllocationMethod = {}));
+    (function(KnownIPVersion2) {
+      KnownIPVersion2["IPv4"] = "IPv4";
+      KnownIPVersion2["IPv6"] = "IPv6";
+    })(KnownIPVersion || (KnownIPVersion = {}));
+    (function(KnownSecurityRuleProtocol2) {
+      KnownSecurityRuleProtocol2["Tcp"] = "Tcp";
+      KnownSecurityRuleProtocol2["Udp"] = "Udp";
+      KnownSecurityRuleProtocol2["Icmp"] = "Icmp";
+      KnownSecurityRuleProtocol2["Esp"] = "Esp";
+      KnownSecurityRuleProtocol2["Asterisk"] = "*";
+      KnownSecurityRuleProtocol2["Ah"] = "Ah";
+    })(KnownSecurityRuleProtocol || (KnownSecurityRuleProtocol = {}));
+    (function(KnownSecurityRuleAccess2) {
+      KnownSecurityRuleAccess2["Allow"] = "Allow";
+      KnownSecurityRuleAccess2["Deny"] = "Deny";
+    })(KnownSecurityRuleAccess || (KnownSecurityRuleAccess = {}));
+    (function(KnownSecurityRuleDirection2) {
+      KnownSecurityRuleDirection2["Inbound"] = "Inbound";
+      KnownSecurityRuleDirection2["Outbound"] = "Outbound";
+    })(KnownSecurityRuleDirection || (KnownSecurityRuleDirection = {}));
+    (function(KnownPrivateEndpointIPVersionType2) {
+      KnownPrivateEndpointIPVersionType2["IPv4"] = "IPv4";
+      KnownPrivateEndpointIPVersionType2["IPv6"] = "IPv6";
+      KnownPrivateEndpointIPVersionType2["DualStack"] = "DualStack";
+    })(KnownPrivateEndpointIPVersionType || (KnownPrivateEndpointIPVersionType = {}));
+    (function(KnownPrivateEndpointBillingSku2) {
+      KnownPrivateEndpointBillingSku2["PayAsYouGo"] = "PayAsYouGo";
+      KnownPrivateEndpointBillingSku2["Fixed"] = "Fixed";
+    })(KnownPrivateEndpointBillingSku || (KnownPrivateEndpointBillingSku = {}));
+    (function(KnownExtendedLocationTypes2) {
+      KnownExtendedLocationTypes2["EdgeZone"] = "EdgeZone";
+    })(KnownExtendedLocationTypes || (KnownExtendedLocationTypes = {}));
+    (function(KnownNetworkInterfaceNicType2) {
+      KnownNetworkInterfaceNicType2["Standard"] = "Standard";
+      KnownNetworkInterfaceNicType2["Elastic"] = "Elastic";
+    })(KnownNetworkInterfaceNicType || (KnownNetworkInterfaceNicType = {}));
+    (function(KnownAccessMode2) {
+      KnownAccessMode2["Default"] = "Default";
+      KnownAccessMode2["Restricted"] = "Restricted";
+    })(KnownAccessMode || (KnownAccessMode = {}));
+    (function(KnownNetworkInterfaceMigrationPhase2) {
+      KnownNetworkInterfaceMigrationPhase2["None"] = "None";
+      KnownNetworkInterfaceMigrationPhase2["Prepare"] = "Prepare";
+      KnownNetworkInterfaceMigrationPhase2["Commit"] = "Commit";
+      KnownNetworkInterfaceMigrationPhase2["Abort"] = "Abort";
+      KnownNetworkInterfaceMigrationPhase2["Committed"] = "Committed";
+    })(KnownNetworkInterfaceMigrationPhase || (KnownNetworkInterfaceMigrationPhase = {}));
+    (function(KnownNetworkInterfaceAuxiliaryMode2) {
+      KnownNetworkInterfaceAuxiliaryMode2["None"] = "None";
+      KnownNetworkInterfaceAuxiliaryMode2["MaxConnections"] = "MaxConnections";
+      KnownNetworkInterfaceAuxiliaryMode2["Floating"] = "Floating";
+      KnownNetworkInterfaceAuxiliaryMode2["AcceleratedConnections"] = "AcceleratedConnections";
+    })(KnownNetworkInterfaceAuxiliaryMode || (KnownNetworkInterfaceAuxiliaryMode = {}));
+    (function(KnownNetworkInterfaceAuxiliarySku2) {
+      KnownNetworkInterfaceAuxiliarySku2["None"] = "None";
+      KnownNetworkInterfaceAuxiliarySku2["A1"] = "A1";
+      KnownNetworkInterfaceAuxiliarySku2["A2"] = "A2";
+      KnownNetworkInterfaceAuxiliarySku2["A4"] = "A4";
+      KnownNetworkInterfaceAuxiliarySku2["A8"] = "A8";
+    })(KnownNetworkInterfaceAuxiliarySku || (KnownNetworkInterfaceAuxiliarySku = {}));
+    (function(KnownFlowLogFormatType2) {
+      KnownFlowLogFormatType2["Json"] = "JSON";
+    })(KnownFlowLogFormatType || (KnownFlowLogFormatType = {}));
+    (function(KnownRouteNextHopType2) {
+      KnownRouteNextHopType2["VirtualNetworkGateway"] = "VirtualNetworkGateway";
+      KnownRouteNextHopType2["VnetLocal"] = "VnetLocal";
+      KnownRouteNextHopType2["Internet"] = "Internet";
+      KnownRouteNextHopType2["VirtualAppliance"] = "VirtualAppliance";
+      KnownRouteNextHopType2["VirtualApplianceEcmp"] = "VirtualApplianceEcmp";
+      KnownRouteNextHopType2["None"] = "None";
+    })(KnownRouteNextHopType || (KnownRouteNextHopType = {}));
+    (function(KnownDisablePeeringRoute2) {
+      KnownDisablePeeringRoute2["None"] = "None";
+      KnownDisablePeeringRoute2["All"] = "All";
+    })(KnownDisablePeeringRoute || (KnownDisablePeeringRoute = {}));
+    (function(KnownDdosSettingsProtectionMode2) {
+      KnownDdosSettingsProtectionMode2["VirtualNetworkInherited"] = "VirtualNetworkInherited";
+      KnownDdosSettingsProtectionMode2["Enabled"] = "Enabled";
+      KnownDdosSettingsProtectionMode2["Disabled"] = "Disabled";
+    })(KnownDdosSettingsProtectionMode || (KnownDdosSettingsProtectionMode = {}));
+    (function(KnownNat64State2) {
+      KnownNat64State2["None"] = "None";
+      KnownNat64State2["Enabled"] = "Enabled";
+      KnownNat64State2["Disabled"] = "Disabled";
+    })(KnownNat64State || (KnownNat64State = {}));
+    (function(KnownNatGatewaySkuName2) {
+      KnownNatGatewaySkuName2["Standard"] = "Standard";
+      KnownNatGatewaySkuName2["StandardV2"] = "StandardV2";
+    })(KnownNatGatewaySkuName || (KnownNatGatewaySkuName = {}));
+    (function(KnownPublicIPAddressMigrationPhase2) {
+      KnownPublicIPAddressMigrationPhase2["None"] = "None";
+      KnownPublicIPAddressMigrationPhase2["Prepare"] = "Prepare";
+      KnownPublicIPAddressMigrationPhase2["Commit"] = "Commit";
+      KnownPublicIPAddressMigrationPhase2["Abort"] = "Abort";
+      KnownPublicIPAddressMigrationPhase2["Committed"] = "Committed";
+    })(KnownPublicIPAddressMigrationPhase || (KnownPublicIPAddressMigrationPhase = {}));
+    (function(KnownDeleteOptions2) {
+      KnownDeleteOptions2["Delete"] = "Delete";
+      KnownDeleteOptions2["Detach"] = "Detach";
+    })(KnownDeleteOptions || (KnownDeleteOptions = {}));
+    (function(KnownPublicIPAddressSkuName2) {
+      KnownPublicIPAddressSkuName2["Basic"] = "Basic";
+      KnownPublicIPAddressSkuName2["Standard"] = "Standard";
+      KnownPublicIPAddressSkuName2["StandardV2"] = "StandardV2";
+    })(KnownPublicIPAddressSkuName || (KnownPublicIPAddressSkuName = {}));
+    (function(KnownPublicIPAddressSkuTier2) {
+      KnownPublicIPAddressSkuTier2["Regional"] = "Regional";
+      KnownPublicIPAddressSkuTier2["Global"] = "Global";
+    })(KnownPublicIPAddressSkuTier || (KnownPublicIPAddressSkuTier = {}));
+    (function(KnownVirtualNetworkPrivateEndpointNetworkPolicies2) {
+      KnownVirtualNetworkPrivateEndpointNetworkPolicies2["Enabled"] = "Enabled";
+      KnownVirtualNetworkPrivateEndpointNetworkPolicies2["Disabled"] = "Disabled";
+      KnownVirtualNetworkPrivateEndpointNetworkPolicies2["NetworkSecurityGroupEnabled"] = "NetworkSecurityGroupEnabled";
+      KnownVirtualNetworkPrivateEndpointNetworkPolicies2["RouteTableEnabled"] = "RouteTableEnabled";
+    })(KnownVirtualNetworkPrivateEndpointNetworkPolicies || (KnownVirtualNetworkPrivateEndpointNetworkPolicies = {}));
+    (function(KnownVirtualNetworkPrivateLinkServiceNetworkPolicies2) {
+      KnownVirtualNetworkPrivateLinkServiceNetworkPolicies2["Enabled"] = "Enabled";
+      KnownVirtualNetworkPrivateLinkServiceNetworkPolicies2["Disabled"] = "Disabled";
+    })(KnownVirtualNetworkPrivateLinkServiceNetworkPolicies || (KnownVirtualNetworkPrivateLinkServiceNetworkPolicies = {}));
+    (function(KnownSharingScope2) {
+      KnownSharingScope2["Tenant"] = "Tenant";
+      KnownSharingScope2["DelegatedServices"] = "DelegatedServices";
+    })(KnownSharingScope || (KnownSharingScope = {}));
+    (function(KnownGatewayLoadBalancerTunnelProtocol2) {
+      KnownGatewayLoadBalancerTunnelProtocol2["None"] = "None";
+      KnownGatewayLoadBalancerTunnelProtocol2["Native"] = "Native";
+      KnownGatewayLoadBalancerTunnelProtocol2["Vxlan"] = "VXLAN";
+    })(KnownGatewayLoadBalancerTunnelProtocol || (KnownGatewayLoadBalancerTunnelProtocol = {}));
+    (function(KnownGatewayLoadBalancerTunnelInterfaceType2) {
+      KnownGatewayLoadBalancerTunnelInterfaceType2["None"] = "None";
+      KnownGatewayLoadBalancerTunnelInterfaceType2["Internal"] = "Internal";
+      KnownGatewayLoadBalancerTunnelInterfaceType2["External"] = "External";
+    })(KnownGatewayLoadBalancerTunnelInterfaceType || (KnownGatewayLoadBalancerTunnelInterfaceType = {}));
+    (function(KnownLoadBalancerBackendAddressAdminState2) {
+      KnownLoadBalancerBackendAddressAdminState2["None"] = "None";
+      KnownLoadBalancerBackendAddressAdminState2["Up"] = "Up";
+      KnownLoadBalancerBackendAddressAdminState2["Down"] = "Down";
+    })(KnownLoadBalancerBackendAddressAdminState || (KnownLoadBalancerBackendAddressAdminState = {}));
+    (function(KnownSyncMode2) {
+      KnownSyncMode2["Automatic"] = "Automatic";
+      KnownSyncMode2["Manual"] = "Manual";
+    })(KnownSyncMode || (KnownSyncMode = {}));
+    (function(KnownTransportProtocol2) {
+      KnownTransportProtocol2["Udp"] = "Udp";
+      KnownTransportProtocol2["Tcp"] = "Tcp";
+      KnownTransportProtocol2["All"] = "All";
+      KnownTransportProtocol2["Quic"] = "Quic";
+    })(KnownTransportProtocol || (KnownTransportProtocol = {}));
+    (function(KnownLoadDistribution2) {
+      KnownLoadDistribution2["Default"] = "Default";
+      KnownLoadDistribution2["SourceIP"] = "SourceIP";
+      KnownLoadDistribution2["SourceIPProtocol"] = "SourceIPProtocol";
+    })(KnownLoadDistribution || (KnownLoadDistribution = {}));
+    (function(KnownProbeProtocol2) {
+      KnownProbeProtocol2["Http"] = "Http";
+      KnownProbeProtocol2["Tcp"] = "Tcp";
+      KnownProbeProtocol2["Https"] = "Https";
+    })(KnownProbeProtocol || (KnownProbeProtocol = {}));
+    (function(KnownProbeNoHealthyBackendsBehavior2) {
+      KnownProbeNoHealthyBackendsBehavior2["AllProbedDown"] = "AllProbedDown";
+      KnownProbeNoHealthyBackendsBehavior2["AllProbedUp"] = "AllProbedUp";
+    })(KnownProbeNoHealthyBackendsBehavior || (KnownProbeNoHealthyBackendsBehavior = {}));
+    (function(KnownLoadBalancerOutboundRuleProtocol2) {
+      KnownLoadBalancerOutboundRuleProtocol2["Tcp"] = "Tcp";
+      KnownLoadBalancerOutboundRuleProtocol2["Udp"] = "Udp";
+      KnownLoadBalancerOutboundRuleProtocol2["All"] = "All";
+    })(KnownLoadBalancerOutboundRuleProtocol || (KnownLoadBalancerOutboundRuleProtocol = {}));
+    (function(KnownLoadBalancerScope2) {
+      KnownLoadBalancerScope2["Public"] = "Public";
+      KnownLoadBalancerScope2["Private"] = "Private";
+    })(KnownLoadBalancerScope || (KnownLoadBalancerScope = {}));
+    (function(KnownLoadBalancerMode2) {
+      KnownLoadBalancerMode2["Advanced"] = "Advanced";
+    })(KnownLoadBalancerMode || (KnownLoadBalancerMode = {}));
+    (function(KnownLoadBalancerSkuName2) {
+      KnownLoadBalancerSkuName2["Basic"] = "Basic";
+      KnownLoadBalancerSkuName2["Standard"] = "Standard";
+      KnownLoadBalancerSkuName2["Gateway"] = "Gateway";
+      KnownLoadBalancerSkuName2["Service"] = "Service";
+    })(KnownLoadBalancerSkuName || (KnownLoadBalancerSkuName = {}));
+    (function(KnownLoadBalancerSkuTier2) {
+      KnownLoadBalancerSkuTier2["Regional"] = "Regional";
+      KnownLoadBalancerSkuTier2["Global"] = "Global";
+    })(KnownLoadBalancerSkuTier || (KnownLoadBalancerSkuTier = {}));
+    (function(KnownVirtualNetworkEncryptionEnforcement2) {
+      KnownVirtualNetworkEncryptionEnforcement2["DropUnencrypted"] = "DropUnencrypted";
+      KnownVirtualNetworkEncryptionEnforcement2["AllowUnencrypted"] = "AllowUnencrypted";
+    })(KnownVirtualNetworkEncryptionEnforcement || (KnownVirtualNetworkEncryptionEnforcement = {}));
+    (function(KnownVirtualNetworkPeeringState2) {
+      KnownVirtualNetworkPeeringState2["Initiated"] = "Initiated";
+      KnownVirtualNetworkPeeringState2["Connected"] = "Connected";
+      KnownVirtualNetworkPeeringState2["Disconnected"] = "Disconnected";
+    })(KnownVirtualNetworkPeeringState || (KnownVirtualNetworkPeeringState = {}));
+    (function(KnownVirtualNetworkPeeringLevel2) {
+      KnownVirtualNetworkPeeringLevel2["FullyInSync"] = "FullyInSync";
+      KnownVirtualNetworkPeeringLevel2["RemoteNotInSync"] = "RemoteNotInSync";
+      KnownVirtualNetworkPeeringLevel2["LocalNotInSync"] = "LocalNotInSync";
+      KnownVirtualNetworkPeeringLevel2["LocalAndRemoteNotInSync"] = "LocalAndRemoteNotInSync";
+    })(KnownVirtualNetworkPeeringLevel || (KnownVirtualNetworkPeeringLevel = {}));
+    (function(KnownPrivateEndpointVNetPolicies2) {
+      KnownPrivateEndpointVNetPolicies2["Disabled"] = "Disabled";
+      KnownPrivateEndpointVNetPolicies2["Basic"] = "Basic";
+    })(KnownPrivateEndpointVNetPolicies || (KnownPrivateEndpointVNetPolicies = {}));
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/models/models.js
+var KnownCreatedByType;
+var init_models5 = __esm({
+  "node_modules/@azure/arm-network/dist/esm/models/models.js"() {
+    init_models4();
+    init_models6();
+    (function(KnownCreatedByType2) {
+      KnownCreatedByType2["User"] = "User";
+      KnownCreatedByType2["Application"] = "Application";
+      KnownCreatedByType2["ManagedIdentity"] = "ManagedIdentity";
+      KnownCreatedByType2["Key"] = "Key";
+    })(KnownCreatedByType || (KnownCreatedByType = {}));
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/models/network/models.js
+function bastionShareableLinkListRequestSerializer(item) {
+  return { vms: !item["vms"] ? item["vms"] : bastionShareableLinkArraySerializer(item["vms"]) };
+}
+function bastionShareableLinkArraySerializer(result) {
+  return result.map((item) => {
+    return bastionShareableLinkSerializer(item);
+  });
+}
+function bastionShareableLinkArrayDeserializer(result) {
+  return result.map((item) => {
+    return bastionShareableLinkDeserializer(item);
+  });
+}
+function bastionShareableLinkSerializer(item) {
+  return { vm: vmSerializer(item["vm"]) };
+}
+function bastionShareableLinkDeserializer(item) {
+  return {
+    vm: vmDeserializer(item["vm"]),
+    bsl: item["bsl"],
+    createdAt: item["createdAt"],
+    message: item["message"]
+  };
+}
+function vmSerializer(item) {
+  return { id: item["id"], location: item["location"], tags: item["tags"] };
+}
+function vmDeserializer(item) {
+  return {
+    id: item["id"],
+    name: item["name"],
+    type: item["type"],
+    location: item["location"],
+    tags: !item["tags"] ? item["tags"] : Object.fromEntries(Object.entries(item["tags"]).map(([k, p]) => [k, p]))
+  };
+}
+function _bastionShareableLinkListResultDeserializer(item) {
+  return {
+    value: bastionShareableLinkArrayDeserializer(item["value"]),
+    nextLink: item["nextLink"]
+  };
+}
+function bastionShareableLinkTokenListRequestSerializer(item) {
+  return {
+    tokens: !item["tokens"] ? item["tokens"] : item["tokens"].map((p) => {
+      return p;
+    })
+  };
+}
+function _bastionActiveSessionListResultDeserializer(item) {
+  return {
+    value: bastionActiveSessionArrayDeserializer(item["value"]),
+    nextLink: item["nextLink"]
+  };
+}
+function bastionActiveSessionArrayDeserializer(result) {
+  return result.map((item) => {
+    return bastionActiveSessionDeserializer(item);
+  });
+}
+function bastionActiveSessionDeserializer(item) {
+  return {
+    sessionId: item["sessionId"],
+    startTime: item["startTime"],
+    targetSubscriptionId: item["targetSubscriptionId"],
+    resourceType: item["resourceType"],
+    targetHostName: item["targetHostName"],
+    targetResourceGroup: item["targetResourceGroup"],
+    userName: item["userName"],
+    targetIpAddress: item["targetIpAddress"],
+    protocol: item["protocol"],
+    targetResourceId: item["targetResourceId"],
+    sessionDurationInMins: item["sessionDurationInMins"]
+  };
+}
+function sessionIdsSerializer(item) {
+  return {
+    sessionIds: !item["sessionIds"] ? item["sessionIds"] : item["sessionIds"].map((p) => {
+      return p;
+    })
+  };
+}
+function _bastionSessionDeleteResultDeserializer(item) {
+  return {
+    value: bastionSessionStateArrayDeserializer(item["value"]),
+    nextLink: item["nextLink"]
+  };
+}
+function bastionSessionStateArrayDeserializer(result) {
+  return result.map((item) => {
+    return bastionSessionStateDeserializer(item);
+  });
+}
+function bastionSessionStateDeserializer(item) {
+  return {
+    sessionId: item["sessionId"],
+    message: item["message"],
+    state: item["state"]
+  };
+}
+function expressRouteProviderPortDeserializer(item) {
+  return {
+    id: item["id"],
+    name: item["name"],
+    type: item["type"],
+    location: item["location"],
+    tags: !item["tags"] ? item["tags"] : Object.fromEntries(Object.entries(item["tags"]).map(([k, p]) => [k, p])),
+    ...!item["properties"] ? item["properties"] : _expressRouteProviderPortPropertiesDeserializer(item["properties"]),
+    etag: item["etag"]
+  };
+}
+function activeConfigurationParameterSerializer(item) {
+  return {
+    regions: !item["regions"] ? item["regions"] : item["regions"].map((p) => {
+      return p;
+    }),
+    skipToken: item["skipToken"]
+  };
+}
+function activeConnectivityConfigurationsListResultDeserializer(item) {
+  return {
+    value: !item["value"] ? item["value"] : activeConnectivityConfigurationArrayDeserializer(item["value"]),
+    skipToken: item["skipToken"]
+  };
+}
+function activeConnectivityConfigurationArrayDeserializer(result) {
+  return result.map((item) => {
+    return activeConnectivityConfigurationDeserializer(item);
+  });
+}
+function activeConnectivityConfigurationDeserializer(item) {
+  return {
+    id: item["id"],
+    ...!item["properties"] ? item["properties"] : _effectiveConnectivityConfigurationPropertiesDeserializer(item["properties"]),
+    configurationGroups: !item["configurationGroups"] ? item["configurationGroups"] : configurationGroupArrayDeserializer(item["configurationGroups"]),
+    commitTime: !item["commitTime"] ? item["commitTime"] : new Date(item["commitTime"]),
+    region: item["region"]
+  };
+}
+function effectiveConnectivityConfigurationDeserializer(item) {
+  return {
+    id: item["id"],
+    ...!item["properties"] ? item["properties"] : _effectiveConnectivityConfigurationPropertiesDeserializer(item["properties"]),
+    configurationGroups: !item["configurationGroups"] ? item["configurationGroups"] : configurationGroupArrayDeserializer(item["configurationGroups"])
+  };
+}
+function hubArrayDeserializer(result) {
+  return result.map((item) => {
+    return hubDeserializer(item);
+  });
+}
+function hubDeserializer(item) {
+  return {
+    resourceId: item["resourceId"],
+    resourceType: item["resourceType"]
+  };
+}
+function connectivityConfigurationPropertiesConnectivityCapabilitiesDeserializer(item) {
+  return {
+    connectedGroupPrivateEndpointsScale: item["connectedGroupPrivateEndpointsScale"],
+    connectedGroupAddressOverlap: item["connectedGroupAddressOverlap"],
+    peeringEnforcement: item["peeringEnforcement"]
+  };
+}
+function connectivityGroupItemArrayDeserializer(result) {
+  return result.map((item) => {
+    return connectivityGroupItemDeserializer(item);
+  });
+}
+function connectivityGroupItemDeserializer(item) {
+  return {
+    networkGroupId: item["networkGroupId"],
+    useHubGateway: item["useHubGateway"],
+    isGlobal: item["isGlobal"],
+    groupConnectivity: item["groupConnectivity"]
+  };
+}
+function configurationGroupArrayDeserializer(result) {
+  return result.map((item) => {
+    return configurationGroupDeserializer(item);
+  });
+}
+function configurationGroupDeserializer(item) {
+  return {
+    id: item["id"],
+    ...!item["properties"] ? item["properties"] : _configurationGroupPropertiesDeserializer(item["properties"])
+  };
+}
+function activeSecurityAdminRulesListResultDeserializer(item) {
+  return {
+    value: !item["value"] ? item["value"] : activeBaseSecurityAdminRuleUnionArrayDeserializer(item["value"]),
+    skipToken: item["skipToken"]
+  };
+}
+function activeBaseSecurityAdminRuleUnionArrayDeserializer(result) {
+  return result.map((item) => {
+    return activeBaseSecurityAdminRuleUnionDeserializer(item);
+  });
+}
+function activeBaseSecurityAdminRuleDeserializer(item) {
+  return {
+    id: item["id"],
+    commitTime: !item["commitTime"] ? item["commitTime"] : new Date(item["commitTime"]),
+    region: item["region"],
+    configurationDescription: item["configurationDescription"],
+    ruleCollectionDescription: item["ruleCollectionDescription"],
+    ruleCollectionAppliesToGroups: !item["ruleCollectionAppliesToGroups"] ? item["ruleCollectionAppliesToGroups"] : networkManagerSecurityGroupItemArrayDeserializer(item["ruleCollectionAppliesToGroups"]),
+    ruleGroups: !item["ruleGroups"] ? item["ruleGroups"] : configurationGroupArrayDeserializer(item["ruleGroups"]),
+    kind: item["kind"]
+  };
+}
+function activeBaseSecurityAdminRuleUnionDeserializer(item) {
+  switch (item["kind"]) {
+    case "Custom":
+      return activeSecurityAdminRuleDeserializer(item);
+    case "Default":
+      return activeDefaultSecurityAdminRuleDeserializer(item);
+    default:
+      return activeBaseSecurityAdminRuleDeserializer(item);
+  }
+}
+function networkManagerSecurityGroupItemArrayDeserializer(result) {
+  return result.map((item) => {
+    return networkManagerSecurityGroupItemDeserializer(item);
+  });
+}
+function networkManagerSecurityGroupItemDeserializer(item) {
+  return {
+    networkGroupId: item["networkGroupId"]
+  };
+}
+function activeSecurityAdminRuleDeserializer(item) {
+  return {
+    id: item["id"],
+    commitTime: !item["commitTime"] ? item["commitTime"] : new Date(item["commitTime"]),
+    region: item["region"],
+    configurationDescription: item["configurationDescription"],
+    ruleCollectionDescription: item["ruleCollectionDescription"],
+    ruleCollectionAppliesToGroups: !item["ruleCollectionAppliesToGroups"] ? item["ruleCollectionAppliesToGroups"] : networkManagerSecurityGroupItemArrayDeserializer(item["ruleCollectionAppliesToGroups"]),
+    ruleGroups: !item["ruleGroups"] ? item["ruleGroups"] : configurationGroupArrayDeserializer(item["ruleGroups"]),
+    kind: item["kind"],
+    ...!item["properties"] ? item["properties"] : _activeSecurityAdminRulePropertiesDeserializer(item["properties"])
+  };
+}
+function addressPrefixItemArrayDeserializer(result) {
+  return result.map((item) => {
+    return addressPrefixItemDeserializer(item);
+  });
+}
+function addressPrefixItemDeserializer(item) {
+  return {
+    addressPrefix: item["addressPrefix"],
+    addressPrefixType: item["addressPrefixType"]
+  };
+}
+function activeDefaultSecurityAdminRuleDeserializer(item) {
+  return {
+    id: item["id"],
+    commitTime: !item["commitTime"] ? item["commitTime"] : new Date(item["commitTime"]),
+    region: item["region"],
+    configurationDescription: item["configurationDescription"],
+    ruleCollectionDescription: item["ruleCollectionDescription"],
+    ruleCollectionAppliesToGroups: !item["ruleCollectionAppliesToGroups"] ? item["ruleCollectionAppliesToGroups"] : networkManagerSecurityGroupItemArrayDeserializer(item["ruleCollectionAppliesToGroups"]),
+    ruleGroups: !item["ruleGroups"] ? item["ruleGroups"] : configurationGroupArrayDeserializer(item["ruleGroups"]),
+    kind: item["kind"],
+    ...!item["properties"] ? item["properties"] : _activeDefaultSecurityAdminRulePropertiesDeserializer(item["properties"])
+  };
+}
+function queryRequestOptionsSerializer(item) {
+  return { skipToken: item["skipToken"] };
+}
+function networkManagerEffectiveConnectivityConfigurationListResultDeserializer(item) {
+  return {
+    value: !item["value"] ? item["value"] : effectiveConnectivityConfigurationArrayDeserializer(item["value"]),
+    skipToken: item["skipToken"]
+  };
+}
+function effectiveConnectivityConfigurationArrayDeserializer(result) {
+  return result.map((item) => {
+    return effectiveConnectivityConfigurationDeserializer(item);
+  });
+}
+function networkManagerEffectiveSecurityAdminRulesListResultDeserializer(item) {
+  return {
+    value: !item["value"] ? item["value"] : effectiveBaseSecurityAdminRuleUnionArrayDeserializer(item["value"]),
+    skipToken: item["skipToken"]
+  };
+}
+function effectiveBaseSecurityAdminRuleUnionArrayDeserializer(result) {
+  return result.map((item) => {
+    return effectiveBaseSecurityAdminRuleUnionDeserializer(item);
+  });
+}
+function effectiveBaseSecurityAdminRuleDeserializer(item) {
+  return {
+    id: item["id"],
+    configurationDescription: item["configurationDescription"],
+    ruleCollectionDescription: item["ruleCollectionDescription"],
+    ruleCollectionAppliesToGroups: !item["ruleCollectionAppliesToGroups"] ? item["ruleCollectionAppliesToGroups"] : networkManagerSecurityGroupItemArrayDeserializer(item["ruleCollectionAppliesToGroups"]),
+    ruleGroups: !item["ruleGroups"] ? item["ruleGroups"] : configurationGroupArrayDeserializer(item["ruleGroups"]),
+    kind: item["kind"]
+  };
+}
+function effectiveBaseSecurityAdminRuleUnionDeserializer(item) {
+  switch (item["kind"]) {
+    case "Custom":
+      return effectiveSecurityAdminRuleDeserializer(item);
+    case "Default":
+      return effectiveDefaultSecurityAdminRuleDeserializer(item);
+    default:
+      return effectiveBaseSecurityAdminRuleDeserializer(item);
+  }
+}
+function effectiveSecurityAdminRuleDeserializer(item) {
+  return {
+    id: item["id"],
+    configurationDescription: item["configurationDescription"],
+    ruleCollectionDescription: item["ruleCollectionDescription"],
+    ruleCollectionAppliesToGroups: !item["ruleCollectionAppliesToGroups"] ? item["ruleCollectionAppliesToGroups"] : networkManagerSecurityGroupItemArrayDeserializer(item["ruleCollectionAppliesToGroups"]),
+    ruleGroups: !item["ruleGroups"] ? item["ruleGroups"] : configurationGroupArrayDeserializer(item["ruleGroups"]),
+    kind: item["kind"],
+    ...!item["properties"] ? item["properties"] : _effectiveSecurityAdminRulePropertiesDeserializer(item["properties"])
+  };
+}
+function effectiveDefaultSecurityAdminRuleDeserializer(item) {
+  return {
+    id: item["id"],
+    configurationDescription: item["configurationDescription"],
+    ruleCollectionDescription: item["ruleCollectionDescription"],
+    ruleCollectionAppliesToGroups: !item["ruleCollectionAppliesToGroups"] ? item["ruleCollectionAppliesToGroups"] : networkManagerSecurityGroupItemArrayDeserializer(item["ruleCollectionAppliesToGroups"]),
+    ruleGroups: !item["ruleGroups"] ? item["ruleGroups"] : configurationGroupArrayDeserializer(item["ruleGroups"]),
+    kind: item["kind"],
+    ...!item["properties"] ? item["properties"] : _effectiveDefaultSecurityAdminRulePropertiesDeserializer(item["properties"])
+  };
+}
+function virtualWanSecurityProvidersDeserializer(item) {
+  return {
+    supportedProviders: !item["supportedProviders"] ? item["supportedProviders"] : virtualWanSecurityProviderArrayDeserializer(item["supportedProviders"])
+  };
+}
+function virtualWanSecurityProviderArrayDeserializer(result) {
+  return result.map((item) => {
+    return virtualWanSecurityProviderDeserializer(item);
+  });
+}
+function virtualWanSecurityProviderDeserializer(item) {
+  return {
+    name: item["name"],
+    url: item["url"],
+    type: item["type"]
+  };
+}
+function virtualWanVpnProfileParametersSerializer(item) {
+  return {
+    vpnServerConfigurationResourceId: item["vpnServerConfigurationResourceId"],
+    authenticationMethod: item["authenticationMethod"]
+  };
+}
+function vpnProfileResponseDeserializer(item) {
+  return {
+    profileUrl: item["profileUrl"]
+  };
+}
+function dnsNameAvailabilityResultDeserializer(item) {
+  return {
+    available: item["available"]
+  };
+}
+function _expressRouteProviderPortPropertiesDeserializer(item) {
+  return {
+    portPairDescriptor: item["portPairDescriptor"],
+    primaryAzurePort: item["primaryAzurePort"],
+    secondaryAzurePort: item["secondaryAzurePort"],
+    peeringLocation: item["peeringLocation"],
+    overprovisionFactor: item["overprovisionFactor"],
+    portBandwidthInMbps: item["portBandwidthInMbps"],
+    usedBandwidthInMbps: item["usedBandwidthInMbps"],
+    remainingBandwidthInMbps: item["remainingBandwidthInMbps"]
+  };
+}
+function _effectiveConnectivityConfigurationPropertiesDeserializer(item) {
+  return {
+    description: item["description"],
+    connectivityTopology: item["connectivityTopology"],
+    hubs: !item["hubs"] ? item["hubs"] : hubArrayDeserializer(item["hubs"]),
+    isGlobal: item["isGlobal"],
+    connectivityCapabilities: !item["connectivityCapabilities"] ? item["connectivityCapabilities"] : connectivityConfigurationPropertiesConnectivityCapabilitiesDeserializer(item["connectivityCapabilities"]),
+    appliesToGroups: !item["appliesToGroups"] ? item["appliesToGroups"] : connectivityGroupItemArrayDeserializer(item["appliesToGroups"]),
+    provisioningState: item["provisioningState"],
+    deleteExistingPeering: item["deleteExistingPeering"],
+    resourceGuid: item["resourceGuid"]
+  };
+}
+function _configurationGroupPropertiesDeserializer(item) {
+  return {
+    description: item["description"],
+    memberType: item["memberType"],
+    provisioningState: item["provisioningState"],
+    resourceGuid: item["resourceGuid"]
+  };
+}
+function _activeSecurityAdminRulePropertiesDeserializer(item) {
+  return {
+    description: item["description"],
+    protocol: item["protocol"],
+    sources: !item["sources"] ? item["sources"] : addressPrefixItemArrayDeserializer(item["sources"]),
+    destinations: !item["destinations"] ? item["destinations"] : addressPrefixItemArrayDeserializer(item["destinations"]),
+    sourcePortRanges: !item["sourcePortRanges"] ? item["sourcePortRanges"] : item["sourcePortRanges"].map((p) => {
+      return p;
+    }),
+    destinationPortRanges: !item["destinationPortRanges"] ? item["destinationPortRanges"] : item["destinationPortRanges"].map((p) => {
+      return p;
+    }),
+    access: item["access"],
+    priority: item["priority"],
+    direction: item["direction"],
+    provisioningState: item["provisioningState"],
+    resourceGuid: item["resourceGuid"]
+  };
+}
+function _activeDefaultSecurityAdminRulePropertiesDeserializer(item) {
+  return {
+    description: item["description"],
+    flag: item["flag"],
+    protocol: item["protocol"],
+    sources: !item["sources"] ? item["sources"] : addressPrefixItemArrayDeserializer(item["sources"]),
+    destinations: !item["destinations"] ? item["destinations"] : addressPrefixItemArrayDeserializer(item["destinations"]),
+    sourcePortRanges: !item["sourcePortRanges"] ? item["sourcePortRanges"] : item["sourcePortRanges"].map((p) => {
+      return p;
+    }),
+    destinationPortRanges: !item["destinationPortRanges"] ? item["destinationPortRanges"] : item["destinationPortRanges"].map((p) => {
+      return p;
+    }),
+    access: item["access"],
+    priority: item["priority"],
+    direction: item["direction"],
+    provisioningState: item["provisioningState"],
+    resourceGuid: item["resourceGuid"]
+  };
+}
+function _effectiveSecurityAdminRulePropertiesDeserializer(item) {
+  return {
+    description: item["description"],
+    protocol: item["protocol"],
+    sources: !item["sources"] ? item["sources"] : addressPrefixItemArrayDeserializer(item["sources"]),
+    destinations: !item["destinations"] ? item["destinations"] : addressPrefixItemArrayDeserializer(item["destinations"]),
+    sourcePortRanges: !item["sourcePortRanges"] ? item["sourcePortRanges"] : item["sourcePortRanges"].map((p) => {
+      return p;
+    }),
+    destinationPortRanges: !item["destinationPortRanges"] ? item["destinationPortRanges"] : item["destinationPortRanges"].map((p) => {
+      return p;
+    }),
+    access: item["access"],
+    priority: item["priority"],
+    direction: item["direction"],
+    provisioningState: item["provisioningState"],
+    resourceGuid: item["resourceGuid"]
+  };
+}
+function _effectiveDefaultSecurityAdminRulePropertiesDeserializer(item) {
+  return {
+    description: item["description"],
+    flag: item["flag"],
+    protocol: item["protocol"],
+    sources: !item["sources"] ? item["sources"] : addressPrefixItemArrayDeserializer(item["sources"]),
+    destinations: !item["destinations"] ? item["destinations"] : addressPrefixItemArrayDeserializer(item["destinations"]),
+    sourcePortRanges: !item["sourcePortRanges"] ? item["sourcePortRanges"] : item["sourcePortRanges"].map((p) => {
+      return p;
+    }),
+    destinationPortRanges: !item["destinationPortRanges"] ? item["destinationPortRanges"] : item["destinationPortRanges"].map((p) => {
+      return p;
+    }),
+    access: item["access"],
+    priority: item["priority"],
+    direction: item["direction"],
+    provisioningState: item["provisioningState"],
+    resourceGuid: item["resourceGuid"]
+  };
+}
+var KnownBastionConnectProtocol, KnownConnectivityTopology, KnownIsGlobal, KnownConnectedGroupPrivateEndpointsScale, KnownConnectedGroupAddressOverlap, KnownPeeringEnforcement, KnownUseHubGateway, KnownGroupConnectivity, KnownDeleteExistingPeering, KnownGroupMemberType, KnownEffectiveAdminRuleKind, KnownSecurityConfigurationRuleProtocol, KnownAddressPrefixType, KnownSecurityConfigurationRuleAccess, KnownSecurityConfigurationRuleDirection, KnownVirtualWanSecurityProviderType, KnownAuthenticationMethod, KnownApplicationGatewaySkuName, KnownApplicationGatewayTier, KnownApplicationGatewaySkuFamily, KnownApplicationGatewaySslProtocol, KnownApplicationGatewaySslPolicyType, KnownApplicationGatewaySslPolicyName, KnownApplicationGatewaySslCipherSuite, KnownApplicationGatewayOperationalState, KnownApplicationGatewayProtocol, KnownApplicationGatewayCookieBasedAffinity, KnownApplicationGatewayCustomErrorStatusCode, KnownApplicationGatewayClientRevocationOptions, KnownApplicationGatewayClientAuthVerificationModes, KnownApplicationGatewayRequestRoutingRuleType, KnownApplicationGatewayAdvancedRoutingConditionType, KnownApplicationGatewayRedirectType, KnownApplicationGatewayFirewallMode, KnownApplicationGatewayLoadDistributionAlgorithm, KnownApplicationGatewayUnAuthorizedRequestAction, KnownApplicationGatewayBackendHealthServerHealth, KnownApplicationGatewayWafRuleStateTypes, KnownApplicationGatewayWafRuleActionTypes, KnownApplicationGatewayWafRuleSensitivityTypes, KnownApplicationGatewayWafRuleParanoiaLevel, KnownApplicationGatewayTierTypes, KnownUserTrustProviderType, KnownOnUnauthenticatedRequest, KnownAzureFirewallRCActionType, KnownAzureFirewallApplicationRuleProtocolType, KnownAzureFirewallNatRCActionType, KnownAzureFirewallNetworkRuleProtocol, KnownAzureFirewallThreatIntelMode, KnownAzureFirewallSkuName, KnownAzureFirewallSkuTier, KnownAzureFirewallPacketCaptureFlagsType, KnownAzureFirewallPacketCaptureOperationType, KnownAzureFirewallPacketCaptureResponseCode, KnownSessionRecordingIdentityType, KnownBastionHostSkuName, KnownEffectiveRouteSource, KnownEffectiveRouteState, KnownEffectiveSecurityRuleProtocol, KnownIsWorkloadProtected, KnownIsRollback, KnownDdosDetectionMode, KnownDdosTrafficType, KnownAuthorizationUseStatus, KnownServiceProviderProvisioningState, KnownExpressRoutePeeringType, KnownExpressRoutePeeringState, KnownExpressRouteCircuitPeeringAdvertisedPublicPrefixState, KnownAdvertisedPublicPrefixPropertiesValidationState, KnownExpressRouteCircuitPeeringState, KnownCircuitConnectionStatus, KnownResiliencyLevel, KnownExpressRouteCircuitSkuTier, KnownExpressRouteCircuitSkuFamily, KnownFailoverTestStatus, KnownFailoverTestType, KnownMaintenanceTestCategory, KnownExpressRouteFailoverLinkType, KnownExpressRouteFailoverBgpStatusAddressFamily, KnownExpressRouteLinkFailoverBgpStatus, KnownExpressRoutePortsEncapsulation, KnownExpressRouteLinkConnectorType, KnownExpressRouteLinkAdminState, KnownExpressRouteLinkMacSecCipher, KnownExpressRouteLinkMacSecSciState, KnownExpressRoutePortsBillingType, KnownExpressRoutePortAuthorizationUseStatus, KnownExpressRouteLagEncapsulation, KnownExpressRouteLagBillingType, KnownExpressRouteLagLacpTimer, KnownAutoLearnPrivateRangesMode, KnownFirewallPolicyIntrusionDetectionStateType, KnownFirewallPolicyIntrusionDetectionProfileType, KnownFirewallPolicyIntrusionDetectionProtocol, KnownFirewallPolicySkuTier, KnownFirewallPolicyRuleCollectionType, KnownFirewallPolicyNatRuleCollectionActionType, KnownFirewallPolicyRuleType, KnownFirewallPolicyRuleApplicationProtocolType, KnownFirewallPolicyRuleNetworkProtocol, KnownFirewallPolicyFilterRuleCollectionActionType, KnownLabelSelectorOperator, KnownIpType, KnownConfigurationType, KnownIpAllocationType, KnownScopeConnectionState, KnownRouteTableUsageMode, KnownDisableBgpRoutePropagation, KnownRoutingRuleDestinationType, KnownRoutingRuleNextHopType, KnownNetworkIntentPolicyBasedService, KnownAddressSpaceAggregationOption, KnownNspProvisioningState, KnownNetworkProtocol, KnownVnetLocalRouteOverrideCriteria, KnownNicTypeInResponse, KnownNicTypeInRequest, KnownNvaNicType, KnownMigrationType, KnownAssociationType, KnownDirection, KnownIpFlowProtocol, KnownAccess, KnownNextHopType, KnownProtocol, KnownHttpMethod, KnownOrigin, KnownSeverity, KnownIssueType, KnownConnectionStatus, KnownVerbosityLevel, KnownDiagnosticOperation, KnownPreferredIPVersion, KnownConnectionAnalyzerStatus, KnownPublicIPPrefixSkuName, KnownPublicIPPrefixSkuTier, KnownRouteFilterRuleType, KnownSecurityProviderName, KnownSecurityPartnerProviderConnectionStatus, KnownVirtualNetworkGatewayType, KnownVpnType, KnownVpnGatewayGeneration, KnownVirtualNetworkGatewayMigrationState, KnownVirtualNetworkGatewayMigrationPhase, KnownVirtualNetworkGatewaySkuName, KnownVirtualNetworkGatewaySkuTier, KnownVpnClientProtocol, KnownVpnAuthenticationType, KnownIpsecEncryption, KnownIpsecIntegrity, KnownIkeEncryption, KnownIkeIntegrity, KnownDhGroup, KnownPfsGroup, KnownVpnPolicyMemberAttributeType, KnownVpnNatRuleType, KnownVpnNatRuleMode, KnownAdminState, KnownResiliencyModel, KnownVirtualNetworkGatewayConnectionType, KnownVirtualNetworkGatewayConnectionProtocol, KnownVirtualNetworkGatewayConnectionMode, KnownVirtualNetworkGatewayConnectionStatus, KnownProcessorArchitecture, KnownBgpPeerState, KnownGatewayEffectiveRouteNextHopType, KnownFailoverConnectionStatus, KnownFailoverTestStatusForSingleTest, KnownVirtualNetworkGatewayMigrationType, KnownConnectionAuthenticationType, KnownOfficeTrafficCategory, KnownVpnGatewayTunnelingProtocol, KnownRoutingState, KnownPreferredRoutingGateway, KnownHubRoutingPreference, KnownRouteMapMatchCondition, KnownRouteMapActionType, KnownNextStep, KnownVpnConnectionStatus, KnownVpnLinkConnectionMode, KnownWebApplicationFirewallEnabledState, KnownWebApplicationFirewallMode, KnownWebApplicationFirewallScrubbingState, KnownScrubbingRuleEntryMatchVariable, KnownScrubbingRuleEntryMatchOperator, KnownScrubbingRuleEntryState, KnownWebApplicationFirewallState, KnownApplicationGatewayFirewallRateLimitDuration, KnownWebApplicationFirewallRuleType, KnownWebApplicationFirewallMatchVariable, KnownWebApplicationFirewallOperator, KnownWebApplicationFirewallTransform, KnownApplicationGatewayFirewallUserSessionVariable, KnownWebApplicationFirewallAction, KnownWebApplicationFirewallPolicyResourceState, KnownExceptionEntryMatchVariable, KnownExceptionEntryValueMatchOperator, KnownExceptionEntrySelectorMatchOperator, KnownOwaspCrsExclusionEntryMatchVariable, KnownOwaspCrsExclusionEntrySelectorMatchOperator, KnownManagedRuleEnabledState, KnownActionType, KnownSensitivityType, KnownWebApplicationFirewallPolicyTier, KnownVirtualNetworkApplianceIpVersionType, KnownServiceGatewaySkuName, KnownServiceGatewaySkuTier, KnownUpdateAction, KnownAddressUpdateAction, KnownServiceUpdateAction, KnownServiceType, KnownInterconnectGroupScope, KnownSubgroupProfileScope, KnownApplicationGatewayRuleSetStatusOptions, KnownCommissionedState, KnownGeo, KnownCustomIpPrefixType, KnownProtocolType, KnownFirewallPolicyIdpsQuerySortOrder, KnownDeploymentStatus, KnownAdminRuleKind, KnownAccessRuleDirection, KnownAssociationAccessMode, KnownNspLinkProvisioningState, KnownNspLinkStatus, KnownInboundSecurityRuleType, KnownInboundSecurityRulesProtocol, KnownPcProtocol, KnownPcStatus, KnownPcError, KnownConnectionMonitorType, KnownEndpointType, KnownConnectionMonitorEndpointFilterType, KnownConnectionMonitorEndpointFilterItemType, KnownCoverageLevel, KnownConnectionMonitorTestConfigurationProtocol, KnownHttpConfigurationMethod, KnownDestinationPortBehavior, KnownOutputType, KnownHubBgpConnectionStatus, KnownNspReadinessState, KnownUsageUnit, KnownLoadBalancerDetailLevel, KnownSyncRemoteAddressSpace;
+var init_models6 = __esm({
+  "node_modules/@azure/arm-network/dist/esm/models/network/models.js"() {
+    init_check_prop_undefined();
+    init_models4();
+    init_models5();
+    (function(KnownBastionConnectProtocol2) {
+      KnownBastionConnectProtocol2["SSH"] = "SSH";
+      KnownBastionConnectProtocol2["RDP"] = "RDP";
+    })(KnownBastionConnectProtocol || (KnownBastionConnectProtocol = {}));
+    (function(KnownConnectivityTopology2) {
+      KnownConnectivityTopology2["HubAndSpoke"] = "HubAndSpoke";
+      KnownConnectivityTopology2["Mesh"] = "Mesh";
+    })(KnownConnectivityTopology || (KnownConnectivityTopology = {}));
+    (function(KnownIsGlobal2) {
+      KnownIsGlobal2["False"] = "False";
+      KnownIsGlobal2["True"] = "True";
+    })(KnownIsGlobal || (KnownIsGlobal = {}));
+    (function(KnownConnectedGroupPrivateEndpointsScale2) {
+      KnownConnectedGroupPrivateEndpointsScale2["Standard"] = "Standard";
+      KnownConnectedGroupPrivateEndpointsScale2["HighScale"] = "HighScale";
+    })(KnownConnectedGroupPrivateEndpointsScale || (KnownConnectedGroupPrivateEndpointsScale = {}));
+    (function(KnownConnectedGroupAddressOverlap2) {
+      KnownConnectedGroupAddressOverlap2["Allowed"] = "Allowed";
+      KnownConnectedGroupAddressOverlap2["Disallowed"] = "Disallowed";
+    })(KnownConnectedGroupAddressOverlap || (KnownConnectedGroupAddressOverlap = {}));
+    (function(KnownPeeringEnforcement2) {
+      KnownPeeringEnforcement2["Unenforced"] = "Unenforced";
+      KnownPeeringEnforcement2["Enforced"] = "Enforced";
+    })(KnownPeeringEnforcement || (KnownPeeringEnforcement = {}));
+    (function(KnownUseHubGateway2) {
+      KnownUseHubGateway2["False"] = "False";
+      KnownUseHubGateway2["True"] = "True";
+    })(KnownUseHubGateway || (KnownUseHubGateway = {}));
+    (function(KnownGroupConnectivity2) {
+      KnownGroupConnectivity2["None"] = "None";
+      KnownGroupConnectivity2["DirectlyConnected"] = "DirectlyConnected";
+    })(KnownGroupConnectivity || (KnownGroupConnectivity = {}));
+    (function(KnownDeleteExistingPeering2) {
+      KnownDeleteExistingPeering2["False"] = "False";
+      KnownDeleteExistingPeering2["True"] = "True";
+    })(KnownDeleteExistingPeering || (KnownDeleteExistingPeering = {}));
+    (function(KnownGroupMemberType2) {
+      KnownGroupMemberType2["VirtualNetwork"] = "VirtualNetwork";
+      KnownGroupMemberType2["Subnet"] = "Subnet";
+    })(KnownGroupMemberType || (KnownGroupMemberType = {}));
+    (function(KnownEffectiveAdminRuleKind2) {
+      KnownEffectiveAdminRuleKind2["Custom"] = "Custom";
+      KnownEffectiveAdminRuleKind2["Default"] = "Default";
+    })(KnownEffectiveAdminRuleKind || (KnownEffectiveAdminRuleKind = {}));
+    (function(KnownSecurityConfigurationRuleProtocol2) {
+      KnownSecurityConfigurationRuleProtocol2["Tcp"] = "Tcp";
+      KnownSecurityConfigurationRuleProtocol2["Udp"] = "Udp";
+      KnownSecurityConfigurationRuleProtocol2["Icmp"] = "Icmp";
+      KnownSecurityConfigurationRuleProtocol2["Esp"] = "Esp";
+      KnownSecurityConfigurationRuleProtocol2["Any"] = "Any";
+      KnownSecurityConfigurationRuleProtocol2["Ah"] = "Ah";
+    })(KnownSecurityConfigurationRuleProtocol || (KnownSecurityConfigurationRuleProtocol = {}));
+    (function(KnownAddressPrefixType2) {
+      KnownAddressPrefixType2["IPPrefix"] = "IPPrefix";
+      KnownAddressPrefixType2["ServiceTag"] = "ServiceTag";
+      KnownAddressPrefixType2["NetworkGroup"] = "NetworkGroup";
+    })(KnownAddressPrefixType || (KnownAddressPrefixType = {}));
+    (function(KnownSecurityConfigurationRuleAccess2) {
+      KnownSecurityConfigurationRuleAccess2["Allow"] = "Allow";
+      KnownSecurityConfigurationRuleAccess2["Deny"] = "Deny";
+      KnownSecurityConfigurationRuleAccess2["AlwaysAllow"] = "AlwaysAllow";
+    })(KnownSecurityConfigurationRuleAccess || (KnownSecurityConfigurationRuleAccess = {}));
+    (function(KnownSecurityConfigurationRuleDirection2) {
+      KnownSecurityConfigurationRuleDirection2["Inbound"] = "Inbound";
+      KnownSecurityConfigurationRuleDirection2["Outbound"] = "Outbound";
+    })(KnownSecurityConfigurationRuleDirection || (KnownSecurityConfigurationRuleDirection = {}));
+    (function(KnownVirtualWanSecurityProviderType2) {
+      KnownVirtualWanSecurityProviderType2["External"] = "External";
+      KnownVirtualWanSecurityProviderType2["Native"] = "Native";
+    })(KnownVirtualWanSecurityProviderType || (KnownVirtualWanSecurityProviderType = {}));
+    (function(KnownAuthenticationMethod2) {
+      KnownAuthenticationMethod2["Eaptls"] = "EAPTLS";
+      KnownAuthenticationMethod2["EapmschaPv2"] = "EAPMSCHAPv2";
+    })(KnownAuthenticationMethod || (KnownAuthenticationMethod = {}));
+    (function(KnownApplicationGatewaySkuName2) {
+      KnownApplicationGatewaySkuName2["StandardSmall"] = "Standard_Small";
+      KnownApplicationGatewaySkuName2["StandardMedium"] = "Standard_Medium";
+      KnownApplicationGatewaySkuName2["StandardLarge"] = "Standard_Large";
+      KnownApplicationGatewaySkuName2["WAFMedium"] = "WAF_Medium";
+      KnownApplicationGatewaySkuName2["WAFLarge"] = "WAF_Large";
+      KnownApplicationGatewaySkuName2["StandardV2"] = "Standard_v2";
+      KnownApplicationGatewaySkuName2["WAFV2"] = "WAF_v2";
+      KnownApplicationGatewaySkuName2["Basic"] = "Basic";
+      KnownApplicationGatewaySkuName2["BasicV2"] = "Basic_v2";
+      KnownApplicationGatewaySkuName2["BasicWAFV2"] = "Basic_WAF_v2";
+    })(KnownApplicationGatewaySkuName || (KnownApplicationGatewaySkuName = {}));
+    (function(KnownApplicationGatewayTier2) {
+      KnownApplicationGatewayTier2["Standard"] = "Standard";
+      KnownApplicationGatewayTier2["WAF"] = "WAF";
+      KnownApplicationGatewayTier2["StandardV2"] = "Standard_v2";
+      KnownApplicationGatewayTier2["WAFV2"] = "WAF_v2";
+      KnownApplicationGatewayTier2["Basic"] = "Basic";
+      KnownApplicationGatewayTier2["BasicV2"] = "Basic_v2";
+      KnownApplicationGatewayTier2["BasicWAFV2"] = "Basic_WAF_v2";
+    })(KnownApplicationGatewayTier || (KnownApplicationGatewayTier = {}));
+    (function(KnownApplicationGatewaySkuFamily2) {
+      KnownApplicationGatewaySkuFamily2["Generation1"] = "Generation_1";
+      KnownApplicationGatewaySkuFamily2["Generation2"] = "Generation_2";
+    })(KnownApplicationGatewaySkuFamily || (KnownApplicationGatewaySkuFamily = {}));
+    (function(KnownApplicationGatewaySslProtocol2) {
+      KnownApplicationGatewaySslProtocol2["TLSv10"] = "TLSv1_0";
+      KnownApplicationGatewaySslProtocol2["TLSv11"] = "TLSv1_1";
+      KnownApplicationGatewaySslProtocol2["TLSv12"] = "TLSv1_2";
+      KnownApplicationGatewaySslProtocol2["TLSv13"] = "TLSv1_3";
+    })(KnownApplicationGatewaySslProtocol || (KnownApplicationGatewaySslProtocol = {}));
+    (function(KnownApplicationGatewaySslPolicyType2) {
+      KnownApplicationGatewaySslPolicyType2["Predefined"] = "Predefined";
+      KnownApplicationGatewaySslPolicyType2["Custom"] = "Custom";
+      KnownApplicationGatewaySslPolicyType2["CustomV2"] = "CustomV2";
+    })(KnownApplicationGatewaySslPolicyType || (KnownApplicationGatewaySslPolicyType = {}));
+    (function(KnownApplicationGatewaySslPolicyName2) {
+      KnownApplicationGatewaySslPolicyName2["AppGwSslPolicy20150501"] = "AppGwSslPolicy20150501";
+      KnownApplicationGatewaySslPolicyName2["AppGwSslPolicy20170401"] = "AppGwSslPolicy20170401";
+      KnownApplicationGatewaySslPolicyName2["AppGwSslPolicy20170401S"] = "AppGwSslPolicy20170401S";
+      KnownApplicationGatewaySslPolicyName2["AppGwSslPolicy20220101"] = "AppGwSslPolicy20220101";
+      KnownApplicationGatewaySslPolicyName2["AppGwSslPolicy20220101S"] = "AppGwSslPolicy20220101S";
+    })(KnownApplicationGatewaySslPolicyName || (KnownApplicationGatewaySslPolicyName = {}));
+    (function(KnownApplicationGatewaySslCipherSuite2) {
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheRSAWithAES256CBCSHA384"] = "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheRSAWithAES128CBCSHA256"] = "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheRSAWithAES256CBCSHA"] = "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheRSAWithAES128CBCSHA"] = "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHERSAWithAES256GCMSHA384"] = "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHERSAWithAES128GCMSHA256"] = "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHERSAWithAES256CBCSHA"] = "TLS_DHE_RSA_WITH_AES_256_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHERSAWithAES128CBCSHA"] = "TLS_DHE_RSA_WITH_AES_128_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSRSAWithAES256GCMSHA384"] = "TLS_RSA_WITH_AES_256_GCM_SHA384";
+      KnownApplicationGatewaySslCipherSuite2["TLSRSAWithAES128GCMSHA256"] = "TLS_RSA_WITH_AES_128_GCM_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSRSAWithAES256CBCSHA256"] = "TLS_RSA_WITH_AES_256_CBC_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSRSAWithAES128CBCSHA256"] = "TLS_RSA_WITH_AES_128_CBC_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSRSAWithAES256CBCSHA"] = "TLS_RSA_WITH_AES_256_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSRSAWithAES128CBCSHA"] = "TLS_RSA_WITH_AES_128_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheEcdsaWithAES256GCMSHA384"] = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheEcdsaWithAES128GCMSHA256"] = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheEcdsaWithAES256CBCSHA384"] = "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheEcdsaWithAES128CBCSHA256"] = "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheEcdsaWithAES256CBCSHA"] = "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheEcdsaWithAES128CBCSHA"] = "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHEDSSWithAES256CBCSHA256"] = "TLS_DHE_DSS_WITH_AES_256_CBC_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHEDSSWithAES128CBCSHA256"] = "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHEDSSWithAES256CBCSHA"] = "TLS_DHE_DSS_WITH_AES_256_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHEDSSWithAES128CBCSHA"] = "TLS_DHE_DSS_WITH_AES_128_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSRSAWith3DESEDECBCSHA"] = "TLS_RSA_WITH_3DES_EDE_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSDHEDSSWith3DESEDECBCSHA"] = "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheRSAWithAES128GCMSHA256"] = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
+      KnownApplicationGatewaySslCipherSuite2["TLSEcdheRSAWithAES256GCMSHA384"] = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
+    })(KnownApplicationGatewaySslCipherSuite || (KnownApplicationGatewaySslCipherSuite = {}));
+    (function(KnownApplicationGatewayOperationalState2) {
+      KnownApplicationGatewayOperationalState2["Stopped"] = "Stopped";
+      KnownApplicationGatewayOperationalState2["Starting"] = "Starting";
+      KnownApplicationGatewayOperationalState2["Running"] = "Running";
+      KnownApplicationGatewayOperationalState2["Stopping"] = "Stopping";
+    })(KnownApplicationGatewayOperationalState || (KnownApplicationGatewayOperationalState = {}));
+    (function(KnownApplicationGatewayProtocol2) {
+      KnownApplicationGatewayProtocol2["Http"] = "Http";
+      KnownApplicationGatewayProtocol2["Https"] = "Https";
+      KnownApplicationGatewayProtocol2["Tcp"] = "Tcp";
+      KnownApplicationGatewayProtocol2["Tls"] = "Tls";
+    })(KnownApplicationGatewayProtocol || (KnownApplicationGatewayProtocol = {}));
+    (function(KnownApplicationGatewayCookieBasedAffinity2) {
+      KnownApplicationGatewayCookieBasedAffinity2["Enabled"] = "Enabled";
+      KnownApplicationGatewayCookieBasedAffinity2["Disabled"] = "Disabled";
+    })(KnownApplicationGatewayCookieBasedAffinity || (KnownApplicationGatewayCookieBasedAffinity = {}));
+    (function(KnownApplicationGatewayCustomErrorStatusCode2) {
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus400"] = "HttpStatus400";
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus403"] = "HttpStatus403";
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus404"] = "HttpStatus404";
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus405"] = "HttpStatus405";
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus408"] = "HttpStatus408";
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus500"] = "HttpStatus500";
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus502"] = "HttpStatus502";
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus503"] = "HttpStatus503";
+      KnownApplicationGatewayCustomErrorStatusCode2["HttpStatus504"] = "HttpStatus504";
+    })(KnownApplicationGatewayCustomErrorStatusCode || (KnownApplicationGatewayCustomErrorStatusCode = {}));
+    (function(KnownApplicationGatewayClientRevocationOptions2) {
+      KnownApplicationGatewayClientRevocationOptions2["None"] = "None";
+      KnownApplicationGatewayClientRevocationOptions2["Ocsp"] = "OCSP";
+    })(KnownApplicationGatewayClientRevocationOptions || (KnownApplicationGatewayClientRevocationOptions = {}));
+    (function(KnownApplicationGatewayClientAuthVerificationModes2) {
+      KnownApplicationGatewayClientAuthVerificationModes2["Strict"] = "Strict";
+      KnownApplicationGatewayClientAuthVerificationModes2["Passthrough"] = "Passthrough";
+    })(KnownApplicationGatewayClientAuthVerificationModes || (KnownApplicationGatewayClientAuthVerificationModes = {}));
+    (function(KnownApplicationGatewayRequestRoutingRuleType2) {
+      KnownApplicationGatewayRequestRoutingRuleType2["Basic"] = "Basic";
+      KnownApplicationGatewayRequestRoutingRuleType2["PathBasedRouting"] = "PathBasedRouting";
+      KnownApplicationGatewayRequestRoutingRuleType2["AdvancedRouting"] = "AdvancedRouting";
+    })(KnownApplicationGatewayRequestRoutingRuleType || (KnownApplicationGatewayRequestRoutingRuleType = {}));
+    (function(KnownApplicationGatewayAdvancedRoutingConditionType2) {
+      KnownApplicationGatewayAdvancedRoutingConditionType2["Header"] = "Header";
+      KnownApplicationGatewayAdvancedRoutingConditionType2["QueryString"] = "QueryString";
+      KnownApplicationGatewayAdvancedRoutingConditionType2["Path"] = "Path";
+      KnownApplicationGatewayAdvancedRoutingConditionType2["ClientIP"] = "ClientIP";
+      KnownApplicationGatewayAdvancedRoutingConditionType2["Method"] = "Method";
+    })(KnownApplicationGatewayAdvancedRoutingConditionType || (KnownApplicationGatewayAdvancedRoutingConditionType = {}));
+    (function(KnownApplicationGatewayRedirectType2) {
+      KnownApplicationGatewayRedirectType2["Permanent"] = "Permanent";
+      KnownApplicationGatewayRedirectType2["Found"] = "Found";
+      KnownApplicationGatewayRedirectType2["SeeOther"] = "SeeOther";
+      KnownApplicationGatewayRedirectType2["Temporary"] = "Temporary";
+    })(KnownApplicationGatewayRedirectType || (KnownApplicationGatewayRedirectType = {}));
+    (function(KnownApplicationGatewayFirewallMode2) {
+      KnownApplicationGatewayFirewallMode2["Detection"] = "Detection";
+      KnownApplicationGatewayFirewallMode2["Prevention"] = "Prevention";
+    })(KnownApplicationGatewayFirewallMode || (KnownApplicationGatewayFirewallMode = {}));
+    (function(KnownApplicationGatewayLoadDistributionAlgorithm2) {
+      KnownApplicationGatewayLoadDistributionAlgorithm2["RoundRobin"] = "RoundRobin";
+      KnownApplicationGatewayLoadDistributionAlgorithm2["LeastConnections"] = "LeastConnections";
+      KnownApplicationGatewayLoadDistributionAlgorithm2["IpHash"] = "IpHash";
+    })(KnownApplicationGatewayLoadDistributionAlgorithm || (KnownApplicationGatewayLoadDistributionAlgorithm = {}));
+    (function(KnownApplicationGatewayUnAuthorizedRequestAction2) {
+      KnownApplicationGatewayUnAuthorizedRequestAction2["Deny"] = "Deny";
+      KnownApplicationGatewayUnAuthorizedRequestAction2["Allow"] = "Allow";
+    })(KnownApplicationGatewayUnAuthorizedRequestAction || (KnownApplicationGatewayUnAuthorizedRequestAction = {}));
+    (function(KnownApplicationGatewayBackendHealthServerHealth2) {
+      KnownApplicationGatewayBackendHealthServerHealth2["Unknown"] = "Unknown";
+      KnownApplicationGatewayBackendHealthServerHealth2["Up"] = "Up";
+      KnownApplicationGatewayBackendHealthServerHealth2["Down"] = "Down";
+      KnownApplicationGatewayBackendHealthServerHealth2["Partial"] = "Partial";
+      KnownApplicationGatewayBackendHealthServerHealth2["Draining"] = "Draining";
+    })(KnownApplicationGatewayBackendHealthServerHealth || (KnownApplicationGatewayBackendHealthServerHealth = {}));
+    (function(KnownApplicationGatewayWafRuleStateTypes2) {
+      KnownApplicationGatewayWafRuleStateTypes2["Enabled"] = "Enabled";
+      KnownApplicationGatewayWafRuleStateTypes2["Disabled"] = "Disabled";
+    })(KnownApplicationGatewayWafRuleStateTypes || (KnownApplicationGatewayWafRuleStateTypes = {}));
+    (function(KnownApplicationGatewayWafRuleActionTypes2) {
+      KnownApplicationGatewayWafRuleActionTypes2["None"] = "None";
+      KnownApplicationGatewayWafRuleActionTypes2["AnomalyScoring"] = "AnomalyScoring";
+      KnownApplicationGatewayWafRuleActionTypes2["Allow"] = "Allow";
+      KnownApplicationGatewayWafRuleActionTypes2["Block"] = "Block";
+      KnownApplicationGatewayWafRuleActionTypes2["Log"] = "Log";
+    })(KnownApplicationGatewayWafRuleActionTypes || (KnownApplicationGatewayWafRuleActionTypes = {}));
+    (function(KnownApplicationGatewayWafRuleSensitivityTypes2) {
+      KnownApplicationGatewayWafRuleSensitivityTypes2["Low"] = "Low";
+      KnownApplicationGatewayWafRuleSensitivityTypes2["Medium"] = "Medium";
+      KnownApplicationGatewayWafRuleSensitivityTypes2["High"] = "High";
+    })(KnownApplicationGatewayWafRuleSensitivityTypes || (KnownApplicationGatewayWafRuleSensitivityTypes = {}));
+    (function(KnownApplicationGatewayWafRuleParanoiaLevel2) {
+      KnownApplicationGatewayWafRuleParanoiaLevel2["PL1"] = "PL1";
+      KnownApplicationGatewayWafRuleParanoiaLevel2["PL2"] = "PL2";
+      KnownApplicationGatewayWafRuleParanoiaLevel2["PL3"] = "PL3";
+      KnownApplicationGatewayWafRuleParanoiaLevel2["PL4"] = "PL4";
+    })(KnownApplicationGatewayWafRuleParanoiaLevel || (KnownApplicationGatewayWafRuleParanoiaLevel = {}));
+    (function(KnownApplicationGatewayTierTypes2) {
+      KnownApplicationGatewayTierTypes2["Standard"] = "Standard";
+      KnownApplicationGatewayTierTypes2["WAF"] = "WAF";
+      KnownApplicationGatewayTierTypes2["StandardV2"] = "Standard_v2";
+      KnownApplicationGatewayTierTypes2["WAFV2"] = "WAF_v2";
+    })(KnownApplicationGatewayTierTypes || (KnownApplicationGatewayTierTypes = {}));
+    (function(KnownUserTrustProviderType2) {
+      KnownUserTrustProviderType2["Entra"] = "entra";
+    })(KnownUserTrustProviderType || (KnownUserTrustProviderType = {}));
+    (function(KnownOnUnauthenticatedRequest2) {
+      KnownOnUnauthenticatedRequest2["Allow"] = "allow";
+      KnownOnUnauthenticatedRequest2["Authenticate"] = "authenticate";
+      KnownOnUnauthenticatedRequest2["Deny"] = "deny";
+    })(KnownOnUnauthenticatedRequest || (KnownOnUnauthenticatedRequest = {}));
+    (function(KnownAzureFirewallRCActionType2) {
+      KnownAzureFirewallRCActionType2["Allow"] = "Allow";
+      KnownAzureFirewallRCActionType2["Deny"] = "Deny";
+    })(KnownAzureFirewallRCActionType || (KnownAzureFirewallRCActionType = {}));
+    (function(KnownAzureFirewallApplicationRuleProtocolType2) {
+      KnownAzureFirewallApplicationRuleProtocolType2["Http"] = "Http";
+      KnownAzureFirewallApplicationRuleProtocolType2["Https"] = "Https";
+      KnownAzureFirewallApplicationRuleProtocolType2["Mssql"] = "Mssql";
+    })(KnownAzureFirewallApplicationRuleProtocolType || (KnownAzureFirewallApplicationRuleProtocolType = {}));
+    (function(KnownAzureFirewallNatRCActionType2) {
+      KnownAzureFirewallNatRCActionType2["Snat"] = "Snat";
+      KnownAzureFirewallNatRCActionType2["Dnat"] = "Dnat";
+    })(KnownAzureFirewallNatRCActionType || (KnownAzureFirewallNatRCActionType = {}));
+    (function(KnownAzureFirewallNetworkRuleProtocol2) {
+      KnownAzureFirewallNetworkRuleProtocol2["TCP"] = "TCP";
+      KnownAzureFirewallNetworkRuleProtocol2["UDP"] = "UDP";
+      KnownAzureFirewallNetworkRuleProtocol2["Any"] = "Any";
+      KnownAzureFirewallNetworkRuleProtocol2["Icmp"] = "ICMP";
+    })(KnownAzureFirewallNetworkRuleProtocol || (KnownAzureFirewallNetworkRuleProtocol = {}));
+    (function(KnownAzureFirewallThreatIntelMode2) {
+      KnownAzureFirewallThreatIntelMode2["Alert"] = "Alert";
+      KnownAzureFirewallThreatIntelMode2["Deny"] = "Deny";
+      KnownAzureFirewallThreatIntelMode2["Off"] = "Off";
+    })(KnownAzureFirewallThreatIntelMode || (KnownAzureFirewallThreatIntelMode = {}));
+    (function(KnownAzureFirewallSkuName2) {
+      KnownAzureFirewallSkuName2["AzfwVnet"] = "AZFW_VNet";
+      KnownAzureFirewallSkuName2["AzfwHub"] = "AZFW_Hub";
+    })(KnownAzureFirewallSkuName || (KnownAzureFirewallSkuName = {}));
+    (function(KnownAzureFirewallSkuTier2) {
+      KnownAzureFirewallSkuTier2["Standard"] = "Standard";
+      KnownAzureFirewallSkuTier2["Premium"] = "Premium";
+      KnownAzureFirewallSkuTier2["Basic"] = "Basic";
+    })(KnownAzureFirewallSkuTier || (KnownAzureFirewallSkuTier = {}));
+    (function(KnownAzureFirewallPacketCaptureFlagsType2) {
+      KnownAzureFirewallPacketCaptureFlagsType2["Fin"] = "fin";
+      KnownAzureFirewallPacketCaptureFlagsType2["Syn"] = "syn";
+      KnownAzureFirewallPacketCaptureFlagsType2["Rst"] = "rst";
+      KnownAzureFirewallPacketCaptureFlagsType2["Push"] = "push";
+      KnownAzureFirewallPacketCaptureFlagsType2["Ack"] = "ack";
+      KnownAzureFirewallPacketCaptureFlagsType2["Urg"] = "urg";
+    })(KnownAzureFirewallPacketCaptureFlagsType || (KnownAzureFirewallPacketCaptureFlagsType = {}));
+    (function(KnownAzureFirewallPacketCaptureOperationType2) {
+      KnownAzureFirewallPacketCaptureOperationType2["Start"] = "Start";
+      KnownAzureFirewallPacketCaptureOperationType2["Status"] = "Status";
+      KnownAzureFirewallPacketCaptureOperationType2["Stop"] = "Stop";
+    })(KnownAzureFirewallPacketCaptureOperationType || (KnownAzureFirewallPacketCaptureOperationType = {}));
+    (function(KnownAzureFirewallPacketCaptureResponseCode2) {
+      KnownAzureFirewallPacketCaptureResponseCode2["NotImplemented"] = "NotImplemented";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureStartSucceeded"] = "AzureFirewallPacketCaptureStartSucceeded";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureStartFailed"] = "AzureFirewallPacketCaptureStartFailed";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureStartFailedToUpload"] = "AzureFirewallPacketCaptureStartFailedToUpload";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureStartFailure"] = "AzureFirewallPacketCaptureStartFailure";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureInProgress"] = "AzureFirewallPacketCaptureInProgress";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureNotInProgress"] = "AzureFirewallPacketCaptureNotInProgress";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureStopSucceeded"] = "AzureFirewallPacketCaptureStopSucceeded";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureFailed"] = "AzureFirewallPacketCaptureFailed";
+      KnownAzureFirewallPacketCaptureResponseCode2["AzureFirewallPacketCaptureCompleted"] = "AzureFirewallPacketCaptureCompleted";
+    })(KnownAzureFirewallPacketCaptureResponseCode || (KnownAzureFirewallPacketCaptureResponseCode = {}));
+    (function(KnownSessionRecordingIdentityType2) {
+      KnownSessionRecordingIdentityType2["SystemAssigned"] = "SystemAssigned";
+      KnownSessionRecordingIdentityType2["UserAssigned"] = "UserAssigned";
+    })(KnownSessionRecordingIdentityType || (KnownSessionRecordingIdentityType = {}));
+    (function(KnownBastionHostSkuName2) {
+      KnownBastionHostSkuName2["Basic"] = "Basic";
+      KnownBastionHostSkuName2["Standard"] = "Standard";
+      KnownBastionHostSkuName2["Developer"] = "Developer";
+      KnownBastionHostSkuName2["Premium"] = "Premium";
+    })(KnownBastionHostSkuName || (KnownBastionHostSkuName = {}));
+    (function(KnownEffectiveRouteSource2) {
+      KnownEffectiveRouteSource2["Unknown"] = "Unknown";
+      KnownEffectiveRouteSource2["User"] = "User";
+      KnownEffectiveRouteSource2["VirtualNetworkGateway"] = "VirtualNetworkGateway";
+      KnownEffectiveRouteSource2["Default"] = "Default";
+    })(KnownEffectiveRouteSource || (KnownEffectiveRouteSource = {}));
+    (function(KnownEffectiveRouteState2) {
+      KnownEffectiveRouteState2["Active"] = "Active";
+      KnownEffectiveRouteState2["Invalid"] = "Invalid";
+    })(KnownEffectiveRouteState || (KnownEffectiveRouteState = {}));
+    (function(KnownEffectiveSecurityRuleProtocol2) {
+      KnownEffectiveSecurityRuleProtocol2["Tcp"] = "Tcp";
+      KnownEffectiveSecurityRuleProtocol2["Udp"] = "Udp";
+      KnownEffectiveSecurityRuleProtocol2["All"] = "All";
+    })(KnownEffectiveSecurityRuleProtocol || (KnownEffectiveSecurityRuleProtocol = {}));
+    (function(KnownIsWorkloadProtected2) {
+      KnownIsWorkloadProtected2["False"] = "False";
+      KnownIsWorkloadProtected2["True"] = "True";
+    })(KnownIsWorkloadProtected || (KnownIsWorkloadProtected = {}));
+    (function(KnownIsRollback2) {
+      KnownIsRollback2["True"] = "true";
+      KnownIsRollback2["False"] = "false";
+    })(KnownIsRollback || (KnownIsRollback = {}));
+    (function(KnownDdosDetectionMode2) {
+      KnownDdosDetectionMode2["TrafficThreshold"] = "TrafficThreshold";
+    })(KnownDdosDetectionMode || (KnownDdosDetectionMode = {}));
+    (function(KnownDdosTrafficType2) {
+      KnownDdosTrafficType2["Tcp"] = "Tcp";
+      KnownDdosTrafficType2["Udp"] = "Udp";
+      KnownDdosTrafficType2["TcpSyn"] = "TcpSyn";
+    })(KnownDdosTrafficType || (KnownDdosTrafficType = {}));
+    (function(KnownAuthorizationUseStatus2) {
+      KnownAuthorizationUseStatus2["Available"] = "Available";
+      KnownAuthorizationUseStatus2["InUse"] = "InUse";
+    })(KnownAuthorizationUseStatus || (KnownAuthorizationUseStatus = {}));
+    (function(KnownServiceProviderProvisioningState2) {
+      KnownServiceProviderProvisioningState2["NotProvisioned"] = "NotProvisioned";
+      KnownServiceProviderProvisioningState2["Provisioning"] = "Provisioning";
+      KnownServiceProviderProvisioningState2["Provisioned"] = "Provisioned";
+      KnownServiceProviderProvisioningState2["Deprovisioning"] = "Deprovisioning";
+      KnownServiceProviderProvisioningState2["DeProvisioned"] = "DeProvisioned";
+    })(KnownServiceProviderProvisioningState || (KnownServiceProviderProvisioningState = {}));
+    (function(KnownExpressRoutePeeringType2) {
+      KnownExpressRoutePeeringType2["AzurePublicPeering"] = "AzurePublicPeering";
+      KnownExpressRoutePeeringType2["AzurePrivatePeering"] = "AzurePrivatePeering";
+      KnownExpressRoutePeeringType2["MicrosoftPeering"] = "MicrosoftPeering";
+    })(KnownExpressRoutePeeringType || (KnownExpressRoutePeeringType = {}));
+    (function(KnownExpressRoutePeeringState2) {
+      KnownExpressRoutePeeringState2["Disabled"] = "Disabled";
+      KnownExpressRoutePeeringState2["Enabled"] = "Enabled";
+    })(KnownExpressRoutePeeringState || (KnownExpressRoutePeeringState = {}));
+    (function(KnownExpressRouteCircuitPeeringAdvertisedPublicPrefixState2) {
+      KnownExpressRouteCircuitPeeringAdvertisedPublicPrefixState2["NotConfigured"] = "NotConfigured";
+      KnownExpressRouteCircuitPeeringAdvertisedPublicPrefixState2["Configuring"] = "Configuring";
+      KnownExpressRouteCircuitPeeringAdvertisedPublicPrefixState2["Configured"] = "Configured";
+      KnownExpressRouteCircuitPeeringAdvertisedPublicPrefixState2["ValidationNeeded"] = "ValidationNeeded";
+    })(KnownExpressRouteCircuitPeeringAdvertisedPublicPrefixState || (KnownExpressRouteCircuitPeeringAdvertisedPublicPrefixState = {}));
+    (function(KnownAdvertisedPublicPrefixPropertiesValidationState2) {
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["NotConfigured"] = "NotConfigured";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["Configuring"] = "Configuring";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["Configured"] = "Configured";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["ValidationNeeded"] = "ValidationNeeded";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["ValidationFailed"] = "ValidationFailed";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["ManualValidationNeeded"] = "ManualValidationNeeded";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["AsnValidationFailed"] = "AsnValidationFailed";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["CertificateMissingInRoutingRegistry"] = "CertificateMissingInRoutingRegistry";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["InvalidSignatureEncoding"] = "InvalidSignatureEncoding";
+      KnownAdvertisedPublicPrefixPropertiesValidationState2["SignatureVerificationFailed"] = "SignatureVerificationFailed";
+    })(KnownAdvertisedPublicPrefixPropertiesValidationState || (KnownAdvertisedPublicPrefixPropertiesValidationState = {}));
+    (function(KnownExpressRouteCircuitPeeringState2) {
+      KnownExpressRouteCircuitPeeringState2["Disabled"] = "Disabled";
+      KnownExpressRouteCircuitPeeringState2["Enabled"] = "Enabled";
+    })(KnownExpressRouteCircuitPeeringState || (KnownExpressRouteCircuitPeeringState = {}));
+    (function(KnownCircuitConnectionStatus2) {
+      KnownCircuitConnectionStatus2["Connected"] = "Connected";
+      KnownCircuitConnectionStatus2["Connecting"] = "Connecting";
+      KnownCircuitConnectionStatus2["Disconnected"] = "Disconnected";
+    })(KnownCircuitConnectionStatus || (KnownCircuitConnectionStatus = {}));
+    (function(KnownResiliencyLevel2) {
+      KnownResiliencyLevel2["Standard"] = "Standard";
+      KnownResiliencyLevel2["High"] = "High";
+      KnownResiliencyLevel2["Maximum"] = "Maximum";
+    })(KnownResiliencyLevel || (KnownResiliencyLevel = {}));
+    (function(KnownExpressRouteCircuitSkuTier2) {
+      KnownExpressRouteCircuitSkuTier2["Standard"] = "Standard";
+      KnownExpressRouteCircuitSkuTier2["Premium"] = "Premium";
+      KnownExpressRouteCircuitSkuTier2["Basic"] = "Basic";
+      KnownExpressRouteCircuitSkuTier2["Local"] = "Local";
+      KnownExpressRouteCircuitSkuTier2["MultiCloud"] = "MultiCloud";
+    })(KnownExpressRouteCircuitSkuTier || (KnownExpressRouteCircuitSkuTier = {}));
+    (function(KnownExpressRouteCircuitSkuFamily2) {
+      KnownExpressRouteCircuitSkuFamily2["UnlimitedData"] = "UnlimitedData";
+      KnownExpressRouteCircuitSkuFamily2["MeteredData"] = "MeteredData";
+    })(KnownExpressRouteCircuitSkuFamily || (KnownExpressRouteCircuitSkuFamily = {}));
+    (function(KnownFailoverTestStatus2) {
+      KnownFailoverTestStatus2["NotStarted"] = "NotStarted";
+      KnownFailoverTestStatus2["Starting"] = "Starting";
+      KnownFailoverTestStatus2["Running"] = "Running";
+      KnownFailoverTestStatus2["StartFailed"] = "StartFailed";
+      KnownFailoverTestStatus2["Stopping"] = "Stopping";
+      KnownFailoverTestStatus2["Completed"] = "Completed";
+      KnownFailoverTestStatus2["StopFailed"] = "StopFailed";
+      KnownFailoverTestStatus2["Invalid"] = "Invalid";
+      KnownFailoverTestStatus2["Expired"] = "Expired";
+    })(KnownFailoverTestStatus || (KnownFailoverTestStatus = {}));
+    (function(KnownFailoverTestType2) {
+      KnownFailoverTestType2["SingleSiteFailover"] = "SingleSiteFailover";
+      KnownFailoverTestType2["MultiSiteFailover"] = "MultiSiteFailover";
+      KnownFailoverTestType2["All"] = "All";
+    })(KnownFailoverTestType || (KnownFailoverTestType = {}));
+    (function(KnownMaintenanceTestCategory2) {
+      KnownMaintenanceTestCategory2["BgpDisconnect"] = "BgpDisconnect";
+      KnownMaintenanceTestCategory2["ASPathPrepend"] = "ASPathPrepend";
+    })(KnownMaintenanceTestCategory || (KnownMaintenanceTestCategory = {}));
+    (function(KnownExpressRouteFailoverLinkType2) {
+      KnownExpressRouteFailoverLinkType2["Primary"] = "Primary";
+      KnownExpressRouteFailoverLinkType2["Secondary"] = "Secondary";
+    })(KnownExpressRouteFailoverLinkType || (KnownExpressRouteFailoverLinkType = {}));
+    (function(KnownExpressRouteFailoverBgpStatusAddressFamily2) {
+      KnownExpressRouteFailoverBgpStatusAddressFamily2["IPv4"] = "IPv4";
+      KnownExpressRouteFailoverBgpStatusAddressFamily2["IPv6"] = "IPv6";
+    })(KnownExpressRouteFailoverBgpStatusAddressFamily || (KnownExpressRouteFailoverBgpStatusAddressFamily = {}));
+    (function(KnownExpressRouteLinkFailoverBgpStatus2) {
+      KnownExpressRouteLinkFailoverBgpStatus2["Undefined"] = "Undefined";
+      KnownExpressRouteLinkFailoverBgpStatus2["Connected"] = "Connected";
+      KnownExpressRouteLinkFailoverBgpStatus2["Disconnected"] = "Disconnected";
+    })(KnownExpressRouteLinkFailoverBgpStatus || (KnownExpressRouteLinkFailoverBgpStatus = {}));
+    (function(KnownExpressRoutePortsEncapsulation2) {
+      KnownExpressRoutePortsEncapsulation2["Dot1Q"] = "Dot1Q";
+      KnownExpressRoutePortsEncapsulation2["QinQ"] = "QinQ";
+    })(KnownExpressRoutePortsEncapsulation || (KnownExpressRoutePortsEncapsulation = {}));
+    (function(KnownExpressRouteLinkConnectorType2) {
+      KnownExpressRouteLinkConnectorType2["LC"] = "LC";
+      KnownExpressRouteLinkConnectorType2["SC"] = "SC";
+    })(KnownExpressRouteLinkConnectorType || (KnownExpressRouteLinkConnectorType = {}));
+    (function(KnownExpressRouteLinkAdminState2) {
+      KnownExpressRouteLinkAdminState2["Enabled"] = "Enabled";
+      KnownExpressRouteLinkAdminState2["Disabled"] = "Disabled";
+    })(KnownExpressRouteLinkAdminState || (KnownExpressRouteLinkAdminState = {}));
+    (function(KnownExpressRouteLinkMacSecCipher2) {
+      KnownExpressRouteLinkMacSecCipher2["GcmAes256"] = "GcmAes256";
+      KnownExpressRouteLinkMacSecCipher2["GcmAes128"] = "GcmAes128";
+      KnownExpressRouteLinkMacSecCipher2["GcmAesXpn128"] = "GcmAesXpn128";
+      KnownExpressRouteLinkMacSecCipher2["GcmAesXpn256"] = "GcmAesXpn256";
+    })(KnownExpressRouteLinkMacSecCipher || (KnownExpressRouteLinkMacSecCipher = {}));
+    (function(KnownExpressRouteLinkMacSecSciState2) {
+      KnownExpressRouteLinkMacSecSciState2["Disabled"] = "Disabled";
+      KnownExpressRouteLinkMacSecSciState2["Enabled"] = "Enabled";
+    })(KnownExpressRouteLinkMacSecSciState || (KnownExpressRouteLinkMacSecSciState = {}));
+    (function(KnownExpressRoutePortsBillingType2) {
+      KnownExpressRoutePortsBillingType2["MeteredData"] = "MeteredData";
+      KnownExpressRoutePortsBillingType2["UnlimitedData"] = "UnlimitedData";
+    })(KnownExpressRoutePortsBillingType || (KnownExpressRoutePortsBillingType = {}));
+    (function(KnownExpressRoutePortAuthorizationUseStatus2) {
+      KnownExpressRoutePortAuthorizationUseStatus2["Available"] = "Available";
+      KnownExpressRoutePortAuthorizationUseStatus2["InUse"] = "InUse";
+    })(KnownExpressRoutePortAuthorizationUseStatus || (KnownExpressRoutePortAuthorizationUseStatus = {}));
+    (function(KnownExpressRouteLagEncapsulation2) {
+      KnownExpressRouteLagEncapsulation2["Dot1Q"] = "Dot1Q";
+      KnownExpressRouteLagEncapsulation2["QinQ"] = "QinQ";
+    })(KnownExpressRouteLagEncapsulation || (KnownExpressRouteLagEncapsulation = {}));
+    (function(KnownExpressRouteLagBillingType2) {
+      KnownExpressRouteLagBillingType2["MeteredData"] = "MeteredData";
+      KnownExpressRouteLagBillingType2["UnlimitedData"] = "UnlimitedData";
+    })(KnownExpressRouteLagBillingType || (KnownExpressRouteLagBillingType = {}));
+    (function(KnownExpressRouteLagLacpTimer2) {
+      KnownExpressRouteLagLacpTimer2["Fast"] = "Fast";
+      KnownExpressRouteLagLacpTimer2["Slow"] = "Slow";
+    })(KnownExpressRouteLagLacpTimer || (KnownExpressRouteLagLacpTimer = {}));
+    (function(KnownAutoLearnPrivateRangesMode2) {
+      KnownAutoLearnPrivateRangesMode2["Enabled"] = "Enabled";
+      KnownAutoLearnPrivateRangesMode2["Disabled"] = "Disabled";
+    })(KnownAutoLearnPrivateRangesMode || (KnownAutoLearnPrivateRangesMode = {}));
+    (function(KnownFirewallPolicyIntrusionDetectionStateType2) {
+      KnownFirewallPolicyIntrusionDetectionStateType2["Off"] = "Off";
+      KnownFirewallPolicyIntrusionDetectionStateType2["Alert"] = "Alert";
+      KnownFirewallPolicyIntrusionDetectionStateType2["Deny"] = "Deny";
+    })(KnownFirewallPolicyIntrusionDetectionStateType || (KnownFirewallPolicyIntrusionDetectionStateType = {}));
+    (function(KnownFirewallPolicyIntrusionDetectionProfileType2) {
+      KnownFirewallPolicyIntrusionDetectionProfileType2["Off"] = "Off";
+      KnownFirewallPolicyIntrusionDetectionProfileType2["Emerging"] = "Emerging";
+      KnownFirewallPolicyIntrusionDetectionProfileType2["Core"] = "Core";
+      KnownFirewallPolicyIntrusionDetectionProfileType2["Extended"] = "Extended";
+    })(KnownFirewallPolicyIntrusionDetectionProfileType || (KnownFirewallPolicyIntrusionDetectionProfileType = {}));
+    (function(KnownFirewallPolicyIntrusionDetectionProtocol2) {
+      KnownFirewallPolicyIntrusionDetectionProtocol2["TCP"] = "TCP";
+      KnownFirewallPolicyIntrusionDetectionProtocol2["UDP"] = "UDP";
+      KnownFirewallPolicyIntrusionDetectionProtocol2["Icmp"] = "ICMP";
+      KnownFirewallPolicyIntrusionDetectionProtocol2["ANY"] = "ANY";
+    })(KnownFirewallPolicyIntrusionDetectionProtocol || (KnownFirewallPolicyIntrusionDetectionProtocol = {}));
+    (function(KnownFirewallPolicySkuTier2) {
+      KnownFirewallPolicySkuTier2["Standard"] = "Standard";
+      KnownFirewallPolicySkuTier2["Premium"] = "Premium";
+      KnownFirewallPolicySkuTier2["Basic"] = "Basic";
+    })(KnownFirewallPolicySkuTier || (KnownFirewallPolicySkuTier = {}));
+    (function(KnownFirewallPolicyRuleCollectionType2) {
+      KnownFirewallPolicyRuleCollectionType2["FirewallPolicyNatRuleCollection"] = "FirewallPolicyNatRuleCollection";
+      KnownFirewallPolicyRuleCollectionType2["FirewallPolicyFilterRuleCollection"] = "FirewallPolicyFilterRuleCollection";
+    })(KnownFirewallPolicyRuleCollectionType || (KnownFirewallPolicyRuleCollectionType = {}));
+    (function(KnownFirewallPolicyNatRuleCollectionActionType2) {
+      KnownFirewallPolicyNatRuleCollectionActionType2["Dnat"] = "DNAT";
+    })(KnownFirewallPolicyNatRuleCollectionActionType || (KnownFirewallPolicyNatRuleCollectionActionType = {}));
+    (function(KnownFirewallPolicyRuleType2) {
+      KnownFirewallPolicyRuleType2["ApplicationRule"] = "ApplicationRule";
+      KnownFirewallPolicyRuleType2["NetworkRule"] = "NetworkRule";
+      KnownFirewallPolicyRuleType2["NatRule"] = "NatRule";
+    })(KnownFirewallPolicyRuleType || (KnownFirewallPolicyRuleType = {}));
+    (function(KnownFirewallPolicyRuleApplicationProtocolType2) {
+      KnownFirewallPolicyRuleApplicationProtocolType2["Http"] = "Http";
+      KnownFirewallPolicyRuleApplicationProtocolType2["Https"] = "Https";
+    })(KnownFirewallPolicyRuleApplicationProtocolType || (KnownFirewallPolicyRuleApplicationProtocolType = {}));
+    (function(KnownFirewallPolicyRuleNetworkProtocol2) {
+      KnownFirewallPolicyRuleNetworkProtocol2["TCP"] = "TCP";
+      KnownFirewallPolicyRuleNetworkProtocol2["UDP"] = "UDP";
+      KnownFirewallPolicyRuleNetworkProtocol2["Any"] = "Any";
+      KnownFirewallPolicyRuleNetworkProtocol2["Icmp"] = "ICMP";
+    })(KnownFirewallPolicyRuleNetworkProtocol || (KnownFirewallPolicyRuleNetworkProtocol = {}));
+    (function(KnownFirewallPolicyFilterRuleCollectionActionType2) {
+      KnownFirewallPolicyFilterRuleCollectionActionType2["Allow"] = "Allow";
+      KnownFirewallPolicyFilterRuleCollectionActionType2["Deny"] = "Deny";
+    })(KnownFirewallPolicyFilterRuleCollectionActionType || (KnownFirewallPolicyFilterRuleCollectionActionType = {}));
+    (function(KnownLabelSelectorOperator2) {
+      KnownLabelSelectorOperator2["In"] = "In";
+      KnownLabelSelectorOperator2["NotIn"] = "NotIn";
+      KnownLabelSelectorOperator2["Exists"] = "Exists";
+      KnownLabelSelectorOperator2["DoesNotExist"] = "DoesNotExist";
+    })(KnownLabelSelectorOperator || (KnownLabelSelectorOperator = {}));
+    (function(KnownIpType2) {
+      KnownIpType2["IPv4"] = "IPv4";
+      KnownIpType2["IPv6"] = "IPv6";
+    })(KnownIpType || (KnownIpType = {}));
+    (function(KnownConfigurationType2) {
+      KnownConfigurationType2["SecurityAdmin"] = "SecurityAdmin";
+      KnownConfigurationType2["Connectivity"] = "Connectivity";
+      KnownConfigurationType2["SecurityUser"] = "SecurityUser";
+      KnownConfigurationType2["Routing"] = "Routing";
+    })(KnownConfigurationType || (KnownConfigurationType = {}));
+    (function(KnownIpAllocationType2) {
+      KnownIpAllocationType2["Undefined"] = "Undefined";
+      KnownIpAllocationType2["Hypernet"] = "Hypernet";
+    })(KnownIpAllocationType || (KnownIpAllocationType = {}));
+    (function(KnownScopeConnectionState2) {
+      KnownScopeConnectionState2["Connected"] = "Connected";
+      KnownScopeConnectionState2["Pending"] = "Pending";
+      KnownScopeConnectionState2["Conflict"] = "Conflict";
+      KnownScopeConnectionState2["Revoked"] = "Revoked";
+      KnownScopeConnectionState2["Rejected"] = "Rejected";
+    })(KnownScopeConnectionState || (KnownScopeConnectionState = {}));
+    (function(KnownRouteTableUsageMode2) {
+      KnownRouteTableUsageMode2["ManagedOnly"] = "ManagedOnly";
+      KnownRouteTableUsageMode2["UseExisting"] = "UseExisting";
+    })(KnownRouteTableUsageMode || (KnownRouteTableUsageMode = {}));
+    (function(KnownDisableBgpRoutePropagation2) {
+      KnownDisableBgpRoutePropagation2["False"] = "False";
+      KnownDisableBgpRoutePropagation2["True"] = "True";
+    })(KnownDisableBgpRoutePropagation || (KnownDisableBgpRoutePropagation = {}));
+    (function(KnownRoutingRuleDestinationType2) {
+      KnownRoutingRuleDestinationType2["AddressPrefix"] = "AddressPrefix";
+      KnownRoutingRuleDestinationType2["ServiceTag"] = "ServiceTag";
+    })(KnownRoutingRuleDestinationType || (KnownRoutingRuleDestinationType = {}));
+    (function(KnownRoutingRuleNextHopType2) {
+      KnownRoutingRuleNextHopType2["Internet"] = "Internet";
+      KnownRoutingRuleNextHopType2["NoNextHop"] = "NoNextHop";
+      KnownRoutingRuleNextHopType2["VirtualAppliance"] = "VirtualAppliance";
+      KnownRoutingRuleNextHopType2["VirtualNetworkGateway"] = "VirtualNetworkGateway";
+      KnownRoutingRuleNextHopType2["VnetLocal"] = "VnetLocal";
+    })(KnownRoutingRuleNextHopType || (KnownRoutingRuleNextHopType = {}));
+    (function(KnownNetworkIntentPolicyBasedService2) {
+      KnownNetworkIntentPolicyBasedService2["None"] = "None";
+      KnownNetworkIntentPolicyBasedService2["All"] = "All";
+      KnownNetworkIntentPolicyBasedService2["AllowRulesOnly"] = "AllowRulesOnly";
+    })(KnownNetworkIntentPolicyBasedService || (KnownNetworkIntentPolicyBasedService = {}));
+    (function(KnownAddressSpaceAggregationOption2) {
+      KnownAddressSpaceAggregationOption2["None"] = "None";
+      KnownAddressSpaceAggregationOption2["Manual"] = "Manual";
+    })(KnownAddressSpaceAggregationOption || (KnownAddressSpaceAggregationOption = {}));
+    (function(KnownNspProvisioningState2) {
+      KnownNspProvisioningState2["Succeeded"] = "Succeeded";
+      KnownNspProvisioningState2["Creating"] = "Creating";
+      KnownNspProvisioningState2["Updating"] = "Updating";
+      KnownNspProvisioningState2["Deleting"] = "Deleting";
+      KnownNspProvisioningState2["Accepted"] = "Accepted";
+      KnownNspProvisioningState2["Failed"] = "Failed";
+    })(KnownNspProvisioningState || (KnownNspProvisioningState = {}));
+    (function(KnownNetworkProtocol2) {
+      KnownNetworkProtocol2["Any"] = "Any";
+      KnownNetworkProtocol2["TCP"] = "TCP";
+      KnownNetworkProtocol2["UDP"] = "UDP";
+      KnownNetworkProtocol2["Icmp"] = "ICMP";
+    })(KnownNetworkProtocol || (KnownNetworkProtocol = {}));
+    (function(KnownVnetLocalRouteOverrideCriteria2) {
+      KnownVnetLocalRouteOverrideCriteria2["Contains"] = "Contains";
+      KnownVnetLocalRouteOverrideCriteria2["Equal"] = "Equal";
+    })(KnownVnetLocalRouteOverrideCriteria || (KnownVnetLocalRouteOverrideCriteria = {}));
+    (function(KnownNicTypeInResponse2) {
+      KnownNicTypeInResponse2["PublicNic"] = "PublicNic";
+      KnownNicTypeInResponse2["PrivateNic"] = "PrivateNic";
+      KnownNicTypeInResponse2["AdditionalNic"] = "AdditionalNic";
+    })(KnownNicTypeInResponse || (KnownNicTypeInResponse = {}));
+    (function(KnownNicTypeInRequest2) {
+      KnownNicTypeInRequest2["PublicNic"] = "PublicNic";
+      KnownNicTypeInRequest2["PrivateNic"] = "PrivateNic";
+    })(KnownNicTypeInRequest || (KnownNicTypeInRequest = {}));
+    (function(KnownNvaNicType2) {
+      KnownNvaNicType2["PrivateNic"] = "PrivateNic";
+      KnownNvaNicType2["PublicNic"] = "PublicNic";
+      KnownNvaNicType2["AdditionalPrivateNic"] = "AdditionalPrivateNic";
+      KnownNvaNicType2["AdditionalPublicNic"] = "AdditionalPublicNic";
+    })(KnownNvaNicType || (KnownNvaNicType = {}));
+    (function(KnownMigrationType2) {
+      KnownMigrationType2["MigrateToNewOSVersion"] = "MigrateToNewOSVersion";
+      KnownMigrationType2["MigrateToNewILBArchitecture"] = "MigrateToNewILBArchitecture";
+    })(KnownMigrationType || (KnownMigrationType = {}));
+    (function(KnownAssociationType2) {
+      KnownAssociationType2["Associated"] = "Associated";
+      KnownAssociationType2["Contains"] = "Contains";
+    })(KnownAssociationType || (KnownAssociationType = {}));
+    (function(KnownDirection2) {
+      KnownDirection2["Inbound"] = "Inbound";
+      KnownDirection2["Outbound"] = "Outbound";
+    })(KnownDirection || (KnownDirection = {}));
+    (function(KnownIpFlowProtocol2) {
+      KnownIpFlowProtocol2["TCP"] = "TCP";
+      KnownIpFlowProtocol2["UDP"] = "UDP";
+    })(KnownIpFlowProtocol || (KnownIpFlowProtocol = {}));
+    (function(KnownAccess2) {
+      KnownAccess2["Allow"] = "Allow";
+      KnownAccess2["Deny"] = "Deny";
+    })(KnownAccess || (KnownAccess = {}));
+    (function(KnownNextHopType2) {
+      KnownNextHopType2["Internet"] = "Internet";
+      KnownNextHopType2["VirtualAppliance"] = "VirtualAppliance";
+      KnownNextHopType2["VirtualNetworkGateway"] = "VirtualNetworkGateway";
+      KnownNextHopType2["VnetLocal"] = "VnetLocal";
+      KnownNextHopType2["HyperNetGateway"] = "HyperNetGateway";
+      KnownNextHopType2["VirtualApplianceEcmp"] = "VirtualApplianceEcmp";
+      KnownNextHopType2["None"] = "None";
+    })(KnownNextHopType || (KnownNextHopType = {}));
+    (function(KnownProtocol2) {
+      KnownProtocol2["Tcp"] = "Tcp";
+      KnownProtocol2["Http"] = "Http";
+      KnownProtocol2["Https"] = "Https";
+      KnownProtocol2["Icmp"] = "Icmp";
+    })(KnownProtocol || (KnownProtocol = {}));
+    (function(KnownHttpMethod2) {
+      KnownHttpMethod2["Get"] = "Get";
+    })(KnownHttpMethod || (KnownHttpMethod = {}));
+    (function(KnownOrigin2) {
+      KnownOrigin2["Local"] = "Local";
+      KnownOrigin2["Inbound"] = "Inbound";
+      KnownOrigin2["Outbound"] = "Outbound";
+    })(KnownOrigin || (KnownOrigin = {}));
+    (function(KnownSeverity2) {
+      KnownSeverity2["Error"] = "Error";
+      KnownSeverity2["Warning"] = "Warning";
+    })(KnownSeverity || (KnownSeverity = {}));
+    (function(KnownIssueType2) {
+      KnownIssueType2["Unknown"] = "Unknown";
+      KnownIssueType2["AgentStopped"] = "AgentStopped";
+      KnownIssueType2["GuestFirewall"] = "GuestFirewall";
+      KnownIssueType2["DnsResolution"] = "DnsResolution";
+      KnownIssueType2["SocketBind"] = "SocketBind";
+      KnownIssueType2["NetworkSecurityRule"] = "NetworkSecurityRule";
+      KnownIssueType2["UserDefinedRoute"] = "UserDefinedRoute";
+      KnownIssueType2["PortThrottled"] = "PortThrottled";
+      KnownIssueType2["Platform"] = "Platform";
+    })(KnownIssueType || (KnownIssueType = {}));
+    (function(KnownConnectionStatus2) {
+      KnownConnectionStatus2["Unknown"] = "Unknown";
+      KnownConnectionStatus2["Connected"] = "Connected";
+      KnownConnectionStatus2["Disconnected"] = "Disconnected";
+      KnownConnectionStatus2["Degraded"] = "Degraded";
+    })(KnownConnectionStatus || (KnownConnectionStatus = {}));
+    (function(KnownVerbosityLevel2) {
+      KnownVerbosityLevel2["Normal"] = "Normal";
+      KnownVerbosityLevel2["Minimum"] = "Minimum";
+      KnownVerbosityLevel2["Full"] = "Full";
+    })(KnownVerbosityLevel || (KnownVerbosityLevel = {}));
+    (function(KnownDiagnosticOperation2) {
+      KnownDiagnosticOperation2["NextHop"] = "NextHop";
+      KnownDiagnosticOperation2["NSG"] = "NSG";
+      KnownDiagnosticOperation2["PortScan"] = "PortScan";
+      KnownDiagnosticOperation2["ConnectivityCheck"] = "ConnectivityCheck";
+      KnownDiagnosticOperation2["ExpressRouteDiagnostic"] = "ExpressRouteDiagnostic";
+    })(KnownDiagnosticOperation || (KnownDiagnosticOperation = {}));
+    (function(KnownPreferredIPVersion2) {
+      KnownPreferredIPVersion2["IPv4"] = "IPv4";
+      KnownPreferredIPVersion2["IPv6"] = "IPv6";
+    })(KnownPreferredIPVersion || (KnownPreferredIPVersion = {}));
+    (function(KnownConnectionAnalyzerStatus2) {
+      KnownConnectionAnalyzerStatus2["NotStarted"] = "NotStarted";
+      KnownConnectionAnalyzerStatus2["Running"] = "Running";
+      KnownConnectionAnalyzerStatus2["Succeeded"] = "Succeeded";
+      KnownConnectionAnalyzerStatus2["Failed"] = "Failed";
+    })(KnownConnectionAnalyzerStatus || (KnownConnectionAnalyzerStatus = {}));
+    (function(KnownPublicIPPrefixSkuName2) {
+      KnownPublicIPPrefixSkuName2["Standard"] = "Standard";
+      KnownPublicIPPrefixSkuName2["StandardV2"] = "StandardV2";
+    })(KnownPublicIPPrefixSkuName || (KnownPublicIPPrefixSkuName = {}));
+    (function(KnownPublicIPPrefixSkuTier2) {
+      KnownPublicIPPrefixSkuTier2["Regional"] = "Regional";
+      KnownPublicIPPrefixSkuTier2["Global"] = "Global";
+    })(KnownPublicIPPrefixSkuTier || (KnownPublicIPPrefixSkuTier = {}));
+    (function(KnownRouteFilterRuleType2) {
+      KnownRouteFilterRuleType2["Community"] = "Community";
+    })(KnownRouteFilterRuleType || (KnownRouteFilterRuleType = {}));
+    (function(KnownSecurityProviderName2) {
+      KnownSecurityProviderName2["ZScaler"] = "ZScaler";
+      KnownSecurityProviderName2["IBoss"] = "IBoss";
+      KnownSecurityProviderName2["Checkpoint"] = "Checkpoint";
+    })(KnownSecurityProviderName || (KnownSecurityProviderName = {}));
+    (function(KnownSecurityPartnerProviderConnectionStatus2) {
+      KnownSecurityPartnerProviderConnectionStatus2["Unknown"] = "Unknown";
+      KnownSecurityPartnerProviderConnectionStatus2["PartiallyConnected"] = "PartiallyConnected";
+      KnownSecurityPartnerProviderConnectionStatus2["Connected"] = "Connected";
+      KnownSecurityPartnerProviderConnectionStatus2["NotConnected"] = "NotConnected";
+    })(KnownSecurityPartnerProviderConnectionStatus || (KnownSecurityPartnerProviderConnectionStatus = {}));
+    (function(KnownVirtualNetworkGatewayType2) {
+      KnownVirtualNetworkGatewayType2["Vpn"] = "Vpn";
+      KnownVirtualNetworkGatewayType2["ExpressRoute"] = "ExpressRoute";
+      KnownVirtualNetworkGatewayType2["LocalGateway"] = "LocalGateway";
+    })(KnownVirtualNetworkGatewayType || (KnownVirtualNetworkGatewayType = {}));
+    (function(KnownVpnType2) {
+      KnownVpnType2["PolicyBased"] = "PolicyBased";
+      KnownVpnType2["RouteBased"] = "RouteBased";
+    })(KnownVpnType || (KnownVpnType = {}));
+    (function(KnownVpnGatewayGeneration2) {
+      KnownVpnGatewayGeneration2["None"] = "None";
+      KnownVpnGatewayGeneration2["Generation1"] = "Generation1";
+      KnownVpnGatewayGeneration2["Generation2"] = "Generation2";
+    })(KnownVpnGatewayGeneration || (KnownVpnGatewayGeneration = {}));
+    (function(KnownVirtualNetworkGatewayMigrationState2) {
+      KnownVirtualNetworkGatewayMigrationState2["None"] = "None";
+      KnownVirtualNetworkGatewayMigrationState2["InProgress"] = "InProgress";
+      KnownVirtualNetworkGatewayMigrationState2["Succeeded"] = "Succeeded";
+      KnownVirtualNetworkGatewayMigrationState2["Failed"] = "Failed";
+    })(KnownVirtualNetworkGatewayMigrationState || (KnownVirtualNetworkGatewayMigrationState = {}));
+    (function(KnownVirtualNetworkGatewayMigrationPhase2) {
+      KnownVirtualNetworkGatewayMigrationPhase2["None"] = "None";
+      KnownVirtualNetworkGatewayMigrationPhase2["Prepare"] = "Prepare";
+      KnownVirtualNetworkGatewayMigrationPhase2["PrepareSucceeded"] = "PrepareSucceeded";
+      KnownVirtualNetworkGatewayMigrationPhase2["Execute"] = "Execute";
+      KnownVirtualNetworkGatewayMigrationPhase2["ExecuteSucceeded"] = "ExecuteSucceeded";
+      KnownVirtualNetworkGatewayMigrationPhase2["Commit"] = "Commit";
+      KnownVirtualNetworkGatewayMigrationPhase2["CommitSucceeded"] = "CommitSucceeded";
+      KnownVirtualNetworkGatewayMigrationPhase2["AbortSucceeded"] = "AbortSucceeded";
+      KnownVirtualNetworkGatewayMigrationPhase2["Abort"] = "Abort";
+    })(KnownVirtualNetworkGatewayMigrationPhase || (KnownVirtualNetworkGatewayMigrationPhase = {}));
+    (function(KnownVirtualNetworkGatewaySkuName2) {
+      KnownVirtualNetworkGatewaySkuName2["Basic"] = "Basic";
+      KnownVirtualNetworkGatewaySkuName2["HighPerformance"] = "HighPerformance";
+      KnownVirtualNetworkGatewaySkuName2["Standard"] = "Standard";
+      KnownVirtualNetworkGatewaySkuName2["UltraPerformance"] = "UltraPerformance";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw1"] = "VpnGw1";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw2"] = "VpnGw2";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw3"] = "VpnGw3";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw4"] = "VpnGw4";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw5"] = "VpnGw5";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw1AZ"] = "VpnGw1AZ";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw2AZ"] = "VpnGw2AZ";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw3AZ"] = "VpnGw3AZ";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw4AZ"] = "VpnGw4AZ";
+      KnownVirtualNetworkGatewaySkuName2["VpnGw5AZ"] = "VpnGw5AZ";
+      KnownVirtualNetworkGatewaySkuName2["ErGw1AZ"] = "ErGw1AZ";
+      KnownVirtualNetworkGatewaySkuName2["ErGw2AZ"] = "ErGw2AZ";
+      KnownVirtualNetworkGatewaySkuName2["ErGw3AZ"] = "ErGw3AZ";
+      KnownVirtualNetworkGatewaySkuName2["ErGwScale"] = "ErGwScale";
+    })(KnownVirtualNetworkGatewaySkuName || (KnownVirtualNetworkGatewaySkuName = {}));
+    (function(KnownVirtualNetworkGatewaySkuTier2) {
+      KnownVirtualNetworkGatewaySkuTier2["Basic"] = "Basic";
+      KnownVirtualNetworkGatewaySkuTier2["HighPerformance"] = "HighPerformance";
+      KnownVirtualNetworkGatewaySkuTier2["Standard"] = "Standard";
+      KnownVirtualNetworkGatewaySkuTier2["UltraPerformance"] = "UltraPerformance";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw1"] = "VpnGw1";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw2"] = "VpnGw2";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw3"] = "VpnGw3";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw4"] = "VpnGw4";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw5"] = "VpnGw5";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw1AZ"] = "VpnGw1AZ";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw2AZ"] = "VpnGw2AZ";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw3AZ"] = "VpnGw3AZ";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw4AZ"] = "VpnGw4AZ";
+      KnownVirtualNetworkGatewaySkuTier2["VpnGw5AZ"] = "VpnGw5AZ";
+      KnownVirtualNetworkGatewaySkuTier2["ErGw1AZ"] = "ErGw1AZ";
+      KnownVirtualNetworkGatewaySkuTier2["ErGw2AZ"] = "ErGw2AZ";
+      KnownVirtualNetworkGatewaySkuTier2["ErGw3AZ"] = "ErGw3AZ";
+      KnownVirtualNetworkGatewaySkuTier2["ErGwScale"] = "ErGwScale";
+    })(KnownVirtualNetworkGatewaySkuTier || (KnownVirtualNetworkGatewaySkuTier = {}));
+    (function(KnownVpnClientProtocol2) {
+      KnownVpnClientProtocol2["IkeV2"] = "IkeV2";
+      KnownVpnClientProtocol2["Sstp"] = "SSTP";
+      KnownVpnClientProtocol2["OpenVPN"] = "OpenVPN";
+    })(KnownVpnClientProtocol || (KnownVpnClientProtocol = {}));
+    (function(KnownVpnAuthenticationType2) {
+      KnownVpnAuthenticationType2["Certificate"] = "Certificate";
+      KnownVpnAuthenticationType2["Radius"] = "Radius";
+      KnownVpnAuthenticationType2["AAD"] = "AAD";
+    })(KnownVpnAuthenticationType || (KnownVpnAuthenticationType = {}));
+    (function(KnownIpsecEncryption2) {
+      KnownIpsecEncryption2["None"] = "None";
+      KnownIpsecEncryption2["DES"] = "DES";
+      KnownIpsecEncryption2["DES3"] = "DES3";
+      KnownIpsecEncryption2["AES128"] = "AES128";
+      KnownIpsecEncryption2["AES192"] = "AES192";
+      KnownIpsecEncryption2["AES256"] = "AES256";
+      KnownIpsecEncryption2["Gcmaes128"] = "GCMAES128";
+      KnownIpsecEncryption2["Gcmaes192"] = "GCMAES192";
+      KnownIpsecEncryption2["Gcmaes256"] = "GCMAES256";
+    })(KnownIpsecEncryption || (KnownIpsecEncryption = {}));
+    (function(KnownIpsecIntegrity2) {
+      KnownIpsecIntegrity2["MD5"] = "MD5";
+      KnownIpsecIntegrity2["SHA1"] = "SHA1";
+      KnownIpsecIntegrity2["SHA256"] = "SHA256";
+      KnownIpsecIntegrity2["Gcmaes128"] = "GCMAES128";
+      KnownIpsecIntegrity2["Gcmaes192"] = "GCMAES192";
+      KnownIpsecIntegrity2["Gcmaes256"] = "GCMAES256";
+    })(KnownIpsecIntegrity || (KnownIpsecIntegrity = {}));
+    (function(KnownIkeEncryption2) {
+      KnownIkeEncryption2["DES"] = "DES";
+      KnownIkeEncryption2["DES3"] = "DES3";
+      KnownIkeEncryption2["AES128"] = "AES128";
+      KnownIkeEncryption2["AES192"] = "AES192";
+      KnownIkeEncryption2["AES256"] = "AES256";
+      KnownIkeEncryption2["Gcmaes256"] = "GCMAES256";
+      KnownIkeEncryption2["Gcmaes128"] = "GCMAES128";
+    })(KnownIkeEncryption || (KnownIkeEncryption = {}));
+    (function(KnownIkeIntegrity2) {
+      KnownIkeIntegrity2["MD5"] = "MD5";
+      KnownIkeIntegrity2["SHA1"] = "SHA1";
+      KnownIkeIntegrity2["SHA256"] = "SHA256";
+      KnownIkeIntegrity2["SHA384"] = "SHA384";
+      KnownIkeIntegrity2["Gcmaes256"] = "GCMAES256";
+      KnownIkeIntegrity2["Gcmaes128"] = "GCMAES128";
+    })(KnownIkeIntegrity || (KnownIkeIntegrity = {}));
+    (function(KnownDhGroup2) {
+      KnownDhGroup2["None"] = "None";
+      KnownDhGroup2["DHGroup1"] = "DHGroup1";
+      KnownDhGroup2["DHGroup2"] = "DHGroup2";
+      KnownDhGroup2["DHGroup14"] = "DHGroup14";
+      KnownDhGroup2["DHGroup2048"] = "DHGroup2048";
+      KnownDhGroup2["ECP256"] = "ECP256";
+      KnownDhGroup2["ECP384"] = "ECP384";
+      KnownDhGroup2["DHGroup24"] = "DHGroup24";
+    })(KnownDhGroup || (KnownDhGroup = {}));
+    (function(KnownPfsGroup2) {
+      KnownPfsGroup2["None"] = "None";
+      KnownPfsGroup2["PFS1"] = "PFS1";
+      KnownPfsGroup2["PFS2"] = "PFS2";
+      KnownPfsGroup2["PFS2048"] = "PFS2048";
+      KnownPfsGroup2["ECP256"] = "ECP256";
+      KnownPfsGroup2["ECP384"] = "ECP384";
+      KnownPfsGroup2["PFS24"] = "PFS24";
+      KnownPfsGroup2["PFS14"] = "PFS14";
+      KnownPfsGroup2["Pfsmm"] = "PFSMM";
+    })(KnownPfsGroup || (KnownPfsGroup = {}));
+    (function(KnownVpnPolicyMemberAttributeType2) {
+      KnownVpnPolicyMemberAttributeType2["CertificateGroupId"] = "CertificateGroupId";
+      KnownVpnPolicyMemberAttributeType2["AADGroupId"] = "AADGroupId";
+      KnownVpnPolicyMemberAttributeType2["RadiusAzureGroupId"] = "RadiusAzureGroupId";
+    })(KnownVpnPolicyMemberAttributeType || (KnownVpnPolicyMemberAttributeType = {}));
+    (function(KnownVpnNatRuleType2) {
+      KnownVpnNatRuleType2["Static"] = "Static";
+      KnownVpnNatRuleType2["Dynamic"] = "Dynamic";
+    })(KnownVpnNatRuleType || (KnownVpnNatRuleType = {}));
+    (function(KnownVpnNatRuleMode2) {
+      KnownVpnNatRuleMode2["EgressSnat"] = "EgressSnat";
+      KnownVpnNatRuleMode2["IngressSnat"] = "IngressSnat";
+    })(KnownVpnNatRuleMode || (KnownVpnNatRuleMode = {}));
+    (function(KnownAdminState2) {
+      KnownAdminState2["Enabled"] = "Enabled";
+      KnownAdminState2["Disabled"] = "Disabled";
+    })(KnownAdminState || (KnownAdminState = {}));
+    (function(KnownResiliencyModel2) {
+      KnownResiliencyModel2["SingleHomed"] = "SingleHomed";
+      KnownResiliencyModel2["MultiHomed"] = "MultiHomed";
+    })(KnownResiliencyModel || (KnownResiliencyModel = {}));
+    (function(KnownVirtualNetworkGatewayConnectionType2) {
+      KnownVirtualNetworkGatewayConnectionType2["IPsec"] = "IPsec";
+      KnownVirtualNetworkGatewayConnectionType2["Vnet2Vnet"] = "Vnet2Vnet";
+      KnownVirtualNetworkGatewayConnectionType2["ExpressRoute"] = "ExpressRoute";
+      KnownVirtualNetworkGatewayConnectionType2["VPNClient"] = "VPNClient";
+    })(KnownVirtualNetworkGatewayConnectionType || (KnownVirtualNetworkGatewayConnectionType = {}));
+    (function(KnownVirtualNetworkGatewayConnectionProtocol2) {
+      KnownVirtualNetworkGatewayConnectionProtocol2["IKEv2"] = "IKEv2";
+      KnownVirtualNetworkGatewayConnectionProtocol2["IKEv1"] = "IKEv1";
+    })(KnownVirtualNetworkGatewayConnectionProtocol || (KnownVirtualNetworkGatewayConnectionProtocol = {}));
+    (function(KnownVirtualNetworkGatewayConnectionMode2) {
+      KnownVirtualNetworkGatewayConnectionMode2["Default"] = "Default";
+      KnownVirtualNetworkGatewayConnectionMode2["ResponderOnly"] = "ResponderOnly";
+      KnownVirtualNetworkGatewayConnectionMode2["InitiatorOnly"] = "InitiatorOnly";
+    })(KnownVirtualNetworkGatewayConnectionMode || (KnownVirtualNetworkGatewayConnectionMode = {}));
+    (function(KnownVirtualNetworkGatewayConnectionStatus2) {
+      KnownVirtualNetworkGatewayConnectionStatus2["Unknown"] = "Unknown";
+      KnownVirtualNetworkGatewayConnectionStatus2["Connecting"] = "Connecting";
+      KnownVirtualNetworkGatewayConnectionStatus2["Connected"] = "Connected";
+      KnownVirtualNetworkGatewayConnectionStatus2["NotConnected"] = "NotConnected";
+    })(KnownVirtualNetworkGatewayConnectionStatus || (KnownVirtualNetworkGatewayConnectionStatus = {}));
+    (function(KnownProcessorArchitecture2) {
+      KnownProcessorArchitecture2["Amd64"] = "Amd64";
+      KnownProcessorArchitecture2["X86"] = "X86";
+    })(KnownProcessorArchitecture || (KnownProcessorArchitecture = {}));
+    (function(KnownBgpPeerState2) {
+      KnownBgpPeerState2["Unknown"] = "Unknown";
+      KnownBgpPeerState2["Stopped"] = "Stopped";
+      KnownBgpPeerState2["Idle"] = "Idle";
+      KnownBgpPeerState2["Connecting"] = "Connecting";
+      KnownBgpPeerState2["Connected"] = "Connected";
+    })(KnownBgpPeerState || (KnownBgpPeerState = {}));
+    (function(KnownGatewayEffectiveRouteNextHopType2) {
+      KnownGatewayEffectiveRouteNextHopType2["Tunnel"] = "Tunnel";
+      KnownGatewayEffectiveRouteNextHopType2["VirtualNetwork"] = "VirtualNetwork";
+      KnownGatewayEffectiveRouteNextHopType2["Unknown"] = "Unknown";
+    })(KnownGatewayEffectiveRouteNextHopType || (KnownGatewayEffectiveRouteNextHopType = {}));
+    (function(KnownFailoverConnectionStatus2) {
+      KnownFailoverConnectionStatus2["Connected"] = "Connected";
+      KnownFailoverConnectionStatus2["Disconnected"] = "Disconnected";
+    })(KnownFailoverConnectionStatus || (KnownFailoverConnectionStatus = {}));
+    (function(KnownFailoverTestStatusForSingleTest2) {
+      KnownFailoverTestStatusForSingleTest2["NotStarted"] = "NotStarted";
+      KnownFailoverTestStatusForSingleTest2["Starting"] = "Starting";
+      KnownFailoverTestStatusForSingleTest2["Running"] = "Running";
+      KnownFailoverTestStatusForSingleTest2["StartFailed"] = "StartFailed";
+      KnownFailoverTestStatusForSingleTest2["Stopping"] = "Stopping";
+      KnownFailoverTestStatusForSingleTest2["Completed"] = "Completed";
+      KnownFailoverTestStatusForSingleTest2["StopFailed"] = "StopFailed";
+      KnownFailoverTestStatusForSingleTest2["Invalid"] = "Invalid";
+      KnownFailoverTestStatusForSingleTest2["Expired"] = "Expired";
+    })(KnownFailoverTestStatusForSingleTest || (KnownFailoverTestStatusForSingleTest = {}));
+    (function(KnownVirtualNetworkGatewayMigrationType2) {
+      KnownVirtualNetworkGatewayMigrationType2["UpgradeDeploymentToStandardIP"] = "UpgradeDeploymentToStandardIP";
+      KnownVirtualNetworkGatewayMigrationType2["UpgradeGatewayToDualStack"] = "UpgradeGatewayToDualStack";
+      KnownVirtualNetworkGatewayMigrationType2["MigrateGatewayForPointToSiteProfile"] = "MigrateGatewayForPointToSiteProfile";
+    })(KnownVirtualNetworkGatewayMigrationType || (KnownVirtualNetworkGatewayMigrationType = {}));
+    (function(KnownConnectionAuthenticationType2) {
+      KnownConnectionAuthenticationType2["PSK"] = "PSK";
+      KnownConnectionAuthenticationType2["Certificate"] = "Certificate";
+    })(KnownConnectionAuthenticationType || (KnownConnectionAuthenticationType = {}));
+    (function(KnownOfficeTrafficCategory2) {
+      KnownOfficeTrafficCategory2["Optimize"] = "Optimize";
+      KnownOfficeTrafficCategory2["OptimizeAndAllow"] = "OptimizeAndAllow";
+      KnownOfficeTrafficCategory2["All"] = "All";
+      KnownOfficeTrafficCategory2["None"] = "None";
+    })(KnownOfficeTrafficCategory || (KnownOfficeTrafficCategory = {}));
+    (function(KnownVpnGatewayTunnelingProtocol2) {
+      KnownVpnGatewayTunnelingProtocol2["IkeV2"] = "IkeV2";
+      KnownVpnGatewayTunnelingProtocol2["OpenVPN"] = "OpenVPN";
+    })(KnownVpnGatewayTunnelingProtocol || (KnownVpnGatewayTunnelingProtocol = {}));
+    (function(KnownRoutingState2) {
+      KnownRoutingState2["None"] = "None";
+      KnownRoutingState2["Provisioned"] = "Provisioned";
+      KnownRoutingState2["Provisioning"] = "Provisioning";
+      KnownRoutingState2["Failed"] = "Failed";
+    })(KnownRoutingState || (KnownRoutingState = {}));
+    (function(KnownPreferredRoutingGateway2) {
+      KnownPreferredRoutingGateway2["ExpressRoute"] = "ExpressRoute";
+      KnownPreferredRoutingGateway2["VpnGateway"] = "VpnGateway";
+      KnownPreferredRoutingGateway2["None"] = "None";
+    })(KnownPreferredRoutingGateway || (KnownPreferredRoutingGateway = {}));
+    (function(KnownHubRoutingPreference2) {
+      KnownHubRoutingPreference2["ExpressRoute"] = "ExpressRoute";
+      KnownHubRoutingPreference2["VpnGateway"] = "VpnGateway";
+      KnownHubRoutingPreference2["ASPath"] = "ASPath";
+    })(KnownHubRoutingPreference || (KnownHubRoutingPreference = {}));
+    (function(KnownRouteMapMatchCondition2) {
+      KnownRouteMapMatchCondition2["Unknown"] = "Unknown";
+      KnownRouteMapMatchCondition2["Contains"] = "Contains";
+      KnownRouteMapMatchCondition2["Equals"] = "Equals";
+      KnownRouteMapMatchCondition2["NotContains"] = "NotContains";
+      KnownRouteMapMatchCondition2["NotEquals"] = "NotEquals";
+    })(KnownRouteMapMatchCondition || (KnownRouteMapMatchCondition = {}));
+    (function(KnownRouteMapActionType2) {
+      KnownRouteMapActionType2["Unknown"] = "Unknown";
+      KnownRouteMapActionType2["Remove"] = "Remove";
+      KnownRouteMapActionType2["Add"] = "Add";
+      KnownRouteMapActionType2["Replace"] = "Replace";
+      KnownRouteMapActionType2["Drop"] = "Drop";
+    })(KnownRouteMapActionType || (KnownRouteMapActionType = {}));
+    (function(KnownNextStep2) {
+      KnownNextStep2["Unknown"] = "Unknown";
+      KnownNextStep2["Continue"] = "Continue";
+      KnownNextStep2["Terminate"] = "Terminate";
+    })(KnownNextStep || (KnownNextStep = {}));
+    (function(KnownVpnConnectionStatus2) {
+      KnownVpnConnectionStatus2["Unknown"] = "Unknown";
+      KnownVpnConnectionStatus2["Connecting"] = "Connecting";
+      KnownVpnConnectionStatus2["Connected"] = "Connected";
+      KnownVpnConnectionStatus2["NotConnected"] = "NotConnected";
+    })(KnownVpnConnectionStatus || (KnownVpnConnectionStatus = {}));
+    (function(KnownVpnLinkConnectionMode2) {
+      KnownVpnLinkConnectionMode2["Default"] = "Default";
+      KnownVpnLinkConnectionMode2["ResponderOnly"] = "ResponderOnly";
+      KnownVpnLinkConnectionMode2["InitiatorOnly"] = "InitiatorOnly";
+    })(KnownVpnLinkConnectionMode || (KnownVpnLinkConnectionMode = {}));
+    (function(KnownWebApplicationFirewallEnabledState2) {
+      KnownWebApplicationFirewallEnabledState2["Disabled"] = "Disabled";
+      KnownWebApplicationFirewallEnabledState2["Enabled"] = "Enabled";
+    })(KnownWebApplicationFirewallEnabledState || (KnownWebApplicationFirewallEnabledState = {}));
+    (function(KnownWebApplicationFirewallMode2) {
+      KnownWebApplicationFirewallMode2["Prevention"] = "Prevention";
+      KnownWebApplicationFirewallMode2["Detection"] = "Detection";
+    })(KnownWebApplicationFirewallMode || (KnownWebApplicationFirewallMode = {}));
+    (function(KnownWebApplicationFirewallScrubbingState2) {
+      KnownWebApplicationFirewallScrubbingState2["Disabled"] = "Disabled";
+      KnownWebApplicationFirewallScrubbingState2["Enabled"] = "Enabled";
+    })(KnownWebApplicationFirewallScrubbingState || (KnownWebApplicationFirewallScrubbingState = {}));
+    (function(KnownScrubbingRuleEntryMatchVariable2) {
+      KnownScrubbingRuleEntryMatchVariable2["RequestHeaderNames"] = "RequestHeaderNames";
+      KnownScrubbingRuleEntryMatchVariable2["RequestCookieNames"] = "RequestCookieNames";
+      KnownScrubbingRuleEntryMatchVariable2["RequestArgNames"] = "RequestArgNames";
+      KnownScrubbingRuleEntryMatchVariable2["RequestPostArgNames"] = "RequestPostArgNames";
+      KnownScrubbingRuleEntryMatchVariable2["RequestJsonArgNames"] = "RequestJSONArgNames";
+      KnownScrubbingRuleEntryMatchVariable2["RequestIPAddress"] = "RequestIPAddress";
+    })(KnownScrubbingRuleEntryMatchVariable || (KnownScrubbingRuleEntryMatchVariable = {}));
+    (function(KnownScrubbingRuleEntryMatchOperator2) {
+      KnownScrubbingRuleEntryMatchOperator2["Equals"] = "Equals";
+      KnownScrubbingRuleEntryMatchOperator2["EqualsAny"] = "EqualsAny";
+    })(KnownScrubbingRuleEntryMatchOperator || (KnownScrubbingRuleEntryMatchOperator = {}));
+    (function(KnownScrubbingRuleEntryState2) {
+      KnownScrubbingRuleEntryState2["Enabled"] = "Enabled";
+      KnownScrubbingRuleEntryState2["Disabled"] = "Disabled";
+    })(KnownScrubbingRuleEntryState || (KnownScrubbingRuleEntryState = {}));
+    (function(KnownWebApplicationFirewallState2) {
+      KnownWebApplicationFirewallState2["Disabled"] = "Disabled";
+      KnownWebApplicationFirewallState2["Enabled"] = "Enabled";
+    })(KnownWebApplicationFirewallState || (KnownWebApplicationFirewallState = {}));
+    (function(KnownApplicationGatewayFirewallRateLimitDuration2) {
+      KnownApplicationGatewayFirewallRateLimitDuration2["OneMin"] = "OneMin";
+      KnownApplicationGatewayFirewallRateLimitDuration2["FiveMins"] = "FiveMins";
+    })(KnownApplicationGatewayFirewallRateLimitDuration || (KnownApplicationGatewayFirewallRateLimitDuration = {}));
+    (function(KnownWebApplicationFirewallRuleType2) {
+      KnownWebApplicationFirewallRuleType2["MatchRule"] = "MatchRule";
+      KnownWebApplicationFirewallRuleType2["RateLimitRule"] = "RateLimitRule";
+      KnownWebApplicationFirewallRuleType2["Invalid"] = "Invalid";
+    })(KnownWebApplicationFirewallRuleType || (KnownWebApplicationFirewallRuleType = {}));
+    (function(KnownWebApplicationFirewallMatchVariable2) {
+      KnownWebApplicationFirewallMatchVariable2["RemoteAddr"] = "RemoteAddr";
+      KnownWebApplicationFirewallMatchVariable2["RequestMethod"] = "RequestMethod";
+      KnownWebApplicationFirewallMatchVariable2["QueryString"] = "QueryString";
+      KnownWebApplicationFirewallMatchVariable2["PostArgs"] = "PostArgs";
+      KnownWebApplicationFirewallMatchVariable2["RequestUri"] = "RequestUri";
+      KnownWebApplicationFirewallMatchVariable2["RequestHeaders"] = "RequestHeaders";
+      KnownWebApplicationFirewallMatchVariable2["RequestBody"] = "RequestBody";
+      KnownWebApplicationFirewallMatchVariable2["RequestCookies"] = "RequestCookies";
+    })(KnownWebApplicationFirewallMatchVariable || (KnownWebApplicationFirewallMatchVariable = {}));
+    (function(KnownWebApplicationFirewallOperator2) {
+      KnownWebApplicationFirewallOperator2["IPMatch"] = "IPMatch";
+      KnownWebApplicationFirewallOperator2["Equal"] = "Equal";
+      KnownWebApplicationFirewallOperator2["Contains"] = "Contains";
+      KnownWebApplicationFirewallOperator2["LessThan"] = "LessThan";
+      KnownWebApplicationFirewallOperator2["GreaterThan"] = "GreaterThan";
+      KnownWebApplicationFirewallOperator2["LessThanOrEqual"] = "LessThanOrEqual";
+      KnownWebApplicationFirewallOperator2["GreaterThanOrEqual"] = "GreaterThanOrEqual";
+      KnownWebApplicationFirewallOperator2["BeginsWith"] = "BeginsWith";
+      KnownWebApplicationFirewallOperator2["EndsWith"] = "EndsWith";
+      KnownWebApplicationFirewallOperator2["Regex"] = "Regex";
+      KnownWebApplicationFirewallOperator2["GeoMatch"] = "GeoMatch";
+      KnownWebApplicationFirewallOperator2["Any"] = "Any";
+    })(KnownWebApplicationFirewallOperator || (KnownWebApplicationFirewallOperator = {}));
+    (function(KnownWebApplicationFirewallTransform2) {
+      KnownWebApplicationFirewallTransform2["Uppercase"] = "Uppercase";
+      KnownWebApplicationFirewallTransform2["Lowercase"] = "Lowercase";
+      KnownWebApplicationFirewallTransform2["Trim"] = "Trim";
+      KnownWebApplicationFirewallTransform2["UrlDecode"] = "UrlDecode";
+      KnownWebApplicationFirewallTransform2["UrlEncode"] = "UrlEncode";
+      KnownWebApplicationFirewallTransform2["RemoveNulls"] = "RemoveNulls";
+      KnownWebApplicationFirewallTransform2["HtmlEntityDecode"] = "HtmlEntityDecode";
+    })(KnownWebApplicationFirewallTransform || (KnownWebApplicationFirewallTransform = {}));
+    (function(KnownApplicationGatewayFirewallUserSessionVariable2) {
+      KnownApplicationGatewayFirewallUserSessionVariable2["ClientAddr"] = "ClientAddr";
+      KnownApplicationGatewayFirewallUserSessionVariable2["GeoLocation"] = "GeoLocation";
+      KnownApplicationGatewayFirewallUserSessionVariable2["None"] = "None";
+      KnownApplicationGatewayFirewallUserSessionVariable2["ClientAddrXFFHeader"] = "ClientAddrXFFHeader";
+      KnownApplicationGatewayFirewallUserSessionVariable2["GeoLocationXFFHeader"] = "GeoLocationXFFHeader";
+    })(KnownApplicationGatewayFirewallUserSessionVariable || (KnownApplicationGatewayFirewallUserSessionVariable = {}));
+    (function(KnownWebApplicationFirewallAction2) {
+      KnownWebApplicationFirewallAction2["Allow"] = "Allow";
+      KnownWebApplicationFirewallAction2["Block"] = "Block";
+      KnownWebApplicationFirewallAction2["Log"] = "Log";
+      KnownWebApplicationFirewallAction2["JSChallenge"] = "JSChallenge";
+      KnownWebApplicationFirewallAction2["Captcha"] = "CAPTCHA";
+    })(KnownWebApplicationFirewallAction || (KnownWebApplicationFirewallAction = {}));
+    (function(KnownWebApplicationFirewallPolicyResourceState2) {
+      KnownWebApplicationFirewallPolicyResourceState2["Creating"] = "Creating";
+      KnownWebApplicationFirewallPolicyResourceState2["Enabling"] = "Enabling";
+      KnownWebApplicationFirewallPolicyResourceState2["Enabled"] = "Enabled";
+      KnownWebApplicationFirewallPolicyResourceState2["Disabling"] = "Disabling";
+      KnownWebApplicationFirewallPolicyResourceState2["Disabled"] = "Disabled";
+      KnownWebApplicationFirewallPolicyResourceState2["Deleting"] = "Deleting";
+    })(KnownWebApplicationFirewallPolicyResourceState || (KnownWebApplicationFirewallPolicyResourceState = {}));
+    (function(KnownExceptionEntryMatchVariable2) {
+      KnownExceptionEntryMatchVariable2["RequestURI"] = "RequestURI";
+      KnownExceptionEntryMatchVariable2["RemoteAddr"] = "RemoteAddr";
+      KnownExceptionEntryMatchVariable2["RequestHeader"] = "RequestHeader";
+    })(KnownExceptionEntryMatchVariable || (KnownExceptionEntryMatchVariable = {}));
+    (function(KnownExceptionEntryValueMatchOperator2) {
+      KnownExceptionEntryValueMatchOperator2["Equals"] = "Equals";
+      KnownExceptionEntryValueMatchOperator2["Contains"] = "Contains";
+      KnownExceptionEntryValueMatchOperator2["StartsWith"] = "StartsWith";
+      KnownExceptionEntryValueMatchOperator2["EndsWith"] = "EndsWith";
+      KnownExceptionEntryValueMatchOperator2["IPMatch"] = "IPMatch";
+    })(KnownExceptionEntryValueMatchOperator || (KnownExceptionEntryValueMatchOperator = {}));
+    (function(KnownExceptionEntrySelectorMatchOperator2) {
+      KnownExceptionEntrySelectorMatchOperator2["Equals"] = "Equals";
+      KnownExceptionEntrySelectorMatchOperator2["Contains"] = "Contains";
+      KnownExceptionEntrySelectorMatchOperator2["StartsWith"] = "StartsWith";
+      KnownExceptionEntrySelectorMatchOperator2["EndsWith"] = "EndsWith";
+    })(KnownExceptionEntrySelectorMatchOperator || (KnownExceptionEntrySelectorMatchOperator = {}));
+    (function(KnownOwaspCrsExclusionEntryMatchVariable2) {
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestHeaderNames"] = "RequestHeaderNames";
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestCookieNames"] = "RequestCookieNames";
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestArgNames"] = "RequestArgNames";
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestHeaderKeys"] = "RequestHeaderKeys";
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestHeaderValues"] = "RequestHeaderValues";
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestCookieKeys"] = "RequestCookieKeys";
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestCookieValues"] = "RequestCookieValues";
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestArgKeys"] = "RequestArgKeys";
+      KnownOwaspCrsExclusionEntryMatchVariable2["RequestArgValues"] = "RequestArgValues";
+    })(KnownOwaspCrsExclusionEntryMatchVariable || (KnownOwaspCrsExclusionEntryMatchVariable = {}));
+    (function(KnownOwaspCrsExclusionEntrySelectorMatchOperator2) {
+      KnownOwaspCrsExclusionEntrySelectorMatchOperator2["Equals"] = "Equals";
+      KnownOwaspCrsExclusionEntrySelectorMatchOperator2["Contains"] = "Contains";
+      KnownOwaspCrsExclusionEntrySelectorMatchOperator2["StartsWith"] = "StartsWith";
+      KnownOwaspCrsExclusionEntrySelectorMatchOperator2["EndsWith"] = "EndsWith";
+      KnownOwaspCrsExclusionEntrySelectorMatchOperator2["EqualsAny"] = "EqualsAny";
+    })(KnownOwaspCrsExclusionEntrySelectorMatchOperator || (KnownOwaspCrsExclusionEntrySelectorMatchOperator = {}));
+    (function(KnownManagedRuleEnabledState2) {
+      KnownManagedRuleEnabledState2["Disabled"] = "Disabled";
+      KnownManagedRuleEnabledState2["Enabled"] = "Enabled";
+    })(KnownManagedRuleEnabledState || (KnownManagedRuleEnabledState = {}));
+    (function(KnownActionType2) {
+      KnownActionType2["AnomalyScoring"] = "AnomalyScoring";
+      KnownActionType2["Allow"] = "Allow";
+      KnownActionType2["Block"] = "Block";
+      KnownActionType2["Log"] = "Log";
+      KnownActionType2["JSChallenge"] = "JSChallenge";
+      KnownActionType2["Captcha"] = "CAPTCHA";
+    })(KnownActionType || (KnownActionType = {}));
+    (function(KnownSensitivityType2) {
+      KnownSensitivityType2["Low"] = "Low";
+      KnownSensitivityType2["Medium"] = "Medium";
+      KnownSensitivityType2["High"] = "High";
+    })(KnownSensitivityType || (KnownSensitivityType = {}));
+    (function(KnownWebApplicationFirewallPolicyTier2) {
+      KnownWebApplicationFirewallPolicyTier2["Standard"] = "Standard";
+      KnownWebApplicationFirewallPolicyTier2["Basic"] = "Basic";
+    })(KnownWebApplicationFirewallPolicyTier || (KnownWebApplicationFirewallPolicyTier = {}));
+    (function(KnownVirtualNetworkApplianceIpVersionType2) {
+      KnownVirtualNetworkApplianceIpVersionType2["IPv4"] = "IPv4";
+      KnownVirtualNetworkApplianceIpVersionType2["DualStack"] = "DualStack";
+    })(KnownVirtualNetworkApplianceIpVersionType || (KnownVirtualNetworkApplianceIpVersionType = {}));
+    (function(KnownServiceGatewaySkuName2) {
+      KnownServiceGatewaySkuName2["Standard"] = "Standard";
+    })(KnownServiceGatewaySkuName || (KnownServiceGatewaySkuName = {}));
+    (function(KnownServiceGatewaySkuTier2) {
+      KnownServiceGatewaySkuTier2["Regional"] = "Regional";
+    })(KnownServiceGatewaySkuTier || (KnownServiceGatewaySkuTier = {}));
+    (function(KnownUpdateAction2) {
+      KnownUpdateAction2["FullUpdate"] = "FullUpdate";
+      KnownUpdateAction2["PartialUpdate"] = "PartialUpdate";
+    })(KnownUpdateAction || (KnownUpdateAction = {}));
+    (function(KnownAddressUpdateAction2) {
+      KnownAddressUpdateAction2["FullUpdate"] = "FullUpdate";
+      KnownAddressUpdateAction2["PartialUpdate"] = "PartialUpdate";
+    })(KnownAddressUpdateAction || (KnownAddressUpdateAction = {}));
+    (function(KnownServiceUpdateAction2) {
+      KnownServiceUpdateAction2["FullUpdate"] = "FullUpdate";
+      KnownServiceUpdateAction2["PartialUpdate"] = "PartialUpdate";
+    })(KnownServiceUpdateAction || (KnownServiceUpdateAction = {}));
+    (function(KnownServiceType2) {
+      KnownServiceType2["Inbound"] = "Inbound";
+      KnownServiceType2["Outbound"] = "Outbound";
+      KnownServiceType2["InboundOutbound"] = "InboundOutbound";
+    })(KnownServiceType || (KnownServiceType = {}));
+    (function(KnownInterconnectGroupScope2) {
+      KnownInterconnectGroupScope2["None"] = "None";
+      KnownInterconnectGroupScope2["InfiniBand"] = "InfiniBand";
+    })(KnownInterconnectGroupScope || (KnownInterconnectGroupScope = {}));
+    (function(KnownSubgroupProfileScope2) {
+      KnownSubgroupProfileScope2["None"] = "None";
+      KnownSubgroupProfileScope2["VerticalConnect"] = "VerticalConnect";
+    })(KnownSubgroupProfileScope || (KnownSubgroupProfileScope = {}));
+    (function(KnownApplicationGatewayRuleSetStatusOptions2) {
+      KnownApplicationGatewayRuleSetStatusOptions2["Preview"] = "Preview";
+      KnownApplicationGatewayRuleSetStatusOptions2["GA"] = "GA";
+      KnownApplicationGatewayRuleSetStatusOptions2["Supported"] = "Supported";
+      KnownApplicationGatewayRuleSetStatusOptions2["Deprecated"] = "Deprecated";
+    })(KnownApplicationGatewayRuleSetStatusOptions || (KnownApplicationGatewayRuleSetStatusOptions = {}));
+    (function(KnownCommissionedState2) {
+      KnownCommissionedState2["Provisioning"] = "Provisioning";
+      KnownCommissionedState2["Provisioned"] = "Provisioned";
+      KnownCommissionedState2["Commissioning"] = "Commissioning";
+      KnownCommissionedState2["CommissionedNoInternetAdvertise"] = "CommissionedNoInternetAdvertise";
+      KnownCommissionedState2["Commissioned"] = "Commissioned";
+      KnownCommissionedState2["Decommissioning"] = "Decommissioning";
+      KnownCommissionedState2["Deprovisioning"] = "Deprovisioning";
+      KnownCommissionedState2["Deprovisioned"] = "Deprovisioned";
+    })(KnownCommissionedState || (KnownCommissionedState = {}));
+    (function(KnownGeo2) {
+      KnownGeo2["Global"] = "GLOBAL";
+      KnownGeo2["Afri"] = "AFRI";
+      KnownGeo2["Apac"] = "APAC";
+      KnownGeo2["Euro"] = "EURO";
+      KnownGeo2["Latam"] = "LATAM";
+      KnownGeo2["NAM"] = "NAM";
+      KnownGeo2["ME"] = "ME";
+      KnownGeo2["Oceania"] = "OCEANIA";
+      KnownGeo2["AQ"] = "AQ";
+    })(KnownGeo || (KnownGeo = {}));
+    (function(KnownCustomIpPrefixType2) {
+      KnownCustomIpPrefixType2["Singular"] = "Singular";
+      KnownCustomIpPrefixType2["Parent"] = "Parent";
+      KnownCustomIpPrefixType2["Child"] = "Child";
+    })(KnownCustomIpPrefixType || (KnownCustomIpPrefixType = {}));
+    (function(KnownProtocolType2) {
+      KnownProtocolType2["DoNotUse"] = "DoNotUse";
+      KnownProtocolType2["Icmp"] = "Icmp";
+      KnownProtocolType2["Tcp"] = "Tcp";
+      KnownProtocolType2["Udp"] = "Udp";
+      KnownProtocolType2["Gre"] = "Gre";
+      KnownProtocolType2["Esp"] = "Esp";
+      KnownProtocolType2["Ah"] = "Ah";
+      KnownProtocolType2["Vxlan"] = "Vxlan";
+      KnownProtocolType2["All"] = "All";
+    })(KnownProtocolType || (KnownProtocolType = {}));
+    (function(KnownFirewallPolicyIdpsQuerySortOrder2) {
+      KnownFirewallPolicyIdpsQuerySortOrder2["Ascending"] = "Ascending";
+      KnownFirewallPolicyIdpsQuerySortOrder2["Descending"] = "Descending";
+    })(KnownFirewallPolicyIdpsQuerySortOrder || (KnownFirewallPolicyIdpsQuerySortOrder = {}));
+    (function(KnownDeploymentStatus2) {
+      KnownDeploymentStatus2["NotStarted"] = "NotStarted";
+      KnownDeploymentStatus2["Deploying"] = "Deploying";
+      KnownDeploymentStatus2["Deployed"] = "Deployed";
+      KnownDeploymentStatus2["Failed"] = "Failed";
+    })(KnownDeploymentStatus || (KnownDeploymentStatus = {}));
+    (function(KnownAdminRuleKind2) {
+      KnownAdminRuleKind2["Custom"] = "Custom";
+      KnownAdminRuleKind2["Default"] = "Default";
+    })(KnownAdminRuleKind || (KnownAdminRuleKind = {}));
+    (function(KnownAccessRuleDirection2) {
+      KnownAccessRuleDirection2["Inbound"] = "Inbound";
+      KnownAccessRuleDirection2["Outbound"] = "Outbound";
+    })(KnownAccessRuleDirection || (KnownAccessRuleDirection = {}));
+    (function(KnownAssociationAccessMode2) {
+      KnownAssociationAccessMode2["Learning"] = "Learning";
+      KnownAssociationAccessMode2["Enforced"] = "Enforced";
+      KnownAssociationAccessMode2["Audit"] = "Audit";
+    })(KnownAssociationAccessMode || (KnownAssociationAccessMode = {}));
+    (function(KnownNspLinkProvisioningState2) {
+      KnownNspLinkProvisioningState2["Succeeded"] = "Succeeded";
+      KnownNspLinkProvisioningState2["Creating"] = "Creating";
+      KnownNspLinkProvisioningState2["Updating"] = "Updating";
+      KnownNspLinkProvisioningState2["Deleting"] = "Deleting";
+      KnownNspLinkProvisioningState2["Accepted"] = "Accepted";
+      KnownNspLinkProvisioningState2["Failed"] = "Failed";
+      KnownNspLinkProvisioningState2["WaitForRemoteCompletion"] = "WaitForRemoteCompletion";
+    })(KnownNspLinkProvisioningState || (KnownNspLinkProvisioningState = {}));
+    (function(KnownNspLinkStatus2) {
+      KnownNspLinkStatus2["Approved"] = "Approved";
+      KnownNspLinkStatus2["Pending"] = "Pending";
+      KnownNspLinkStatus2["Rejected"] = "Rejected";
+      KnownNspLinkStatus2["Disconnected"] = "Disconnected";
+    })(KnownNspLinkStatus || (KnownNspLinkStatus = {}));
+    (function(KnownInboundSecurityRuleType2) {
+      KnownInboundSecurityRuleType2["AutoExpire"] = "AutoExpire";
+      KnownInboundSecurityRuleType2["Permanent"] = "Permanent";
+    })(KnownInboundSecurityRuleType || (KnownInboundSecurityRuleType = {}));
+    (function(KnownInboundSecurityRulesProtocol2) {
+      KnownInboundSecurityRulesProtocol2["TCP"] = "TCP";
+      KnownInboundSecurityRulesProtocol2["UDP"] = "UDP";
+    })(KnownInboundSecurityRulesProtocol || (KnownInboundSecurityRulesProtocol = {}));
+    (function(KnownPcProtocol2) {
+      KnownPcProtocol2["TCP"] = "TCP";
+      KnownPcProtocol2["UDP"] = "UDP";
+      KnownPcProtocol2["Any"] = "Any";
+    })(KnownPcProtocol || (KnownPcProtocol = {}));
+    (function(KnownPcStatus2) {
+      KnownPcStatus2["NotStarted"] = "NotStarted";
+      KnownPcStatus2["Running"] = "Running";
+      KnownPcStatus2["Stopped"] = "Stopped";
+      KnownPcStatus2["Error"] = "Error";
+      KnownPcStatus2["Unknown"] = "Unknown";
+    })(KnownPcStatus || (KnownPcStatus = {}));
+    (function(KnownPcError2) {
+      KnownPcError2["InternalError"] = "InternalError";
+      KnownPcError2["AgentStopped"] = "AgentStopped";
+      KnownPcError2["CaptureFailed"] = "CaptureFailed";
+      KnownPcError2["LocalFileFailed"] = "LocalFileFailed";
+      KnownPcError2["StorageFailed"] = "StorageFailed";
+    })(KnownPcError || (KnownPcError = {}));
+    (function(KnownConnectionMonitorType2) {
+      KnownConnectionMonitorType2["MultiEndpoint"] = "MultiEndpoint";
+      KnownConnectionMonitorType2["SingleSourceDestination"] = "SingleSourceDestination";
+    })(KnownConnectionMonitorType || (KnownConnectionMonitorType = {}));
+    (function(KnownEndpointType2) {
+      KnownEndpointType2["AzureVM"] = "AzureVM";
+      KnownEndpointType2["AzureVNet"] = "AzureVNet";
+      KnownEndpointType2["AzureSubnet"] = "AzureSubnet";
+      KnownEndpointType2["ExternalAddress"] = "ExternalAddress";
+      KnownEndpointType2["MMAWorkspaceMachine"] = "MMAWorkspaceMachine";
+      KnownEndpointType2["MMAWorkspaceNetwork"] = "MMAWorkspaceNetwork";
+      KnownEndpointType2["AzureArcVM"] = "AzureArcVM";
+      KnownEndpointType2["AzureVmss"] = "AzureVMSS";
+      KnownEndpointType2["AzureArcNetwork"] = "AzureArcNetwork";
+    })(KnownEndpointType || (KnownEndpointType = {}));
+    (function(KnownConnectionMonitorEndpointFilterType2) {
+      KnownConnectionMonitorEndpointFilterType2["Include"] = "Include";
+    })(KnownConnectionMonitorEndpointFilterType || (KnownConnectionMonitorEndpointFilterType = {}));
+    (function(KnownConnectionMonitorEndpointFilterItemType2) {
+      KnownConnectionMonitorEndpointFilterItemType2["AgentAddress"] = "AgentAddress";
+    })(KnownConnectionMonitorEndpointFilterItemType || (KnownConnectionMonitorEndpointFilterItemType = {}));
+    (function(KnownCoverageLevel2) {
+      KnownCoverageLevel2["Default"] = "Default";
+      KnownCoverageLevel2["Low"] = "Low";
+      KnownCoverageLevel2["BelowAverage"] = "BelowAverage";
+      KnownCoverageLevel2["Average"] = "Average";
+      KnownCoverageLevel2["AboveAverage"] = "AboveAverage";
+      KnownCoverageLevel2["Full"] = "Full";
+    })(KnownCoverageLevel || (KnownCoverageLevel = {}));
+    (function(KnownConnectionMonitorTestConfigurationProtocol2) {
+      KnownConnectionMonitorTestConfigurationProtocol2["Tcp"] = "Tcp";
+      KnownConnectionMonitorTestConfigurationProtocol2["Http"] = "Http";
+      KnownConnectionMonitorTestConfigurationProtocol2["Icmp"] = "Icmp";
+    })(KnownConnectionMonitorTestConfigurationProtocol || (KnownConnectionMonitorTestConfigurationProtocol = {}));
+    (function(KnownHttpConfigurationMethod2) {
+      KnownHttpConfigurationMethod2["Get"] = "Get";
+      KnownHttpConfigurationMethod2["Post"] = "Post";
+    })(KnownHttpConfigurationMethod || (KnownHttpConfigurationMethod = {}));
+    (function(KnownDestinationPortBehavior2) {
+      KnownDestinationPortBehavior2["None"] = "None";
+      KnownDestinationPortBehavior2["ListenIfAvailable"] = "ListenIfAvailable";
+    })(KnownDestinationPortBehavior || (KnownDestinationPortBehavior = {}));
+    (function(KnownOutputType2) {
+      KnownOutputType2["Workspace"] = "Workspace";
+    })(KnownOutputType || (KnownOutputType = {}));
+    (function(KnownHubBgpConnectionStatus2) {
+      KnownHubBgpConnectionStatus2["Unknown"] = "Unknown";
+      KnownHubBgpConnectionStatus2["Connecting"] = "Connecting";
+      KnownHubBgpConnectionStatus2["Connected"] = "Connected";
+      KnownHubBgpConnectionStatus2["NotConnected"] = "NotConnected";
+    })(KnownHubBgpConnectionStatus || (KnownHubBgpConnectionStatus = {}));
+    (function(KnownNspReadinessState2) {
+      KnownNspReadinessState2["Onboarding"] = "Onboarding";
+      KnownNspReadinessState2["Preview"] = "Preview";
+      KnownNspReadinessState2["GA"] = "GA";
+      KnownNspReadinessState2["NotReady"] = "NotReady";
+    })(KnownNspReadinessState || (KnownNspReadinessState = {}));
+    (function(KnownUsageUnit2) {
+      KnownUsageUnit2["Count"] = "Count";
+    })(KnownUsageUnit || (KnownUsageUnit = {}));
+    (function(KnownLoadBalancerDetailLevel2) {
+      KnownLoadBalancerDetailLevel2["Reduced"] = "Reduced";
+    })(KnownLoadBalancerDetailLevel || (KnownLoadBalancerDetailLevel = {}));
+    (function(KnownSyncRemoteAddressSpace2) {
+      KnownSyncRemoteAddressSpace2["True"] = "true";
+    })(KnownSyncRemoteAddressSpace || (KnownSyncRemoteAddressSpace = {}));
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/static-helpers/pagingHelpers.js
+function buildPagedAsyncIterator3(client, getInitialResponse, processResponseBody, expectedStatuses, options = {}) {
+  const itemName = options.itemName ?? "value";
+  const nextLinkName = options.nextLinkName ?? "nextLink";
+  const nextLinkMethod = options.nextLinkMethod ?? "GET";
+  const apiVersion = options.apiVersion;
+  const pagedResult = {
+    getPage: async (pageLink) => {
+      let result;
+      if (pageLink === void 0) {
+        result = await getInitialResponse();
+      } else {
+        const resolvedPageLink = apiVersion ? addApiVersionToUrl(pageLink, apiVersion) : pageLink;
+        result = nextLinkMethod === "POST" ? await client.pathUnchecked(resolvedPageLink).post() : await client.pathUnchecked(resolvedPageLink).get();
+      }
+      checkPagingRequest3(result, expectedStatuses);
+      const results = await processResponseBody(result);
+      const nextLink = getNextLink3(results, nextLinkName);
+      const values = getElements3(results, itemName);
+      return {
+        page: values,
+        nextPageLink: nextLink
+      };
+    },
+    byPage: (settings) => {
+      const { continuationToken } = settings ?? {};
+      return getPageAsyncIterator3(pagedResult, {
+        pageLink: continuationToken
+      });
+    }
+  };
+  return getPagedAsyncIterator3(pagedResult);
+}
+function getPagedAsyncIterator3(pagedResult) {
+  const iter = getItemAsyncIterator3(pagedResult);
+  return {
+    next() {
+      return iter.next();
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    byPage: pagedResult?.byPage ?? ((settings) => {
+      const { continuationToken } = settings ?? {};
+      return getPageAsyncIterator3(pagedResult, {
+        pageLink: continuationToken
+      });
+    })
+  };
+}
+async function* getItemAsyncIterator3(pagedResult) {
+  const pages = getPageAsyncIterator3(pagedResult);
+  for await (const page of pages) {
+    yield* page;
+  }
+}
+async function* getPageAsyncIterator3(pagedResult, options = {}) {
+  const { pageLink } = options;
+  let response = await pagedResult.getPage(pageLink ?? pagedResult.firstPageLink);
+  if (!response) {
+    return;
+  }
+  let result = response.page;
+  result.continuationToken = response.nextPageLink;
+  yield result;
+  while (response.nextPageLink) {
+    response = await pagedResult.getPage(response.nextPageLink);
+    if (!response) {
+      return;
+    }
+    result = response.page;
+    result.continuationToken = response.nextPageLink;
+    yield result;
+  }
+}
+function getNextLink3(body, nextLinkName) {
+  if (!nextLinkName) {
+    return void 0;
+  }
+  const nextLink = body[nextLinkName];
+  if (typeof nextLink !== "string" && typeof nextLink !== "undefined" && nextLink !== null) {
+    throw new RestError2(`Body Property ${nextLinkName} should be a string or undefined or null but got ${typeof nextLink}`);
+  }
+  if (nextLink === null) {
+    return void 0;
+  }
+  return nextLink;
+}
+function getElements3(body, itemName) {
+  const value = body[itemName];
+  if (!Array.isArray(value)) {
+    throw new RestError2(`Couldn't paginate response
+ Body doesn't contain an array property with name: ${itemName}`);
+  }
+  return value ?? [];
+}
+function checkPagingRequest3(response, expectedStatuses) {
+  if (!expectedStatuses.includes(response.status)) {
+    throw createRestError2(`Pagination failed with unexpected statusCode ${response.status}`, response);
+  }
+}
+function addApiVersionToUrl(url2, apiVersion) {
+  const urlObj = new URL(url2, "https://microsoft.com");
+  if (!urlObj.searchParams.get("api-version")) {
+    return `${url2}${urlObj.search ? "&" : "?"}api-version=${apiVersion}`;
+  }
+  return url2;
+}
+var init_pagingHelpers3 = __esm({
+  "node_modules/@azure/arm-network/dist/esm/static-helpers/pagingHelpers.js"() {
+    init_esm10();
+    init_esm6();
+  }
+});
+
+// node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/logger.js
+var logger32;
+var init_logger7 = __esm({
+  "node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/logger.js"() {
+    init_esm();
+    logger32 = createClientLogger2("core-lro");
+  }
+});
+
+// node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/poller/constants.js
+var POLL_INTERVAL_IN_MS2, terminalStates2;
+var init_constants7 = __esm({
+  "node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/poller/constants.js"() {
+    POLL_INTERVAL_IN_MS2 = 2e3;
+    terminalStates2 = ["succeeded", "canceled", "failed"];
+  }
+});
+
+// node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/poller/operation.js
+function deserializeState2(serializedState) {
+  try {
+    return JSON.parse(serializedState).state;
+  } catch (e) {
+    throw new Error(`Unable to deserialize input state: ${serializedState}`);
+  }
+}
+function setStateError(inputs) {
+  const { state: state3, isOperationError: isOperationError3 } = inputs;
+  return (error62) => {
+    if (isOperationError3(error62)) {
+      state3.error = error62;
+      state3.status = "failed";
+    }
+    throw error62;
+  };
+}
+function appendReadableErrorMessage(currentMessage, innerMessage) {
+  let message = currentMessage;
+  if (message.slice(-1) !== ".") {
+    message = message + ".";
+  }
+  return message + " " + innerMessage;
+}
+function simplifyError(err) {
+  let message = err.message;
+  let code = err.code;
+  let curErr = err;
+  while (curErr.innererror) {
+    curErr = curErr.innererror;
+    code = curErr.code;
+    message = appendReadableErrorMessage(message, curErr.message);
+  }
+  return {
+    code,
+    message
+  };
+}
+async function processOperationStatus(result) {
+  const { state: state3, status, isDone, processResult, getError, response, setErrorAsResult } = result;
+  switch (status) {
+    case "succeeded": {
+      state3.status = "succeeded";
+      break;
+    }
+    case "failed": {
+      const err = getError?.(response);
+      let postfix = "";
+      if (err) {
+        const { code, message } = simplifyError(err);
+        postfix = `. ${code}. ${message}`;
+      }
+      const errStr = `The long-running operation has failed${postfix}`;
+      state3.error = new Error(errStr);
+      state3.status = "failed";
+      logger32.warning(errStr);
+      break;
+    }
+    case "canceled": {
+      state3.status = "canceled";
+      break;
+    }
+  }
+  if (isDone?.(response, state3) || isDone === void 0 && ["succeeded", "canceled"].concat(setErrorAsResult ? [] : ["failed"]).includes(status)) {
+    state3.result = await buildResult({
+      response,
+      state: state3,
+      processResult
+    });
+  }
+}
+async function buildResult(inputs) {
+  const { processResult, response, state: state3 } = inputs;
+  return processResult ? processResult(response, state3) : response;
+}
+async function initOperation2(inputs) {
+  const { init: init2, processResult, getOperationStatus: getOperationStatus3, withOperationLocation, setErrorAsResult } = inputs;
+  const { operationLocation, resourceLocation, initialRequestUrl, requestMethod, metadata, response } = await init2();
+  if (operationLocation)
+    withOperationLocation?.(operationLocation, false);
+  const config2 = {
+    metadata,
+    operationLocation,
+    resourceLocation,
+    initialRequestUrl,
+    requestMethod
+  };
+  logger32.verbose(`LRO: Operation description:`, config2);
+  const state3 = { status: "running", config: config2 };
+  const status = getOperationStatus3({ response, state: state3, operationLocation });
+  await processOperationStatus({
+    state: state3,
+    status,
+    response,
+    setErrorAsResult,
+    processResult
+  });
+  return state3;
+}
+async function pollOperationHelper(inputs) {
+  const { poll, state: state3, operationLocation, getOperationStatus: getOperationStatus3, getResourceLocation: getResourceLocation3, isOperationError: isOperationError3, options } = inputs;
+  const response = await poll(operationLocation, options).catch(setStateError({
+    state: state3,
+    isOperationError: isOperationError3
+  }));
+  const status = getOperationStatus3(response, state3);
+  logger32.verbose(`LRO: Status:
+	Polling from: ${state3.config.operationLocation}
+	Operation status: ${status}
+	Polling status: ${terminalStates2.includes(status) ? "Stopped" : "Running"}`);
+  if (status === "succeeded") {
+    const resourceLocation = getResourceLocation3(response, state3);
+    if (resourceLocation !== void 0) {
+      return {
+        response: await poll(resourceLocation).catch(setStateError({ state: state3, isOperationError: isOperationError3 })),
+        status
+      };
+    }
+  }
+  return { response, status };
+}
+async function pollOperation2(inputs) {
+  const { poll, state: state3, options, getOperationStatus: getOperationStatus3, getResourceLocation: getResourceLocation3, getOperationLocation: getOperationLocation3, isOperationError: isOperationError3, withOperationLocation, getPollingInterval, processResult, getError, updateState, setDelay, isDone, setErrorAsResult } = inputs;
+  const { operationLocation } = state3.config;
+  if (operationLocation !== void 0) {
+    const { response, status } = await pollOperationHelper({
+      poll,
+      getOperationStatus: getOperationStatus3,
+      state: state3,
+      operationLocation,
+      getResourceLocation: getResourceLocation3,
+      isOperationError: isOperationError3,
+      options
+    });
+    await processOperationStatus({
+      status,
+      response,
+      state: state3,
+      isDone,
+      processResult,
+      getError,
+      setErrorAsResult
+    });
+    if (!terminalStates2.includes(status)) {
+      const intervalInMs = getPollingInterval?.(response);
+      if (intervalInMs)
+        setDelay(intervalInMs);
+      const location = getOperationLocation3?.(response, state3);
+      if (location !== void 0) {
+        const isUpdated = operationLocation !== location;
+        state3.config.operationLocation = location;
+        withOperationLocation?.(location, isUpdated);
+      } else
+        withOperationLocation?.(operationLocation, false);
+    }
+    updateState?.(state3, response);
+  }
+}
+var init_operation10 = __esm({
+  "node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/poller/operation.js"() {
+    init_logger7();
+    init_constants7();
+  }
+});
+
+// node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/http/operation.js
+function getOperationLocationPollingUrl(inputs) {
+  const { azureAsyncOperation, operationLocation } = inputs;
+  return operationLocation ?? azureAsyncOperation;
+}
+function getLocationHeader(rawResponse) {
+  return rawResponse.headers["location"];
+}
+function getOperationLocationHeader(rawResponse) {
+  return rawResponse.headers["operation-location"];
+}
+function getAzureAsyncOperationHeader(rawResponse) {
+  return rawResponse.headers["azure-asyncoperation"];
+}
+function findResourceLocation(inputs) {
+  const { location, requestMethod, requestPath, resourceLocationConfig, skipFinalGet } = inputs;
+  if (skipFinalGet) {
+    return void 0;
+  }
+  switch (requestMethod) {
+    case "PUT": {
+      return requestPath;
+    }
+    case "DELETE": {
+      return void 0;
+    }
+    case "PATCH": {
+      return getDefault() ?? requestPath;
+    }
+    default: {
+      return getDefault();
+    }
+  }
+  function getDefault() {
+    switch (resourceLocationConfig) {
+      case "operation-location":
+      case "azure-async-operation": {
+        return void 0;
+      }
+      case "original-uri": {
+        return requestPath;
+      }
+      case "location":
+      default: {
+        return location;
+      }
+    }
+  }
+}
+function inferLroMode2(rawResponse, resourceLocationConfig, skipFinalGet) {
+  const requestPath = rawResponse.request.url;
+  const requestMethod = rawResponse.request.method;
+  const operationLocation = getOperationLocationHeader(rawResponse);
+  const azureAsyncOperation = getAzureAsyncOperationHeader(rawResponse);
+  const pollingUrl = getOperationLocationPollingUrl({ operationLocation, azureAsyncOperation });
+  const location = getLocationHeader(rawResponse);
+  const normalizedRequestMethod = requestMethod?.toLocaleUpperCase();
+  if (pollingUrl !== void 0) {
+    return {
+      mode: "OperationLocation",
+      operationLocation: pollingUrl,
+      resourceLocation: findResourceLocation({
+        requestMethod: normalizedRequestMethod,
+        location,
+        requestPath,
+        resourceLocationConfig,
+        skipFinalGet
+      }),
+      initialRequestUrl: requestPath,
+      requestMethod
+    };
+  } else if (location !== void 0) {
+    return {
+      mode: "ResourceLocation",
+      operationLocation: location,
+      initialRequestUrl: requestPath,
+      requestMethod
+    };
+  } else if (normalizedRequestMethod === "PUT" && requestPath) {
+    return {
+      mode: "Body",
+      operationLocation: requestPath,
+      initialRequestUrl: requestPath,
+      requestMethod
+    };
+  } else {
+    return void 0;
+  }
+}
+function transformStatus(inputs) {
+  const { status, statusCode } = inputs;
+  if (typeof status !== "string" && status !== void 0) {
+    throw new Error(`Polling was unsuccessful. Expected status to have a string value or no value but it has instead: ${status}. This doesn't necessarily indicate the operation has failed. Check your Azure subscription or resource status for more information.`);
+  }
+  logger32.verbose(`LRO: Transforming status: ${status} with status code: ${statusCode}.`);
+  const lowerCaseStatus = status?.toLocaleLowerCase();
+  if (!lowerCaseStatus) {
+    return toOperationStatus(statusCode);
+  }
+  if (lowerCaseStatus.includes("succeeded")) {
+    return "succeeded";
+  }
+  if (lowerCaseStatus.includes("fail")) {
+    return "failed";
+  }
+  if (["canceled", "cancelled"].includes(lowerCaseStatus)) {
+    return "canceled";
+  }
+  return "running";
+}
+function getStatus(rawResponse) {
+  const { status } = rawResponse.body ?? {};
+  return transformStatus({ status, statusCode: rawResponse.statusCode });
+}
+function getProvisioningState(rawResponse) {
+  const { properties, provisioningState: provisioningState2 } = rawResponse.body ?? {};
+  const status = properties?.provisioningState ?? provisioningState2;
+  return transformStatus({ status, statusCode: rawResponse.statusCode });
+}
+function toOperationStatus(statusCode) {
+  if (statusCode === 202) {
+    return "running";
+  } else if (statusCode < 300) {
+    return "succeeded";
+  } else {
+    return "failed";
+  }
+}
+function parseRetryAfter2({ rawResponse }) {
+  const retryAfter = rawResponse.headers["retry-after"];
+  if (retryAfter !== void 0) {
+    const retryAfterInSeconds = parseInt(retryAfter);
+    return isNaN(retryAfterInSeconds) ? calculatePollingIntervalFromDate(new Date(retryAfter)) : retryAfterInSeconds * 1e3;
+  }
+  return void 0;
+}
+function getErrorFromResponse2(response) {
+  const error62 = accessBodyProperty(response, "error");
+  if (!error62) {
+    logger32.warning(`The long-running operation failed but there is no error property in the response's body`);
+    return;
+  }
+  if (!error62.code || !error62.message) {
+    logger32.warning(`The long-running operation failed but the error property in the response's body doesn't contain code or message`);
+    return;
+  }
+  return error62;
+}
+function calculatePollingIntervalFromDate(retryAfterDate) {
+  const timeNow = Math.floor((/* @__PURE__ */ new Date()).getTime());
+  const retryAfterTime = retryAfterDate.getTime();
+  if (timeNow < retryAfterTime) {
+    return retryAfterTime - timeNow;
+  }
+  return void 0;
+}
+function getStatusFromInitialResponse2(inputs) {
+  const { response, state: state3, operationLocation } = inputs;
+  function helper() {
+    const mode = state3.config.metadata?.["mode"];
+    switch (mode) {
+      case void 0:
+        return toOperationStatus(response.rawResponse.statusCode);
+      case "Body":
+        return getOperationStatus2(response, state3);
+      default:
+        return "running";
+    }
+  }
+  const status = helper();
+  return status === "running" && operationLocation === void 0 ? "succeeded" : status;
+}
+function getOperationLocation2({ rawResponse }, state3) {
+  const mode = state3.config.metadata?.["mode"];
+  switch (mode) {
+    case "OperationLocation": {
+      return getOperationLocationPollingUrl({
+        operationLocation: getOperationLocationHeader(rawResponse),
+        azureAsyncOperation: getAzureAsyncOperationHeader(rawResponse)
+      });
+    }
+    case "ResourceLocation": {
+      return getLocationHeader(rawResponse);
+    }
+    case "Body":
+    default: {
+      return void 0;
+    }
+  }
+}
+function getOperationStatus2({ rawResponse }, state3) {
+  const mode = state3.config.metadata?.["mode"];
+  switch (mode) {
+    case "OperationLocation": {
+      return getStatus(rawResponse);
+    }
+    case "ResourceLocation": {
+      return toOperationStatus(rawResponse.statusCode);
+    }
+    case "Body": {
+      return getProvisioningState(rawResponse);
+    }
+    default:
+      throw new Error(`Internal error: Unexpected operation mode: ${mode}`);
+  }
+}
+function accessBodyProperty({ flatResponse, rawResponse }, prop) {
+  return flatResponse?.[prop] ?? rawResponse.body?.[prop];
+}
+function getResourceLocation2(res, state3) {
+  const loc = accessBodyProperty(res, "resourceLocation");
+  if (loc && typeof loc === "string") {
+    state3.config.resourceLocation = loc;
+  }
+  return state3.config.resourceLocation;
+}
+function isOperationError2(e) {
+  return e.name === "RestError";
+}
+var init_operation11 = __esm({
+  "node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/http/operation.js"() {
+    init_operation10();
+    init_logger7();
+  }
+});
+
+// node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/poller/poller.js
+function buildCreatePoller2(inputs) {
+  const { getOperationLocation: getOperationLocation3, getStatusFromInitialResponse: getStatusFromInitialResponse3, getStatusFromPollResponse, isOperationError: isOperationError3, getResourceLocation: getResourceLocation3, getPollingInterval, getError, resolveOnUnsuccessful } = inputs;
+  return ({ init: init2, poll }, options) => {
+    const { processResult, updateState, withOperationLocation: withOperationLocationCallback, intervalInMs = POLL_INTERVAL_IN_MS2, restoreFrom } = options || {};
+    const withOperationLocation = withOperationLocationCallback ? /* @__PURE__ */ (() => {
+      let called = false;
+      return (operationLocation, isUpdated) => {
+        if (isUpdated)
+          withOperationLocationCallback(operationLocation);
+        else if (!called)
+          withOperationLocationCallback(operationLocation);
+        called = true;
+      };
+    })() : void 0;
+    let statePromise;
+    let state3;
+    if (restoreFrom) {
+      state3 = deserializeState2(restoreFrom);
+      statePromise = Promise.resolve(state3);
+    } else {
+      statePromise = initOperation2({
+        init: init2,
+        processResult,
+        getOperationStatus: getStatusFromInitialResponse3,
+        withOperationLocation,
+        setErrorAsResult: !resolveOnUnsuccessful
+      }).then((s) => state3 = s);
+    }
+    let resultPromise;
+    const abortController = new AbortController();
+    const handlers = /* @__PURE__ */ new Map();
+    const handleProgressEvents = async () => handlers.forEach((h) => h(state3));
+    const cancelErrMsg = "Operation was canceled";
+    let currentPollIntervalInMs = intervalInMs;
+    const poller = {
+      get operationState() {
+        return state3;
+      },
+      get result() {
+        return state3?.result;
+      },
+      get isDone() {
+        return ["succeeded", "failed", "canceled"].includes(state3?.status ?? "");
+      },
+      onProgress: (callback) => {
+        const s = /* @__PURE__ */ Symbol();
+        handlers.set(s, callback);
+        return () => handlers.delete(s);
+      },
+      serialize: async () => {
+        await statePromise;
+        return JSON.stringify({
+          state: state3
+        });
+      },
+      submitted: async () => {
+        await statePromise;
+      },
+      pollUntilDone: async (pollOptions) => {
+        resultPromise ??= (async () => {
+          await statePromise;
+          if (!state3) {
+            throw new Error("Poller should be initialized but it is not!");
+          }
+          const { abortSignal: inputAbortSignal } = pollOptions || {};
+          function abortListener() {
+            abortController.abort();
+          }
+          const abortSignal = abortController.signal;
+          if (inputAbortSignal?.aborted) {
+            abortController.abort();
+          } else if (!abortSignal.aborted) {
+            inputAbortSignal?.addEventListener("abort", abortListener, { once: true });
+          }
+          try {
+            if (!poller.isDone) {
+              await poller.poll({ abortSignal });
+              while (!poller.isDone) {
+                await delay2(currentPollIntervalInMs, { abortSignal });
+                await poller.poll({ abortSignal });
+              }
+            }
+          } finally {
+            inputAbortSignal?.removeEventListener("abort", abortListener);
+          }
+          if (resolveOnUnsuccessful) {
+            return poller.result;
+          } else {
+            switch (state3.status) {
+              case "succeeded":
+                return poller.result;
+              case "canceled":
+                throw new Error(cancelErrMsg);
+              case "failed":
+                throw state3.error;
+              case "notStarted":
+              case "running":
+                throw new Error(`Polling completed without succeeding or failing`);
+            }
+          }
+        })().finally(() => {
+          resultPromise = void 0;
+        });
+        return resultPromise;
+      },
+      async poll(pollOptions) {
+        await statePromise;
+        if (!state3) {
+          throw new Error("Poller should be initialized but it is not!");
+        }
+        if (resolveOnUnsuccessful) {
+          if (poller.isDone)
+            return state3;
+        } else {
+          switch (state3.status) {
+            case "succeeded":
+              return state3;
+            case "canceled":
+              throw new Error(cancelErrMsg);
+            case "failed":
+              throw state3.error;
+          }
+        }
+        await pollOperation2({
+          poll,
+          state: state3,
+          getOperationLocation: getOperationLocation3,
+          isOperationError: isOperationError3,
+          withOperationLocation,
+          getPollingInterval,
+          getOperationStatus: getStatusFromPollResponse,
+          getResourceLocation: getResourceLocation3,
+          processResult,
+          getError,
+          updateState,
+          options: pollOptions,
+          setDelay: (pollIntervalInMs) => {
+            currentPollIntervalInMs = pollIntervalInMs;
+          },
+          setErrorAsResult: !resolveOnUnsuccessful
+        });
+        await handleProgressEvents();
+        if (!resolveOnUnsuccessful) {
+          switch (state3.status) {
+            case "canceled":
+              throw new Error(cancelErrMsg);
+            case "failed":
+              throw state3.error;
+          }
+        }
+        return state3;
+      },
+      then(onfulfilled, onrejected) {
+        return poller.pollUntilDone().then(onfulfilled, onrejected);
+      },
+      catch(onrejected) {
+        return poller.pollUntilDone().catch(onrejected);
+      },
+      finally(onfinally) {
+        return poller.pollUntilDone().finally(onfinally);
+      },
+      [Symbol.toStringTag]: "Poller"
+    };
+    return poller;
+  };
+}
+var init_poller10 = __esm({
+  "node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/poller/poller.js"() {
+    init_operation10();
+    init_constants7();
+    init_esm4();
+  }
+});
+
+// node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/http/utils.js
+function rewriteUrl({ url: url2, baseUrl }) {
+  if (!url2) {
+    return void 0;
+  }
+  if (!baseUrl) {
+    return url2;
+  }
+  let originalUrl;
+  try {
+    originalUrl = new URL(url2);
+  } catch {
+    try {
+      originalUrl = new URL(url2, baseUrl);
+    } catch (e) {
+      throw new Error(`Invalid input URL provided: ${url2}`);
+    }
+  }
+  let newBase;
+  try {
+    newBase = new URL(baseUrl);
+  } catch (e) {
+    throw new Error(`Invalid base URL provided: ${baseUrl}`);
+  }
+  const rewrittenUrl = new URL(`${originalUrl.pathname}${originalUrl.search}${originalUrl.hash}`, newBase);
+  return rewrittenUrl.toString();
+}
+var init_utils5 = __esm({
+  "node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/http/utils.js"() {
+  }
+});
+
+// node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/http/poller.js
+function createHttpPoller2(lro, options) {
+  const { resourceLocationConfig, intervalInMs, processResult, restoreFrom, updateState, withOperationLocation, resolveOnUnsuccessful = false, baseUrl, skipFinalGet } = options || {};
+  return buildCreatePoller2({
+    getStatusFromInitialResponse: getStatusFromInitialResponse2,
+    getStatusFromPollResponse: getOperationStatus2,
+    isOperationError: isOperationError2,
+    getOperationLocation: getOperationLocation2,
+    getResourceLocation: getResourceLocation2,
+    getPollingInterval: parseRetryAfter2,
+    getError: getErrorFromResponse2,
+    resolveOnUnsuccessful
+  })({
+    init: async () => {
+      const response = await lro.sendInitialRequest();
+      const config2 = inferLroMode2(response.rawResponse, resourceLocationConfig, skipFinalGet);
+      return {
+        response,
+        operationLocation: rewriteUrl({ url: config2?.operationLocation, baseUrl }),
+        resourceLocation: rewriteUrl({ url: config2?.resourceLocation, baseUrl }),
+        initialRequestUrl: config2?.initialRequestUrl,
+        requestMethod: config2?.requestMethod,
+        ...config2?.mode ? { metadata: { mode: config2.mode } } : {}
+      };
+    },
+    poll: lro.sendPollRequest
+  }, {
+    intervalInMs,
+    withOperationLocation,
+    restoreFrom,
+    updateState,
+    processResult: processResult ? ({ flatResponse }, state3) => processResult(flatResponse, state3) : ({ flatResponse }) => flatResponse
+  });
+}
+var init_poller11 = __esm({
+  "node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/http/poller.js"() {
+    init_operation11();
+    init_poller10();
+    init_utils5();
+  }
+});
+
+// node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/index.js
+var init_esm15 = __esm({
+  "node_modules/@azure/arm-network/node_modules/@azure/core-lro/dist/esm/index.js"() {
+    init_poller11();
+    init_operation10();
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/static-helpers/pollingHelpers.js
+function getLongRunningPoller(client, processResponseBody, expectedStatuses, options) {
+  const { restoreFrom, getInitialResponse, apiVersion } = options;
+  if (!restoreFrom && !getInitialResponse) {
+    throw new Error("Either restoreFrom or getInitialResponse must be specified");
+  }
+  let initialResponse = void 0;
+  const pollAbortController = new AbortController();
+  const poller = {
+    sendInitialRequest: async () => {
+      if (!getInitialResponse) {
+        throw new Error("getInitialResponse is required when initializing a new poller");
+      }
+      initialResponse = await getInitialResponse();
+      return getLroResponse(initialResponse, expectedStatuses);
+    },
+    sendPollRequest: async (path3, pollOptions) => {
+      function abortListener() {
+        pollAbortController.abort();
+      }
+      const abortSignal = pollAbortController.signal;
+      if (options.abortSignal?.aborted) {
+        pollAbortController.abort();
+      } else if (pollOptions?.abortSignal?.aborted) {
+        pollAbortController.abort();
+      } else if (!abortSignal.aborted) {
+        options.abortSignal?.addEventListener("abort", abortListener, {
+          once: true
+        });
+        pollOptions?.abortSignal?.addEventListener("abort", abortListener, {
+          once: true
+        });
+      }
+      let response;
+      try {
+        const pollingPath = apiVersion ? addApiVersionToUrl2(path3, apiVersion) : path3;
+        response = await client.pathUnchecked(pollingPath).get({ abortSignal });
+      } finally {
+        options.abortSignal?.removeEventListener("abort", abortListener);
+        pollOptions?.abortSignal?.removeEventListener("abort", abortListener);
+      }
+      return getLroResponse(response, expectedStatuses);
+    }
+  };
+  return createHttpPoller2(poller, {
+    intervalInMs: options?.updateIntervalInMs,
+    resourceLocationConfig: options?.resourceLocationConfig,
+    restoreFrom: options?.restoreFrom,
+    processResult: (result) => {
+      return processResponseBody(result);
+    }
+  });
+}
+function getLroResponse(response, expectedStatuses) {
+  if (!expectedStatuses.includes(response.status)) {
+    throw createRestError2(response);
+  }
+  return {
+    flatResponse: response,
+    rawResponse: {
+      ...response,
+      statusCode: Number.parseInt(response.status),
+      body: response.body
+    }
+  };
+}
+function addApiVersionToUrl2(url2, apiVersion) {
+  const urlObj = new URL(url2, "https://microsoft.com");
+  if (!urlObj.searchParams.get("api-version")) {
+    return `${url2}${urlObj.search ? "&" : "?"}api-version=${apiVersion}`;
+  }
+  return url2;
+}
+var init_pollingHelpers = __esm({
+  "node_modules/@azure/arm-network/dist/esm/static-helpers/pollingHelpers.js"() {
+    init_esm15();
+    init_esm10();
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/static-helpers/urlTemplate.js
+function encodeComponent3(val, reserved, op) {
+  return (reserved ?? op === "+") || op === "#" ? encodeReservedComponent3(val) : encodeRFC3986URIComponent3(val);
+}
+function encodeReservedComponent3(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map((part) => !/%[0-9A-Fa-f]/.test(part) ? encodeURI(part) : part).join("");
+}
+function encodeRFC3986URIComponent3(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function isDefined4(val) {
+  return val !== void 0 && val !== null;
+}
+function getNamedAndIfEmpty3(op) {
+  return [!!op && [";", "?", "&"].includes(op), !!op && ["?", "&"].includes(op) ? "=" : ""];
+}
+function getFirstOrSep3(op, isFirst = false) {
+  if (isFirst) {
+    return !op || op === "+" ? "" : op;
+  } else if (!op || op === "+" || op === "#") {
+    return ",";
+  } else if (op === "?") {
+    return "&";
+  } else {
+    return op;
+  }
+}
+function getExpandedValue3(option) {
+  let isFirst = option.isFirst;
+  const { op, varName, varValue: value, reserved } = option;
+  const vals = [];
+  const [named, ifEmpty] = getNamedAndIfEmpty3(op);
+  if (Array.isArray(value)) {
+    for (const val of value.filter(isDefined4)) {
+      vals.push(`${getFirstOrSep3(op, isFirst)}`);
+      if (named && varName) {
+        vals.push(`${varName}`);
+        if (val === "") {
+          vals.push(ifEmpty);
+        } else {
+          vals.push("=");
+        }
+      }
+      vals.push(encodeComponent3(val, reserved, op));
+      isFirst = false;
+    }
+  } else if (typeof value === "object") {
+    for (const key of Object.keys(value)) {
+      const val = value[key];
+      if (!isDefined4(val)) {
+        continue;
+      }
+      vals.push(`${getFirstOrSep3(op, isFirst)}`);
+      if (key) {
+        vals.push(`${encodeURIComponent(key)}`);
+        if (named && val === "") {
+          vals.push(ifEmpty);
+        } else {
+          vals.push("=");
+        }
+      }
+      vals.push(encodeComponent3(val, reserved, op));
+      isFirst = false;
+    }
+  }
+  return vals.join("");
+}
+function getNonExpandedValue3(option) {
+  const { op, varName, varValue: value, isFirst, reserved } = option;
+  const vals = [];
+  const first = getFirstOrSep3(op, isFirst);
+  const [named, ifEmpty] = getNamedAndIfEmpty3(op);
+  if (named && varName) {
+    vals.push(varName);
+    if (value === "") {
+      if (!ifEmpty) {
+        vals.push(ifEmpty);
+      }
+      return !vals.join("") ? void 0 : `${first}${vals.join("")}`;
+    }
+    vals.push("=");
+  }
+  const items = [];
+  if (Array.isArray(value)) {
+    for (const val of value.filter(isDefined4)) {
+      items.push(encodeComponent3(val, reserved, op));
+    }
+  } else if (typeof value === "object") {
+    for (const key of Object.keys(value)) {
+      if (!isDefined4(value[key])) {
+        continue;
+      }
+      items.push(encodeRFC3986URIComponent3(key));
+      items.push(encodeComponent3(value[key], reserved, op));
+    }
+  }
+  vals.push(items.join(","));
+  return !vals.join(",") ? void 0 : `${first}${vals.join("")}`;
+}
+function getVarValue3(option) {
+  const { op, varName, modifier, isFirst, reserved, varValue: value } = option;
+  if (!isDefined4(value)) {
+    return void 0;
+  } else if (["string", "number", "boolean"].includes(typeof value)) {
+    let val = value.toString();
+    const [named, ifEmpty] = getNamedAndIfEmpty3(op);
+    const vals = [getFirstOrSep3(op, isFirst)];
+    if (named && varName) {
+      vals.push(varName);
+      if (val === "") {
+        vals.push(ifEmpty);
+      } else {
+        vals.push("=");
+      }
+    }
+    if (modifier && modifier !== "*") {
+      val = val.substring(0, parseInt(modifier, 10));
+    }
+    vals.push(encodeComponent3(val, reserved, op));
+    return vals.join("");
+  } else if (modifier === "*") {
+    return getExpandedValue3(option);
+  } else {
+    return getNonExpandedValue3(option);
+  }
+}
+function expandUrlTemplate3(template, context3, option) {
+  const result = template.replace(/\{([^{}]+)\}|([^{}]+)/g, (_, expr, text) => {
+    if (!expr) {
+      return encodeReservedComponent3(text);
+    }
+    let op;
+    if (["+", "#", ".", "/", ";", "?", "&"].includes(expr[0])) {
+      op = expr[0];
+      expr = expr.slice(1);
+    }
+    const varList = expr.split(/,/g);
+    const innerResult = [];
+    for (const varSpec of varList) {
+      const varMatch = /([^:*]*)(?::(\d+)|(\*))?/.exec(varSpec);
+      if (!varMatch || !varMatch[1]) {
+        continue;
+      }
+      const varValue = getVarValue3({
+        isFirst: innerResult.length === 0,
+        op,
+        varValue: context3[varMatch[1]],
+        varName: varMatch[1],
+        modifier: varMatch[2] || varMatch[3],
+        reserved: option?.allowReserved
+      });
+      if (varValue) {
+        innerResult.push(varValue);
+      }
+    }
+    return innerResult.join("");
+  });
+  return normalizeUnreserved(result);
+}
+function normalizeUnreserved(uri) {
+  return uri.replace(/%([0-9A-Fa-f]{2})/g, (match, hex4) => {
+    const char = String.fromCharCode(parseInt(hex4, 16));
+    if (/[.~-]/.test(char)) {
+      return char;
+    }
+    return match;
+  });
+}
+var init_urlTemplate3 = __esm({
+  "node_modules/@azure/arm-network/dist/esm/static-helpers/urlTemplate.js"() {
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/api/operations.js
+function _checkDnsNameAvailabilitySend(context3, location, domainNameLabel, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/providers/Microsoft.Network/locations/{location}/checkDnsNameAvailability{?api%2Dversion,domainNameLabel}", {
+    subscriptionId: context3.subscriptionId,
+    location,
+    "api%2Dversion": "2026-01-01",
+    domainNameLabel
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).get({
+    ...operationOptionsToRequestParameters2(options),
+    headers: { accept: "application/json", ...options.requestOptions?.headers }
+  });
+}
+async function _checkDnsNameAvailabilityDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return dnsNameAvailabilityResultDeserializer(result.body);
+}
+async function checkDnsNameAvailability(context3, location, domainNameLabel, options = { requestOptions: {} }) {
+  const result = await _checkDnsNameAvailabilitySend(context3, location, domainNameLabel, options);
+  return _checkDnsNameAvailabilityDeserialize(result);
+}
+function _generatevirtualwanvpnserverconfigurationvpnprofileSend(context3, resourceGroupName, virtualWANName, vpnClientParams, options = {
+  requestOptions: {}
+}) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualWans/{virtualWANName}/generateVpnProfile{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    virtualWANName,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    headers: { accept: "application/json", ...options.requestOptions?.headers },
+    body: virtualWanVpnProfileParametersSerializer(vpnClientParams)
+  });
+}
+async function _generatevirtualwanvpnserverconfigurationvpnprofileDeserialize(result) {
+  const expectedStatuses = ["200", "202", "201"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return vpnProfileResponseDeserializer(result.body);
+}
+function generatevirtualwanvpnserverconfigurationvpnprofile(context3, resourceGroupName, virtualWANName, vpnClientParams, options = {
+  requestOptions: {}
+}) {
+  return getLongRunningPoller(context3, _generatevirtualwanvpnserverconfigurationvpnprofileDeserialize, ["200", "202", "201"], {
+    updateIntervalInMs: options?.updateIntervalInMs,
+    abortSignal: options?.abortSignal,
+    getInitialResponse: () => _generatevirtualwanvpnserverconfigurationvpnprofileSend(context3, resourceGroupName, virtualWANName, vpnClientParams, options),
+    resourceLocationConfig: "location",
+    apiVersion: "2026-01-01"
+  });
+}
+function _supportedSecurityProvidersSend(context3, resourceGroupName, virtualWANName, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualWans/{virtualWANName}/supportedSecurityProviders{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    virtualWANName,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).get({
+    ...operationOptionsToRequestParameters2(options),
+    headers: { accept: "application/json", ...options.requestOptions?.headers }
+  });
+}
+async function _supportedSecurityProvidersDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return virtualWanSecurityProvidersDeserializer(result.body);
+}
+async function supportedSecurityProviders(context3, resourceGroupName, virtualWANName, options = { requestOptions: {} }) {
+  const result = await _supportedSecurityProvidersSend(context3, resourceGroupName, virtualWANName, options);
+  return _supportedSecurityProvidersDeserialize(result);
+}
+function _listNetworkManagerEffectiveSecurityAdminRulesSend(context3, resourceGroupName, virtualNetworkName, parameters, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}/listNetworkManagerEffectiveSecurityAdminRules{?api%2Dversion,%24top}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    virtualNetworkName,
+    "api%2Dversion": "2026-01-01",
+    "%24top": options?.top
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    headers: { accept: "application/json", ...options.requestOptions?.headers },
+    body: queryRequestOptionsSerializer(parameters)
+  });
+}
+async function _listNetworkManagerEffectiveSecurityAdminRulesDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return networkManagerEffectiveSecurityAdminRulesListResultDeserializer(result.body);
+}
+async function listNetworkManagerEffectiveSecurityAdminRules(context3, resourceGroupName, virtualNetworkName, parameters, options = { requestOptions: {} }) {
+  const result = await _listNetworkManagerEffectiveSecurityAdminRulesSend(context3, resourceGroupName, virtualNetworkName, parameters, options);
+  return _listNetworkManagerEffectiveSecurityAdminRulesDeserialize(result);
+}
+function _listNetworkManagerEffectiveConnectivityConfigurationsSend(context3, resourceGroupName, virtualNetworkName, parameters, options = {
+  requestOptions: {}
+}) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}/listNetworkManagerEffectiveConnectivityConfigurations{?api%2Dversion,%24top}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    virtualNetworkName,
+    "api%2Dversion": "2026-01-01",
+    "%24top": options?.top
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    headers: { accept: "application/json", ...options.requestOptions?.headers },
+    body: queryRequestOptionsSerializer(parameters)
+  });
+}
+async function _listNetworkManagerEffectiveConnectivityConfigurationsDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return networkManagerEffectiveConnectivityConfigurationListResultDeserializer(result.body);
+}
+async function listNetworkManagerEffectiveConnectivityConfigurations(context3, resourceGroupName, virtualNetworkName, parameters, options = {
+  requestOptions: {}
+}) {
+  const result = await _listNetworkManagerEffectiveConnectivityConfigurationsSend(context3, resourceGroupName, virtualNetworkName, parameters, options);
+  return _listNetworkManagerEffectiveConnectivityConfigurationsDeserialize(result);
+}
+function _listActiveSecurityAdminRulesSend(context3, resourceGroupName, networkManagerName, parameters, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/networkManagers/{networkManagerName}/listActiveSecurityAdminRules{?api%2Dversion,%24top}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    networkManagerName,
+    "api%2Dversion": "2026-01-01",
+    "%24top": options?.top
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    headers: { accept: "application/json", ...options.requestOptions?.headers },
+    body: activeConfigurationParameterSerializer(parameters)
+  });
+}
+async function _listActiveSecurityAdminRulesDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return activeSecurityAdminRulesListResultDeserializer(result.body);
+}
+async function listActiveSecurityAdminRules(context3, resourceGroupName, networkManagerName, parameters, options = { requestOptions: {} }) {
+  const result = await _listActiveSecurityAdminRulesSend(context3, resourceGroupName, networkManagerName, parameters, options);
+  return _listActiveSecurityAdminRulesDeserialize(result);
+}
+function _listActiveConnectivityConfigurationsSend(context3, resourceGroupName, networkManagerName, parameters, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/networkManagers/{networkManagerName}/listActiveConnectivityConfigurations{?api%2Dversion,%24top}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    networkManagerName,
+    "api%2Dversion": "2026-01-01",
+    "%24top": options?.top
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    headers: { accept: "application/json", ...options.requestOptions?.headers },
+    body: activeConfigurationParameterSerializer(parameters)
+  });
+}
+async function _listActiveConnectivityConfigurationsDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return activeConnectivityConfigurationsListResultDeserializer(result.body);
+}
+async function listActiveConnectivityConfigurations(context3, resourceGroupName, networkManagerName, parameters, options = { requestOptions: {} }) {
+  const result = await _listActiveConnectivityConfigurationsSend(context3, resourceGroupName, networkManagerName, parameters, options);
+  return _listActiveConnectivityConfigurationsDeserialize(result);
+}
+function _expressRouteProviderPortSend(context3, providerport, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/providers/Microsoft.Network/expressRouteProviderPorts/{providerport}{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    providerport,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).get({
+    ...operationOptionsToRequestParameters2(options),
+    headers: { accept: "application/json", ...options.requestOptions?.headers }
+  });
+}
+async function _expressRouteProviderPortDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return expressRouteProviderPortDeserializer(result.body);
+}
+async function expressRouteProviderPort(context3, providerport, options = { requestOptions: {} }) {
+  const result = await _expressRouteProviderPortSend(context3, providerport, options);
+  return _expressRouteProviderPortDeserialize(result);
+}
+function _disconnectActiveSessionsSend(context3, resourceGroupName, bastionHostName, sessionIds, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/bastionHosts/{bastionHostName}/disconnectActiveSessions{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    bastionHostName,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    headers: { accept: "application/json", ...options.requestOptions?.headers },
+    body: sessionIdsSerializer(sessionIds)
+  });
+}
+async function _disconnectActiveSessionsDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return _bastionSessionDeleteResultDeserializer(result.body);
+}
+function disconnectActiveSessions(context3, resourceGroupName, bastionHostName, sessionIds, options = { requestOptions: {} }) {
+  return buildPagedAsyncIterator3(context3, () => _disconnectActiveSessionsSend(context3, resourceGroupName, bastionHostName, sessionIds, options), _disconnectActiveSessionsDeserialize, ["200"], { itemName: "value", nextLinkName: "nextLink", apiVersion: "2026-01-01" });
+}
+function _getActiveSessionsSend(context3, resourceGroupName, bastionHostName, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/bastionHosts/{bastionHostName}/getActiveSessions{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    bastionHostName,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    headers: { accept: "application/json", ...options.requestOptions?.headers }
+  });
+}
+async function _getActiveSessionsDeserialize(result) {
+  const expectedStatuses = ["200", "202", "201"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return _bastionActiveSessionListResultDeserializer(result.body);
+}
+function getActiveSessions(context3, resourceGroupName, bastionHostName, options = { requestOptions: {} }) {
+  const initialPagingPoller = getLongRunningPoller(context3, async (result) => result, ["200", "202", "201"], {
+    updateIntervalInMs: options?.updateIntervalInMs,
+    abortSignal: options?.abortSignal,
+    getInitialResponse: () => _getActiveSessionsSend(context3, resourceGroupName, bastionHostName, options),
+    resourceLocationConfig: "location",
+    apiVersion: "2026-01-01"
+  });
+  return buildPagedAsyncIterator3(context3, async () => await initialPagingPoller, _getActiveSessionsDeserialize, ["200", "202", "201"], { itemName: "value", nextLinkName: "nextLink", apiVersion: "2026-01-01" });
+}
+function _getBastionShareableLinkSend(context3, resourceGroupName, bastionHostName, bslRequest, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/bastionHosts/{bastionHostName}/getShareableLinks{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    bastionHostName,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    headers: { accept: "application/json", ...options.requestOptions?.headers },
+    body: bastionShareableLinkListRequestSerializer(bslRequest)
+  });
+}
+async function _getBastionShareableLinkDeserialize(result) {
+  const expectedStatuses = ["200"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return _bastionShareableLinkListResultDeserializer(result.body);
+}
+function getBastionShareableLink(context3, resourceGroupName, bastionHostName, bslRequest, options = { requestOptions: {} }) {
+  return buildPagedAsyncIterator3(context3, () => _getBastionShareableLinkSend(context3, resourceGroupName, bastionHostName, bslRequest, options), _getBastionShareableLinkDeserialize, ["200"], { itemName: "value", nextLinkName: "nextLink", apiVersion: "2026-01-01" });
+}
+function _deleteBastionShareableLinkByTokenSend(context3, resourceGroupName, bastionHostName, bslTokenRequest, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/bastionHosts/{bastionHostName}/deleteShareableLinksByToken{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    bastionHostName,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    body: bastionShareableLinkTokenListRequestSerializer(bslTokenRequest)
+  });
+}
+async function _deleteBastionShareableLinkByTokenDeserialize(result) {
+  const expectedStatuses = ["202", "200", "201"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return;
+}
+function deleteBastionShareableLinkByToken(context3, resourceGroupName, bastionHostName, bslTokenRequest, options = { requestOptions: {} }) {
+  return getLongRunningPoller(context3, _deleteBastionShareableLinkByTokenDeserialize, ["202", "200", "201"], {
+    updateIntervalInMs: options?.updateIntervalInMs,
+    abortSignal: options?.abortSignal,
+    getInitialResponse: () => _deleteBastionShareableLinkByTokenSend(context3, resourceGroupName, bastionHostName, bslTokenRequest, options),
+    resourceLocationConfig: "location",
+    apiVersion: "2026-01-01"
+  });
+}
+function _deleteBastionShareableLinkSend(context3, resourceGroupName, bastionHostName, bslRequest, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/bastionHosts/{bastionHostName}/deleteShareableLinks{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    bastionHostName,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    body: bastionShareableLinkListRequestSerializer(bslRequest)
+  });
+}
+async function _deleteBastionShareableLinkDeserialize(result) {
+  const expectedStatuses = ["202", "200", "201"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return;
+}
+function deleteBastionShareableLink(context3, resourceGroupName, bastionHostName, bslRequest, options = { requestOptions: {} }) {
+  return getLongRunningPoller(context3, _deleteBastionShareableLinkDeserialize, ["202", "200", "201"], {
+    updateIntervalInMs: options?.updateIntervalInMs,
+    abortSignal: options?.abortSignal,
+    getInitialResponse: () => _deleteBastionShareableLinkSend(context3, resourceGroupName, bastionHostName, bslRequest, options),
+    resourceLocationConfig: "location",
+    apiVersion: "2026-01-01"
+  });
+}
+function _putBastionShareableLinkSend(context3, resourceGroupName, bastionHostName, bslRequest, options = { requestOptions: {} }) {
+  const path3 = expandUrlTemplate3("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/bastionHosts/{bastionHostName}/createShareableLinks{?api%2Dversion}", {
+    subscriptionId: context3.subscriptionId,
+    resourceGroupName,
+    bastionHostName,
+    "api%2Dversion": "2026-01-01"
+  }, {
+    allowReserved: options?.requestOptions?.skipUrlEncoding
+  });
+  return context3.path(path3).post({
+    ...operationOptionsToRequestParameters2(options),
+    contentType: "application/json",
+    headers: { accept: "application/json", ...options.requestOptions?.headers },
+    body: bastionShareableLinkListRequestSerializer(bslRequest)
+  });
+}
+async function _putBastionShareableLinkDeserialize(result) {
+  const expectedStatuses = ["200", "202", "201"];
+  if (!expectedStatuses.includes(result.status)) {
+    const error62 = createRestError2(result);
+    if (result.body) {
+      error62.details = cloudErrorDeserializer(result.body);
+    }
+    throw error62;
+  }
+  return _bastionShareableLinkListResultDeserializer(result.body);
+}
+function putBastionShareableLink(context3, resourceGroupName, bastionHostName, bslRequest, options = { requestOptions: {} }) {
+  const initialPagingPoller = getLongRunningPoller(context3, async (result) => result, ["200", "202", "201"], {
+    updateIntervalInMs: options?.updateIntervalInMs,
+    abortSignal: options?.abortSignal,
+    getInitialResponse: () => _putBastionShareableLinkSend(context3, resourceGroupName, bastionHostName, bslRequest, options),
+    resourceLocationConfig: "location",
+    apiVersion: "2026-01-01"
+  });
+  return buildPagedAsyncIterator3(context3, async () => await initialPagingPoller, _putBastionShareableLinkDeserialize, ["200", "202", "201"], { itemName: "value", nextLinkName: "nextLink", apiVersion: "2026-01-01" });
+}
+var init_operations3 = __esm({
+  "node_modules/@azure/arm-network/dist/esm/api/operations.js"() {
+    init_models4();
+    init_models6();
+    init_pagingHelpers3();
+    init_pollingHelpers();
+    init_urlTemplate3();
+    init_esm10();
+  }
+});
+
+// node_modules/@azure/arm-network/dist/esm/api/index.js
+var api_exports = {};
+__export(api_exports, {
+  checkDnsNameAvailability: () => checkDnsNameAvailability,
+  createNetworkManagement: () => createNetworkManagement,
+  deleteBastionShareableLink: () => deleteBastionShareableLink,
+  deleteBastionShareableLinkByToken: () => deleteBastionShareableLinkByToken,
+  disconnectActiveSessions: () => disconnectActiveSessions,
+  expressRouteProviderPort: () => expressRouteProviderPort,
+  generatevirtualwanvpnserverconfigurationvpnprofile: () => generatevirtualwanvpnserverconfigurationvpnprofile,
+  getActiveSessions: () => getActiveSessions,
+  getBastionShareableLink: () => getBastionShareableLink,
+  listActiveConnectivityConfigurations: () => listActiveConnectivityConfigurations,
+  listActiveSecurityAdminRules: () => listActiveSecurityAdminRules,
+  listNetworkManagerEffectiveConnectivityConfigurations: () => listNetworkManagerEffectiveConnectivityConfigurations,
+  listNetworkManagerEffectiveSecurityAdminRules: () => listNetworkManagerEffectiveSecurityAdminRules,
+  putBastionShareableLink: () => putBastionShareableLink,
+  supportedSecurityProviders: () => supportedSecurityProviders
+});
+var init_api3 = __esm({
+  "node_modules/@azure/arm-network/dist/esm/api/index.js"() {
+    init_networkManagementContext();
+    init_operations3();
+  }
+});
+
+// src/publish/app-gateway-client.ts
+var app_gateway_client_exports = {};
+__export(app_gateway_client_exports, {
+  ARM_NETWORK_API_VERSION: () => ARM_NETWORK_API_VERSION,
+  GatewayBusy: () => GatewayBusy,
+  PUBLIC_ARM_ENDPOINT: () => PUBLIC_ARM_ENDPOINT,
+  armScope: () => armScope,
+  openAppGatewayClient: () => openAppGatewayClient
+});
+function armScope(endpoint) {
+  const host = new URL(endpoint).host.toLowerCase();
+  const known = {
+    "management.azure.com": "https://management.azure.com/.default",
+    "management.usgovcloudapi.net": "https://management.usgovcloudapi.net/.default",
+    "management.chinacloudapi.cn": "https://management.chinacloudapi.cn/.default"
+  };
+  return Object.prototype.hasOwnProperty.call(known, host) ? known[host] : `${new URL(endpoint).origin}/.default`;
+}
+async function openAppGatewayClient(options) {
+  const endpoint = new URL(options.endpoint ?? PUBLIC_ARM_ENDPOINT).origin;
+  const sleep2 = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const now = options.now ?? Date.now;
+  const timeoutMs = options.timeoutMs ?? 6e4;
+  const { createNetworkManagement: createNetworkManagement2 } = await Promise.resolve().then(() => (init_api3(), api_exports));
+  const context3 = createNetworkManagement2(options.credential, "", {
+    endpoint,
+    credentials: { scopes: [armScope(endpoint)] },
+    retryOptions: { maxRetries: 0 },
+    ...options.tlsOptions ? { tlsOptions: options.tlsOptions } : {}
+  });
+  const call = async (method, url2, what2, body) => {
+    let r;
+    try {
+      r = await context3.pathUnchecked(url2)[method]({
+        timeout: timeoutMs,
+        headers: { accept: "application/json" },
+        ...body === void 0 ? {} : { body, contentType: "application/json" }
+      });
+    } catch (cause) {
+      throw new GatewayBusy(
+        "gateway.unreachable",
+        `${what2}: Resource Manager at ${endpoint} did not answer (${cause.message})`,
+        void 0,
+        cause
+      );
+    }
+    return { status: Number(r.status), headers: r.headers, body: r.body };
+  };
+  const path3 = (resourceId) => {
+    const id = parseGatewayId(resourceId);
+    return `/subscriptions/${encodeURIComponent(id.subscriptionId)}/resourceGroups/${encodeURIComponent(id.resourceGroup)}/providers/Microsoft.Network/applicationGateways/${encodeURIComponent(id.name)}?api-version=${ARM_NETWORK_API_VERSION}`;
+  };
+  return {
+    endpoint,
+    async get(resourceId) {
+      const what2 = `GET of gateway ${resourceId}`;
+      const r = await call("get", path3(resourceId), what2);
+      if (r.status !== 200) throw refusal(r, what2);
+      if (typeof r.body !== "object" || r.body === null || Array.isArray(r.body)) {
+        throw new CaError("gateway.failed", `${what2}: the answer is not a gateway document`);
+      }
+      return r.body;
+    },
+    async put(resourceId, document2) {
+      const what2 = `PUT of gateway ${resourceId}`;
+      const r = await call("put", path3(resourceId), what2, document2);
+      if (r.status !== 200 && r.status !== 201) throw refusal(r, what2);
+      const operation = header(r, "azure-asyncoperation");
+      if (operation === void 0) {
+        if (provisioningState(r.body) === "Succeeded") return;
+        throw new CaError("gateway.failed", `${what2}: the answer names no Azure-AsyncOperation to follow`);
+      }
+      let pollUrl;
+      try {
+        pollUrl = new URL(operation);
+      } catch {
+        throw new CaError("gateway.failed", `${what2}: Azure-AsyncOperation '${operation}' is not a URL`);
+      }
+      if (pollUrl.origin !== endpoint) {
+        throw new CaError(
+          "gateway.failed",
+          `${what2}: Azure-AsyncOperation points to ${pollUrl.origin}, not to Resource Manager at ${endpoint}; not following it`
+        );
+      }
+      const deadline = now() + (options.operationTimeoutMs ?? 60 * 6e4);
+      let wait = retryAfterMs2(r) ?? options.pollIntervalMs ?? 1e4;
+      for (; ; ) {
+        if (now() > deadline) {
+          throw new CaError(
+            "gateway.failed",
+            `${what2}: still in progress after the time limit; check the gateway in Azure`
+          );
+        }
+        await sleep2(wait);
+        const poll = await call("get", pollUrl.pathname + pollUrl.search, `${what2} (operation status)`);
+        if (poll.status === 429 || poll.status >= 500) {
+          wait = retryAfterMs2(poll) ?? options.pollIntervalMs ?? 1e4;
+          continue;
+        }
+        if (poll.status !== 200) throw refusal(poll, `${what2} (operation status)`);
+        const body = poll.body ?? {};
+        const status = typeof body.status === "string" ? body.status : "";
+        if (status === "Succeeded") return;
+        if (status === "Failed" || status === "Canceled") {
+          const code = typeof body.error?.code === "string" ? body.error.code : status;
+          const message = typeof body.error?.message === "string" ? body.error.message : "";
+          const text = `${what2} ended ${status}: ${code}${message ? ` (${message})` : ""}`;
+          if (code === "CanceledAndSupersededDueToAnotherOperation") {
+            throw new GatewayBusy("gateway.conflict", text, void 0);
+          }
+          throw new CaError("gateway.failed", text);
+        }
+        wait = retryAfterMs2(poll) ?? options.pollIntervalMs ?? 1e4;
+      }
+    }
+  };
+}
+function header(r, name3) {
+  const v = r.headers[name3];
+  return typeof v === "string" && v !== "" ? v : void 0;
+}
+function retryAfterMs2(r) {
+  const v = header(r, "retry-after");
+  if (v === void 0) return void 0;
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const at2 = Date.parse(v);
+  return Number.isNaN(at2) ? void 0 : Math.max(0, at2 - Date.now());
+}
+function provisioningState(body) {
+  const p = body?.properties;
+  return p?.provisioningState;
+}
+function armError(body) {
+  const e = body?.error;
+  return {
+    code: typeof e?.code === "string" ? e.code : "",
+    message: typeof e?.message === "string" ? e.message : ""
+  };
+}
+function refusal(r, what2) {
+  const { code, message } = armError(r.body);
+  const said = `HTTP ${r.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`;
+  const wait = retryAfterMs2(r);
+  if (r.status === 409) return new GatewayBusy("gateway.conflict", `${what2}: ${said}`, wait);
+  if (r.status === 429) return new GatewayBusy("gateway.throttled", `${what2}: ${said}`, wait);
+  if (r.status >= 500) return new GatewayBusy("gateway.failed", `${what2}: ${said}`, wait);
+  if (r.status === 404) {
+    return new CaError("gateway.not_found", `${what2}: ${said}; check the resource id and the subscription`);
+  }
+  if (r.status === 401 || r.status === 403) {
+    return new CaError(
+      "gateway.forbidden",
+      `${what2}: ${said}; the identity needs Microsoft.Network/applicationGateways/read and /write (e.g. the Network Contributor role on the gateway)`
+    );
+  }
+  return new CaError("gateway.failed", `${what2}: ${said}`);
+}
+var ARM_NETWORK_API_VERSION, PUBLIC_ARM_ENDPOINT, GatewayBusy;
+var init_app_gateway_client = __esm({
+  "src/publish/app-gateway-client.ts"() {
+    "use strict";
+    init_errors();
+    init_gateway_target();
+    ARM_NETWORK_API_VERSION = "2026-01-01";
+    PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
+    GatewayBusy = class extends CaError {
+      constructor(code, message, retryAfterMs3, cause) {
+        super(code, message, cause === void 0 ? {} : { cause });
+        this.retryAfterMs = retryAfterMs3;
+      }
+      retryAfterMs;
+    };
   }
 });
 
@@ -64084,17 +68067,8 @@ var import_asn1_schema2 = __toESM(require_cjs2(), 1);
 var import_asn1_x5093 = __toESM(require_cjs3(), 1);
 import { createHash } from "node:crypto";
 
-// src/ca/der-writer.ts
-var TAG_INTEGER = 2;
-var TAG_OCTET_STRING = 4;
-var TAG_OID = 6;
-var TAG_ENUMERATED = 10;
-var TAG_UTC_TIME = 23;
-var TAG_GENERALIZED_TIME = 24;
+// src/ca/der-bytes.ts
 var TAG_SEQUENCE = 48;
-var OID_REASON = [85, 29, 21];
-var OID_INVALIDITY = [85, 29, 24];
-var OID_HOLD = [85, 29, 23];
 function lengthOctets(n) {
   if (n < 128) return 1;
   if (n < 256) return 2;
@@ -64102,228 +68076,24 @@ function lengthOctets(n) {
   if (n < 16777216) return 4;
   return 5;
 }
-function writeLength(out, at, n) {
+function writeLength(out, at2, n) {
   const octets = lengthOctets(n);
   if (octets === 1) {
-    out[at] = n;
-    return at + 1;
+    out[at2] = n;
+    return at2 + 1;
   }
-  out[at++] = 128 | octets - 1;
-  for (let shift = (octets - 2) * 8; shift >= 0; shift -= 8) out[at++] = Math.floor(n / 2 ** shift) & 255;
-  return at;
+  out[at2++] = 128 | octets - 1;
+  for (let shift = (octets - 2) * 8; shift >= 0; shift -= 8) out[at2++] = Math.floor(n / 2 ** shift) & 255;
+  return at2;
 }
 function tlv(n) {
   return 1 + lengthOctets(n) + n;
 }
-function oidContent(oid) {
-  const arcs = oid.split(".").map((a) => {
-    if (!/^\d+$/.test(a)) throw new RangeError(`'${oid}' is not an OID`);
-    return BigInt(a);
-  });
-  if (arcs.length < 2) throw new RangeError(`'${oid}' is not an OID`);
-  const [first, second, ...rest] = arcs;
-  if (first > 2n || first < 2n && second > 39n) throw new RangeError(`'${oid}' is not an OID`);
-  const out = [];
-  for (const arc of [first * 40n + second, ...rest]) {
-    const septets = [Number(arc & 0x7fn)];
-    for (let v = arc >> 7n; v > 0n; v >>= 7n) septets.unshift(Number(v & 0x7fn) | 128);
-    out.push(...septets);
-  }
-  return out;
-}
-var oidCache = /* @__PURE__ */ new Map();
-function cachedOid(oid) {
-  let content = oidCache.get(oid);
-  if (content === void 0) {
-    content = oidContent(oid);
-    oidCache.set(oid, content);
-  }
-  return content;
-}
-function writeText(out, at, s) {
-  for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i);
-  return at;
-}
-var UTC_TIME_LENGTH = 13;
-var GENERALIZED_TIME_LENGTH = 15;
-function serialOctets(hex4) {
-  const octets = hex4.length + 1 >> 1;
-  return hex4.length % 2 === 0 && hex4.charCodeAt(0) >= 56 ? octets + 1 : octets;
-}
-function writeSerial(out, at, hex4) {
-  let i = 0;
-  if (hex4.length % 2 === 1) {
-    out[at++] = HEX_VALUE[hex4.charCodeAt(0) & 127];
-    i = 1;
-  } else if (hex4.charCodeAt(0) >= 56) {
-    out[at++] = 0;
-  }
-  for (; i < hex4.length; i += 2) {
-    out[at++] = HEX_VALUE[hex4.charCodeAt(i) & 127] << 4 | HEX_VALUE[hex4.charCodeAt(i + 1) & 127];
-  }
-  return at;
-}
-var HEX_VALUE = new Uint8Array(128);
-for (let v = 0; v < 16; v++) {
-  HEX_VALUE[v.toString(16).charCodeAt(0)] = v;
-  HEX_VALUE[v.toString(16).toUpperCase().charCodeAt(0)] = v;
-}
-function extensionsContent(e) {
-  if (e.reasonCode !== void 0 && !(Number.isInteger(e.reasonCode) && e.reasonCode >= 0 && e.reasonCode < 128)) {
-    throw new RangeError(`reason code ${e.reasonCode} is not 0\u2026127`);
-  }
-  const { revocationDate, invalidityDate } = e;
-  if (revocationDate.length !== UTC_TIME_LENGTH && revocationDate.length !== GENERALIZED_TIME_LENGTH) {
-    throw new RangeError(`'${revocationDate}' is not an ASN.1 time YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`);
-  }
-  if (invalidityDate !== void 0 && invalidityDate.length !== GENERALIZED_TIME_LENGTH) {
-    throw new RangeError(`'${invalidityDate}' is not a GeneralizedTime YYYYMMDDHHMMSSZ`);
-  }
-  if (e.reasonCode === void 0 && e.invalidityDate === void 0 && e.holdInstructionOid === void 0)
-    return -1;
-  let n = 0;
-  if (e.reasonCode !== void 0) n += tlv(tlv(3) + tlv(tlv(1)));
-  if (e.invalidityDate !== void 0) n += tlv(tlv(3) + tlv(tlv(GENERALIZED_TIME_LENGTH)));
-  if (e.holdInstructionOid !== void 0) n += tlv(tlv(3) + tlv(tlv(cachedOid(e.holdInstructionOid).length)));
-  return n;
-}
-function writeExtensionHeader(out, at, oid, valueTlv) {
-  out[at++] = TAG_SEQUENCE;
-  at = writeLength(out, at, tlv(oid.length) + tlv(valueTlv));
-  out[at++] = TAG_OID;
-  at = writeLength(out, at, oid.length);
-  for (const b of oid) out[at++] = b;
-  out[at++] = TAG_OCTET_STRING;
-  return writeLength(out, at, valueTlv);
-}
-var RevokedListWriter = class {
-  #body = Buffer.allocUnsafe(64 * 1024);
-  #at = 0;
-  /** Where each entry starts in #body. */
-  #starts = [];
-  /** Where each entry's serial content starts in #body. */
-  #serials = [];
-  #keys = [];
-  /** How many entries were added. */
-  get count() {
-    return this.#keys.length;
-  }
-  add(e) {
-    const exts = extensionsContent(e);
-    const octets = serialOctets(e.serial);
-    if (octets < 1 || octets > 21) throw new RangeError(`serial '${e.serial}' is not 1 to 20 octets in hex`);
-    let content = tlv(octets) + tlv(e.revocationDate.length);
-    if (exts >= 0) content += tlv(exts);
-    const start = this.#at;
-    const end = start + tlv(content);
-    if (end > this.#body.length) {
-      const grown = Buffer.allocUnsafe(Math.max(end, 2 * this.#body.length));
-      this.#body.copy(grown, 0, 0, start);
-      this.#body = grown;
-    }
-    const body = this.#body;
-    let at = start;
-    body[at++] = TAG_SEQUENCE;
-    at = writeLength(body, at, content);
-    body[at++] = TAG_INTEGER;
-    at = writeLength(body, at, octets);
-    this.#starts.push(start);
-    this.#serials.push(at);
-    at = writeSerial(body, at, e.serial);
-    this.#keys.push(sortKey(body, at - octets, octets));
-    at = writeRest(body, at, e, exts);
-    if (at !== end) throw new Error(`DER writer: wrote ${at - start} of ${end - start} octets`);
-    this.#at = end;
-  }
-  /** The list, in serial order. */
-  finish() {
-    const body = this.#body;
-    const starts = this.#starts;
-    const serials = this.#serials;
-    const keys = this.#keys;
-    const order = sortedOrder(
-      keys,
-      (i, j) => keys[i] - keys[j] || tieBreak(body, serials, i, j) || i - j
-    );
-    const out = Buffer.allocUnsafe(tlv(this.#at));
-    out[0] = TAG_SEQUENCE;
-    let at = writeLength(out, 1, this.#at);
-    for (const i of order) {
-      const end = i + 1 < starts.length ? starts[i + 1] : this.#at;
-      for (let k = starts[i]; k < end; k++) out[at++] = body[k];
-    }
-    return out;
-  }
-};
-function sortedOrder(keys, compare) {
-  const count = keys.length;
-  const scale = 2 ** Math.max(1, Math.ceil(Math.log2(count)));
-  const packed = new Float64Array(count);
-  for (let i = 0; i < count; i++) packed[i] = Math.floor(keys[i] / scale) * scale + i;
-  packed.sort();
-  const order = new Array(count);
-  for (let i = 0; i < count; i++) order[i] = packed[i] % scale;
-  for (let start = 0; start < count; ) {
-    const reduced = Math.floor(packed[start] / scale);
-    let end = start + 1;
-    while (end < count && Math.floor(packed[end] / scale) === reduced) end++;
-    if (end - start > 1) {
-      const run = order.slice(start, end).sort(compare);
-      for (let k = 0; k < run.length; k++) order[start + k] = run[k];
-    }
-    start = end;
-  }
-  return order;
-}
-function sortKey(der, at, octets) {
-  let key = octets;
-  for (let k = 0; k < 6; k++) key = key * 256 + (k < octets ? der[at + k] : 0);
-  return key;
-}
-function tieBreak(der, serials, i, j) {
-  const a = serials[i];
-  const b = serials[j];
-  const octets = der[a - 1];
-  for (let k = 6; k < octets; k++) {
-    const d = der[a + k] - der[b + k];
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-function writeRest(out, at, e, exts) {
-  const time3 = e.revocationDate;
-  out[at++] = time3.length === UTC_TIME_LENGTH ? TAG_UTC_TIME : TAG_GENERALIZED_TIME;
-  out[at++] = time3.length;
-  at = writeText(out, at, time3);
-  if (exts < 0) return at;
-  out[at++] = TAG_SEQUENCE;
-  at = writeLength(out, at, exts);
-  if (e.reasonCode !== void 0) {
-    at = writeExtensionHeader(out, at, OID_REASON, tlv(1));
-    out[at++] = TAG_ENUMERATED;
-    out[at++] = 1;
-    out[at++] = e.reasonCode;
-  }
-  if (e.invalidityDate !== void 0) {
-    at = writeExtensionHeader(out, at, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH));
-    out[at++] = TAG_GENERALIZED_TIME;
-    out[at++] = GENERALIZED_TIME_LENGTH;
-    at = writeText(out, at, e.invalidityDate);
-  }
-  if (e.holdInstructionOid !== void 0) {
-    const hold = cachedOid(e.holdInstructionOid);
-    at = writeExtensionHeader(out, at, OID_HOLD, tlv(hold.length));
-    out[at++] = TAG_OID;
-    at = writeLength(out, at, hold.length);
-    for (const b of hold) out[at++] = b;
-  }
-  return at;
-}
-function readTlv(der, at, limit = der.length) {
-  if (at + 2 > limit) throw new Error("DER: truncated");
-  const tag = der[at];
+function readTlv(der, at2, limit = der.length) {
+  if (at2 + 2 > limit) throw new Error("DER: truncated");
+  const tag = der[at2];
   if ((tag & 31) === 31) throw new Error("DER: multi-octet tags are not read here");
-  let p = at + 1;
+  let p = at2 + 1;
   const first = der[p++];
   let length = first;
   if (first >= 128) {
@@ -64337,37 +68107,42 @@ function readTlv(der, at, limit = der.length) {
   }
   const end = p + length;
   if (end > limit) throw new Error("DER: truncated");
-  return { tag, start: at, contentStart: p, end };
+  return { tag, start: at2, contentStart: p, end };
 }
 function wrap(tag, parts) {
   let content = 0;
   for (const p of parts) content += p.length;
   const out = Buffer.allocUnsafe(tlv(content));
   out[0] = tag;
-  let at = writeLength(out, 1, content);
+  let at2 = writeLength(out, 1, content);
   for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+    out.set(p, at2);
+    at2 += p.length;
   }
   return out;
 }
 function insertIntoSequence(sequence, element, beforeTag) {
   const outer = readTlv(sequence, 0);
   if (outer.tag !== TAG_SEQUENCE || outer.end !== sequence.length) throw new Error("DER: not one SEQUENCE");
-  let at = outer.contentStart;
-  while (at < outer.end) {
-    const child = readTlv(sequence, at, outer.end);
+  let at2 = outer.contentStart;
+  while (at2 < outer.end) {
+    const child = readTlv(sequence, at2, outer.end);
     if (child.tag === beforeTag) break;
-    at = child.end;
+    at2 = child.end;
   }
   return wrap(TAG_SEQUENCE, [
-    sequence.subarray(outer.contentStart, at),
+    sequence.subarray(outer.contentStart, at2),
     element,
-    sequence.subarray(at, outer.end)
+    sequence.subarray(at2, outer.end)
   ]);
 }
 function bitString(bytes2) {
   return wrap(3, [Uint8Array.of(0), bytes2]);
+}
+function arrayBuffer(bytes2) {
+  if (bytes2.byteOffset === 0 && bytes2.byteLength === bytes2.buffer.byteLength)
+    return bytes2.buffer;
+  return bytes2.buffer.slice(bytes2.byteOffset, bytes2.byteOffset + bytes2.byteLength);
 }
 
 // src/ca/extensions.ts
@@ -64445,7 +68220,7 @@ var import_asn1_rsa = __toESM(require_cjs7(), 1);
 init_errors();
 import { createPublicKey as createPublicKey3, verify as nodeVerify, constants as constants2 } from "node:crypto";
 
-// src/keys/signer.ts
+// src/ca/signer.ts
 function webCryptoAlgorithm(scheme) {
   const bits = scheme.slice(2);
   const hash2 = { name: `SHA-${bits}` };
@@ -64459,7 +68234,7 @@ function webCryptoAlgorithm(scheme) {
   }
 }
 
-// src/keys/x509-signing.ts
+// src/ca/x509-signing.ts
 import { createPublicKey as createPublicKey2 } from "node:crypto";
 var CURVES = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
 function x509Signing(signer) {
@@ -64766,11 +68541,11 @@ function usages(template) {
   const e = extension(template, import_asn1_x5095.id_ce_keyUsage);
   return e ? import_asn1_schema4.AsnConvert.parse(e.value, import_asn1_x5095.KeyUsage).toNumber() : 0;
 }
-function fail(kind, list3) {
-  if (list3.length)
+function fail(kind, list4) {
+  if (list4.length)
     throw new CaError(
       "lint.failed",
-      `the ${kind} certificate about to be signed is wrong: ${list3.join("; ")}`
+      `the ${kind} certificate about to be signed is wrong: ${list4.join("; ")}`
     );
 }
 function lintLeaf(template, opts) {
@@ -64851,6 +68626,127 @@ async function createIntermediateCertificate(opts) {
   return signCertificate(template, opts.root.signer);
 }
 
+// src/ca/index-time.ts
+init_errors();
+var DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function isTimeAt(s, start, length) {
+  if (length !== 13 && length !== 15 || s.length < start + length) return false;
+  const last = start + length - 1;
+  if (s.charCodeAt(last) !== 90) return false;
+  for (let i = start; i < last; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  const two = (i) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+  let year;
+  let at2;
+  if (length === 13) {
+    year = two(start);
+    year += year < 50 ? 2e3 : 1900;
+    at2 = start + 2;
+  } else {
+    year = two(start) * 100 + two(start + 2);
+    at2 = start + 4;
+  }
+  const month = two(at2);
+  const day = two(at2 + 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  return day <= days && two(at2 + 4) <= 23 && two(at2 + 6) <= 59 && two(at2 + 8) <= 59;
+}
+var TIME = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+function formatIndexTime(d) {
+  const year = checkedYear(d);
+  const text = formatGeneralizedTime(d);
+  return year >= 1950 && year <= 2049 ? text.slice(2) : text;
+}
+function parseIndexTime(s) {
+  const d = timeOrUndefined(s);
+  if (d === void 0) {
+    throw new CaError("state.corrupt", `'${s}' is not a time in the form YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`);
+  }
+  return d;
+}
+function isIndexTime(s) {
+  return timeOrUndefined(s) !== void 0;
+}
+function indexTimeMs(s) {
+  if (typeof s !== "string" || !isTimeAt(s, 0, s.length)) return Number.NaN;
+  const two = (i) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+  let year;
+  let at2;
+  if (s.length === 13) {
+    year = two(0);
+    year += year < 50 ? 2e3 : 1900;
+    at2 = 2;
+  } else {
+    year = two(0) * 100 + two(2);
+    at2 = 4;
+  }
+  const month = two(at2);
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + two(at2 + 2) - 1;
+  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+  return ((days * 24 + two(at2 + 4)) * 60 + two(at2 + 6)) * 6e4 + two(at2 + 8) * 1e3;
+}
+function timeOrUndefined(s) {
+  const ms = indexTimeMs(s);
+  if (!Number.isNaN(ms)) return new Date(ms);
+  const m = TIME.exec(s);
+  if (m === null) return void 0;
+  const [yearText = "", ...rest] = m.slice(1);
+  const [month = 0, day = 0, hour = 0, minute = 0, second = 0] = rest.map(Number);
+  let year = Number(yearText);
+  if (yearText.length === 2) year += year < 50 ? 2e3 : 1900;
+  const d = /* @__PURE__ */ new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second);
+  const roundTrips = d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day && d.getUTCHours() === hour && d.getUTCMinutes() === minute && d.getUTCSeconds() === second;
+  return roundTrips ? d : void 0;
+}
+function formatGeneralizedTime(d) {
+  const year = checkedYear(d);
+  const two = (n) => String(n).padStart(2, "0");
+  const rest = [d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+  return `${String(year).padStart(4, "0")}${rest.map(two).join("")}Z`;
+}
+function checkedYear(d) {
+  const year = d.getUTCFullYear();
+  if (Number.isNaN(year) || year < 0 || year > 9999) {
+    throw new RangeError(`${String(d)} cannot be written as an ASN.1 time`);
+  }
+  return year;
+}
+
+// src/ca/index-attr.ts
+init_errors();
+function parseIndexAttr(text) {
+  const attributes = {};
+  text.split("\n").forEach((rawLine, i) => {
+    const line = rawLine.replace(/#.*$/, "").trim();
+    if (line === "") return;
+    const m = /^([A-Za-z0-9_.]+)\s*=\s*(.*)$/.exec(line);
+    if (m === null) {
+      throw new CaError("state.corrupt", `line ${i + 1}: expected 'name = value', found '${line}'`);
+    }
+    if (m[1] !== "unique_subject") return;
+    const value = m[2] ?? "";
+    if (/^[yYtT1]/.test(value)) attributes.uniqueSubject = true;
+    else if (/^[nNfF0]/.test(value)) attributes.uniqueSubject = false;
+    else {
+      throw new CaError("state.corrupt", `line ${i + 1}: unique_subject = '${value}' is neither yes nor no`);
+    }
+  });
+  return attributes;
+}
+function formatIndexAttr(attributes) {
+  return `unique_subject = ${attributes.uniqueSubject ? "yes" : "no"}
+`;
+}
+
 // src/ca/index-txt.ts
 init_errors();
 
@@ -64906,121 +68802,31 @@ function formatSerialFile(next) {
 `;
 }
 
-// src/ca/index-txt.ts
-var FIELD_COUNT = 6;
-function parseIndex(text) {
-  const entries = [];
-  const bySerial = new SerialTable((position) => entries[position].serial, text.length / 128);
-  let lineOfEntry = new Int32Array(1024);
-  const end = text.length;
-  let pos = 0;
-  let lineNumber = 0;
-  let nextBackslash = text.indexOf("\\");
-  let lastExpiry = "";
-  while (pos < end) {
-    lineNumber++;
-    let eol = text.indexOf("\n", pos);
-    if (eol === -1) eol = end;
-    const start = pos;
-    pos = eol + 1;
-    if (text.charCodeAt(start) === 35) continue;
-    if (nextBackslash !== -1 && nextBackslash < start) nextBackslash = text.indexOf("\\", start);
-    const escaped = nextBackslash !== -1 && nextBackslash < eol;
-    let entry;
-    let serialStart = 0;
-    let serialEnd = 0;
-    const status = statusOf(text.charCodeAt(start));
-    const t1 = start + 1;
-    if (!escaped && status !== void 0 && text.charCodeAt(t1) === 9 && text.charCodeAt(eol - 1) !== 13) {
-      const t2 = text.indexOf("	", t1 + 1);
-      const t3 = text.indexOf("	", t2 + 1);
-      const t4 = text.indexOf("	", t3 + 1);
-      const t5 = text.indexOf("	", t4 + 1);
-      const t6 = text.indexOf("	", t5 + 1);
-      if (t1 < t2 && t2 < t3 && t3 < t4 && t4 < t5 && t5 < eol && (t6 === -1 || t6 > eol) && isTimeAt(text, t1 + 1, t2 - t1 - 1) && (status === "R" ? isRevocationAt(text, t2 + 1, t3) : t3 === t2 + 1) && isEvenHexAt(text, t3 + 1, t4)) {
-        if (lastExpiry.length !== t2 - t1 - 1 || !text.startsWith(lastExpiry, t1 + 1)) {
-          lastExpiry = text.slice(t1 + 1, t2);
-        }
-        const file2 = t5 - t4 === 8 && text.startsWith("unknown", t4 + 1) ? "unknown" : text.slice(t4 + 1, t5);
-        entry = {
-          status,
-          expiry: lastExpiry,
-          revocation: t3 === t2 + 1 ? "" : text.slice(t2 + 1, t3),
-          serial: text.slice(t3 + 1, t4),
-          file: file2,
-          subject: text.slice(t5 + 1, eol)
-        };
-        serialStart = t3 + 1;
-        serialEnd = t4;
-      }
-    }
-    if (entry === void 0) {
-      try {
-        entry = parseLine(text.slice(start, eol), escaped);
-      } catch (e) {
-        throw new CaError("state.corrupt", `line ${lineNumber}: ${e.message}`, { cause: e });
-      }
-      serialStart = -1;
-    }
-    const hash2 = serialStart === -1 ? hashSerial(entry.serial, 0, entry.serial.length) : hashSerial(text, serialStart, serialEnd);
-    const earlier = bySerial.find(entry.serial, hash2);
-    if (earlier !== -1) {
-      throw new CaError(
-        "state.corrupt",
-        `line ${lineNumber}: serial ${entry.serial} is already on line ${lineOfEntry[earlier]}`
-      );
-    }
-    const position = entries.length;
-    if (position === lineOfEntry.length) {
-      const grown = new Int32Array(position * 2);
-      grown.set(lineOfEntry);
-      lineOfEntry = grown;
-    }
-    lineOfEntry[position] = lineNumber;
-    bySerial.add(hash2, position);
-    entries.push(entry);
-  }
-  return entries;
-}
-function statusOf(code) {
-  return code === 86 ? "V" : code === 82 ? "R" : code === 69 ? "E" : void 0;
-}
+// src/ca/index-scan.ts
 function indexIn(s, code, from, end) {
   for (let i = from; i < end; i++) if (s.charCodeAt(i) === code) return i;
   return -1;
 }
-function serializeIndex(entries) {
-  const chunks = [];
-  let lines = [];
-  for (const entry of entries) {
-    lines.push(serializeEntry(entry));
-    if (lines.length === 4096) {
-      chunks.push(lines.join(""));
-      lines = [];
-    }
-  }
-  chunks.push(lines.join(""));
-  return chunks.length === 1 ? chunks[0] : chunks.join("");
+function isEvenHexAt(s, start, end) {
+  return (end - start) % 2 === 0 && isHexAt(s, start, end);
 }
-function serializeEntry(entry) {
-  const { file: file2, subject } = entry;
-  if (isValidEntry(entry) && typeof file2 === "string" && typeof subject === "string" && !TAB_OR_BREAK.test(file2) && !TAB_OR_BREAK.test(subject)) {
-    return `${entry.status}	${entry.expiry}	${entry.revocation}	${entry.serial}	${file2}	${subject}
-`;
-  }
-  const fields = [entry.status, entry.expiry, entry.revocation, entry.serial, entry.file, entry.subject];
-  const problem = entryProblem(entry) ?? (fields.some((f) => /[\r\n]/.test(f)) ? "a line break" : void 0);
-  if (problem !== void 0) {
-    throw new CaError("state.write_failed", `index entry for serial ${entry.serial} has ${problem}`);
-  }
-  return `${fields.map((f) => f.replaceAll("	", "\\	")).join("	")}
-`;
+function isHex(s) {
+  return isHexAt(s, 0, s.length);
 }
-var TAB_OR_BREAK = /[\t\r\n]/;
-function findBySerial(entries, serial) {
+function isHexAt(s, start, end) {
+  if (end <= start) return false;
+  let bad = 0;
+  for (let i = start; i < end; i++) bad |= HEX_DIGIT[s.charCodeAt(i)] ^ 1;
+  return bad === 0;
+}
+var HEX_DIGIT = new Uint8Array(65536);
+for (const c of "0123456789ABCDEFabcdef") HEX_DIGIT[c.charCodeAt(0)] = 1;
+
+// src/ca/index-lookup.ts
+function findBySerial(entries2, serial) {
   if (typeof serial === "string" && !HEX.test(serial)) return void 0;
   const wanted = wantedKey(serial);
-  for (const entry of entries) {
+  for (const entry of entries2) {
     if (serialMatches(entry.serial, wanted)) return entry;
   }
   return void 0;
@@ -65115,86 +68921,9 @@ var SerialTable = class {
     }
   }
 };
-function parseLine(line, escaped) {
-  if (line.endsWith("\r")) throw new Error("ends with a carriage return: index.txt must have LF line endings");
-  const fields = escaped ? splitFields(line) : line.split("	");
-  if (fields.length !== FIELD_COUNT) {
-    throw new Error(`expected ${FIELD_COUNT} tab-separated fields, found ${fields.length}`);
-  }
-  const [status = "", expiry = "", revocation = "", serial = "", file2 = "", subject = ""] = fields;
-  const entry = { status, expiry, revocation, serial, file: file2, subject };
-  if (!isValidEntry(entry)) {
-    const problem = entryProblem(entry);
-    if (problem !== void 0) throw new Error(problem);
-  }
-  return entry;
-}
-function splitFields(line) {
-  const fields = [];
-  let field = "";
-  let from = 0;
-  for (let tab = line.indexOf("	"); tab !== -1; tab = line.indexOf("	", tab + 1)) {
-    if (tab > from && line.charCodeAt(tab - 1) === 92) {
-      field += `${line.slice(from, tab - 1)}	`;
-    } else {
-      fields.push(field + line.slice(from, tab));
-      field = "";
-    }
-    from = tab + 1;
-  }
-  fields.push(field + line.slice(from));
-  return fields;
-}
-function isValidEntry(entry) {
-  const { status, expiry, revocation, serial } = entry;
-  if (typeof expiry !== "string" || typeof revocation !== "string" || typeof serial !== "string") return false;
-  if (!isTimeAt(expiry, 0, expiry.length)) return false;
-  if (status === "R") {
-    if (!isRevocationAt(revocation, 0, revocation.length)) return false;
-  } else if (status !== "V" && status !== "E" || revocation !== "") return false;
-  return isEvenHexAt(serial, 0, serial.length);
-}
-function isEvenHexAt(s, start, end) {
-  return (end - start) % 2 === 0 && isHexAt(s, start, end);
-}
-function isHex(s) {
-  return isHexAt(s, 0, s.length);
-}
-function isHexAt(s, start, end) {
-  if (end <= start) return false;
-  let bad = 0;
-  for (let i = start; i < end; i++) bad |= HEX_DIGIT[s.charCodeAt(i)] ^ 1;
-  return bad === 0;
-}
-var HEX_DIGIT = new Uint8Array(65536);
-for (const c of "0123456789ABCDEFabcdef") HEX_DIGIT[c.charCodeAt(0)] = 1;
-var DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-function isTimeAt(s, start, length) {
-  if (length !== 13 && length !== 15 || s.length < start + length) return false;
-  const last = start + length - 1;
-  if (s.charCodeAt(last) !== 90) return false;
-  for (let i = start; i < last; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  const two = (i) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
-  let year;
-  let at;
-  if (length === 13) {
-    year = two(start);
-    year += year < 50 ? 2e3 : 1900;
-    at = start + 2;
-  } else {
-    year = two(start) * 100 + two(start + 2);
-    at = start + 4;
-  }
-  const month = two(at);
-  const day = two(at + 2);
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
-  return day <= days && two(at + 4) <= 23 && two(at + 6) <= 59 && two(at + 8) <= 59;
-}
+
+// src/ca/index-revocation.ts
+init_errors();
 function isUsualRevocation(raw) {
   return typeof raw === "string" && isRevocationAt(raw, 0, raw.length);
 }
@@ -65202,97 +68931,15 @@ function isRevocationAt(s, start, end) {
   if (end - start < 13 || !isTimeAt(s, start, 13)) return false;
   if (end - start === 13) return true;
   if (s.charCodeAt(start + 13) !== 44) return false;
-  const at = start + 14;
-  const comma = indexIn(s, 44, at, end);
-  if (comma === -1) return reasonNameAt(s, at, end) !== void 0;
+  const at2 = start + 14;
+  const comma = indexIn(s, 44, at2, end);
+  if (comma === -1) return reasonNameAt(s, at2, end) !== void 0;
   if (indexIn(s, 44, comma + 1, end) !== -1) return false;
-  const pseudo = comma - at;
-  if (pseudo === 7 && s.startsWith("keyTime", at) || pseudo === 9 && s.startsWith("CAkeyTime", at)) {
+  const pseudo = comma - at2;
+  if (pseudo === 7 && s.startsWith("keyTime", at2) || pseudo === 9 && s.startsWith("CAkeyTime", at2)) {
     return end - comma - 1 === 15 && isTimeAt(s, comma + 1, 15);
   }
-  return pseudo === 15 && s.startsWith("holdInstruction", at) && holdInstructionOid(s.slice(comma + 1, end)) !== void 0;
-}
-function entryProblem(entry) {
-  if (!["V", "R", "E"].includes(entry.status)) return `status '${entry.status}' is not V, R or E`;
-  if (!isIndexTime(entry.expiry)) return `expiry '${entry.expiry}' is not YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`;
-  if (entry.status === "R") {
-    try {
-      parseRevocation(entry.revocation);
-    } catch (e) {
-      return e.message;
-    }
-  } else if (entry.revocation !== "") {
-    return `status ${entry.status} but a revocation field '${entry.revocation}'`;
-  }
-  if (!/^(?:[0-9A-Fa-f]{2})+$/.test(entry.serial)) {
-    return `serial '${entry.serial}' is not hexadecimal with an even number of digits`;
-  }
-  return void 0;
-}
-var TIME = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-function formatIndexTime(d) {
-  const year = checkedYear(d);
-  const text = formatGeneralizedTime(d);
-  return year >= 1950 && year <= 2049 ? text.slice(2) : text;
-}
-function parseIndexTime(s) {
-  const d = timeOrUndefined(s);
-  if (d === void 0) {
-    throw new CaError("state.corrupt", `'${s}' is not a time in the form YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`);
-  }
-  return d;
-}
-function isIndexTime(s) {
-  return timeOrUndefined(s) !== void 0;
-}
-function indexTimeMs(s) {
-  if (typeof s !== "string" || !isTimeAt(s, 0, s.length)) return Number.NaN;
-  const two = (i) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
-  let year;
-  let at;
-  if (s.length === 13) {
-    year = two(0);
-    year += year < 50 ? 2e3 : 1900;
-    at = 2;
-  } else {
-    year = two(0) * 100 + two(2);
-    at = 4;
-  }
-  const month = two(at);
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + two(at + 2) - 1;
-  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
-  return ((days * 24 + two(at + 4)) * 60 + two(at + 6)) * 6e4 + two(at + 8) * 1e3;
-}
-function timeOrUndefined(s) {
-  const ms = indexTimeMs(s);
-  if (!Number.isNaN(ms)) return new Date(ms);
-  const m = TIME.exec(s);
-  if (m === null) return void 0;
-  const [yearText = "", ...rest] = m.slice(1);
-  const [month = 0, day = 0, hour = 0, minute = 0, second = 0] = rest.map(Number);
-  let year = Number(yearText);
-  if (yearText.length === 2) year += year < 50 ? 2e3 : 1900;
-  const d = /* @__PURE__ */ new Date(0);
-  d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, minute, second);
-  const roundTrips = d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day && d.getUTCHours() === hour && d.getUTCMinutes() === minute && d.getUTCSeconds() === second;
-  return roundTrips ? d : void 0;
-}
-function formatGeneralizedTime(d) {
-  const year = checkedYear(d);
-  const two = (n) => String(n).padStart(2, "0");
-  const rest = [d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
-  return `${String(year).padStart(4, "0")}${rest.map(two).join("")}Z`;
-}
-function checkedYear(d) {
-  const year = d.getUTCFullYear();
-  if (Number.isNaN(year) || year < 0 || year > 9999) {
-    throw new RangeError(`${String(d)} cannot be written as an ASN.1 time`);
-  }
-  return year;
+  return pseudo === 15 && s.startsWith("holdInstruction", at2) && holdInstructionOid(s.slice(comma + 1, end)) !== void 0;
 }
 var REVOCATION_REASON_CODES = {
   unspecified: 0,
@@ -65368,28 +69015,169 @@ function parseRevocation(raw) {
   }
   throw bad(`unknown reason '${reasonText}'`);
 }
-function parseIndexAttr(text) {
-  const attributes = {};
-  text.split("\n").forEach((rawLine, i) => {
-    const line = rawLine.replace(/#.*$/, "").trim();
-    if (line === "") return;
-    const m = /^([A-Za-z0-9_.]+)\s*=\s*(.*)$/.exec(line);
-    if (m === null) {
-      throw new CaError("state.corrupt", `line ${i + 1}: expected 'name = value', found '${line}'`);
+
+// src/ca/index-txt.ts
+var FIELD_COUNT = 6;
+function parseIndex(text) {
+  const entries2 = [];
+  const bySerial = new SerialTable((position) => entries2[position].serial, text.length / 128);
+  let lineOfEntry = new Int32Array(1024);
+  const end = text.length;
+  let pos = 0;
+  let lineNumber = 0;
+  let nextBackslash = text.indexOf("\\");
+  let lastExpiry = "";
+  while (pos < end) {
+    lineNumber++;
+    let eol = text.indexOf("\n", pos);
+    if (eol === -1) eol = end;
+    const start = pos;
+    pos = eol + 1;
+    if (text.charCodeAt(start) === 35) continue;
+    if (nextBackslash !== -1 && nextBackslash < start) nextBackslash = text.indexOf("\\", start);
+    const escaped = nextBackslash !== -1 && nextBackslash < eol;
+    let entry;
+    let serialStart = 0;
+    let serialEnd = 0;
+    const status = statusOf(text.charCodeAt(start));
+    const t1 = start + 1;
+    if (!escaped && status !== void 0 && text.charCodeAt(t1) === 9 && text.charCodeAt(eol - 1) !== 13) {
+      const t2 = text.indexOf("	", t1 + 1);
+      const t3 = text.indexOf("	", t2 + 1);
+      const t4 = text.indexOf("	", t3 + 1);
+      const t5 = text.indexOf("	", t4 + 1);
+      const t6 = text.indexOf("	", t5 + 1);
+      if (t1 < t2 && t2 < t3 && t3 < t4 && t4 < t5 && t5 < eol && (t6 === -1 || t6 > eol) && isTimeAt(text, t1 + 1, t2 - t1 - 1) && (status === "R" ? isRevocationAt(text, t2 + 1, t3) : t3 === t2 + 1) && isEvenHexAt(text, t3 + 1, t4)) {
+        if (lastExpiry.length !== t2 - t1 - 1 || !text.startsWith(lastExpiry, t1 + 1)) {
+          lastExpiry = text.slice(t1 + 1, t2);
+        }
+        const file2 = t5 - t4 === 8 && text.startsWith("unknown", t4 + 1) ? "unknown" : text.slice(t4 + 1, t5);
+        entry = {
+          status,
+          expiry: lastExpiry,
+          revocation: t3 === t2 + 1 ? "" : text.slice(t2 + 1, t3),
+          serial: text.slice(t3 + 1, t4),
+          file: file2,
+          subject: text.slice(t5 + 1, eol)
+        };
+        serialStart = t3 + 1;
+        serialEnd = t4;
+      }
     }
-    if (m[1] !== "unique_subject") return;
-    const value = m[2] ?? "";
-    if (/^[yYtT1]/.test(value)) attributes.uniqueSubject = true;
-    else if (/^[nNfF0]/.test(value)) attributes.uniqueSubject = false;
-    else {
-      throw new CaError("state.corrupt", `line ${i + 1}: unique_subject = '${value}' is neither yes nor no`);
+    if (entry === void 0) {
+      try {
+        entry = parseLine(text.slice(start, eol), escaped);
+      } catch (e) {
+        throw new CaError("state.corrupt", `line ${lineNumber}: ${e.message}`, { cause: e });
+      }
+      serialStart = -1;
     }
-  });
-  return attributes;
+    const hash2 = serialStart === -1 ? hashSerial(entry.serial, 0, entry.serial.length) : hashSerial(text, serialStart, serialEnd);
+    const earlier = bySerial.find(entry.serial, hash2);
+    if (earlier !== -1) {
+      throw new CaError(
+        "state.corrupt",
+        `line ${lineNumber}: serial ${entry.serial} is already on line ${lineOfEntry[earlier]}`
+      );
+    }
+    const position = entries2.length;
+    if (position === lineOfEntry.length) {
+      const grown = new Int32Array(position * 2);
+      grown.set(lineOfEntry);
+      lineOfEntry = grown;
+    }
+    lineOfEntry[position] = lineNumber;
+    bySerial.add(hash2, position);
+    entries2.push(entry);
+  }
+  return entries2;
 }
-function formatIndexAttr(attributes) {
-  return `unique_subject = ${attributes.uniqueSubject ? "yes" : "no"}
+function statusOf(code) {
+  return code === 86 ? "V" : code === 82 ? "R" : code === 69 ? "E" : void 0;
+}
+function serializeIndex(entries2) {
+  const chunks = [];
+  let lines = [];
+  for (const entry of entries2) {
+    lines.push(serializeEntry(entry));
+    if (lines.length === 4096) {
+      chunks.push(lines.join(""));
+      lines = [];
+    }
+  }
+  chunks.push(lines.join(""));
+  return chunks.length === 1 ? chunks[0] : chunks.join("");
+}
+function serializeEntry(entry) {
+  const { file: file2, subject } = entry;
+  if (isValidEntry(entry) && typeof file2 === "string" && typeof subject === "string" && !TAB_OR_BREAK.test(file2) && !TAB_OR_BREAK.test(subject)) {
+    return `${entry.status}	${entry.expiry}	${entry.revocation}	${entry.serial}	${file2}	${subject}
 `;
+  }
+  const fields = [entry.status, entry.expiry, entry.revocation, entry.serial, entry.file, entry.subject];
+  const problem = entryProblem(entry) ?? (fields.some((f) => /[\r\n]/.test(f)) ? "a line break" : void 0);
+  if (problem !== void 0) {
+    throw new CaError("state.write_failed", `index entry for serial ${entry.serial} has ${problem}`);
+  }
+  return `${fields.map((f) => f.replaceAll("	", "\\	")).join("	")}
+`;
+}
+var TAB_OR_BREAK = /[\t\r\n]/;
+function parseLine(line, escaped) {
+  if (line.endsWith("\r")) throw new Error("ends with a carriage return: index.txt must have LF line endings");
+  const fields = escaped ? splitFields(line) : line.split("	");
+  if (fields.length !== FIELD_COUNT) {
+    throw new Error(`expected ${FIELD_COUNT} tab-separated fields, found ${fields.length}`);
+  }
+  const [status = "", expiry = "", revocation = "", serial = "", file2 = "", subject = ""] = fields;
+  const entry = { status, expiry, revocation, serial, file: file2, subject };
+  if (!isValidEntry(entry)) {
+    const problem = entryProblem(entry);
+    if (problem !== void 0) throw new Error(problem);
+  }
+  return entry;
+}
+function splitFields(line) {
+  const fields = [];
+  let field = "";
+  let from = 0;
+  for (let tab = line.indexOf("	"); tab !== -1; tab = line.indexOf("	", tab + 1)) {
+    if (tab > from && line.charCodeAt(tab - 1) === 92) {
+      field += `${line.slice(from, tab - 1)}	`;
+    } else {
+      fields.push(field + line.slice(from, tab));
+      field = "";
+    }
+    from = tab + 1;
+  }
+  fields.push(field + line.slice(from));
+  return fields;
+}
+function isValidEntry(entry) {
+  const { status, expiry, revocation, serial } = entry;
+  if (typeof expiry !== "string" || typeof revocation !== "string" || typeof serial !== "string") return false;
+  if (!isTimeAt(expiry, 0, expiry.length)) return false;
+  if (status === "R") {
+    if (!isRevocationAt(revocation, 0, revocation.length)) return false;
+  } else if (status !== "V" && status !== "E" || revocation !== "") return false;
+  return isEvenHexAt(serial, 0, serial.length);
+}
+function entryProblem(entry) {
+  if (!["V", "R", "E"].includes(entry.status)) return `status '${entry.status}' is not V, R or E`;
+  if (!isIndexTime(entry.expiry)) return `expiry '${entry.expiry}' is not YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`;
+  if (entry.status === "R") {
+    try {
+      parseRevocation(entry.revocation);
+    } catch (e) {
+      return e.message;
+    }
+  } else if (entry.revocation !== "") {
+    return `status ${entry.status} but a revocation field '${entry.revocation}'`;
+  }
+  if (!/^(?:[0-9A-Fa-f]{2})+$/.test(entry.serial)) {
+    return `serial '${entry.serial}' is not hexadecimal with an even number of digits`;
+  }
+  return void 0;
 }
 
 // src/config/ca-config.ts
@@ -66071,9 +69859,9 @@ function assertNever(_x) {
 }
 function assert(_) {
 }
-function getEnumValues(entries) {
-  const numericValues = Object.values(entries).filter((v) => typeof v === "number");
-  const values = Object.entries(entries).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
+function getEnumValues(entries2) {
+  const numericValues = Object.values(entries2).filter((v) => typeof v === "number");
+  const values = Object.entries(entries2).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
   return values;
 }
 function joinValues(array2, separator = "|") {
@@ -66883,12 +70671,12 @@ function $constructor(name3, initializer3, proto, params) {
     inst._zod.traits.add(name3);
     initializer3(inst, def);
     if (initialized) {
-      const own3 = Object.getPrototypeOf(inst);
+      const own4 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
-      let up = own3;
+      let up = own4;
       while (up && up !== ctorProto)
         up = Object.getPrototypeOf(up);
-      const target = up ?? own3;
+      const target = up ?? own4;
       if (!initialized.has(target)) {
         initialized.add(target);
         members(target, protoMembers);
@@ -67908,16 +71696,16 @@ var $ZodCheckProperties = /* @__PURE__ */ $constructor("$ZodCheckProperties", (i
   hide(inst, Symbol.iterator, function* () {
     yield inst;
   });
-  let entries;
+  let entries2;
   inst._zod.check = (payload) => {
     if (payload.value == null) {
       payload.issues.push({ expected: "object", code: "invalid_type", input: payload.value, inst });
       return void 0;
     }
-    entries ?? (entries = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
+    entries2 ?? (entries2 = Reflect.ownKeys(def.shape).map((key) => [key, def.shape[key]]));
     const input2 = payload.value;
     let proms;
-    for (const [key, schema] of entries) {
+    for (const [key, schema] of entries2) {
       const result = schema._zod.run({ value: input2[key], issues: [] }, {});
       if (result instanceof Promise) {
         proms ?? (proms = []);
@@ -68530,10 +72318,10 @@ function isValidJWT(token, algorithm = null) {
     const tokensParts = token.split(".");
     if (tokensParts.length !== 3)
       return false;
-    const [header] = tokensParts;
-    if (!header)
+    const [header2] = tokensParts;
+    if (!header2)
       return false;
-    const parsedHeader = JSON.parse(atob(header));
+    const parsedHeader = JSON.parse(atob(header2));
     if ("typ" in parsedHeader && parsedHeader?.typ !== "JWT")
       return false;
     if (!parsedHeader.alg)
@@ -68957,7 +72745,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     }
     return propValues;
   });
-  const isObject3 = isObject;
+  const isObject4 = isObject;
   const catchall = def.catchall;
   let value;
   const memo2 = globalConfig.memoizer;
@@ -68965,7 +72753,7 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
   inst._zod.parse = (payload, ctx) => {
     value ?? (value = _normalized.value);
     const input2 = payload.value;
-    if (!isObject3(input2)) {
+    if (!isObject4(input2)) {
       payload.issues.push({
         expected: "object",
         code: "invalid_type",
@@ -69101,7 +72889,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     return doc.compile();
   };
   let fastpass;
-  const isObject3 = isObject;
+  const isObject4 = isObject;
   const jit = !globalConfig.jitless;
   const allowsEval2 = allowsEval;
   const fastEnabled = jit && allowsEval2.value;
@@ -69110,7 +72898,7 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
   inst._zod.parse = (payload, ctx) => {
     value ?? (value = _normalized.value);
     const input2 = payload.value;
-    if (!isObject3(input2)) {
+    if (!isObject4(input2)) {
       payload.issues.push({
         expected: "object",
         code: "invalid_type",
@@ -70246,20 +74034,20 @@ function leafPattern(schema) {
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
     return string({ minimum, maximum }).source;
-  const own3 = schema._zod.pattern;
-  return (isInt && own3 === number ? integer : own3)?.source;
+  const own4 = schema._zod.pattern;
+  return (isInt && own4 === number ? integer : own4)?.source;
 }
 function partPattern(schema) {
   const def = schema._zod.def;
-  const own3 = schema._zod.pattern?.source;
+  const own4 = schema._zod.pattern?.source;
   const inner = def.innerType ?? schema._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
-    if (own3 && before && after && after !== before) {
-      return own3.replace(cleanRegex(before), () => cleanRegex(after));
+    if (own4 && before && after && after !== before) {
+      return own4.replace(cleanRegex(before), () => cleanRegex(after));
     }
-    return own3;
+    return own4;
   }
   if (def.options) {
     const sources = def.options.map(partPattern);
@@ -80735,18 +84523,18 @@ function _set(Class2, valueType, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _enum(Class2, values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries2 = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
   return new Class2({
     type: "enum",
-    entries,
+    entries: entries2,
     ...normalizeParams(params)
   });
 }
 // @__NO_SIDE_EFFECTS__
-function _nativeEnum(Class2, entries, params) {
+function _nativeEnum(Class2, entries2, params) {
   return new Class2({
     type: "enum",
-    entries,
+    entries: entries2,
     ...normalizeParams(params)
   });
 }
@@ -81246,7 +85034,7 @@ function foldObjects(members2) {
     objects.push(member);
   }
   const properties = {};
-  const required2 = /* @__PURE__ */ new Set();
+  const required3 = /* @__PURE__ */ new Set();
   for (const object2 of objects) {
     for (const key in object2.properties) {
       if (Object.prototype.hasOwnProperty.call(properties, key))
@@ -81263,11 +85051,11 @@ function foldObjects(members2) {
       assignProp(properties, key, merged);
     }
     for (const key of object2.required ?? [])
-      required2.add(key);
+      required3.add(key);
   }
   const folded = { type: "object", properties };
-  if (required2.size)
-    folded.required = [...required2];
+  if (required3.size)
+    folded.required = [...required3];
   if (objects.every((object2) => object2.additionalProperties === false)) {
     folded.additionalProperties = false;
   } else {
@@ -81600,8 +85388,8 @@ var contributors = {
 function aggregateChecks(schema) {
   const agg = {};
   const def = schema._zod.def;
-  const list3 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
-  for (const ch of list3)
+  const list4 = schema._zod.traits.has("$ZodCheck") ? [schema, ...def.checks ?? []] : def.checks ?? [];
+  for (const ch of list4)
     contributors[ch._zod.def.check]?.(agg, ch._zod.def);
   const bag = schema._zod.bag;
   if (bag.minimum !== void 0)
@@ -83729,17 +87517,17 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
 });
 function _enum2(values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries2 = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
   return new ZodEnum({
     type: "enum",
-    entries,
+    entries: entries2,
     ...util_exports.normalizeParams(params)
   });
 }
-function nativeEnum(entries, params) {
+function nativeEnum(entries2, params) {
   return new ZodEnum({
     type: "enum",
-    entries,
+    entries: entries2,
     ...util_exports.normalizeParams(params)
   });
 }
@@ -85117,27 +88905,16 @@ init_errors();
 
 // src/openssl-config/extension-section.ts
 init_errors();
-import { isIPv6 } from "node:net";
 
-// src/openssl-config/parse.ts
-init_errors();
+// src/openssl-config/config-model.ts
 var MAX_CONF_VALUE_LENGTH = 65536;
 var MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 var MAX_CONFIG_TOTAL_BYTES = 4 * 1024 * 1024;
 var MAX_CONFIG_LINES = 1e5;
 var MAX_INCLUDED_FILES = 64;
 var MAX_TOTAL_VALUE_LENGTH = 16 * 1024 * 1024;
-function parseOpensslConfig(text, options = {}) {
-  const parser = new Parser(options);
-  parser.readFile(text, void 0);
-  return parser.result();
-}
-function lookupEntry(config2, section, name3) {
-  return config2.sections.get(section)?.values.get(name3) ?? config2.sections.get("default")?.values.get(name3);
-}
-function lookupValue(config2, section, name3) {
-  return lookupEntry(config2, section, name3)?.value;
-}
+
+// src/openssl-config/nconf-text.ts
 var WS = 1;
 var ALNUM = 2;
 var PUNCT = 4;
@@ -85166,6 +88943,265 @@ function utf8Length(s) {
   }
   return n;
 }
+function firstControlCharacter(s) {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 && c !== 9 && c !== 10 && c !== 13 || c === 127) return c;
+  }
+  return void 0;
+}
+function eatWs(s, i) {
+  while (i < s.length && isWs(s[i])) i++;
+  return i;
+}
+function trimWs(s) {
+  let end = s.length;
+  while (end > 0 && isWs(s[end - 1])) end--;
+  return s.slice(0, end);
+}
+function eatAlnumPunct(s, i, dollarid) {
+  for (; ; ) {
+    if (s[i] === "\\") {
+      i = i + 1 >= s.length ? i + 1 : i + 2;
+      continue;
+    }
+    if (!(isAlnumPunct(s[i]) || dollarid && s[i] === "$")) return i;
+    i++;
+  }
+}
+function clearComments(s) {
+  let i = eatWs(s, 0);
+  while (i < s.length) {
+    const c = s[i];
+    if (c === "#") return s.slice(0, i);
+    if (isQuote(c)) {
+      i++;
+      while (i < s.length && s[i] !== c) {
+        if (s[i] === "\\") {
+          i++;
+          if (i >= s.length) return s;
+        }
+        i++;
+      }
+      if (s[i] === c) i++;
+    } else if (c === "\\") {
+      i = i + 1 >= s.length ? i + 1 : i + 2;
+    } else i++;
+  }
+  return s;
+}
+
+// src/openssl-config/nconf-expansion.ts
+function expand(state3, from, section, place, defining) {
+  let out = "";
+  const environment = /* @__PURE__ */ new Set();
+  let bufLength = utf8Length(from) + 1;
+  let i = 0;
+  const n = from.length;
+  while (i < n) {
+    const c = from[i];
+    if (isQuote(c)) {
+      const start = i;
+      i++;
+      while (i < n && from[i] !== c) {
+        if (from[i] === "\\") {
+          i++;
+          if (i >= n) break;
+        }
+        out += from.charAt(i);
+        i++;
+      }
+      if (from[i] === c) i++;
+      else {
+        throw state3.error(
+          place,
+          `unterminated ${c} quote starting at ${JSON.stringify(from.slice(start, start + 30))}` + // never echo what came from the environment
+          (environment.size === 0 ? `; OpenSSL would read the value as ${JSON.stringify(out)}` : "")
+        );
+      }
+    } else if (c === "\\") {
+      const v = from[i + 1];
+      i += 2;
+      if (v === void 0) break;
+      out += v === "r" ? "\r" : v === "n" ? "\n" : v === "b" ? "\b" : v === "t" ? "	" : v;
+    } else if (c === "$" && (!state3.dollarid || from[i + 1] === "{" || from[i + 1] === "(")) {
+      const ref = reference(state3, from, i, section, place, defining);
+      const newSize = utf8Length(ref.value) + bufLength - (ref.end - i);
+      if (newSize > MAX_CONF_VALUE_LENGTH) {
+        throw state3.error(
+          place,
+          `expanding ${from.slice(i, ref.end)} makes the value longer than ${MAX_CONF_VALUE_LENGTH} bytes (OpenSSL's limit on variable expansion)`,
+          "adopt.config_too_large"
+        );
+      }
+      bufLength = newSize;
+      out += ref.value;
+      for (const name3 of ref.environment) environment.add(name3);
+      i = ref.end;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return { value: out, environment: [...environment] };
+}
+function reference(state3, from, at2, section, place, defining) {
+  const nameChar = (ch) => isAlnum(ch) || state3.dollarid && ch === "$";
+  let s = at2 + 1;
+  const close = from[s] === "{" ? "}" : from[s] === "(" ? ")" : void 0;
+  if (close) s++;
+  let cp = section;
+  let explicit = false;
+  let np = s;
+  let e = s;
+  while (e < from.length && nameChar(from[e])) e++;
+  if (from[e] === ":" && from[e + 1] === ":") {
+    cp = from.slice(np, e);
+    explicit = true;
+    e += 2;
+    np = e;
+    while (e < from.length && nameChar(from[e])) e++;
+  }
+  const name3 = from.slice(np, e);
+  if (close) {
+    if (from[e] !== close) {
+      throw state3.error(
+        place,
+        `${JSON.stringify(from.slice(at2, e + 1))}: no closing "${close}" right after the name`
+      );
+    }
+    e++;
+  }
+  const text = from.slice(at2, e);
+  const fallbackEntry = state3.sections.get("default")?.values.get(name3);
+  if (explicit && cp !== "ENV" && cp !== null && !state3.sections.has(cp)) {
+    throw state3.error(
+      place,
+      `${text} refers to section [${cp}], which is not defined above this line` + (fallbackEntry !== void 0 && fallbackEntry.environment.length === 0 ? ` (OpenSSL would silently use ${name3} = ${JSON.stringify(fallbackEntry.value)} from [default])` : "")
+    );
+  }
+  if (cp !== null) {
+    const v = state3.sections.get(cp)?.values.get(name3);
+    if (v !== void 0) return { value: v.value, environment: v.environment, end: e };
+    if (cp === "ENV") {
+      const envValue = state3.env[name3];
+      if (envValue !== void 0) {
+        state3.notes.push(
+          `${state3.where(place)}: ${text} is taken from the environment; OpenSSL used whatever the environment held when it ran`
+        );
+        return { value: envValue, environment: [name3], end: e };
+      }
+    }
+  }
+  const fallback = fallbackEntry;
+  if (fallback !== void 0) {
+    if (explicit) {
+      state3.notes.push(
+        `${state3.where(place)}: ${text} has no value in [${cp}], so OpenSSL takes ${name3} from [default]`
+      );
+    }
+    return { value: fallback.value, environment: fallback.environment, end: e };
+  }
+  const scope = cp === null || cp === "default" ? "[default]" : `[${cp}] or [default]`;
+  const self2 = defining !== void 0 && name3 === defining && (!explicit || cp === section);
+  throw state3.error(
+    place,
+    name3 === "" && !explicit ? '"$" not followed by a variable name (write \\$ for a literal dollar sign, or use ".pragma dollarid:on")' : self2 ? `${text} refers to the variable being defined, which has no value yet` : `${text} has no value: ${cp === "ENV" ? "not in the environment, " : ""}nothing named ${JSON.stringify(name3)} is defined in ${scope} above this line (OpenSSL expands variables while reading)`
+  );
+}
+
+// src/openssl-config/nconf-include.ts
+init_errors();
+function include(state3, line, at2, section, place, readIncluded) {
+  let p = at2;
+  if (line[p] === "=") p = eatWs(line, p + 1);
+  const expanded = expand(state3, trimWs(line.slice(p)), section, place);
+  if (expanded.environment.length > 0 && state3.options.sealEnvironment) {
+    throw state3.environmentRefusal(place, "the .include path", expanded.environment);
+  }
+  let path3 = expanded.value;
+  if (path3 === "") {
+    throw state3.error(place, ".include without a path (OpenSSL would silently ignore the line)");
+  }
+  const fromEnv = state3.env["OPENSSL_CONF_INCLUDE"];
+  const prefix = fromEnv ?? state3.includedir;
+  if (prefix !== void 0 && !path3.startsWith("/")) {
+    if (fromEnv !== void 0 && state3.options.sealEnvironment) {
+      throw new CaError(
+        "adopt.env_in_value",
+        `${state3.where(place)}: the relative .include ${JSON.stringify(path3)} would take its folder from OPENSSL_CONF_INCLUDE in the environment, and included paths are copied into ca.yml: unset OPENSSL_CONF_INCLUDE, or write the path in full`,
+        state3.fileOption()
+      );
+    }
+    path3 = (prefix.endsWith("/") ? prefix : `${prefix}/`) + path3;
+  }
+  if (state3.abspath && !path3.startsWith("/")) {
+    throw state3.error(
+      place,
+      `.include ${JSON.stringify(path3)} is relative, and ".pragma abspath" requires absolute paths`
+    );
+  }
+  const read = state3.options.readInclude;
+  if (read === void 0) {
+    throw new CaError(
+      "adopt.unsupported",
+      `${state3.where(place)}: .include ${JSON.stringify(path3)}: this configuration includes other files; pass a reader for them to adopt it`,
+      state3.fileOption()
+    );
+  }
+  if (state3.includeStack.includes(path3)) {
+    throw state3.error(
+      place,
+      `.include ${JSON.stringify(path3)} includes itself (OpenSSL would loop until it runs out of files)`
+    );
+  }
+  const target = read(path3);
+  if (target.kind === "refused") throw includeRefusal(state3, place, path3, target);
+  if (target.kind === "missing") {
+    state3.notes.push(
+      `${state3.where(place)}: included ${JSON.stringify(path3)} does not exist; OpenSSL ignores a missing include`
+    );
+    return;
+  }
+  if (target.kind === "file") {
+    readIncluded(target.text, path3, place.file.inDirectory, place);
+    return;
+  }
+  if (place.file.inDirectory) {
+    state3.notes.push(
+      `${state3.where(place)}: directory ${JSON.stringify(path3)} included from a file that was itself read from an included directory; OpenSSL refuses such nesting and ignores it`
+    );
+    return;
+  }
+  const names = target.entries.filter((n) => n.length > 5 && /\.conf$/i.test(n) || n.length > 4 && /\.cnf$/i.test(n)).sort();
+  if (names.length > 1) {
+    state3.notes.push(
+      `${state3.where(place)}: directory ${JSON.stringify(path3)} was read in name order (${names.join(", ")}); OpenSSL uses the order the directory lists them in, which can differ`
+    );
+  }
+  const dir = path3.endsWith("/") ? path3 : `${path3}/`;
+  for (const name3 of names) {
+    const entry = read(dir + name3);
+    if (entry.kind === "file") readIncluded(entry.text, dir + name3, true, place);
+    else if (entry.kind === "refused") throw includeRefusal(state3, place, dir + name3, entry);
+    else
+      throw state3.error(
+        place,
+        `${JSON.stringify(dir + name3)} in an included directory is ${entry.kind === "missing" ? "gone" : "a directory"}, not a regular file`,
+        "adopt.include_not_regular"
+      );
+  }
+}
+function includeRefusal(state3, place, path3, target) {
+  return new CaError(
+    target.code,
+    `${state3.where(place)}: .include ${JSON.stringify(path3)}: ${target.reason}`,
+    state3.fileOption()
+  );
+}
+
+// src/openssl-config/nconf-state.ts
+init_errors();
 var MutableSection = class {
   constructor(name3) {
     this.name = name3;
@@ -85173,7 +89209,7 @@ var MutableSection = class {
   name;
   values = /* @__PURE__ */ new Map();
 };
-var Parser = class {
+var ParseState = class {
   constructor(options) {
     this.options = options;
     this.env = options.env ?? {};
@@ -85192,6 +89228,36 @@ var Parser = class {
   totalLength = 0;
   totalBytes = 0;
   totalLines = 0;
+  sectionOf(name3) {
+    let s = this.sections.get(name3);
+    if (!s) {
+      s = new MutableSection(name3);
+      this.sections.set(name3, s);
+    }
+    return s;
+  }
+  where(place) {
+    const lines = place.first === place.last ? `line ${place.first}` : `lines ${place.first}-${place.last}`;
+    return place.file.path === void 0 ? lines : `${lines} of included ${JSON.stringify(place.file.path)}`;
+  }
+  fileOption() {
+    return this.options.file === void 0 ? {} : { file: this.options.file };
+  }
+  error(place, what2, code = "adopt.config_invalid") {
+    return new CaError(code, `${this.where(place)}: ${what2}`, this.fileOption());
+  }
+  environmentRefusal(place, what2, environment) {
+    const refs = environment.map((n) => `$ENV::${n}`).join(", ");
+    return new CaError(
+      "adopt.env_in_value",
+      `${this.where(place)}: ${what2} takes ${refs} from the environment; adopt copies configuration values into ca.yml (which is committed) and its report, so it does not take them from the environment: replace ${refs} with the literal value`,
+      this.fileOption()
+    );
+  }
+};
+
+// src/openssl-config/nconf-parser.ts
+var Parser = class extends ParseState {
   result() {
     const sections = /* @__PURE__ */ new Map();
     for (const [name3, s] of this.sections) {
@@ -85304,7 +89370,7 @@ var Parser = class {
       }
       throw this.error(place, `section header without a closing "]": ${line.trim()}`);
     }
-    const name3 = this.strCopy(line.slice(start, end), null, place).value;
+    const name3 = expand(this, line.slice(start, end), null, place).value;
     this.current = name3;
     this.sectionOf(name3);
   }
@@ -85323,7 +89389,14 @@ var Parser = class {
       return;
     }
     if (line.startsWith(".include", nameStart) && (p !== nameStart + 8 || line[p] === "=")) {
-      this.include(line, p, section, place);
+      include(
+        this,
+        line,
+        p,
+        section,
+        place,
+        (text, path3, inDirectory, at2) => this.readIncluded(text, path3, inDirectory, at2)
+      );
       return;
     }
     if (line[p] !== "=") {
@@ -85331,7 +89404,7 @@ var Parser = class {
     }
     const name3 = line.slice(nameStart, end);
     const rawValue = trimWs(line.slice(eatWs(line, p + 1)));
-    const expanded = this.strCopy(rawValue, section, place, name3);
+    const expanded = expand(this, rawValue, section, place, name3);
     this.totalLength += expanded.value.length;
     if (this.totalLength > MAX_TOTAL_VALUE_LENGTH) {
       throw this.error(
@@ -85348,16 +89421,16 @@ var Parser = class {
     const { value, environment } = expanded;
     const entry = { section, name: name3, includedFrom: place.file.path, line: place.first, environment };
     if (environment.length === 0 || !this.options.sealEnvironment) return { ...entry, value };
-    const refusal = this.environmentRefusal(place, `[${section}] ${name3}`, environment);
+    const refusal2 = this.environmentRefusal(place, `[${section}] ${name3}`, environment);
     return Object.defineProperty(entry, "value", {
       enumerable: true,
       get() {
-        throw refusal;
+        throw refusal2;
       }
     });
   }
-  pragma(line, at, place) {
-    let p = at;
+  pragma(line, at2, place) {
+    let p = at2;
     if (line[p] === "=") p = eatWs(line, p + 1);
     const text = trimWs(line.slice(p));
     const colon = text.indexOf(":");
@@ -85381,93 +89454,6 @@ var Parser = class {
     else
       this.notes.push(`${this.where(place)}: unknown .pragma ${JSON.stringify(key)} ignored, as OpenSSL does`);
   }
-  include(line, at, section, place) {
-    let p = at;
-    if (line[p] === "=") p = eatWs(line, p + 1);
-    const expanded = this.strCopy(trimWs(line.slice(p)), section, place);
-    if (expanded.environment.length > 0 && this.options.sealEnvironment) {
-      throw this.environmentRefusal(place, "the .include path", expanded.environment);
-    }
-    let path3 = expanded.value;
-    if (path3 === "") {
-      throw this.error(place, ".include without a path (OpenSSL would silently ignore the line)");
-    }
-    const fromEnv = this.env["OPENSSL_CONF_INCLUDE"];
-    const prefix = fromEnv ?? this.includedir;
-    if (prefix !== void 0 && !path3.startsWith("/")) {
-      if (fromEnv !== void 0 && this.options.sealEnvironment) {
-        throw new CaError(
-          "adopt.env_in_value",
-          `${this.where(place)}: the relative .include ${JSON.stringify(path3)} would take its folder from OPENSSL_CONF_INCLUDE in the environment, and included paths are copied into ca.yml: unset OPENSSL_CONF_INCLUDE, or write the path in full`,
-          this.fileOption()
-        );
-      }
-      path3 = (prefix.endsWith("/") ? prefix : `${prefix}/`) + path3;
-    }
-    if (this.abspath && !path3.startsWith("/")) {
-      throw this.error(
-        place,
-        `.include ${JSON.stringify(path3)} is relative, and ".pragma abspath" requires absolute paths`
-      );
-    }
-    const read = this.options.readInclude;
-    if (read === void 0) {
-      throw new CaError(
-        "adopt.unsupported",
-        `${this.where(place)}: .include ${JSON.stringify(path3)}: this configuration includes other files; pass a reader for them to adopt it`,
-        this.fileOption()
-      );
-    }
-    if (this.includeStack.includes(path3)) {
-      throw this.error(
-        place,
-        `.include ${JSON.stringify(path3)} includes itself (OpenSSL would loop until it runs out of files)`
-      );
-    }
-    const target = read(path3);
-    if (target.kind === "refused") throw this.includeRefusal(place, path3, target);
-    if (target.kind === "missing") {
-      this.notes.push(
-        `${this.where(place)}: included ${JSON.stringify(path3)} does not exist; OpenSSL ignores a missing include`
-      );
-      return;
-    }
-    if (target.kind === "file") {
-      this.readIncluded(target.text, path3, place.file.inDirectory, place);
-      return;
-    }
-    if (place.file.inDirectory) {
-      this.notes.push(
-        `${this.where(place)}: directory ${JSON.stringify(path3)} included from a file that was itself read from an included directory; OpenSSL refuses such nesting and ignores it`
-      );
-      return;
-    }
-    const names = target.entries.filter((n) => n.length > 5 && /\.conf$/i.test(n) || n.length > 4 && /\.cnf$/i.test(n)).sort();
-    if (names.length > 1) {
-      this.notes.push(
-        `${this.where(place)}: directory ${JSON.stringify(path3)} was read in name order (${names.join(", ")}); OpenSSL uses the order the directory lists them in, which can differ`
-      );
-    }
-    const dir = path3.endsWith("/") ? path3 : `${path3}/`;
-    for (const name3 of names) {
-      const entry = read(dir + name3);
-      if (entry.kind === "file") this.readIncluded(entry.text, dir + name3, true, place);
-      else if (entry.kind === "refused") throw this.includeRefusal(place, dir + name3, entry);
-      else
-        throw this.error(
-          place,
-          `${JSON.stringify(dir + name3)} in an included directory is ${entry.kind === "missing" ? "gone" : "a directory"}, not a regular file`,
-          "adopt.include_not_regular"
-        );
-    }
-  }
-  includeRefusal(place, path3, target) {
-    return new CaError(
-      target.code,
-      `${this.where(place)}: .include ${JSON.stringify(path3)}: ${target.reason}`,
-      this.fileOption()
-    );
-  }
   readIncluded(text, path3, inDirectory, place) {
     if (this.included.length >= MAX_INCLUDED_FILES) {
       throw this.error(place, `more than ${MAX_INCLUDED_FILES} included files`, "adopt.config_too_large");
@@ -85477,200 +89463,19 @@ var Parser = class {
     this.readFile(text, path3, inDirectory);
     this.includeStack.pop();
   }
-  /**
-   * conf_def.c str_copy: quotes, escapes and variable expansion of one value. `section` is where
-   * plain `$name` is looked up first (null for a section header: [default] only).
-   */
-  strCopy(from, section, place, defining) {
-    let out = "";
-    const environment = /* @__PURE__ */ new Set();
-    let bufLength = utf8Length(from) + 1;
-    let i = 0;
-    const n = from.length;
-    while (i < n) {
-      const c = from[i];
-      if (isQuote(c)) {
-        const start = i;
-        i++;
-        while (i < n && from[i] !== c) {
-          if (from[i] === "\\") {
-            i++;
-            if (i >= n) break;
-          }
-          out += from.charAt(i);
-          i++;
-        }
-        if (from[i] === c) i++;
-        else {
-          throw this.error(
-            place,
-            `unterminated ${c} quote starting at ${JSON.stringify(from.slice(start, start + 30))}` + // never echo what came from the environment
-            (environment.size === 0 ? `; OpenSSL would read the value as ${JSON.stringify(out)}` : "")
-          );
-        }
-      } else if (c === "\\") {
-        const v = from[i + 1];
-        i += 2;
-        if (v === void 0) break;
-        out += v === "r" ? "\r" : v === "n" ? "\n" : v === "b" ? "\b" : v === "t" ? "	" : v;
-      } else if (c === "$" && (!this.dollarid || from[i + 1] === "{" || from[i + 1] === "(")) {
-        const ref = this.reference(from, i, section, place, defining);
-        const newSize = utf8Length(ref.value) + bufLength - (ref.end - i);
-        if (newSize > MAX_CONF_VALUE_LENGTH) {
-          throw this.error(
-            place,
-            `expanding ${from.slice(i, ref.end)} makes the value longer than ${MAX_CONF_VALUE_LENGTH} bytes (OpenSSL's limit on variable expansion)`,
-            "adopt.config_too_large"
-          );
-        }
-        bufLength = newSize;
-        out += ref.value;
-        for (const name3 of ref.environment) environment.add(name3);
-        i = ref.end;
-      } else {
-        out += c;
-        i++;
-      }
-    }
-    return { value: out, environment: [...environment] };
-  }
-  reference(from, at, section, place, defining) {
-    const nameChar = (ch) => isAlnum(ch) || this.dollarid && ch === "$";
-    let s = at + 1;
-    const close = from[s] === "{" ? "}" : from[s] === "(" ? ")" : void 0;
-    if (close) s++;
-    let cp = section;
-    let explicit = false;
-    let np = s;
-    let e = s;
-    while (e < from.length && nameChar(from[e])) e++;
-    if (from[e] === ":" && from[e + 1] === ":") {
-      cp = from.slice(np, e);
-      explicit = true;
-      e += 2;
-      np = e;
-      while (e < from.length && nameChar(from[e])) e++;
-    }
-    const name3 = from.slice(np, e);
-    if (close) {
-      if (from[e] !== close) {
-        throw this.error(
-          place,
-          `${JSON.stringify(from.slice(at, e + 1))}: no closing "${close}" right after the name`
-        );
-      }
-      e++;
-    }
-    const text = from.slice(at, e);
-    const fallbackEntry = this.sections.get("default")?.values.get(name3);
-    if (explicit && cp !== "ENV" && cp !== null && !this.sections.has(cp)) {
-      throw this.error(
-        place,
-        `${text} refers to section [${cp}], which is not defined above this line` + (fallbackEntry !== void 0 && fallbackEntry.environment.length === 0 ? ` (OpenSSL would silently use ${name3} = ${JSON.stringify(fallbackEntry.value)} from [default])` : "")
-      );
-    }
-    if (cp !== null) {
-      const v = this.sections.get(cp)?.values.get(name3);
-      if (v !== void 0) return { value: v.value, environment: v.environment, end: e };
-      if (cp === "ENV") {
-        const envValue = this.env[name3];
-        if (envValue !== void 0) {
-          this.notes.push(
-            `${this.where(place)}: ${text} is taken from the environment; OpenSSL used whatever the environment held when it ran`
-          );
-          return { value: envValue, environment: [name3], end: e };
-        }
-      }
-    }
-    const fallback = fallbackEntry;
-    if (fallback !== void 0) {
-      if (explicit) {
-        this.notes.push(
-          `${this.where(place)}: ${text} has no value in [${cp}], so OpenSSL takes ${name3} from [default]`
-        );
-      }
-      return { value: fallback.value, environment: fallback.environment, end: e };
-    }
-    const scope = cp === null || cp === "default" ? "[default]" : `[${cp}] or [default]`;
-    const self2 = defining !== void 0 && name3 === defining && (!explicit || cp === section);
-    throw this.error(
-      place,
-      name3 === "" && !explicit ? '"$" not followed by a variable name (write \\$ for a literal dollar sign, or use ".pragma dollarid:on")' : self2 ? `${text} refers to the variable being defined, which has no value yet` : `${text} has no value: ${cp === "ENV" ? "not in the environment, " : ""}nothing named ${JSON.stringify(name3)} is defined in ${scope} above this line (OpenSSL expands variables while reading)`
-    );
-  }
-  sectionOf(name3) {
-    let s = this.sections.get(name3);
-    if (!s) {
-      s = new MutableSection(name3);
-      this.sections.set(name3, s);
-    }
-    return s;
-  }
-  where(place) {
-    const lines = place.first === place.last ? `line ${place.first}` : `lines ${place.first}-${place.last}`;
-    return place.file.path === void 0 ? lines : `${lines} of included ${JSON.stringify(place.file.path)}`;
-  }
-  fileOption() {
-    return this.options.file === void 0 ? {} : { file: this.options.file };
-  }
-  error(place, what2, code = "adopt.config_invalid") {
-    return new CaError(code, `${this.where(place)}: ${what2}`, this.fileOption());
-  }
-  environmentRefusal(place, what2, environment) {
-    const refs = environment.map((n) => `$ENV::${n}`).join(", ");
-    return new CaError(
-      "adopt.env_in_value",
-      `${this.where(place)}: ${what2} takes ${refs} from the environment; adopt copies configuration values into ca.yml (which is committed) and its report, so it does not take them from the environment: replace ${refs} with the literal value`,
-      this.fileOption()
-    );
-  }
 };
-function firstControlCharacter(s) {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 && c !== 9 && c !== 10 && c !== 13 || c === 127) return c;
-  }
-  return void 0;
+
+// src/openssl-config/parse.ts
+function parseOpensslConfig(text, options = {}) {
+  const parser = new Parser(options);
+  parser.readFile(text, void 0);
+  return parser.result();
 }
-function eatWs(s, i) {
-  while (i < s.length && isWs(s[i])) i++;
-  return i;
+function lookupEntry(config2, section, name3) {
+  return config2.sections.get(section)?.values.get(name3) ?? config2.sections.get("default")?.values.get(name3);
 }
-function trimWs(s) {
-  let end = s.length;
-  while (end > 0 && isWs(s[end - 1])) end--;
-  return s.slice(0, end);
-}
-function eatAlnumPunct(s, i, dollarid) {
-  for (; ; ) {
-    if (s[i] === "\\") {
-      i = i + 1 >= s.length ? i + 1 : i + 2;
-      continue;
-    }
-    if (!(isAlnumPunct(s[i]) || dollarid && s[i] === "$")) return i;
-    i++;
-  }
-}
-function clearComments(s) {
-  let i = eatWs(s, 0);
-  while (i < s.length) {
-    const c = s[i];
-    if (c === "#") return s.slice(0, i);
-    if (isQuote(c)) {
-      i++;
-      while (i < s.length && s[i] !== c) {
-        if (s[i] === "\\") {
-          i++;
-          if (i >= s.length) return s;
-        }
-        i++;
-      }
-      if (s[i] === c) i++;
-    } else if (c === "\\") {
-      i = i + 1 >= s.length ? i + 1 : i + 2;
-    } else i++;
-  }
-  return s;
+function lookupValue(config2, section, name3) {
+  return lookupEntry(config2, section, name3)?.value;
 }
 
 // src/openssl-config/object-names.ts
@@ -85749,19 +89554,11 @@ function objectResolver(config2) {
   };
 }
 
-// src/openssl-config/extension-section.ts
-var KEY_USAGES = [
-  "digitalSignature",
-  "nonRepudiation",
-  "keyEncipherment",
-  "dataEncipherment",
-  "keyAgreement",
-  "keyCertSign",
-  "cRLSign",
-  "encipherOnly",
-  "decipherOnly"
-];
-var KEY_USAGE_LONG_NAMES = {
+// src/openssl-config/extension-names.ts
+function entries(record2) {
+  return new Map(Object.entries(record2));
+}
+var KEY_USAGE_LONG_NAMES = entries({
   "Digital Signature": "digitalSignature",
   "Non Repudiation": "nonRepudiation",
   "Key Encipherment": "keyEncipherment",
@@ -85771,8 +89568,8 @@ var KEY_USAGE_LONG_NAMES = {
   "CRL Sign": "cRLSign",
   "Encipher Only": "encipherOnly",
   "Decipher Only": "decipherOnly"
-};
-var NS_CERT_TYPES = {
+});
+var NS_CERT_TYPES = entries({
   client: "client",
   "SSL Client": "client",
   server: "server",
@@ -85789,7 +89586,7 @@ var NS_CERT_TYPES = {
   "S/MIME CA": "emailCA",
   objCA: "objCA",
   "Object Signing CA": "objCA"
-};
+});
 var OTHER_KNOWN_EXTENSIONS = /* @__PURE__ */ new Set([
   "issuerAltName",
   "freshestCRL",
@@ -85822,6 +89619,99 @@ var OTHER_KNOWN_EXTENSIONS = /* @__PURE__ */ new Set([
   "qcStatements",
   "biometricInfo"
 ]);
+
+// src/openssl-config/extension-list.ts
+var Unmapped = class {
+  constructor(reason) {
+    this.reason = reason;
+  }
+  reason;
+};
+function nameIs(name3, type) {
+  return name3 === type || name3.startsWith(`${type}.`);
+}
+function parseList(line, fail3) {
+  const items = [];
+  const cut = line.search(/[\r\n]/);
+  const text = cut < 0 ? line : line.slice(0, cut);
+  const strip = (s) => s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, "");
+  let name3;
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = text[i];
+    const atEnd = i === text.length;
+    if (name3 === void 0) {
+      if (c === ":" || c === "," || atEnd) {
+        const n = strip(text.slice(start, i));
+        if (n === "") throw fail3("empty name in the list");
+        start = i + 1;
+        if (c === ":") name3 = n;
+        else items.push({ name: n, value: void 0 });
+      }
+    } else if (c === "," || atEnd) {
+      const v = strip(text.slice(start, i));
+      if (v === "") throw fail3(`${name3}: empty value`);
+      items.push({ name: name3, value: v });
+      name3 = void 0;
+      start = i + 1;
+    }
+  }
+  return items;
+}
+
+// src/openssl-config/extension-spec.ts
+var KEY_USAGES = [
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly"
+];
+
+// src/openssl-config/general-name.ts
+import { isIPv6 } from "node:net";
+function generalName(item, ext, at2) {
+  const type = ["email", "URI", "DNS", "RID", "IP", "dirName", "otherName"].find(
+    (t) => nameIs(item.name, t)
+  );
+  if (type === void 0)
+    throw at2.invalid(item.line, `${ext}: unsupported name type ${JSON.stringify(item.name)}`);
+  const value = item.value;
+  if (value === void 0) throw at2.invalid(item.line, `${ext}: ${item.name} without a value`);
+  if (type === "RID" || type === "dirName" || type === "otherName") {
+    throw new Unmapped(`${ext}: ${type} names are not modelled by mtls-ca`);
+  }
+  if (value === "")
+    throw at2.invalid(item.line, `${ext}: empty ${type} name (OpenSSL would encode an empty name)`);
+  if (type === "IP") return { type, value: ipAddress(item, ext, value, at2) };
+  if (!/^[\x20-\x7e]*$/.test(value)) {
+    throw at2.invalid(item.line, `${ext}: ${type}:${value} is not printable ASCII (an IA5String)`);
+  }
+  return { type, value };
+}
+function ipAddress(item, ext, value, at2) {
+  if (value.includes(":")) {
+    if (isIPv6(value)) return value;
+  } else {
+    const parts = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
+    if (parts && parts.slice(1).every((p) => Number(p) <= 255)) {
+      const canonical = parts.slice(1).map(Number).join(".");
+      if (canonical !== value) {
+        at2.notes.push(
+          `[${at2.section}] line ${item.line}: IP:${value} is read by OpenSSL as ${canonical} (decimal)`
+        );
+      }
+      return canonical;
+    }
+  }
+  throw at2.invalid(item.line, `${ext}: ${JSON.stringify(value)} is not an IP address`);
+}
+
+// src/openssl-config/extension-section.ts
 function extensionSection(config2, name3) {
   const section = config2.sections.get(name3);
   if (section === void 0) {
@@ -85831,17 +89721,12 @@ function extensionSection(config2, name3) {
   for (const entry of section.entries) reader.entry(entry);
   return reader.result();
 }
-var Unmapped = class {
-  constructor(reason) {
-    this.reason = reason;
-  }
-  reason;
-};
 var SectionReader = class {
   constructor(config2, section) {
     this.config = config2;
     this.section = section;
     this.objects = objectResolver(config2);
+    this.names = { section, notes: this.notes, invalid: (line, what2) => this.invalid(line, what2) };
   }
   config;
   section;
@@ -85850,6 +89735,7 @@ var SectionReader = class {
   unmapped = [];
   notes = [];
   objects;
+  names;
   result() {
     const kinds = new Set(this.extensions.map((e) => e.kind));
     const eku = this.extensions.find((e) => e.kind === "extendedKeyUsage");
@@ -85877,8 +89763,8 @@ var SectionReader = class {
       value = value.slice("critical,".length).replace(/^[ \t\n\v\f\r]+/, "");
     }
     const base = { name: entry.name, critical, line: entry.line };
-    const skip = (list3, reason) => {
-      list3.push({ section: this.section, name: entry.name, value: entry.value, line: entry.line, reason });
+    const skip = (list4, reason) => {
+      list4.push({ section: this.section, name: entry.name, value: entry.value, line: entry.line, reason });
     };
     if (value.startsWith("DER:") || value.startsWith("ASN1:")) {
       skip(this.unmapped, "a raw DER/ASN1 extension value, which mtls-ca does not interpret");
@@ -85928,8 +89814,7 @@ var SectionReader = class {
         return this.authorityInfoAccess(base, this.list(entry, value));
       case "nsCertType":
         for (const item of this.list(entry, value)) {
-          if (NS_CERT_TYPES[item.name] === void 0)
-            throw this.invalid(item.line, `unknown nsCertType ${item.name}`);
+          if (!NS_CERT_TYPES.has(item.name)) throw this.invalid(item.line, `unknown nsCertType ${item.name}`);
         }
         return void 0;
       default:
@@ -86004,7 +89889,7 @@ var SectionReader = class {
   keyUsage(items) {
     const set2 = /* @__PURE__ */ new Set();
     for (const item of items) {
-      const usage2 = KEY_USAGES.includes(item.name) ? item.name : KEY_USAGE_LONG_NAMES[item.name];
+      const usage2 = KEY_USAGES.includes(item.name) ? item.name : KEY_USAGE_LONG_NAMES.get(item.name);
       if (usage2 === void 0)
         throw this.invalid(item.line, `keyUsage: unknown usage ${JSON.stringify(item.name)}`);
       set2.add(usage2);
@@ -86062,53 +89947,15 @@ var SectionReader = class {
       if (nameIs(item.name, "email") && item.value === "copy") names.push({ type: "email:copy" });
       else if (nameIs(item.name, "email") && item.value === "move") {
         throw new Unmapped("subjectAltName: email:move also removes the address from the subject");
-      } else names.push(this.generalName(item, "subjectAltName"));
+      } else names.push(generalName(item, "subjectAltName", this.names));
     }
     return names;
-  }
-  /** v2i_GENERAL_NAME_ex; only the forms a private CA uses are modelled. */
-  generalName(item, ext) {
-    const type = ["email", "URI", "DNS", "RID", "IP", "dirName", "otherName"].find(
-      (t) => nameIs(item.name, t)
-    );
-    if (type === void 0)
-      throw this.invalid(item.line, `${ext}: unsupported name type ${JSON.stringify(item.name)}`);
-    const value = item.value;
-    if (value === void 0) throw this.invalid(item.line, `${ext}: ${item.name} without a value`);
-    if (type === "RID" || type === "dirName" || type === "otherName") {
-      throw new Unmapped(`${ext}: ${type} names are not modelled by mtls-ca`);
-    }
-    if (value === "")
-      throw this.invalid(item.line, `${ext}: empty ${type} name (OpenSSL would encode an empty name)`);
-    if (type === "IP") return { type, value: this.ipAddress(item, ext, value) };
-    if (!/^[\x20-\x7e]*$/.test(value)) {
-      throw this.invalid(item.line, `${ext}: ${type}:${value} is not printable ASCII (an IA5String)`);
-    }
-    return { type, value };
-  }
-  /** a2i_IPADDRESS: a dotted quad (leading zeros are decimal) or an IPv6 address. */
-  ipAddress(item, ext, value) {
-    if (value.includes(":")) {
-      if (isIPv6(value)) return value;
-    } else {
-      const parts = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
-      if (parts && parts.slice(1).every((p) => Number(p) <= 255)) {
-        const canonical = parts.slice(1).map(Number).join(".");
-        if (canonical !== value) {
-          this.notes.push(
-            `[${this.section}] line ${item.line}: IP:${value} is read by OpenSSL as ${canonical} (decimal)`
-          );
-        }
-        return canonical;
-      }
-    }
-    throw this.invalid(item.line, `${ext}: ${JSON.stringify(value)} is not an IP address`);
   }
   distributionPoints(items) {
     const points = [];
     for (const item of items) {
       if (item.value !== void 0) {
-        points.push({ uris: [this.uri(this.generalName(item, "crlDistributionPoints"))] });
+        points.push({ uris: [this.uri(generalName(item, "crlDistributionPoints", this.names))] });
         continue;
       }
       const section = this.config.sections.get(item.name);
@@ -86122,11 +89969,11 @@ var SectionReader = class {
             `crlDistributionPoints: [${item.name}] uses ${e.name}, which mtls-ca does not model`
           );
         }
-        const list3 = e.value.startsWith("@") ? this.list(e, e.value) : parseList(e.value, (what2) => this.invalid(e.line, `fullname: ${what2}`)).map((i) => ({
+        const list4 = e.value.startsWith("@") ? this.list(e, e.value) : parseList(e.value, (what2) => this.invalid(e.line, `fullname: ${what2}`)).map((i) => ({
           ...i,
           line: e.line
         }));
-        for (const gn of list3) uris.push(this.uri(this.generalName(gn, "crlDistributionPoints")));
+        for (const gn of list4) uris.push(this.uri(generalName(gn, "crlDistributionPoints", this.names)));
       }
       if (uris.length === 0) throw new Unmapped(`crlDistributionPoints: [${item.name}] has no fullname`);
       points.push({ uris });
@@ -86149,7 +89996,7 @@ var SectionReader = class {
         );
       }
       const method = this.objects.resolve(ACCESS_METHODS, item.name.slice(0, semi));
-      const gn = this.generalName({ ...item, name: item.name.slice(semi + 1) }, "authorityInfoAccess");
+      const gn = generalName({ ...item, name: item.name.slice(semi + 1) }, "authorityInfoAccess", this.names);
       if (gn.type !== "URI") throw new Unmapped(`authorityInfoAccess: a ${gn.type} location, not a URI`);
       if (method?.oid === "1.3.6.1.5.5.7.48.1") ocsp.push(gn.value);
       else if (method?.oid === "1.3.6.1.5.5.7.48.2") caIssuers.push(gn.value);
@@ -86167,37 +90014,6 @@ var SectionReader = class {
     return new CaError("adopt.config_invalid", `[${this.section}] line ${line}: ${what2}`, fileOf(this.config));
   }
 };
-function nameIs(name3, type) {
-  return name3 === type || name3.startsWith(`${type}.`);
-}
-function parseList(line, fail3) {
-  const items = [];
-  const cut = line.search(/[\r\n]/);
-  const text = cut < 0 ? line : line.slice(0, cut);
-  const strip = (s) => s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, "");
-  let name3;
-  let start = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = text[i];
-    const atEnd = i === text.length;
-    if (name3 === void 0) {
-      if (c === ":" || c === "," || atEnd) {
-        const n = strip(text.slice(start, i));
-        if (n === "") throw fail3("empty name in the list");
-        start = i + 1;
-        if (c === ":") name3 = n;
-        else items.push({ name: n, value: void 0 });
-      }
-    } else if (c === "," || atEnd) {
-      const v = strip(text.slice(start, i));
-      if (v === "") throw fail3(`${name3}: empty value`);
-      items.push({ name: name3, value: v });
-      name3 = void 0;
-      start = i + 1;
-    }
-  }
-  return items;
-}
 function fileOf(config2) {
   return config2.file === void 0 ? {} : { file: config2.file };
 }
@@ -86368,6 +90184,24 @@ var profile = external_exports.strictObject({
    */
   sans: profileSanPolicy.optional()
 });
+var githubSection = external_exports.strictObject({
+  /** Logins who may revoke by labelling an issue besides those with the write, maintain or admin role. */
+  revokers: external_exports.array(external_exports.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/, "a GitHub login")).default([]),
+  /** The scheduled run renews the CRL when its nextUpdate is at most this many days away. */
+  crlRenewalDays: external_exports.number().int().min(0).max(3650).default(7),
+  /** The scheduled run reports valid certificates that expire within this many days. */
+  expiryWarningDays: external_exports.number().int().min(1).max(3650).default(30)
+});
+var appGatewayTarget = external_exports.strictObject({
+  /** `/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/applicationGateways/…` */
+  resource_id: external_exports.string().min(1),
+  /** The gateway's `trustedClientCertificates[]` entry that holds the bundle. */
+  trusted_client_certificate: external_exports.string().min(1),
+  /** The gateway's SSL profile that must reference that entry. */
+  ssl_profile: external_exports.string().min(1),
+  verify_client_revocation: external_exports.enum(["None", "OCSP"]).optional(),
+  verify_client_cert_issuer_dn: external_exports.boolean().optional()
+});
 var caConfigSchema = external_exports.strictObject({
   version: external_exports.literal(1),
   /**
@@ -86405,7 +90239,9 @@ var caConfigSchema = external_exports.strictObject({
     ocspUrls: [],
     caIssuersUrls: []
   })),
-  profiles: external_exports.record(external_exports.string().regex(/^[a-z][a-z0-9-]*$/), profile).default({})
+  profiles: external_exports.record(external_exports.string().regex(/^[a-z][a-z0-9-]*$/), profile).default({}),
+  github: githubSection.default(() => ({ revokers: [], crlRenewalDays: 7, expiryWarningDays: 30 })),
+  publish: external_exports.strictObject({ app_gateway: external_exports.array(appGatewayTarget).default([]) }).optional()
 });
 var MAX_CONFIG_BYTES = 1024 * 1024;
 function parseCaConfig(text, file2 = "ca.yml") {
@@ -86444,8 +90280,8 @@ function validateCaConfig(raw, file2 = "ca.yml") {
   const result = caConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue2 = result.error.issues[0];
-    const where = issue2?.path.length ? issue2.path.join(".") : "(top level)";
-    throw new CaError("config.invalid", `${where}: ${issue2?.message ?? "invalid"}`, { file: file2 });
+    const where2 = issue2?.path.length ? issue2.path.join(".") : "(top level)";
+    throw new CaError("config.invalid", `${where2}: ${issue2?.message ?? "invalid"}`, { file: file2 });
   }
   const config2 = result.data;
   const profile2 = config2.issuance.profile;
@@ -86480,7 +90316,7 @@ function formatCaConfig(config2) {
 // src/ca/subject-policy.ts
 init_errors();
 
-// src/ca/san-policy.ts
+// src/ca/san-syntax.ts
 init_errors();
 import { isIP as isIP2 } from "node:net";
 import { domainToASCII as domainToASCII2, domainToUnicode } from "node:url";
@@ -86571,10 +90407,10 @@ function validateEmailAddress(address, what2 = `the email address "${address}"`)
       "it contains a space, control or non-ASCII character (an rfc822Name is ASCII; internationalised domains go as A-labels)"
     );
   }
-  const at = address.lastIndexOf("@");
-  if (at < 0) throw nameInvalid(what2, 'it has no "@"');
-  const local = address.slice(0, at);
-  const domain2 = address.slice(at + 1);
+  const at2 = address.lastIndexOf("@");
+  if (at2 < 0) throw nameInvalid(what2, 'it has no "@"');
+  const local = address.slice(0, at2);
+  const domain2 = address.slice(at2 + 1);
   if (local.startsWith('"')) throw nameInvalid(what2, "quoted local parts are not supported");
   if (local === "") throw nameInvalid(what2, 'the part before "@" is empty');
   if (local.includes("@")) throw nameInvalid(what2, 'it has more than one "@"');
@@ -86611,10 +90447,10 @@ function parseUri(uri, what2 = `the URI "${uri}"`) {
   let port;
   if (authority !== void 0) {
     let hostport = authority;
-    const at = authority.lastIndexOf("@");
-    if (at >= 0) {
-      userinfo = authority.slice(0, at);
-      hostport = authority.slice(at + 1);
+    const at2 = authority.lastIndexOf("@");
+    if (at2 >= 0) {
+      userinfo = authority.slice(0, at2);
+      hostport = authority.slice(at2 + 1);
     }
     if (hostport.startsWith("[")) {
       const close = hostport.indexOf("]");
@@ -86680,235 +90516,6 @@ function validateSanSyntax(san) {
     case "ip":
       parseIpAddress(san.value);
       return;
-  }
-}
-function parseCidr(entry) {
-  const slash = entry.indexOf("/");
-  const addr = slash < 0 ? entry : entry.slice(0, slash);
-  const octets = parseIpAddress(addr);
-  const max = octets.length * 8;
-  const prefixText = slash < 0 ? String(max) : entry.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
-    throw new Error(`the prefix length "${prefixText}" is not a number from 0 to ${max}`);
-  }
-  const prefix = Number(prefixText);
-  if (!sameBits(octets, new Uint8Array(octets.length), prefix, true)) {
-    throw new Error(
-      `it has bits set after the /${prefix} prefix (did you mean ${formatIpAddress(maskTo(octets, prefix))}/${prefix}?)`
-    );
-  }
-  return { octets, prefix, text: entry };
-}
-function maskTo(octets, prefix) {
-  return octets.map((b, i) => {
-    const keep = Math.max(0, Math.min(8, prefix - i * 8));
-    return b & (255 << 8 - keep & 255);
-  });
-}
-function sameBits(a, b, prefix, hostBits = false) {
-  if (hostBits) return maskTo(a, prefix).every((x, i) => x === a[i]);
-  if (a.length !== b.length) return false;
-  return maskTo(a, prefix).every((x, i) => x === maskTo(b, prefix)[i]);
-}
-function parseDomainPattern(entry) {
-  if (entry.startsWith("*"))
-    throw new Error('write ".example.com" to allow names below example.com (wildcards are not patterns)');
-  const below = entry.startsWith(".");
-  const domain2 = (below ? entry.slice(1) : entry).toLowerCase();
-  validateDnsName(domain2);
-  return { domain: domain2, below };
-}
-function parseUriPattern(entry) {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#@:]+)$/.exec(entry);
-  if (m === null)
-    throw new Error(
-      "expected scheme://host or scheme://.parent (no path, port or userinfo), e.g. spiffe://example.org"
-    );
-  return { scheme: m[1].toLowerCase(), ...parseDomainPattern(m[2]) };
-}
-function parseEmailPattern(entry) {
-  const at = entry.lastIndexOf("@");
-  if (at >= 0) {
-    validateEmailAddress(entry);
-    return { mailbox: entry.slice(0, at), domain: entry.slice(at + 1).toLowerCase(), below: false };
-  }
-  return parseDomainPattern(entry);
-}
-var KNOWN_KEYS = /* @__PURE__ */ new Set(["dns", "ip", "email", "uri", "unrestricted"]);
-function validateSanPolicy(policy) {
-  if (typeof policy !== "object" || policy === null)
-    throw new CaError("config.invalid", "the SAN policy must be an object");
-  for (const key of Object.keys(policy)) {
-    if (!KNOWN_KEYS.has(key))
-      throw new CaError(
-        "config.invalid",
-        `the SAN policy has an unknown key "${key}" (expected dns, ip, email, uri, unrestricted)`
-      );
-  }
-  const open6 = policy.unrestricted;
-  if (open6 !== void 0) {
-    if (!Array.isArray(open6))
-      throw new CaError("config.invalid", "the SAN policy's unrestricted must be a list");
-    for (const kind of open6) {
-      if (typeof kind !== "string" || !SAN_TYPES.includes(kind)) {
-        throw new CaError(
-          "config.invalid",
-          `the SAN policy's unrestricted list has "${String(kind)}" (expected dns, ip, email or uri)`
-        );
-      }
-      if (Object.hasOwn(policy, kind)) {
-        throw new CaError(
-          "config.invalid",
-          `the SAN policy both lists ${kind} names and says ${kind} is unrestricted: keep one of the two`
-        );
-      }
-    }
-  }
-  const parsers = {
-    dns: parseDomainPattern,
-    ip: parseCidr,
-    email: parseEmailPattern,
-    uri: parseUriPattern
-  };
-  for (const key of ["dns", "ip", "email", "uri"]) {
-    const list3 = policy[key];
-    if (list3 === void 0) continue;
-    if (!Array.isArray(list3)) throw new CaError("config.invalid", `the SAN policy's ${key} must be a list`);
-    for (const entry of list3) {
-      if (typeof entry !== "string" || entry.trim() === "") {
-        throw new CaError(
-          "config.invalid",
-          `the SAN policy's ${key} list has an entry that is not a non-empty string`
-        );
-      }
-      try {
-        parsers[key](entry);
-      } catch (e) {
-        const reason = e instanceof Error ? e.message : String(e);
-        throw new CaError(
-          "config.invalid",
-          `the SAN policy's ${key} entry "${entry}" is not valid: ${reason}`,
-          { cause: e }
-        );
-      }
-    }
-  }
-}
-function domainAllowed(host, pattern) {
-  return pattern.below ? host.endsWith(`.${pattern.domain}`) : host === pattern.domain;
-}
-function notAllowed(san, reason) {
-  return new CaError("policy.san_not_allowed", `the SAN ${formatSan(san)} is not allowed: ${reason}`);
-}
-function describeList(key, type, list3) {
-  return ` (${key}.${type}: ${list3.join(", ")})`;
-}
-function sanRefusal(san, named) {
-  const { policy, key } = named;
-  const list3 = Object.hasOwn(policy, san.type) ? policy[san.type] : void 0;
-  const kind = SAN_TYPE_LABEL[san.type];
-  if (list3 === void 0) {
-    if (policy.unrestricted?.includes(san.type)) return void 0;
-    return `${key} allows no ${kind} names (it has no ${san.type} list, and ${san.type} is not in ${key}.unrestricted)`;
-  }
-  if (list3.length === 0) return `${key}.${san.type} is empty: it allows no ${kind} names`;
-  switch (san.type) {
-    case "dns": {
-      const name3 = san.value.toLowerCase();
-      if (list3.some((entry) => domainAllowed(name3, parseDomainPattern(entry)))) return void 0;
-      return `it is not one of the allowed DNS names or below an allowed domain${describeList(key, san.type, list3)}`;
-    }
-    case "ip": {
-      const octets = parseIpAddress(san.value);
-      const inRange = list3.some((entry) => {
-        const cidr = parseCidr(entry);
-        return cidr.octets.length === octets.length && sameBits(octets, cidr.octets, cidr.prefix);
-      });
-      return inRange ? void 0 : `it is in none of the allowed ranges${describeList(key, san.type, list3)}`;
-    }
-    case "email": {
-      const at = san.value.lastIndexOf("@");
-      const local = san.value.slice(0, at);
-      const domain2 = san.value.slice(at + 1).toLowerCase();
-      const ok = list3.some((entry) => {
-        const p = parseEmailPattern(entry);
-        if (p.mailbox !== void 0) return p.mailbox === local && p.domain === domain2;
-        return domainAllowed(domain2, p);
-      });
-      return ok ? void 0 : `it is not an allowed mailbox or at an allowed domain${describeList(key, san.type, list3)}`;
-    }
-    case "uri": {
-      const parts = parseUri(san.value);
-      if (parts.userinfo !== void 0) return "it has userinfo";
-      const host = parts.host;
-      if (host === void 0 || host === "" || host.startsWith("[") || isIpLiteral(host)) {
-        return `${key}.uri only allows URIs with a DNS host${describeList(key, san.type, list3)}`;
-      }
-      const ok = list3.some((entry) => {
-        const p = parseUriPattern(entry);
-        return p.scheme === parts.scheme && domainAllowed(host, p);
-      });
-      return ok ? void 0 : `its scheme and host match none of the allowed patterns${describeList(key, san.type, list3)}`;
-    }
-  }
-}
-function sanPolicies(policy, profile2) {
-  return profile2 === void 0 ? [{ policy, key: "issuance.sans" }] : [{ policy, key: "issuance.sans" }, profile2];
-}
-function checkSan(san, policy, profile2) {
-  validateSanSyntax(san);
-  for (const named of sanPolicies(policy, profile2)) {
-    const reason = sanRefusal(san, named);
-    if (reason !== void 0) throw notAllowed(san, reason);
-  }
-}
-function checkSans(sans, policy, profile2) {
-  for (const named of sanPolicies(policy, profile2)) validateSanPolicy(named.policy);
-  const errors = [];
-  for (const san of sans) {
-    try {
-      checkSan(san, policy, profile2);
-    } catch (e) {
-      if (!(e instanceof CaError)) throw e;
-      errors.push(e);
-    }
-  }
-  const first = errors[0];
-  if (first === void 0) return;
-  if (errors.length === 1) throw first;
-  throw new CaError(
-    first.code,
-    `${first.message} (and ${errors.length - 1} more refused SAN${errors.length > 2 ? "s" : ""})`,
-    {
-      details: errors
-    }
-  );
-}
-function normaliseSans(sans) {
-  const seen = /* @__PURE__ */ new Set();
-  const out = [];
-  for (const san of sans) {
-    const normal = normaliseSan(san);
-    const key = `${normal.type}\0${normal.value}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(normal);
-  }
-  return out;
-}
-function normaliseSan(san) {
-  switch (san.type) {
-    case "dns":
-      return { type: "dns", value: san.value.toLowerCase() };
-    case "email": {
-      const at = san.value.lastIndexOf("@");
-      if (at < 0) return san;
-      return { type: "email", value: `${san.value.slice(0, at)}@${san.value.slice(at + 1).toLowerCase()}` };
-    }
-    case "ip":
-      return { type: "ip", value: formatIpAddress(parseIpAddress(san.value)) };
-    case "uri":
-      return san;
   }
 }
 
@@ -87130,6 +90737,238 @@ function applySubjectPolicy(requested, issuer, policy, options = {}) {
   return subject;
 }
 
+// src/ca/san-policy.ts
+init_errors();
+function parseCidr(entry) {
+  const slash = entry.indexOf("/");
+  const addr = slash < 0 ? entry : entry.slice(0, slash);
+  const octets = parseIpAddress(addr);
+  const max = octets.length * 8;
+  const prefixText = slash < 0 ? String(max) : entry.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
+    throw new Error(`the prefix length "${prefixText}" is not a number from 0 to ${max}`);
+  }
+  const prefix = Number(prefixText);
+  if (!sameBits(octets, new Uint8Array(octets.length), prefix, true)) {
+    throw new Error(
+      `it has bits set after the /${prefix} prefix (did you mean ${formatIpAddress(maskTo(octets, prefix))}/${prefix}?)`
+    );
+  }
+  return { octets, prefix, text: entry };
+}
+function maskTo(octets, prefix) {
+  return octets.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, prefix - i * 8));
+    return b & (255 << 8 - keep & 255);
+  });
+}
+function sameBits(a, b, prefix, hostBits = false) {
+  if (hostBits) return maskTo(a, prefix).every((x, i) => x === a[i]);
+  if (a.length !== b.length) return false;
+  return maskTo(a, prefix).every((x, i) => x === maskTo(b, prefix)[i]);
+}
+function parseDomainPattern(entry) {
+  if (entry.startsWith("*"))
+    throw new Error('write ".example.com" to allow names below example.com (wildcards are not patterns)');
+  const below = entry.startsWith(".");
+  const domain2 = (below ? entry.slice(1) : entry).toLowerCase();
+  validateDnsName(domain2);
+  return { domain: domain2, below };
+}
+function parseUriPattern(entry) {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#@:]+)$/.exec(entry);
+  if (m === null)
+    throw new Error(
+      "expected scheme://host or scheme://.parent (no path, port or userinfo), e.g. spiffe://example.org"
+    );
+  return { scheme: m[1].toLowerCase(), ...parseDomainPattern(m[2]) };
+}
+function parseEmailPattern(entry) {
+  const at2 = entry.lastIndexOf("@");
+  if (at2 >= 0) {
+    validateEmailAddress(entry);
+    return { mailbox: entry.slice(0, at2), domain: entry.slice(at2 + 1).toLowerCase(), below: false };
+  }
+  return parseDomainPattern(entry);
+}
+var KNOWN_KEYS = /* @__PURE__ */ new Set(["dns", "ip", "email", "uri", "unrestricted"]);
+function validateSanPolicy(policy) {
+  if (typeof policy !== "object" || policy === null)
+    throw new CaError("config.invalid", "the SAN policy must be an object");
+  for (const key of Object.keys(policy)) {
+    if (!KNOWN_KEYS.has(key))
+      throw new CaError(
+        "config.invalid",
+        `the SAN policy has an unknown key "${key}" (expected dns, ip, email, uri, unrestricted)`
+      );
+  }
+  const open5 = policy.unrestricted;
+  if (open5 !== void 0) {
+    if (!Array.isArray(open5))
+      throw new CaError("config.invalid", "the SAN policy's unrestricted must be a list");
+    for (const kind of open5) {
+      if (typeof kind !== "string" || !SAN_TYPES.includes(kind)) {
+        throw new CaError(
+          "config.invalid",
+          `the SAN policy's unrestricted list has "${String(kind)}" (expected dns, ip, email or uri)`
+        );
+      }
+      if (Object.hasOwn(policy, kind)) {
+        throw new CaError(
+          "config.invalid",
+          `the SAN policy both lists ${kind} names and says ${kind} is unrestricted: keep one of the two`
+        );
+      }
+    }
+  }
+  const parsers = {
+    dns: parseDomainPattern,
+    ip: parseCidr,
+    email: parseEmailPattern,
+    uri: parseUriPattern
+  };
+  for (const key of ["dns", "ip", "email", "uri"]) {
+    const list4 = policy[key];
+    if (list4 === void 0) continue;
+    if (!Array.isArray(list4)) throw new CaError("config.invalid", `the SAN policy's ${key} must be a list`);
+    for (const entry of list4) {
+      if (typeof entry !== "string" || entry.trim() === "") {
+        throw new CaError(
+          "config.invalid",
+          `the SAN policy's ${key} list has an entry that is not a non-empty string`
+        );
+      }
+      try {
+        parsers[key](entry);
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        throw new CaError(
+          "config.invalid",
+          `the SAN policy's ${key} entry "${entry}" is not valid: ${reason}`,
+          { cause: e }
+        );
+      }
+    }
+  }
+}
+function domainAllowed(host, pattern) {
+  return pattern.below ? host.endsWith(`.${pattern.domain}`) : host === pattern.domain;
+}
+function notAllowed(san, reason) {
+  return new CaError("policy.san_not_allowed", `the SAN ${formatSan(san)} is not allowed: ${reason}`);
+}
+function describeList(key, type, list4) {
+  return ` (${key}.${type}: ${list4.join(", ")})`;
+}
+function sanRefusal(san, named) {
+  const { policy, key } = named;
+  const list4 = Object.hasOwn(policy, san.type) ? policy[san.type] : void 0;
+  const kind = SAN_TYPE_LABEL[san.type];
+  if (list4 === void 0) {
+    if (policy.unrestricted?.includes(san.type)) return void 0;
+    return `${key} allows no ${kind} names (it has no ${san.type} list, and ${san.type} is not in ${key}.unrestricted)`;
+  }
+  if (list4.length === 0) return `${key}.${san.type} is empty: it allows no ${kind} names`;
+  switch (san.type) {
+    case "dns": {
+      const name3 = san.value.toLowerCase();
+      if (list4.some((entry) => domainAllowed(name3, parseDomainPattern(entry)))) return void 0;
+      return `it is not one of the allowed DNS names or below an allowed domain${describeList(key, san.type, list4)}`;
+    }
+    case "ip": {
+      const octets = parseIpAddress(san.value);
+      const inRange = list4.some((entry) => {
+        const cidr = parseCidr(entry);
+        return cidr.octets.length === octets.length && sameBits(octets, cidr.octets, cidr.prefix);
+      });
+      return inRange ? void 0 : `it is in none of the allowed ranges${describeList(key, san.type, list4)}`;
+    }
+    case "email": {
+      const at2 = san.value.lastIndexOf("@");
+      const local = san.value.slice(0, at2);
+      const domain2 = san.value.slice(at2 + 1).toLowerCase();
+      const ok = list4.some((entry) => {
+        const p = parseEmailPattern(entry);
+        if (p.mailbox !== void 0) return p.mailbox === local && p.domain === domain2;
+        return domainAllowed(domain2, p);
+      });
+      return ok ? void 0 : `it is not an allowed mailbox or at an allowed domain${describeList(key, san.type, list4)}`;
+    }
+    case "uri": {
+      const parts = parseUri(san.value);
+      if (parts.userinfo !== void 0) return "it has userinfo";
+      const host = parts.host;
+      if (host === void 0 || host === "" || host.startsWith("[") || isIpLiteral(host)) {
+        return `${key}.uri only allows URIs with a DNS host${describeList(key, san.type, list4)}`;
+      }
+      const ok = list4.some((entry) => {
+        const p = parseUriPattern(entry);
+        return p.scheme === parts.scheme && domainAllowed(host, p);
+      });
+      return ok ? void 0 : `its scheme and host match none of the allowed patterns${describeList(key, san.type, list4)}`;
+    }
+  }
+}
+function sanPolicies(policy, profile2) {
+  return profile2 === void 0 ? [{ policy, key: "issuance.sans" }] : [{ policy, key: "issuance.sans" }, profile2];
+}
+function checkSan(san, policy, profile2) {
+  validateSanSyntax(san);
+  for (const named of sanPolicies(policy, profile2)) {
+    const reason = sanRefusal(san, named);
+    if (reason !== void 0) throw notAllowed(san, reason);
+  }
+}
+function checkSans(sans, policy, profile2) {
+  for (const named of sanPolicies(policy, profile2)) validateSanPolicy(named.policy);
+  const errors = [];
+  for (const san of sans) {
+    try {
+      checkSan(san, policy, profile2);
+    } catch (e) {
+      if (!(e instanceof CaError)) throw e;
+      errors.push(e);
+    }
+  }
+  const first = errors[0];
+  if (first === void 0) return;
+  if (errors.length === 1) throw first;
+  throw new CaError(
+    first.code,
+    `${first.message} (and ${errors.length - 1} more refused SAN${errors.length > 2 ? "s" : ""})`,
+    {
+      details: errors
+    }
+  );
+}
+function normaliseSans(sans) {
+  const seen = /* @__PURE__ */ new Set();
+  const out = [];
+  for (const san of sans) {
+    const normal = normaliseSan(san);
+    const key = `${normal.type}\0${normal.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(normal);
+  }
+  return out;
+}
+function normaliseSan(san) {
+  switch (san.type) {
+    case "dns":
+      return { type: "dns", value: san.value.toLowerCase() };
+    case "email": {
+      const at2 = san.value.lastIndexOf("@");
+      if (at2 < 0) return san;
+      return { type: "email", value: `${san.value.slice(0, at2)}@${san.value.slice(at2 + 1).toLowerCase()}` };
+    }
+    case "ip":
+      return { type: "ip", value: formatIpAddress(parseIpAddress(san.value)) };
+    case "uri":
+      return san;
+  }
+}
+
 // src/config/layout.ts
 var CONFIG_FILE = "ca.yml";
 var REQUESTS_DIR = "requests";
@@ -87232,8 +91071,8 @@ function keyVaultRuntime(env, options = {}) {
     ...options.sleep ? { sleep: options.sleep } : {}
   };
   const signers = /* @__PURE__ */ new Map();
-  const openKeyVault = (keyId2, open6) => {
-    const cacheKey = `${keyId2.toLowerCase()} ${open6.scheme ?? ""}`;
+  const openKeyVault = (keyId2, open5) => {
+    const cacheKey = `${keyId2.toLowerCase()} ${open5.scheme ?? ""}`;
     let signer = signers.get(cacheKey);
     if (!signer) {
       signer = (async () => {
@@ -87243,8 +91082,8 @@ function keyVaultRuntime(env, options = {}) {
           credential: tokens,
           clientOptions,
           ...retry,
-          ...open6.scheme ? { scheme: open6.scheme } : {},
-          ...open6.concurrency !== void 0 ? { concurrency: open6.concurrency } : {}
+          ...open5.scheme ? { scheme: open5.scheme } : {},
+          ...open5.concurrency !== void 0 ? { concurrency: open5.concurrency } : {}
         });
       })();
       signers.set(cacheKey, signer);
@@ -87403,7 +91242,7 @@ function sameKey(a, b) {
 }
 async function prepareCreatedKey(request, key, runtime) {
   const describe6 = `the ${request.role} key '${key.name}' in Key Vault ${key.vaultUrl}`;
-  const open6 = async (keyId2) => {
+  const open5 = async (keyId2) => {
     const signer = await runtime.openKeyVault(keyId2, {
       scheme: request.scheme,
       concurrency: request.concurrency
@@ -87426,7 +91265,7 @@ async function prepareCreatedKey(request, key, runtime) {
           `${describe6}: the new key of the pending certificate cannot be read, so the ${request.role} cannot sign its own certificate. Give the identity 'Key Vault Crypto User' on the vault (read keys, sign), then delete the pending certificate (\`az keyvault certificate pending delete\`) and run again.`
         );
       }
-      return open6(pending.keyId);
+      return open5(pending.keyId);
     },
     async complete(chain) {
       const keyId2 = await runtime.keyVault.mergeCaCertificate(key, chain);
@@ -87436,7 +91275,7 @@ async function prepareCreatedKey(request, key, runtime) {
           `${describe6}: the merged certificate names key ${keyId2}, not the pending key ${pending.keyId}.`
         );
       }
-      return { ref: keyId2, signer: await open6(keyId2), writes: [] };
+      return { ref: keyId2, signer: await open5(keyId2), writes: [] };
     }
   };
 }
@@ -87660,13 +91499,13 @@ function initialSanPolicy(options) {
   return policy;
 }
 function sanPolicyNotes(policy) {
-  const open6 = policy.unrestricted ?? [];
-  if (open6.length === SAN_TYPES.length) {
+  const open5 = policy.unrestricted ?? [];
+  if (open5.length === SAN_TYPES.length) {
     return [
       "WARNING: no --allow-dns, --allow-ip, --allow-email or --allow-uri given: this CA certifies ANY DNS name, IP address, e-mail address and URI a request asks for, in its SANs and its subject (ca.yml: issuance.sans.unrestricted: [dns, ip, email, uri]). Give the names your organisation owns, or edit issuance.sans, before issuing."
     ];
   }
-  const closed = SAN_TYPES.filter((kind) => policy[kind] === void 0 && !open6.includes(kind));
+  const closed = SAN_TYPES.filter((kind) => policy[kind] === void 0 && !open5.includes(kind));
   if (closed.length === 0) return [];
   return [
     `no names of kind ${closed.map((k) => SAN_TYPE_LABEL[k]).join(", ")} are allowed (no ${closed.map((k) => FLAGS[k]).join(", ")}): requests with them are refused (ca.yml issuance.sans)`
@@ -87684,80 +91523,10 @@ import { basename, resolve } from "node:path";
 
 // src/ca/csr.ts
 var import_reflect_metadata4 = __toESM(require_Reflect(), 1);
-var import_asn1_schema8 = __toESM(require_cjs2(), 1);
+var import_asn1_schema9 = __toESM(require_cjs2(), 1);
 var import_asn1_csr2 = __toESM(require_cjs14(), 1);
-var import_asn1_x5097 = __toESM(require_cjs3(), 1);
+var import_asn1_x5098 = __toESM(require_cjs3(), 1);
 var import_asn1_pkcs9 = __toESM(require_cjs11(), 1);
-var import_asn1_rsa3 = __toESM(require_cjs7(), 1);
-import { createPublicKey as createPublicKey9, verify as nodeVerify2, constants as constants5 } from "node:crypto";
-
-// src/ca/public-key.ts
-import { createPublicKey as createPublicKey7 } from "node:crypto";
-var hex3 = (s) => Buffer.from(s, "hex");
-var ALGORITHMS = [
-  { der: hex3("300d06092a864886f70d0101010500"), jwk: rsaJwk },
-  { der: hex3("301306072a8648ce3d020106082a8648ce3d030107"), jwk: (k) => ecJwk(k, "P-256", 32) },
-  { der: hex3("301006072a8648ce3d020106052b81040022"), jwk: (k) => ecJwk(k, "P-384", 48) },
-  { der: hex3("301006072a8648ce3d020106052b81040023"), jwk: (k) => ecJwk(k, "P-521", 66) },
-  { der: hex3("300506032b6570"), jwk: (k) => k.length === 32 ? okp(k) : void 0 }
-];
-function importPublicKey(spki) {
-  const jwk = canonicalJwk(spki);
-  if (jwk !== void 0) return createPublicKey7({ key: jwk, format: "jwk" });
-  return createPublicKey7({ key: Buffer.from(spki), format: "der", type: "spki" });
-}
-function canonicalJwk(spki) {
-  try {
-    const outer = readTlv(spki, 0);
-    if (outer.tag !== 48 || outer.end !== spki.length) return void 0;
-    const alg = readTlv(spki, outer.contentStart, outer.end);
-    const bits = readTlv(spki, alg.end, outer.end);
-    if (bits.tag !== 3 || bits.end !== outer.end || spki[bits.contentStart] !== 0) return void 0;
-    const algDer = spki.subarray(alg.start, alg.end);
-    const known = ALGORITHMS.find((a) => a.der.equals(algDer));
-    return known?.jwk(spki.subarray(bits.contentStart + 1, bits.end));
-  } catch {
-    return void 0;
-  }
-}
-function rsaJwk(key) {
-  const seq = readTlv(key, 0);
-  if (seq.tag !== 48 || seq.end !== key.length) return void 0;
-  const n = readTlv(key, seq.contentStart, seq.end);
-  const e = readTlv(key, n.end, seq.end);
-  if (e.end !== seq.end) return void 0;
-  const nBytes = positiveInteger(key, n);
-  const eBytes = positiveInteger(key, e);
-  if (nBytes === void 0 || eBytes === void 0) return void 0;
-  return { kty: "RSA", n: base64url3(nBytes), e: base64url3(eBytes) };
-}
-function positiveInteger(der, t) {
-  if (t.tag !== 2 || t.end <= t.contentStart) return void 0;
-  const first = der[t.contentStart];
-  if (first >= 128) return void 0;
-  if (first === 0) {
-    if (t.end - t.contentStart < 2 || der[t.contentStart + 1] < 128) return void 0;
-    return der.subarray(t.contentStart + 1, t.end);
-  }
-  return der.subarray(t.contentStart, t.end);
-}
-function ecJwk(point, crv, size) {
-  if (point.length !== 1 + 2 * size || point[0] !== 4) return void 0;
-  return {
-    kty: "EC",
-    crv,
-    x: base64url3(point.subarray(1, 1 + size)),
-    y: base64url3(point.subarray(1 + size))
-  };
-}
-function okp(key) {
-  return { kty: "OKP", crv: "Ed25519", x: base64url3(key) };
-}
-function base64url3(bytes2) {
-  return Buffer.from(bytes2.buffer, bytes2.byteOffset, bytes2.byteLength).toString("base64url");
-}
-
-// src/ca/csr.ts
 init_errors();
 
 // src/ca/key-policy.ts
@@ -87766,7 +91535,7 @@ var import_asn1_x5096 = __toESM(require_cjs3(), 1);
 var import_asn1_ecc = __toESM(require_cjs6(), 1);
 var import_asn1_rsa2 = __toESM(require_cjs7(), 1);
 init_errors();
-import { createPublicKey as createPublicKey8 } from "node:crypto";
+import { createPublicKey as createPublicKey7 } from "node:crypto";
 var DEFAULT_KEY_POLICY = Object.freeze({
   rsaMinBits: 2048,
   rsaMaxBits: 8192,
@@ -87861,7 +91630,7 @@ function describeKey(spki, options = {}) {
   }
   if (options.fromCsr) return result;
   try {
-    createPublicKey8({ key: Buffer.from(spki), format: "der", type: "spki" });
+    createPublicKey7({ key: Buffer.from(spki), format: "der", type: "spki" });
   } catch (e) {
     throw unsupported(`the ${formatKeyInfo(result)} public key is not valid (OpenSSL cannot load it)`, e);
   }
@@ -88064,8 +91833,80 @@ function keyUsageFlagsFor(info) {
   );
 }
 
-// src/ca/csr.ts
-var MAX_CSR_BYTES = 64 * 1024;
+// src/ca/csr-signature.ts
+var import_asn1_schema8 = __toESM(require_cjs2(), 1);
+var import_asn1_x5097 = __toESM(require_cjs3(), 1);
+var import_asn1_rsa3 = __toESM(require_cjs7(), 1);
+import { createPublicKey as createPublicKey9, verify as nodeVerify2, constants as constants5 } from "node:crypto";
+
+// src/ca/public-key.ts
+import { createPublicKey as createPublicKey8 } from "node:crypto";
+var hex3 = (s) => Buffer.from(s, "hex");
+var ALGORITHMS = [
+  { der: hex3("300d06092a864886f70d0101010500"), jwk: rsaJwk },
+  { der: hex3("301306072a8648ce3d020106082a8648ce3d030107"), jwk: (k) => ecJwk(k, "P-256", 32) },
+  { der: hex3("301006072a8648ce3d020106052b81040022"), jwk: (k) => ecJwk(k, "P-384", 48) },
+  { der: hex3("301006072a8648ce3d020106052b81040023"), jwk: (k) => ecJwk(k, "P-521", 66) },
+  { der: hex3("300506032b6570"), jwk: (k) => k.length === 32 ? okp(k) : void 0 }
+];
+function importPublicKey(spki) {
+  const jwk = canonicalJwk(spki);
+  if (jwk !== void 0) return createPublicKey8({ key: jwk, format: "jwk" });
+  return createPublicKey8({ key: Buffer.from(spki), format: "der", type: "spki" });
+}
+function canonicalJwk(spki) {
+  try {
+    const outer = readTlv(spki, 0);
+    if (outer.tag !== 48 || outer.end !== spki.length) return void 0;
+    const alg = readTlv(spki, outer.contentStart, outer.end);
+    const bits = readTlv(spki, alg.end, outer.end);
+    if (bits.tag !== 3 || bits.end !== outer.end || spki[bits.contentStart] !== 0) return void 0;
+    const algDer = spki.subarray(alg.start, alg.end);
+    const known = ALGORITHMS.find((a) => a.der.equals(algDer));
+    return known?.jwk(spki.subarray(bits.contentStart + 1, bits.end));
+  } catch {
+    return void 0;
+  }
+}
+function rsaJwk(key) {
+  const seq = readTlv(key, 0);
+  if (seq.tag !== 48 || seq.end !== key.length) return void 0;
+  const n = readTlv(key, seq.contentStart, seq.end);
+  const e = readTlv(key, n.end, seq.end);
+  if (e.end !== seq.end) return void 0;
+  const nBytes = positiveInteger(key, n);
+  const eBytes = positiveInteger(key, e);
+  if (nBytes === void 0 || eBytes === void 0) return void 0;
+  return { kty: "RSA", n: base64url3(nBytes), e: base64url3(eBytes) };
+}
+function positiveInteger(der, t) {
+  if (t.tag !== 2 || t.end <= t.contentStart) return void 0;
+  const first = der[t.contentStart];
+  if (first >= 128) return void 0;
+  if (first === 0) {
+    if (t.end - t.contentStart < 2 || der[t.contentStart + 1] < 128) return void 0;
+    return der.subarray(t.contentStart + 1, t.end);
+  }
+  return der.subarray(t.contentStart, t.end);
+}
+function ecJwk(point, crv, size) {
+  if (point.length !== 1 + 2 * size || point[0] !== 4) return void 0;
+  return {
+    kty: "EC",
+    crv,
+    x: base64url3(point.subarray(1, 1 + size)),
+    y: base64url3(point.subarray(1 + size))
+  };
+}
+function okp(key) {
+  return { kty: "OKP", crv: "Ed25519", x: base64url3(key) };
+}
+function base64url3(bytes2) {
+  return Buffer.from(bytes2.buffer, bytes2.byteOffset, bytes2.byteLength).toString("base64url");
+}
+
+// src/ca/csr-signature.ts
+init_errors();
 var SIGNATURE_ALGORITHMS = /* @__PURE__ */ new Map([
   [
     "1.2.840.113549.1.1.11",
@@ -88108,98 +91949,6 @@ var OID_SHA1 = "1.3.14.3.2.26";
 var MGF1_HASHES = /* @__PURE__ */ new Set([OID_SHA1, ...MESSAGE_HASHES.keys()]);
 var OID_MGF1 = "1.2.840.113549.1.1.8";
 var OID_RSASSA_PSS = "1.2.840.113549.1.1.10";
-function decodeCsrPem(input2) {
-  const bytes2 = typeof input2 === "string" ? Buffer.from(input2, "utf8") : Buffer.from(input2);
-  if (bytes2.length > MAX_CSR_BYTES) {
-    throw new CaError("csr.too_large", `the file is ${bytes2.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
-  }
-  if (bytes2.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
-  const text = bytes2.toString("latin1");
-  const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
-  if (begins.length === 0)
-    throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
-  if (begins.length > 1) {
-    throw new CaError(
-      "csr.multiple_blocks",
-      `the file holds ${begins.length} PEM blocks; put exactly one CSR in it`
-    );
-  }
-  const begin = begins[0];
-  const label2 = begin[1];
-  if (label2 !== "CERTIFICATE REQUEST" && label2 !== "NEW CERTIFICATE REQUEST") {
-    throw new CaError("csr.not_pem", `the PEM block is a ${label2}, not a CERTIFICATE REQUEST`);
-  }
-  const start = (begin.index ?? 0) + begin[0].length;
-  const endMarker = `-----END ${label2}-----`;
-  const end = text.indexOf(endMarker, start);
-  if (end < 0) throw new CaError("csr.not_pem", `the PEM block is truncated: no ${endMarker} line`);
-  if (text.slice(0, begin.index).trim() !== "") {
-    throw new CaError("csr.trailing_data", "there is text before the PEM block");
-  }
-  if (text.slice(end + endMarker.length).trim() !== "") {
-    throw new CaError("csr.trailing_data", "there is data after the END line");
-  }
-  const body = text.slice(start, end).replace(/[\r\n\t ]/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
-    throw new CaError("csr.malformed", "the PEM body is not valid base64");
-  }
-  return new Uint8Array(Buffer.from(body, "base64"));
-}
-function parseCsr(input2) {
-  const der = decodeCsrPem(input2);
-  let req;
-  try {
-    req = import_asn1_schema8.AsnConvert.parse(der, import_asn1_csr2.CertificationRequest);
-  } catch (cause) {
-    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request", {
-      cause
-    });
-  }
-  const reencoded = new Uint8Array(import_asn1_schema8.AsnConvert.serialize(req));
-  if (!Buffer.from(reencoded).equals(Buffer.from(der))) {
-    throw new CaError(
-      "csr.malformed",
-      "the request is not DER-encoded (trailing bytes or a non-canonical encoding)"
-    );
-  }
-  const info = req.certificationRequestInfo;
-  if (info.version !== 0) throw new CaError("csr.malformed", `unsupported CSR version ${info.version}`);
-  const parts = infoAndSpki(der);
-  const spki = parts.spki;
-  const key = describeKey(spki, { fromCsr: true });
-  const alg = signatureAlgorithmFor(req.signatureAlgorithm, key);
-  verifySelfSignature(req, parts.info, spki, alg);
-  const subject = fromAsnName(info.subject);
-  for (const a of subject) {
-    if (hasControlCharacters(a.value)) {
-      throw new CaError(
-        "policy.name_invalid",
-        `the subject's ${shortName(a.oid)} contains a control character`
-      );
-    }
-  }
-  const { san, ignored } = requestedExtensions(req);
-  return {
-    subject,
-    spki,
-    key,
-    requestedSan: san,
-    ignoredRequests: ignored,
-    signatureAlgorithm: alg.name,
-    der
-  };
-}
-function infoAndSpki(der) {
-  const outer = readTlv(der, 0);
-  const info = readTlv(der, outer.contentStart, outer.end);
-  const version4 = readTlv(der, info.contentStart, info.end);
-  const subject = readTlv(der, version4.end, info.end);
-  const spki = readTlv(der, subject.end, info.end);
-  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
-    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
-  }
-  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
-}
 function signatureAlgorithmFor(algorithm, key) {
   const oid = algorithm.algorithm;
   const weak = WEAK_SIGNATURES.get(oid);
@@ -88334,6 +92083,101 @@ function pssRestrictedSpki(spki, params) {
   });
   return Buffer.from(import_asn1_schema8.AsnConvert.serialize(restricted));
 }
+
+// src/ca/csr.ts
+var MAX_CSR_BYTES = 64 * 1024;
+function decodeCsrPem(input2) {
+  const bytes2 = typeof input2 === "string" ? Buffer.from(input2, "utf8") : Buffer.from(input2);
+  if (bytes2.length > MAX_CSR_BYTES) {
+    throw new CaError("csr.too_large", `the file is ${bytes2.length} bytes; a CSR is at most ${MAX_CSR_BYTES}`);
+  }
+  if (bytes2.includes(0)) throw new CaError("csr.not_pem", "the file contains NUL bytes: it is not a PEM CSR");
+  const text = bytes2.toString("latin1");
+  const begins = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)];
+  if (begins.length === 0)
+    throw new CaError("csr.not_pem", "no PEM block found: expected -----BEGIN CERTIFICATE REQUEST-----");
+  if (begins.length > 1) {
+    throw new CaError(
+      "csr.multiple_blocks",
+      `the file holds ${begins.length} PEM blocks; put exactly one CSR in it`
+    );
+  }
+  const begin = begins[0];
+  const label2 = begin[1];
+  if (label2 !== "CERTIFICATE REQUEST" && label2 !== "NEW CERTIFICATE REQUEST") {
+    throw new CaError("csr.not_pem", `the PEM block is a ${label2}, not a CERTIFICATE REQUEST`);
+  }
+  const start = (begin.index ?? 0) + begin[0].length;
+  const endMarker = `-----END ${label2}-----`;
+  const end = text.indexOf(endMarker, start);
+  if (end < 0) throw new CaError("csr.not_pem", `the PEM block is truncated: no ${endMarker} line`);
+  if (text.slice(0, begin.index).trim() !== "") {
+    throw new CaError("csr.trailing_data", "there is text before the PEM block");
+  }
+  if (text.slice(end + endMarker.length).trim() !== "") {
+    throw new CaError("csr.trailing_data", "there is data after the END line");
+  }
+  const body = text.slice(start, end).replace(/[\r\n\t ]/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0 || body.length === 0) {
+    throw new CaError("csr.malformed", "the PEM body is not valid base64");
+  }
+  return new Uint8Array(Buffer.from(body, "base64"));
+}
+function parseCsr(input2) {
+  const der = decodeCsrPem(input2);
+  let req;
+  try {
+    req = import_asn1_schema9.AsnConvert.parse(der, import_asn1_csr2.CertificationRequest);
+  } catch (cause) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request", {
+      cause
+    });
+  }
+  const reencoded = new Uint8Array(import_asn1_schema9.AsnConvert.serialize(req));
+  if (!Buffer.from(reencoded).equals(Buffer.from(der))) {
+    throw new CaError(
+      "csr.malformed",
+      "the request is not DER-encoded (trailing bytes or a non-canonical encoding)"
+    );
+  }
+  const info = req.certificationRequestInfo;
+  if (info.version !== 0) throw new CaError("csr.malformed", `unsupported CSR version ${info.version}`);
+  const parts = infoAndSpki(der);
+  const spki = parts.spki;
+  const key = describeKey(spki, { fromCsr: true });
+  const alg = signatureAlgorithmFor(req.signatureAlgorithm, key);
+  verifySelfSignature(req, parts.info, spki, alg);
+  const subject = fromAsnName(info.subject);
+  for (const a of subject) {
+    if (hasControlCharacters(a.value)) {
+      throw new CaError(
+        "policy.name_invalid",
+        `the subject's ${shortName(a.oid)} contains a control character`
+      );
+    }
+  }
+  const { san, ignored } = requestedExtensions(req);
+  return {
+    subject,
+    spki,
+    key,
+    requestedSan: san,
+    ignoredRequests: ignored,
+    signatureAlgorithm: alg.name,
+    der
+  };
+}
+function infoAndSpki(der) {
+  const outer = readTlv(der, 0);
+  const info = readTlv(der, outer.contentStart, outer.end);
+  const version4 = readTlv(der, info.contentStart, info.end);
+  const subject = readTlv(der, version4.end, info.end);
+  const spki = readTlv(der, subject.end, info.end);
+  if (outer.tag !== 48 || info.tag !== 48 || spki.tag !== 48) {
+    throw new CaError("csr.malformed", "the DER inside the PEM is not a PKCS#10 certification request");
+  }
+  return { info: der.slice(info.start, info.end), spki: der.slice(spki.start, spki.end) };
+}
 function requestedExtensions(req) {
   const ignored = [];
   let san;
@@ -88342,12 +92186,12 @@ function requestedExtensions(req) {
     for (const value of attr.values) {
       let exts;
       try {
-        exts = import_asn1_schema8.AsnConvert.parse(value, import_asn1_x5097.Extensions);
+        exts = import_asn1_schema9.AsnConvert.parse(value, import_asn1_x5098.Extensions);
       } catch (cause) {
         throw new CaError("csr.malformed", "the requested extensions cannot be parsed", { cause });
       }
       for (const ext of exts) {
-        if (ext.extnID === import_asn1_x5097.id_ce_subjectAltName) {
+        if (ext.extnID === import_asn1_x5098.id_ce_subjectAltName) {
           if (san) throw new CaError("csr.malformed", "the CSR asks for subjectAltName twice");
           try {
             san = parseSubjectAlternativeName(ext.extnValue.buffer);
@@ -88355,12 +92199,12 @@ function requestedExtensions(req) {
             const why = cause instanceof CaError ? cause.message : "it cannot be parsed";
             throw new CaError("csr.malformed", `the requested subjectAltName is refused: ${why}`, { cause });
           }
-        } else if (ext.extnID === import_asn1_x5097.id_ce_basicConstraints) {
-          const bc = safeParse3(ext.extnValue.buffer, import_asn1_x5097.BasicConstraints);
+        } else if (ext.extnID === import_asn1_x5098.id_ce_basicConstraints) {
+          const bc = safeParse3(ext.extnValue.buffer, import_asn1_x5098.BasicConstraints);
           ignored.push(
             bc?.cA ? `basicConstraints CA:TRUE${bc.pathLenConstraint !== void 0 ? `, pathlen:${bc.pathLenConstraint}` : ""}` : "basicConstraints"
           );
-        } else if (ext.extnID === import_asn1_x5097.id_ce_keyUsage) {
+        } else if (ext.extnID === import_asn1_x5098.id_ce_keyUsage) {
           ignored.push("keyUsage");
         } else {
           ignored.push(ext.extnID);
@@ -88372,7 +92216,7 @@ function requestedExtensions(req) {
 }
 function safeParse3(data, type) {
   try {
-    return import_asn1_schema8.AsnConvert.parse(data, type);
+    return import_asn1_schema9.AsnConvert.parse(data, type);
   } catch {
     return void 0;
   }
@@ -88527,9 +92371,9 @@ async function issueBatch(requests, ctx) {
   const refusals = [];
   const checked = [];
   const names = /* @__PURE__ */ new Set();
-  const uniqueSubject = ctx.uniqueSubject ?? ctx.config.intermediate.uniqueSubject;
+  const uniqueSubject2 = ctx.uniqueSubject ?? ctx.config.intermediate.uniqueSubject;
   const subjects = new Set(
-    uniqueSubject ? ctx.index.filter((e) => e.status === "V").map((e) => e.subject) : []
+    uniqueSubject2 ? ctx.index.filter((e) => e.status === "V").map((e) => e.subject) : []
   );
   const policy = { config: ctx.config, issuerSubject: ctx.issuer.subject };
   const outcomes = ctx.checker ? await ctx.checker(requests, policy) : checkRequests(requests, policy);
@@ -88544,7 +92388,7 @@ async function issueBatch(requests, ctx) {
       const c = outcomes[i];
       if (c === void 0) throw new Error(`the checker returned no outcome for ${request.file}`);
       if (c instanceof CaError) throw c;
-      if (uniqueSubject) {
+      if (uniqueSubject2) {
         const oneline = formatOneline(c.subject);
         if (subjects.has(oneline)) {
           throw new CaError(
@@ -88767,31 +92611,100 @@ function short(s) {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}\u2026` : s);
 }
 
-// src/store/bounded-read.ts
+// src/store/untrusted-file.ts
 init_errors();
 import { constants as constants6 } from "node:fs";
-import { open as open3 } from "node:fs/promises";
-var NOFOLLOW = constants6.O_NOFOLLOW ?? 0;
-var NONBLOCK = constants6.O_NONBLOCK ?? 0;
-async function readRegularFile(path3, options) {
-  const flags = constants6.O_RDONLY | NONBLOCK | (options.noFollow ? NOFOLLOW : 0);
-  const handle = await open3(path3, flags);
+import { lstat, open as open4 } from "node:fs/promises";
+
+// src/store/durable-fs.ts
+import { open as open3, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+function errorCode(e) {
+  return typeof e === "object" && e !== null && "code" in e ? String(e.code) : void 0;
+}
+async function fsyncDirectory(dir) {
+  if (process.platform === "win32") return;
+  const handle = await open3(dir, "r");
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) {
-      throw new CaError("state.corrupt", `${options.shown} is not a regular file (${fileType(st)})`, {
-        file: options.shown
-      });
-    }
-    const { maxBytes } = options;
-    if (maxBytes === void 0) return await handle.readFile();
-    if (st.size > maxBytes) throw tooLarge(options.shown, String(st.size), maxBytes);
-    const data = await readAtMost(handle, maxBytes + 1);
-    if (data.length > maxBytes) throw tooLarge(options.shown, `over ${maxBytes}`, maxBytes);
-    return data;
+    await handle.sync();
   } finally {
     await handle.close();
   }
+}
+async function writeNewFileSynced(path3, data, mode) {
+  const handle = await open3(path3, "wx", mode ?? 438);
+  try {
+    if (mode !== void 0) await handle.chmod(mode);
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+async function replaceFileAtomically(path3, data, mode) {
+  const temp = `${path3}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  try {
+    await writeNewFileSynced(temp, data, mode);
+    await rename(temp, path3);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+  await fsyncDirectory(dirname(path3));
+}
+
+// src/store/untrusted-file.ts
+var NOFOLLOW = constants6.O_NOFOLLOW ?? 0;
+var NONBLOCK = constants6.O_NONBLOCK ?? 0;
+async function kindOf(path3) {
+  try {
+    const s = await lstat(path3);
+    if (s.isSymbolicLink()) return "symlink";
+    if (s.isDirectory()) return "folder";
+    return s.isFile() ? "file" : "other";
+  } catch (e) {
+    if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return "absent";
+    throw e;
+  }
+}
+async function readBounded(path3, maxBytes, noFollow) {
+  const handle = await open4(path3, constants6.O_RDONLY | NONBLOCK | (noFollow ? NOFOLLOW : 0));
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return { kind: "not-a-file", type: fileType(st) };
+    if (maxBytes === void 0) return { kind: "file", data: await handle.readFile() };
+    if (st.size > maxBytes) return { kind: "too-large", size: String(st.size) };
+    const data = await readAtMost(handle, maxBytes + 1);
+    if (data.length > maxBytes) return { kind: "too-large", size: `over ${maxBytes}` };
+    return { kind: "file", data };
+  } finally {
+    await handle.close();
+  }
+}
+async function readRegularFile(path3, options) {
+  const read = await readBounded(path3, options.maxBytes, options.noFollow ?? false);
+  if (read.kind === "file") return read.data;
+  if (read.kind === "not-a-file") {
+    throw new CaError("state.corrupt", `${options.shown} is not a regular file (${read.type})`, {
+      file: options.shown
+    });
+  }
+  throw new CaError(
+    "state.too_large",
+    `the file is ${read.size} bytes, more than the ${options.maxBytes} allowed`,
+    { file: options.shown }
+  );
+}
+async function readOwnFile(path3, maxBytes) {
+  let read;
+  try {
+    read = await readBounded(path3, maxBytes, true);
+  } catch (e) {
+    if (errorCode(e) === "ENOENT") return void 0;
+    if (errorCode(e) === "ELOOP" || errorCode(e) === "ENOTDIR") return "not-a-file";
+    throw e;
+  }
+  return read.kind === "file" ? read.data : "not-a-file";
 }
 async function readAtMost(handle, limit) {
   const buffer = Buffer.alloc(limit);
@@ -88802,11 +92715,6 @@ async function readAtMost(handle, limit) {
     filled += bytesRead;
   }
   return buffer.subarray(0, filled);
-}
-function tooLarge(shown, size, maxBytes) {
-  return new CaError("state.too_large", `the file is ${size} bytes, more than the ${maxBytes} allowed`, {
-    file: shown
-  });
 }
 function fileType(st) {
   if (st.isDirectory()) return "a folder";
@@ -88838,93 +92746,19 @@ async function forEachConcurrently(items, limit, fn) {
 // src/commands/ca-state.ts
 var import_reflect_metadata8 = __toESM(require_Reflect(), 1);
 var x5097 = __toESM(require_x509_cjs(), 1);
-var import_asn1_schema11 = __toESM(require_cjs2(), 1);
-var import_asn1_x50910 = __toESM(require_cjs3(), 1);
+var import_asn1_schema12 = __toESM(require_cjs2(), 1);
+var import_asn1_x50911 = __toESM(require_cjs3(), 1);
 init_errors();
 
 // src/ca/ca-self-check.ts
 var import_reflect_metadata7 = __toESM(require_Reflect(), 1);
 var x5096 = __toESM(require_x509_cjs(), 1);
 
-// src/ca/crl.ts
-import { constants as constants7, createPublicKey as createPublicKey10, verify as nodeVerify3 } from "node:crypto";
+// src/ca/crl-reading.ts
 var import_reflect_metadata5 = __toESM(require_Reflect(), 1);
 var x5094 = __toESM(require_x509_cjs(), 1);
-var import_asn1_schema9 = __toESM(require_cjs2(), 1);
-var import_asn1_x5098 = __toESM(require_cjs3(), 1);
-init_errors();
-function crlListings(entries, previousThisUpdate) {
-  const listed = [];
-  for (const entry of entries) {
-    if (entry.status !== "R") continue;
-    const revocation = parseRevocation(entry.revocation);
-    if (revocation.reason === "removeFromCRL") continue;
-    const expiry = parseIndexTime(entry.expiry);
-    if (previousThisUpdate !== void 0 && expiry.getTime() < previousThisUpdate.getTime()) continue;
-    const serial = serialFromHex(entry.serial);
-    if (serial <= 0n || serial > MAX_SERIAL2) {
-      throw new CaError("state.corrupt", `serial ${entry.serial} cannot be listed on a CRL (1\u20262^159-1)`);
-    }
-    listed.push({ serial, expiry, revocation });
-  }
-  return listed.sort((a, b) => a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0);
-}
-function revokedCertificatesDer(entries, previousThisUpdate) {
-  const notBefore = previousThisUpdate?.getTime();
-  const list3 = new RevokedListWriter();
-  for (const entry of entries) {
-    if (entry.status !== "R") continue;
-    const usual = usualEntry(entry, notBefore);
-    if (usual === void 0) {
-      for (const listing of crlListings([entry], previousThisUpdate)) list3.add(derEntry(listing));
-    } else if (usual !== null) {
-      list3.add(usual);
-    }
-  }
-  return list3.count === 0 ? void 0 : list3.finish();
-}
-var PSEUDO_REASONS = {
-  keyTime: "keyCompromise",
-  CAkeyTime: "CACompromise",
-  holdInstruction: "certificateHold"
-};
-function usualEntry(entry, notBefore) {
-  const { revocation } = entry;
-  if (!isUsualRevocation(revocation)) return void 0;
-  let reason;
-  let argument;
-  if (revocation.length > 13) {
-    const comma = revocation.indexOf(",", 14);
-    if (comma === -1) {
-      reason = reasonNameAt(revocation, 14, revocation.length);
-      if (reason === "removeFromCRL") return null;
-    } else {
-      reason = PSEUDO_REASONS[revocation.slice(14, comma)];
-      argument = revocation.slice(comma + 1);
-    }
-  }
-  const expiry = indexTimeMs(entry.expiry);
-  if (Number.isNaN(expiry)) return void 0;
-  if (notBefore !== void 0 && expiry < notBefore) return null;
-  const serial = listableSerial(entry.serial);
-  if (serial === void 0) return void 0;
-  return {
-    serial,
-    revocationDate: revocation.length === 13 ? revocation : revocation.slice(0, 13),
-    reasonCode: reason === void 0 ? void 0 : REVOCATION_REASON_CODES[reason],
-    invalidityDate: reason === "certificateHold" ? void 0 : argument,
-    holdInstructionOid: reason === "certificateHold" ? holdInstructionOid(argument) : void 0
-  };
-}
-function listableSerial(hex4) {
-  if (typeof hex4 !== "string") return void 0;
-  let start = 0;
-  while (hex4.charCodeAt(start) === 48) start++;
-  const digits = hex4.length - start;
-  if (digits === 0 || digits > 40 || digits === 40 && hex4.charCodeAt(start) >= 56) return void 0;
-  if (!isHex(hex4)) return void 0;
-  return start === 0 ? hex4 : hex4.slice(start);
-}
+var import_asn1_schema10 = __toESM(require_cjs2(), 1);
+var import_asn1_x5099 = __toESM(require_cjs3(), 1);
 function parseCrlDer(der) {
   const bytes2 = der instanceof Uint8Array ? der : new Uint8Array(der);
   if (bytes2[0] !== 48) return new x5094.X509Crl(der, parseLimitsFor(der.byteLength));
@@ -88937,81 +92771,6 @@ function parseCrlPem(pem) {
   if (end < 0) throw new Error("no PEM X509 CRL block");
   return parseCrlDer(Buffer.from(pem.slice(start + begin.length, end), "base64"));
 }
-async function buildCrl(params) {
-  const { issuer } = params;
-  if (params.nextUpdate.getTime() <= params.thisUpdate.getTime()) {
-    throw new RangeError(`nextUpdate ${params.nextUpdate.toISOString()} is not after thisUpdate`);
-  }
-  const keyId2 = normalizedKeyId(issuer.keyId);
-  const ski = issuer.certificate.getExtension(x5094.SubjectKeyIdentifierExtension)?.keyId.toLowerCase();
-  if (ski !== void 0 && ski !== keyId2) {
-    throw new CaError(
-      "config.invalid",
-      `the CRL's authority key id ${keyId2} is not the subject key identifier ${ski} of the issuer certificate`
-    );
-  }
-  const list3 = revokedCertificatesDer(params.entries, params.previousThisUpdate);
-  const issuerCert = import_asn1_schema9.AsnConvert.parse(issuer.certificate.rawData, import_asn1_x5098.Certificate);
-  const { signingKey, signingAlgorithm } = x509Signing(issuer.signer);
-  const webAlgorithm = { ...signingAlgorithm, ...signingKey.algorithm };
-  const algorithm = new x5094.AlgorithmProvider().toAsnAlgorithm(webAlgorithm);
-  const tbs = new import_asn1_x5098.TBSCertList({
-    version: import_asn1_x5098.Version.v2,
-    signature: algorithm,
-    issuer: issuerCert.tbsCertificate.subject,
-    thisUpdate: asnTime(params.thisUpdate),
-    nextUpdate: asnTime(params.nextUpdate),
-    // OpenSSL's crl_ext order: the AKI, then the CRL number it adds itself.
-    crlExtensions: [
-      import_asn1_schema9.AsnConvert.parse(akiExtension(keyId2).rawData, import_asn1_x5098.Extension),
-      extension2(import_asn1_x5098.id_ce_cRLNumber, new CrlNumber(crlNumberContent(params.crlNumber)))
-    ]
-  });
-  const tbsHead = new Uint8Array(import_asn1_schema9.AsnConvert.serialize(tbs));
-  const tbsDer = list3 === void 0 ? tbsHead : insertIntoSequence(tbsHead, list3, 160);
-  let signature;
-  try {
-    const raw = await issuer.signer.sign(tbsDer);
-    const asn = new x5094.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw);
-    signature = asn === null ? raw : new Uint8Array(asn);
-  } catch (cause) {
-    if (cause instanceof CaError) throw cause;
-    throw new CaError(
-      "signer.failed",
-      `signing the CRL with ${issuer.signer.ref} failed: ${cause.message}`,
-      { cause }
-    );
-  }
-  const der = wrap(48, [tbsDer, new Uint8Array(import_asn1_schema9.AsnConvert.serialize(algorithm)), bitString(signature)]);
-  const spki = new Uint8Array(issuer.certificate.publicKey.rawData);
-  if (!signatureVerifies(tbsDer, signature, webAlgorithm, spki)) {
-    throw new CaError(
-      "signer.mismatch",
-      `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ${issuer.certificate.subject}: is it the right key?`
-    );
-  }
-  return new LazyCrl(der, false);
-}
-function signatureVerifies(tbs, signature, algorithm, spki) {
-  const hashName = typeof algorithm.hash === "string" ? algorithm.hash : algorithm.hash?.name;
-  const hash2 = /^SHA-(256|384|512)$/.exec(hashName ?? "");
-  if (hash2 === null) throw new CaError("signer.failed", `unsupported signature hash ${String(hashName)}`);
-  const digest = `sha${hash2[1]}`;
-  try {
-    const key = createPublicKey10({ key: Buffer.from(spki), format: "der", type: "spki" });
-    if (algorithm.name === "RSA-PSS") {
-      const saltLength = Number(algorithm.saltLength);
-      return nodeVerify3(digest, tbs, { key, padding: constants7.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
-    }
-    if (algorithm.name !== "RSASSA-PKCS1-v1_5" && algorithm.name !== "ECDSA") {
-      throw new CaError("signer.failed", `unsupported signature algorithm ${algorithm.name}`);
-    }
-    return nodeVerify3(digest, tbs, key, signature);
-  } catch (e) {
-    if (e instanceof CaError) throw e;
-    return false;
-  }
-}
 var LazyCrl = class extends x5094.X509Crl {
   #der;
   #offsets;
@@ -89021,24 +92780,24 @@ var LazyCrl = class extends x5094.X509Crl {
     const outer = readTlv(der, 0);
     const tbs = readTlv(der, outer.contentStart, outer.end);
     if (outer.tag !== 48 || tbs.tag !== 48) throw new Error("a CRL is a SEQUENCE holding a SEQUENCE");
-    const list3 = revokedListTlv(der);
-    const head = list3 === void 0 ? der : wrap(48, [
-      wrap(48, [der.subarray(tbs.contentStart, list3.start), der.subarray(list3.end, tbs.end)]),
+    const list4 = revokedListTlv(der);
+    const head = list4 === void 0 ? der : wrap(48, [
+      wrap(48, [der.subarray(tbs.contentStart, list4.start), der.subarray(list4.end, tbs.end)]),
       der.subarray(tbs.end, outer.end)
     ]);
-    const asn = import_asn1_schema9.AsnConvert.parse(head, import_asn1_x5098.CertificateList, parseLimitsFor(head.byteLength));
-    const offsets = list3 === void 0 ? new Uint32Array(0) : check2 ? checkedEntryOffsets(der, list3) : entryOffsets(der, list3);
+    const asn = import_asn1_schema10.AsnConvert.parse(head, import_asn1_x5099.CertificateList, parseLimitsFor(head.byteLength));
+    const offsets = list4 === void 0 ? new Uint32Array(0) : check2 ? checkedEntryOffsets(der, list4) : entryOffsets(der, list4);
     let tbsRaw;
     Object.defineProperty(asn, "tbsCertListRaw", {
       configurable: true,
       enumerable: true,
       get: () => tbsRaw ??= arrayBuffer(der.slice(tbs.start, tbs.end))
     });
-    if (list3 !== void 0) {
+    if (list4 !== void 0) {
       let parsed;
       const parse4 = () => {
-        const listDer = der.slice(list3.start, list3.end);
-        return Array.from(import_asn1_schema9.AsnConvert.parse(listDer, RevokedList, parseLimitsFor(listDer.byteLength)));
+        const listDer = der.slice(list4.start, list4.end);
+        return Array.from(import_asn1_schema10.AsnConvert.parse(listDer, RevokedList, parseLimitsFor(listDer.byteLength)));
       };
       Object.defineProperty(asn.tbsCertList, "revokedCertificates", {
         configurable: true,
@@ -89058,47 +92817,47 @@ var LazyCrl = class extends x5094.X509Crl {
     return this.#entries;
   }
 };
-var RevokedList = class extends import_asn1_schema9.AsnArray {
+var RevokedList = class extends import_asn1_schema10.AsnArray {
   constructor(items) {
     super(items);
     Object.setPrototypeOf(this, RevokedList.prototype);
   }
 };
 RevokedList = __decorateClass([
-  (0, import_asn1_schema9.AsnType)({ type: import_asn1_schema9.AsnTypeTypes.Sequence, itemType: import_asn1_x5098.RevokedCertificate })
+  (0, import_asn1_schema10.AsnType)({ type: import_asn1_schema10.AsnTypeTypes.Sequence, itemType: import_asn1_x5099.RevokedCertificate })
 ], RevokedList);
-function checkedEntryOffsets(der, list3) {
-  const bad = (at, why) => new Error(`CRL entry at offset ${at}: ${why}`);
+function checkedEntryOffsets(der, list4) {
+  const bad = (at2, why) => new Error(`CRL entry at offset ${at2}: ${why}`);
   const starts = [];
   const ends = [];
-  for (let at = list3.contentStart; at < list3.end; ) {
-    const entry = readTlv(der, at, list3.end);
-    if (entry.tag !== 48) throw bad(at, "not a SEQUENCE");
+  for (let at2 = list4.contentStart; at2 < list4.end; ) {
+    const entry = readTlv(der, at2, list4.end);
+    if (entry.tag !== 48) throw bad(at2, "not a SEQUENCE");
     const serial = readTlv(der, entry.contentStart, entry.end);
-    if (serial.tag !== 2 || serial.end === serial.contentStart) throw bad(at, "no serial INTEGER");
+    if (serial.tag !== 2 || serial.end === serial.contentStart) throw bad(at2, "no serial INTEGER");
     const time3 = readTlv(der, serial.end, entry.end);
-    if (!timeIsDer(der, time3)) throw bad(at, "the revocation date is not a UTCTime or GeneralizedTime");
+    if (!timeIsDer(der, time3)) throw bad(at2, "the revocation date is not a UTCTime or GeneralizedTime");
     if (time3.end < entry.end) {
       const extensions = readTlv(der, time3.end, entry.end);
-      if (extensions.tag !== 48 || extensions.end !== entry.end) throw bad(at, "not crlEntryExtensions");
+      if (extensions.tag !== 48 || extensions.end !== entry.end) throw bad(at2, "not crlEntryExtensions");
       for (let e = extensions.contentStart; e < extensions.end; ) {
         const extension3 = readTlv(der, e, extensions.end);
-        if (extension3.tag !== 48) throw bad(at, "an extension is not a SEQUENCE");
+        if (extension3.tag !== 48) throw bad(at2, "an extension is not a SEQUENCE");
         const oid = readTlv(der, extension3.contentStart, extension3.end);
-        if (oid.tag !== 6 || oid.end === oid.contentStart) throw bad(at, "an extension has no OID");
+        if (oid.tag !== 6 || oid.end === oid.contentStart) throw bad(at2, "an extension has no OID");
         let value = readTlv(der, oid.end, extension3.end);
         if (value.tag === 1) {
-          if (value.end - value.contentStart !== 1) throw bad(at, "an extension\u2019s critical is not a BOOLEAN");
+          if (value.end - value.contentStart !== 1) throw bad(at2, "an extension\u2019s critical is not a BOOLEAN");
           value = readTlv(der, value.end, extension3.end);
         }
         if (value.tag !== 4 || value.end !== extension3.end)
-          throw bad(at, "an extension has no OCTET STRING");
+          throw bad(at2, "an extension has no OCTET STRING");
         e = extension3.end;
       }
     }
     starts.push(entry.start);
     ends.push(entry.end);
-    at = entry.end;
+    at2 = entry.end;
   }
   const offsets = new Uint32Array(2 * starts.length);
   for (let i = 0; i < starts.length; i++) {
@@ -89107,12 +92866,12 @@ function checkedEntryOffsets(der, list3) {
   }
   return offsets;
 }
-function entryOffsets(der, list3) {
+function entryOffsets(der, list4) {
   const offsets = [];
-  for (let at = list3.contentStart; at < list3.end; ) {
-    const end = readTlv(der, at, list3.end).end;
-    offsets.push(at, end);
-    at = end;
+  for (let at2 = list4.contentStart; at2 < list4.end; ) {
+    const end = readTlv(der, at2, list4.end).end;
+    offsets.push(at2, end);
+    at2 = end;
   }
   return Uint32Array.from(offsets);
 }
@@ -89157,86 +92916,19 @@ function revokedListTlv(der) {
   const outer = readTlv(der, 0);
   const tbs = readTlv(der, outer.contentStart, outer.end);
   let sequences = 0;
-  for (let at = tbs.contentStart; at < tbs.end; ) {
-    const child = readTlv(der, at, tbs.end);
+  for (let at2 = tbs.contentStart; at2 < tbs.end; ) {
+    const child = readTlv(der, at2, tbs.end);
     if (child.tag === 48 && ++sequences === 3) return child;
-    at = child.end;
+    at2 = child.end;
   }
   return void 0;
 }
-function crlPem(crl3) {
-  const base643 = Buffer.from(Buffer.from(crl3.rawData).toString("base64"), "latin1");
-  const lines = Buffer.allocUnsafe(base643.length + Math.ceil(base643.length / 64));
-  let at = 0;
-  for (let i = 0; i < base643.length; i += 64) {
-    at += base643.copy(lines, at, i, Math.min(i + 64, base643.length));
-    lines[at++] = 10;
-  }
-  return `-----BEGIN X509 CRL-----
-${lines.toString("latin1")}-----END X509 CRL-----
-`;
-}
-function crlDer(crl3) {
-  return new Uint8Array(crl3.rawData);
-}
-function derEntry(listing) {
-  const { revocation } = listing;
-  return {
-    serial: listing.serial.toString(16).toUpperCase(),
-    revocationDate: formatIndexTime(revocation.time),
-    reasonCode: revocation.reason === void 0 ? void 0 : REVOCATION_REASON_CODES[revocation.reason],
-    invalidityDate: revocation.invalidityDate === void 0 ? void 0 : formatGeneralizedTime(revocation.invalidityDate),
-    // parseRevocation only accepts instructions that resolve to an OID.
-    holdInstructionOid: revocation.holdInstruction === void 0 ? void 0 : holdInstructionOid(revocation.holdInstruction)
-  };
-}
-function extension2(oid, value, critical = false) {
-  return new import_asn1_x5098.Extension({ extnID: oid, critical, extnValue: new import_asn1_schema9.OctetString(import_asn1_schema9.AsnConvert.serialize(value)) });
-}
-function asnTime(d) {
-  const t = wholeSeconds(d);
-  const year = t.getUTCFullYear();
-  return year >= 1950 && year <= 2049 ? new import_asn1_x5098.Time({ utcTime: t }) : new import_asn1_x5098.Time({ generalTime: t });
-}
-function wholeSeconds(d) {
-  const t = d.getTime();
-  if (Number.isNaN(t)) throw new RangeError("invalid date");
-  return t % 1e3 === 0 ? d : new Date(Math.floor(t / 1e3) * 1e3);
-}
-function crlNumberContent(crlNumber) {
-  if (crlNumber < 0n || crlNumber > MAX_SERIAL2) {
-    throw new RangeError(`CRL number ${crlNumber} is not an integer 0\u20262^159-1`);
-  }
-  return crlNumber === 0n ? new ArrayBuffer(1) : arrayBuffer(serialToDer(crlNumber));
-}
-function arrayBuffer(bytes2) {
-  if (bytes2.byteOffset === 0 && bytes2.byteLength === bytes2.buffer.byteLength)
-    return bytes2.buffer;
-  return bytes2.buffer.slice(bytes2.byteOffset, bytes2.byteOffset + bytes2.byteLength);
-}
-function normalizedKeyId(hex4) {
-  const keyId2 = hex4.replaceAll(":", "").toLowerCase();
-  if (!/^(?:[0-9a-f]{2})+$/.test(keyId2)) throw new RangeError(`'${hex4}' is not a key identifier in hex`);
-  return keyId2;
-}
-var CrlNumber = class {
-  value;
-  constructor(value = new ArrayBuffer(1)) {
-    this.value = value;
-  }
-};
-__decorateClass([
-  (0, import_asn1_schema9.AsnProp)({ type: import_asn1_schema9.AsnPropTypes.Integer, converter: import_asn1_schema9.AsnIntegerArrayBufferConverter })
-], CrlNumber.prototype, "value", 2);
-CrlNumber = __decorateClass([
-  (0, import_asn1_schema9.AsnType)({ type: import_asn1_schema9.AsnTypeTypes.Choice })
-], CrlNumber);
 
 // src/ca/chain-verification.ts
 var import_reflect_metadata6 = __toESM(require_Reflect(), 1);
 var x5095 = __toESM(require_x509_cjs(), 1);
-var import_asn1_schema10 = __toESM(require_cjs2(), 1);
-var import_asn1_x5099 = __toESM(require_cjs3(), 1);
+var import_asn1_schema11 = __toESM(require_cjs2(), 1);
+var import_asn1_x50910 = __toESM(require_cjs3(), 1);
 init_errors();
 function verifyCertificate(params) {
   const leaf = parseCertificate2(params.certificate, "certificate");
@@ -89267,10 +92959,10 @@ function sameName(a, b) {
   }
 }
 function certificateNames(cert) {
-  const tbs = import_asn1_schema10.AsnConvert.parse(cert.rawData, import_asn1_x5099.Certificate).tbsCertificate;
+  const tbs = import_asn1_schema11.AsnConvert.parse(cert.rawData, import_asn1_x50910.Certificate).tbsCertificate;
   return {
-    issuer: new Uint8Array(import_asn1_schema10.AsnConvert.serialize(tbs.issuer)),
-    subject: new Uint8Array(import_asn1_schema10.AsnConvert.serialize(tbs.subject))
+    issuer: new Uint8Array(import_asn1_schema11.AsnConvert.serialize(tbs.issuer)),
+    subject: new Uint8Array(import_asn1_schema11.AsnConvert.serialize(tbs.subject))
   };
 }
 function chainFailure(leaf, intermediate, root) {
@@ -89472,13 +93164,13 @@ function bytes(b) {
   return ArrayBuffer.isView(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b);
 }
 function canonicalName(der) {
-  const name3 = import_asn1_schema10.AsnConvert.parse(der, import_asn1_x5099.Name);
+  const name3 = import_asn1_schema11.AsnConvert.parse(der, import_asn1_x50910.Name);
   return JSON.stringify(
     name3.map(
       (rdn) => rdn.map((atv) => {
         const v = atv.value;
         const text = v.utf8String ?? v.printableString ?? v.ia5String ?? v.teletexString ?? v.bmpString ?? v.universalString;
-        const value = text === void 0 ? `#${Buffer.from(import_asn1_schema10.AsnConvert.serialize(v)).toString("hex")}` : text.replace(/[\t\n\v\f\r ]+/g, " ").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+        const value = text === void 0 ? `#${Buffer.from(import_asn1_schema11.AsnConvert.serialize(v)).toString("hex")}` : text.replace(/[\t\n\v\f\r ]+/g, " ").trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
         return `${atv.type}=${value}`;
       }).sort()
     )
@@ -89668,7 +93360,7 @@ function parseCertificatePem(pem, file2) {
   return {
     certificate,
     pem: certificate.toString("pem") + "\n",
-    subject: fromAsnName(import_asn1_schema11.AsnConvert.parse(certificate.subjectName.toArrayBuffer(), import_asn1_x50910.Name)),
+    subject: fromAsnName(import_asn1_schema12.AsnConvert.parse(certificate.subjectName.toArrayBuffer(), import_asn1_x50911.Name)),
     keyId: subjectKeyIdentifier(spki),
     spki
   };
@@ -89826,8 +93518,8 @@ async function pendingRequests(store) {
   const toRead = [];
   for (const [position, entry] of listing.filter((f) => f.endsWith(CSR_SUFFIX)).entries()) {
     const name3 = entry.slice(0, -CSR_SUFFIX.length);
-    const refusal = badName(`${REQUESTS_DIR}/${entry}`, name3);
-    if (refusal) out.refusals.push({ position, error: refusal });
+    const refusal2 = badName(`${REQUESTS_DIR}/${entry}`, name3);
+    if (refusal2) out.refusals.push({ position, error: refusal2 });
     else if (!issued2.has(basename(certificatePaths(name3).cert))) toRead.push({ name: name3, position });
   }
   const found = new Array(toRead.length);
@@ -89925,8 +93617,8 @@ async function explicitRequests(store, options) {
   for (const [position, file2] of options.csrFiles.entries()) {
     try {
       const name3 = requestName(file2);
-      const refusal = badName(file2, name3);
-      if (refusal) throw refusal;
+      const refusal2 = badName(file2, name3);
+      if (refusal2) throw refusal2;
       const csr = await readCsrFile(resolve(options.cwd, file2), file2);
       budget.take(csr.length);
       if (await store.read(certificatePaths(name3).cert) !== void 0) {
@@ -90004,13 +93696,13 @@ async function signRequests(store, options, runtime) {
     if (requests.length === 0) return { issued: [], files: [] };
     const db = await loadDatabase(store, side2);
     const issuer = await openIssuer(ca, "intermediate", runtime);
-    const uniqueSubject = effectiveUniqueSubject(db, side2.uniqueSubject);
+    const uniqueSubject2 = effectiveUniqueSubject(db, side2.uniqueSubject);
     const batch = await issueBatch(requests, {
       config: ca.config,
       issuer,
       index: db.index,
       nextSerial: db.nextSerial,
-      uniqueSubject,
+      uniqueSubject: uniqueSubject2,
       now: runtime.now(),
       random: runtime.random,
       ...runtime.checker ? { checker: runtime.checker } : {}
@@ -90027,7 +93719,7 @@ async function signRequests(store, options, runtime) {
       );
     }
     writes.push({ path: files.index, data: serializeIndex(batch.index) });
-    writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject }) });
+    writes.push({ path: files.attr, data: formatIndexAttr({ uniqueSubject: uniqueSubject2 }) });
     if (side2.serials === "sequential" && batch.nextSerial !== void 0) {
       writes.push({ path: files.serial, data: formatSerialFile(batch.nextSerial) });
     }
@@ -90098,13 +93790,15 @@ async function describe5(store, files, entry, names, now) {
   };
 }
 
-// src/commands/adopt.ts
+// src/adopt/adoption.ts
+import { statSync as statSync3 } from "node:fs";
+init_errors();
+
+// src/adopt/ca-certificate.ts
 var import_reflect_metadata10 = __toESM(require_Reflect(), 1);
 var x5099 = __toESM(require_x509_cjs(), 1);
 init_errors();
 import { X509Certificate as NodeCertificate, createPrivateKey as createPrivateKey3 } from "node:crypto";
-import { realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
-import { basename as basename3, dirname as dirname2, isAbsolute as isAbsolute2, relative as relative2, resolve as resolve3, sep as sep2 } from "node:path";
 
 // src/openssl-config/ca-config.ts
 init_errors();
@@ -90144,7 +93838,7 @@ var MAX_DAYS2 = 3e6;
 function readCaConfig(config2, options = {}) {
   const notes = [...config2.notes];
   const fail3 = (what2) => new CaError("adopt.config_invalid", what2, fileOf2(config2));
-  const at = (e) => `line ${e.line}${e.includedFrom ? ` of included ${JSON.stringify(e.includedFrom)}` : ""}`;
+  const at2 = (e) => `line ${e.line}${e.includedFrom ? ` of included ${JSON.stringify(e.includedFrom)}` : ""}`;
   let section = options.name;
   if (section === void 0) {
     const entry = lookupEntry(config2, "ca", "default_ca");
@@ -90155,22 +93849,22 @@ function readCaConfig(config2, options = {}) {
     }
     section = entry.value;
     if (!config2.sections.has(section)) {
-      throw fail3(`${at(entry)}: default_ca names section [${section}], which is not defined`);
+      throw fail3(`${at2(entry)}: default_ca names section [${section}], which is not defined`);
     }
   } else if (!config2.sections.has(section)) {
     throw fail3(`CA section [${section}] is not defined`);
   }
-  const caSection = section;
-  const get = (key) => lookupEntry(config2, caSection, key);
+  const caSection2 = section;
+  const get = (key) => lookupEntry(config2, caSection2, key);
   const str = (key) => get(key)?.value;
-  for (const entry of config2.sections.get(caSection)?.entries ?? []) {
+  for (const entry of config2.sections.get(caSection2)?.entries ?? []) {
     if (entry.name === "RANDFILE") {
       notes.push(
-        `RANDFILE (${at(entry)}) is ignored: mtls-ca uses the system CSPRNG (OpenSSL 3.0 reads it from [ ca ])`
+        `RANDFILE (${at2(entry)}) is ignored: mtls-ca uses the system CSPRNG (OpenSSL 3.0 reads it from [ ca ])`
       );
     } else if (!CA_KEYS.has(entry.name)) {
       notes.push(
-        `[${caSection}] ${entry.name} (${at(entry)}) is not read by openssl ca; it only serves as a variable`
+        `[${caSection2}] ${entry.name} (${at2(entry)}) is not read by openssl ca; it only serves as a variable`
       );
     }
   }
@@ -90180,37 +93874,37 @@ function readCaConfig(config2, options = {}) {
     if (!/^[0-9]+$/.test(entry.value)) {
       const lead = /^[0-9]*/.exec(entry.value)?.[0] ?? "";
       throw fail3(
-        `${at(entry)}: ${key} = ${JSON.stringify(entry.value)} is not a whole number of ${unit} (OpenSSL would read it as ${lead === "" ? '0, meaning "not set"' : Number(lead)})`
+        `${at2(entry)}: ${key} = ${JSON.stringify(entry.value)} is not a whole number of ${unit} (OpenSSL would read it as ${lead === "" ? '0, meaning "not set"' : Number(lead)})`
       );
     }
     const n = Number(entry.value);
-    if (n > max) throw fail3(`${at(entry)}: ${key} = ${entry.value} ${unit} is beyond year 9999`);
+    if (n > max) throw fail3(`${at2(entry)}: ${key} = ${entry.value} ${unit} is beyond year 9999`);
     if (n === 0) {
-      notes.push(`${key} = 0 (${at(entry)}) means "not set" to openssl ca`);
+      notes.push(`${key} = 0 (${at2(entry)}) means "not set" to openssl ca`);
       return void 0;
     }
     return n;
   };
   const policyEntry = get("policy");
   if (policyEntry === void 0) {
-    throw fail3(`[${caSection}] has no policy (openssl ca refuses to issue without one)`);
+    throw fail3(`[${caSection2}] has no policy (openssl ca refuses to issue without one)`);
   }
   const policySection = config2.sections.get(policyEntry.value);
   if (policySection === void 0) {
-    throw fail3(`${at(policyEntry)}: policy names section [${policyEntry.value}], which is not defined`);
+    throw fail3(`${at2(policyEntry)}: policy names section [${policyEntry.value}], which is not defined`);
   }
   const objects = objectResolver(config2);
   const policyFields = policySection.entries.map((e) => {
     if (e.value !== "match" && e.value !== "supplied" && e.value !== "optional") {
       throw fail3(
-        `${at(e)}: policy [${policySection.name}] ${e.name} = ${JSON.stringify(e.value)}: the rule must be match, supplied or optional (exactly, in lower case)`
+        `${at2(e)}: policy [${policySection.name}] ${e.name} = ${JSON.stringify(e.value)}: the rule must be match, supplied or optional (exactly, in lower case)`
       );
     }
     const attr = objects.resolve(DN_ATTRIBUTES, e.name);
     if (attr === void 0) {
       throw new CaError(
         "adopt.unsupported",
-        `${at(e)}: policy [${policySection.name}] names ${JSON.stringify(e.name)}, which is not a distinguished-name attribute mtls-ca knows`,
+        `${at2(e)}: policy [${policySection.name}] names ${JSON.stringify(e.name)}, which is not a distinguished-name attribute mtls-ca knows`,
         fileOf2(config2)
       );
     }
@@ -90237,7 +93931,7 @@ function readCaConfig(config2, options = {}) {
     if (/^[fFnN0]/.test(uniqueEntry.value)) unique_subject = false;
     else if (!/^[tTyY1]/.test(uniqueEntry.value)) {
       notes.push(
-        `unique_subject = ${JSON.stringify(uniqueEntry.value)} (${at(uniqueEntry)}) is not yes/no; openssl ca reads it as yes`
+        `unique_subject = ${JSON.stringify(uniqueEntry.value)} (${at2(uniqueEntry)}) is not yes/no; openssl ca reads it as yes`
       );
     }
   }
@@ -90248,7 +93942,7 @@ function readCaConfig(config2, options = {}) {
     const v = copyEntry.value.toLowerCase();
     if (v !== "none" && v !== "copy" && v !== "copyall") {
       throw fail3(
-        `${at(copyEntry)}: copy_extensions = ${JSON.stringify(copyEntry.value)}: expected none, copy or copyall`
+        `${at2(copyEntry)}: copy_extensions = ${JSON.stringify(copyEntry.value)}: expected none, copy or copyall`
       );
     }
     copy_extensions = v;
@@ -90262,10 +93956,10 @@ function readCaConfig(config2, options = {}) {
   }
   const preserveEntry = lookupEntry(config2, "ca", "preserve");
   const preserve = preserveEntry !== void 0 && /^[yY]/.test(preserveEntry.value);
-  const ownPreserve = config2.sections.get(caSection)?.values.get("preserve");
-  if (caSection !== "ca" && ownPreserve !== void 0 && ownPreserve !== preserveEntry) {
+  const ownPreserve = config2.sections.get(caSection2)?.values.get("preserve");
+  if (caSection2 !== "ca" && ownPreserve !== void 0 && ownPreserve !== preserveEntry) {
     notes.push(
-      `preserve = ${ownPreserve.value} in [${caSection}] (${at(ownPreserve)}) is ignored: openssl ca reads preserve from [ ca ] (then [default]); preserve is ${preserve ? "on" : "off"}`
+      `preserve = ${ownPreserve.value} in [${caSection2}] (${at2(ownPreserve)}) is ignored: openssl ca reads preserve from [ ca ] (then [default]); preserve is ${preserve ? "on" : "off"}`
     );
   }
   if (lookupEntry(config2, "ca", "msie_hack") !== void 0) {
@@ -90275,18 +93969,18 @@ function readCaConfig(config2, options = {}) {
   const email_in_dn = emailEntry?.value !== "no";
   if (emailEntry !== void 0 && emailEntry.value !== "no" && emailEntry.value !== "yes") {
     notes.push(
-      `email_in_dn = ${JSON.stringify(emailEntry.value)} (${at(emailEntry)}): openssl ca removes the email only for exactly "no", so emails stay in the subject`
+      `email_in_dn = ${JSON.stringify(emailEntry.value)} (${at2(emailEntry)}): openssl ca removes the email only for exactly "no", so emails stay in the subject`
     );
   }
   const randEntry = get("rand_serial");
   if (randEntry !== void 0) {
-    notes.push(`rand_serial is present (${at(randEntry)}): openssl ca uses random serials whatever its value`);
+    notes.push(`rand_serial is present (${at2(randEntry)}): openssl ca uses random serials whatever its value`);
   }
   const sectionRef = (key) => {
     const entry = get(key);
     if (entry === void 0) return void 0;
     if (!config2.sections.has(entry.value)) {
-      throw fail3(`${at(entry)}: ${key} names section [${entry.value}], which is not defined`);
+      throw fail3(`${at2(entry)}: ${key} names section [${entry.value}], which is not defined`);
     }
     return entry.value;
   };
@@ -90296,7 +93990,7 @@ function readCaConfig(config2, options = {}) {
     notes.push("no x509_extensions: openssl ca adds extensions only from the section given with -extensions");
   }
   const ca = {
-    section: caSection,
+    section: caSection2,
     dir: str("dir"),
     certs: str("certs"),
     crl_dir: str("crl_dir"),
@@ -90323,9 +94017,9 @@ function readCaConfig(config2, options = {}) {
     notes
   };
   for (const key of ["database", "certificate", "private_key", "new_certs_dir"]) {
-    if (ca[key] === void 0) notes.push(`no ${key} in [${caSection}]: openssl ca cannot issue without it`);
+    if (ca[key] === void 0) notes.push(`no ${key} in [${caSection2}]: openssl ca cannot issue without it`);
   }
-  if (ca.serial === void 0 && !ca.rand_serial) notes.push(`no serial in [${caSection}] and no rand_serial`);
+  if (ca.serial === void 0 && !ca.rand_serial) notes.push(`no serial in [${caSection2}] and no rand_serial`);
   if (ca.default_md === void 0)
     notes.push("no default_md: openssl ca needs -md unless the key type has no digest");
   else if (/^(md2|md4|md5|sha1|sha)$/i.test(ca.default_md))
@@ -90338,13 +94032,13 @@ function readCaConfig(config2, options = {}) {
     const e = get(key);
     if (e !== void 0)
       notes.push(
-        `${key} = ${e.value} (${at(e)}) fixes validity dates for every certificate; mtls-ca does not`
+        `${key} = ${e.value} (${at2(e)}) fixes validity dates for every certificate; mtls-ca does not`
       );
   }
-  const relative4 = ["database", "serial", "crlnumber", "certificate", "private_key", "new_certs_dir"].filter((k) => ca[k] !== void 0 && !ca[k].startsWith("/"));
-  if (relative4.length > 0) {
+  const relative3 = ["database", "serial", "crlnumber", "certificate", "private_key", "new_certs_dir"].filter((k) => ca[k] !== void 0 && !ca[k].startsWith("/"));
+  if (relative3.length > 0) {
     notes.push(
-      `${relative4.join(", ")}: relative to the directory openssl ca was run from, not to the configuration file`
+      `${relative3.join(", ")}: relative to the directory openssl ca was run from, not to the configuration file`
     );
   }
   return ca;
@@ -90357,7 +94051,7 @@ function fileOf2(config2) {
 init_errors();
 import {
   closeSync,
-  constants as constants8,
+  constants as constants7,
   fstatSync,
   lstatSync,
   opendirSync,
@@ -90366,7 +94060,7 @@ import {
   realpathSync,
   statSync as statSync2
 } from "node:fs";
-import { basename as basename2, dirname, isAbsolute, relative, resolve as resolve2, sep } from "node:path";
+import { basename as basename2, dirname as dirname2, isAbsolute, relative, resolve as resolve2, sep } from "node:path";
 var MAX_INCLUDED_DIRECTORY_ENTRIES = 4096;
 function readConfigFile(path3, cwd) {
   const full = resolve2(cwd, path3);
@@ -90427,7 +94121,7 @@ function readRegularFile2(full, followLinks) {
   if (refused) return refused;
   const fd = openSync(
     full,
-    constants8.O_RDONLY | constants8.O_NONBLOCK | (followLinks ? 0 : constants8.O_NOFOLLOW)
+    constants7.O_RDONLY | constants7.O_NONBLOCK | (followLinks ? 0 : constants7.O_NOFOLLOW)
   );
   try {
     const opened = fstatSync(fd);
@@ -90442,7 +94136,7 @@ function readRegularFile2(full, followLinks) {
       const n = readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
-      if (length === buffer.length) return tooLarge2(`${full} grew while it was read`);
+      if (length === buffer.length) return tooLarge(`${full} grew while it was read`);
     }
     return buffer.subarray(0, length);
   } finally {
@@ -90450,23 +94144,23 @@ function readRegularFile2(full, followLinks) {
   }
 }
 function refuseStats(full, st) {
-  if (!st.isFile()) return notRegular(`${full} is ${kindOf(st)}, not a regular file`);
+  if (!st.isFile()) return notRegular(`${full} is ${kindOf2(st)}, not a regular file`);
   if (st.size > MAX_CONFIG_FILE_BYTES) {
-    return tooLarge2(`${full} has ${st.size} bytes; a configuration file has at most ${MAX_CONFIG_FILE_BYTES}`);
+    return tooLarge(`${full} has ${st.size} bytes; a configuration file has at most ${MAX_CONFIG_FILE_BYTES}`);
   }
   return void 0;
 }
 function listDirectory(full) {
   const dir = opendirSync(full);
   try {
-    const entries = [];
+    const entries2 = [];
     for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
-      if (entries.length === MAX_INCLUDED_DIRECTORY_ENTRIES) {
-        return tooLarge2(`the directory ${full} has more than ${MAX_INCLUDED_DIRECTORY_ENTRIES} entries`);
+      if (entries2.length === MAX_INCLUDED_DIRECTORY_ENTRIES) {
+        return tooLarge(`the directory ${full} has more than ${MAX_INCLUDED_DIRECTORY_ENTRIES} entries`);
       }
-      entries.push(entry.name);
+      entries2.push(entry.name);
     }
-    return { kind: "directory", entries };
+    return { kind: "directory", entries: entries2 };
   } finally {
     dir.closeSync();
   }
@@ -90478,10 +94172,10 @@ function notRegular(reason) {
     reason: `${reason}; expected a regular configuration file`
   };
 }
-function tooLarge2(reason) {
+function tooLarge(reason) {
   return { kind: "refused", code: "adopt.config_too_large", reason };
 }
-function kindOf(st) {
+function kindOf2(st) {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a FIFO";
   if (st.isCharacterDevice()) return "a character device";
@@ -90507,7 +94201,7 @@ function realPrefix(path3) {
       return resolve2(realpathSync(p), ...rest.reverse());
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      const parent = dirname(p);
+      const parent = dirname2(p);
       if (parent === p) return path3;
       rest.push(basename2(p));
       p = parent;
@@ -90515,972 +94209,923 @@ function realPrefix(path3) {
   }
 }
 
-// src/commands/adopt.ts
-var CHAIN_NAME = "ca-chain.cert.pem";
+// src/adopt/config-location.ts
+function entryOf(p, section, key) {
+  return lookupEntry(p.config, section, key);
+}
+function where(p, key, fallback) {
+  return whereIn(p, p.ca.section, key, fallback);
+}
+function whereIn(p, section, key, fallback) {
+  const e = entryOf(p, section, key);
+  if (e === void 0) return `${p.source.file} ${fallback ?? `${key} (not set)`}`;
+  return `${e.includedFrom ?? p.source.file} [${e.section}] ${key} (line ${e.line})`;
+}
+function at(p, key) {
+  const e = entryOf(p, p.ca.section, key);
+  if (e === void 0) return `[${p.ca.section}] ${key}`;
+  const included = e.includedFrom === void 0 ? "" : ` of included ${JSON.stringify(e.includedFrom)}`;
+  return `[${e.section}] ${key} (line ${e.line}${included})`;
+}
+function sectionFile(p, section) {
+  return p.config.sections.get(section)?.entries[0]?.includedFrom ?? p.source.file;
+}
+
+// src/adopt/ca-certificate.ts
+function caCertificate(p, setting, path3, text, role, f) {
+  if (text === void 0) {
+    throw new CaError("adopt.ca_invalid", `${setting}: ${path3} does not exist`, { file: p.source.file });
+  }
+  const blocks = pemCertificates(text);
+  const first = blocks[0];
+  if (first === void 0) {
+    throw new CaError("adopt.ca_invalid", `${setting}: ${path3} holds no PEM certificate`, {
+      file: p.source.file
+    });
+  }
+  if (blocks.length > 1)
+    f.notes.push(`${path3} holds ${blocks.length} certificates: the first is the ${role}'s`);
+  const cert = loadCertificate(p, setting, path3, first);
+  const bc = cert.x509.getExtension(x5099.BasicConstraintsExtension);
+  const ku = cert.x509.getExtension(x5099.KeyUsagesExtension);
+  if (bc?.ca !== true || ku !== null && (ku.usages & x5099.KeyUsageFlags.keyCertSign) === 0) {
+    throw new CaError(
+      "adopt.ca_invalid",
+      `${setting}: ${path3} is not a CA certificate (${bc?.ca !== true ? "no basicConstraints CA:TRUE" : "no keyCertSign"}): ${cert.node.subject.replace(/\n/g, ", ")}`,
+      { file: p.source.file }
+    );
+  }
+  const selfSigned = isSelfSigned(cert.node);
+  if (role === "root" && !selfSigned) {
+    throw new CaError("adopt.ca_invalid", `${setting}: ${path3} is not self-signed, so it is not a root`, {
+      file: p.source.file
+    });
+  }
+  if (role === "intermediate" && selfSigned) {
+    throw new CaError(
+      "adopt.unsupported",
+      `${setting}: ${path3} is self-signed: mtls-ca issues from an intermediate under a root, not from a root`,
+      { file: p.source.file }
+    );
+  }
+  return cert;
+}
+function loadCertificate(p, setting, path3, pem) {
+  try {
+    return { path: path3, pem, node: new NodeCertificate(pem), x509: new x5099.X509Certificate(pem) };
+  } catch (cause) {
+    throw new CaError("adopt.ca_invalid", `${setting}: ${path3} is not a readable certificate`, {
+      file: p.source.file,
+      cause
+    });
+  }
+}
+function checkPrivateKey(p, setting, path3, data, cert) {
+  if (data === void 0) {
+    throw new CaError("adopt.ca_invalid", `${setting}: ${path3} does not exist`, { file: p.source.file });
+  }
+  let key;
+  try {
+    key = createPrivateKey3(data);
+  } catch (cause) {
+    const encrypted = cause.code === "ERR_MISSING_PASSPHRASE" || /ENCRYPTED/.test(data.toString("latin1"));
+    throw encrypted ? new CaError(
+      "adopt.unsupported",
+      `${setting}: ${path3} is encrypted; mtls-ca needs the key unencrypted (openssl pkey -in KEY -out KEY, mode 0400, outside git) or in Key Vault`,
+      { file: p.source.file, cause }
+    ) : new CaError("adopt.ca_invalid", `${setting}: ${path3} is not a private key`, {
+      file: p.source.file,
+      cause
+    });
+  }
+  let matches;
+  try {
+    matches = cert.node.checkPrivateKey(key);
+  } catch {
+    matches = false;
+  }
+  if (!matches) {
+    throw new CaError(
+      "adopt.ca_invalid",
+      `${setting}: ${path3} is not the key of the certificate ${cert.path}`,
+      {
+        file: p.source.file
+      }
+    );
+  }
+}
+function signatureScheme(p, role, cert, f) {
+  const type = cert.node.publicKey.asymmetricKeyType;
+  const curve = cert.node.publicKey.asymmetricKeyDetails?.namedCurve;
+  let prefix;
+  if (type === "rsa") prefix = "RS";
+  else if (type === "rsa-pss") prefix = "PS";
+  else if (type === "ec" && ["prime256v1", "secp384r1", "secp521r1"].includes(curve ?? "")) prefix = "ES";
+  else {
+    throw new CaError(
+      "adopt.unsupported",
+      `${cert.path}: the ${role} key is ${[type, curve].filter(Boolean).join(" ")}; mtls-ca signs with RSA or EC P-256/P-384/P-521 keys`,
+      { file: p.source.file }
+    );
+  }
+  const md = p.ca.default_md;
+  const m = md === void 0 ? void 0 : /^sha-?(256|384|512)$/i.exec(md);
+  let bits = "256";
+  if (m?.[1] !== void 0) bits = m[1];
+  else if (md === void 0 || md === "default") {
+    f.notes.push(`${p.source.file}: default_md ${md ?? "not set"}: the ${role} signs with SHA-256`);
+  } else {
+    f.notes.push(
+      `${where(p, "default_md")}: default_md = ${md} is not one mtls-ca signs with: the ${role} signs with SHA-256`
+    );
+  }
+  const scheme = `${prefix}${bits}`;
+  f.map(
+    `${role}.signature`,
+    scheme,
+    `${where(p, "default_md", "default_md (not set)")} and the ${type} key of ${cert.path}`
+  );
+  return scheme;
+}
+function pemCertificates(text) {
+  return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(
+    (b) => `${b}
+`
+  );
+}
+function isSelfSigned(cert) {
+  return cert.checkIssued(cert) && cert.verify(cert.publicKey);
+}
+function verifiedBy(cert, issuer) {
+  try {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+// src/adopt/ca-database.ts
+init_errors();
+
+// src/adopt/file-reads.ts
+init_errors();
+async function readFile4(store, p, path3) {
+  try {
+    return await store.read(path3);
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    throw new CaError("adopt.unsupported", `${path3}: ${e.message}`, { file: p.source.file, cause: e });
+  }
+}
+async function readText2(store, p, path3) {
+  return (await readFile4(store, p, path3))?.toString("utf8");
+}
+function stateError(p, path3, e) {
+  if (!(e instanceof CaError)) throw e;
+  return new CaError("adopt.ca_invalid", `${path3}: ${e.message}`, { file: p.source.file, cause: e });
+}
+
+// src/adopt/ca-database.ts
+function indexEntries(p, database, text, f) {
+  if (text === void 0) {
+    throw new CaError("adopt.ca_invalid", `${at(p, "database")}: ${database} does not exist`, {
+      file: p.source.file
+    });
+  }
+  let index;
+  try {
+    index = parseIndex(text);
+  } catch (e) {
+    throw stateError(p, database, e);
+  }
+  const revoked = index.filter((e) => e.status === "R").length;
+  f.notes.push(
+    `${database}: ${index.length} certificate(s) issued by openssl ca (${revoked} revoked) stay where they are`
+  );
+  return index;
+}
+function uniqueSubject(p, role, attrPath, attrText, f) {
+  let unique = p.ca.unique_subject;
+  let from = where(p, "unique_subject", `unique_subject (not set: openssl ca's default is yes)`);
+  if (attrText !== void 0) {
+    let attr;
+    try {
+      attr = parseIndexAttr(attrText);
+    } catch (e) {
+      throw stateError(p, attrPath, e);
+    }
+    if (attr.uniqueSubject !== void 0) {
+      if (attr.uniqueSubject !== unique) {
+        f.notes.push(
+          `${attrPath} says unique_subject = ${attr.uniqueSubject ? "yes" : "no"}, which overrides the configuration, as in openssl ca`
+        );
+      }
+      unique = attr.uniqueSubject;
+      from = attrPath;
+    }
+  }
+  f.map(`${role}.uniqueSubject`, String(unique), from);
+  return unique;
+}
+
+// src/adopt/ca-paths.ts
+init_errors();
+import { resolve as resolve3, sep as sep2 } from "node:path";
+function inside(base, p, key, value) {
+  const full = resolve3(base.cwd, value);
+  const rel = insideRoot(base.root, full) ?? insideRoot(realish(base.root), realish(full));
+  if (rel === void 0 || rel === "") {
+    throw new CaError(
+      "adopt.unsupported",
+      `${at(p, key)}: ${value}${value === full ? "" : ` (${full})`} is ${rel === "" ? "the CA directory itself" : `outside ${base.root}`}; mtls-ca keeps every file of a CA inside the CA directory (relative paths are read from the current directory, as openssl ca does): adopt with --dir set to the folder that holds them all`,
+      { file: p.source.file }
+    );
+  }
+  return rel;
+}
+function insideRoot(root, full) {
+  return within(root, full)?.split(sep2).join("/");
+}
+function realish(path3) {
+  try {
+    return realPrefix(path3);
+  } catch {
+    return path3;
+  }
+}
+
+// src/adopt/ca-section.ts
+init_errors();
+import { dirname as dirname3 } from "node:path";
+function required2(p, key) {
+  const value = p.ca[key];
+  if (value === void 0) {
+    throw new CaError(
+      "adopt.config_invalid",
+      `[${p.ca.section}] has no ${key}: openssl ca cannot issue without it`,
+      { file: p.source.file }
+    );
+  }
+  return value;
+}
+function caFiles(base, p, role, f) {
+  const { ca } = p;
+  const yml = {};
+  const database = inside(base, p, "database", required2(p, "database"));
+  let dir;
+  if (ca.dir !== void 0) {
+    dir = inside(base, p, "dir", ca.dir);
+    f.map(`${role}.dir`, dir, where(p, "dir"));
+  } else {
+    dir = dirname3(database);
+    if (dir === ".") {
+      throw new CaError(
+        "adopt.unsupported",
+        `${at(p, "database")}: the database is directly in ${base.root}; mtls-ca needs each CA's database in a folder of its own: adopt with --dir set to the parent folder`,
+        { file: p.source.file }
+      );
+    }
+    f.map(`${role}.dir`, dir, `${where(p, "database")} (its folder; no dir variable)`);
+  }
+  yml.dir = dir;
+  const defaults = databaseFiles(dir);
+  const override = (key, value, fallback, configKey) => {
+    if (value === fallback) f.map(`${role}.${key}`, `${value} (the default under dir)`, where(p, configKey));
+    else {
+      yml[key] = value;
+      f.map(`${role}.${key}`, value, where(p, configKey));
+    }
+  };
+  override("database", database, defaults.index, "database");
+  const newCerts = inside(base, p, "new_certs_dir", required2(p, "new_certs_dir"));
+  override("newCertsDir", newCerts, defaults.newcerts, "new_certs_dir");
+  const serialFile = ca.serial === void 0 ? void 0 : inside(base, p, "serial", ca.serial);
+  if (serialFile !== void 0) override("serialFile", serialFile, defaults.serial, "serial");
+  if (ca.crlnumber !== void 0) {
+    override("crlnumberFile", inside(base, p, "crlnumber", ca.crlnumber), defaults.crlnumber, "crlnumber");
+  } else {
+    f.notes.push(
+      `${p.source.file}: no crlnumber: openssl ca made CRLs without a CRL number; mtls-ca keeps one in ${defaults.crlnumber}, which it creates`
+    );
+  }
+  const certificate = inside(base, p, "certificate", required2(p, "certificate"));
+  return { yml, dir, database, serialFile, certificate };
+}
+function crlFile(base, p, role, dir, f) {
+  const { ca } = p;
+  const file2 = ca.crl !== void 0 ? inside(base, p, "crl", ca.crl) : `${dir}/crl/${role === "root" ? "ca" : "intermediate"}.crl.pem`;
+  if (ca.crl === void 0) {
+    f.notes.push(
+      `${p.source.file}: no crl file named (openssl ca -gencrl needed -out): mtls-ca writes ${file2}`
+    );
+  }
+  return file2;
+}
+function copyExtensionsNote(p, role, f) {
+  if (role === "root") {
+    if (p.ca.copy_extensions !== "none") {
+      f.item(
+        p,
+        f.ignored,
+        p.ca.section,
+        "copy_extensions",
+        "mtls-ca never copies a CSR's extensions into an intermediate"
+      );
+    }
+    return;
+  }
+  const from = where(p, "copy_extensions", "copy_extensions (not set: none)");
+  f.notes.push(
+    `${from}: mtls-ca copies only the SANs a CSR asks for that pass issuance.sans (and a server profile's hostname CN), never the CSR's other extensions`
+  );
+}
+function caSectionItems(p, role, f) {
+  const s = p.ca.section;
+  const unmapped = [
+    [
+      "default_startdate",
+      "fixes the start date of every certificate; mtls-ca dates each certificate when it signs it"
+    ],
+    ["default_enddate", "fixes the end date of every certificate; mtls-ca uses days"],
+    ["string_mask", "mtls-ca chooses the string types of subject attributes itself"]
+  ];
+  const ignored = [
+    ["name_opt", "only changes how openssl ca displays names"],
+    ["cert_opt", "only changes how openssl ca displays certificates"],
+    ["certs", "a folder variable; openssl ca does not read it"],
+    ["crl_dir", "a folder variable; openssl ca does not read it"],
+    ["utf8", "only affects openssl ca -subj and -ss_cert input; mtls-ca reads subjects from CSRs"]
+  ];
+  if (role === "root") {
+    unmapped.push(["default_days", "ca.yml has no setting for how long the root's intermediates are valid"]);
+  }
+  for (const [key, reason] of unmapped) {
+    if (lookupEntry(p.config, s, key)) f.item(p, f.unmapped, s, key, reason);
+  }
+  for (const [key, reason] of ignored) {
+    if (lookupEntry(p.config, s, key)) f.item(p, f.ignored, s, key, reason);
+  }
+}
+
+// src/adopt/serial-mode.ts
+function serialMode(p, role, serialFile, serialText, index, f) {
+  const { ca } = p;
+  if (ca.rand_serial) {
+    f.map(`${role}.serials`, "random", where(p, "rand_serial"));
+    return { serials: "random", nextSerial: void 0 };
+  }
+  if (serialFile === void 0) {
+    f.notes.push(
+      `${p.source.file}: [${ca.section}] has neither serial nor rand_serial: mtls-ca uses random serials`
+    );
+    return { serials: "random", nextSerial: void 0 };
+  }
+  if (serialText === void 0) {
+    f.notes.push(
+      `${serialFile} does not exist (openssl ca needed -create_serial, which starts with a random serial): mtls-ca uses random serials`
+    );
+    return { serials: "random", nextSerial: void 0 };
+  }
+  let nextSerial;
+  try {
+    nextSerial = parseSerialFile(serialText);
+  } catch (e) {
+    throw stateError(p, serialFile, e);
+  }
+  const hex4 = serialToHex(nextSerial);
+  f.map(`${role}.serials`, `sequential (next ${hex4})`, `${where(p, "serial")}, no rand_serial`);
+  if (index.some((e) => BigInt(`0x${e.serial}`) === nextSerial)) {
+    f.notes.push(
+      `${serialFile} holds ${hex4}, which index.txt already has: mtls-ca will refuse to issue until it is fixed`
+    );
+  }
+  return { serials: "sequential", nextSerial };
+}
+
+// src/adopt/subject-policy.ts
+init_errors();
+function subjectRules(p, role, f) {
+  const { ca } = p;
+  const fields = ca.policyFields.map((x) => x.field);
+  const twice = fields.find((x, i) => fields.indexOf(x) !== i);
+  if (fields.length === 0 || twice !== void 0) {
+    throw new CaError(
+      "adopt.unsupported",
+      `${at(p, "policy")}: policy [${ca.policy}] ${twice ? `names ${twice} twice` : "is empty"}: mtls-ca needs each field once, and at least one`,
+      { file: p.source.file }
+    );
+  }
+  const policy = ca.policyFields.map((x) => ({ field: x.field, rule: x.rule }));
+  f.map(
+    `${role}.policy`,
+    ca.policyFields.map((x) => `${x.field}=${x.rule}`).join(", "),
+    `${where(p, "policy")} \u2192 [${ca.policy}]`
+  );
+  f.map(`${role}.preserveDn`, String(ca.preserve), whereIn(p, "ca", "preserve", "preserve (not set: no)"));
+  f.map(`${role}.emailInDn`, String(ca.email_in_dn), where(p, "email_in_dn", "email_in_dn (not set: yes)"));
+  return { policy, preserveDn: ca.preserve, emailInDn: ca.email_in_dn };
+}
+
+// src/adopt/validity.ts
 var MAX_DAYS3 = 3650;
 var MAX_CRL_DAYS = 3650;
+function issuanceDays(p, f) {
+  const { ca } = p;
+  if (ca.default_days === void 0) {
+    f.map("issuance.days", "375", `${p.source.file} default_days (not set: the tutorial's -days 375)`);
+    return 375;
+  }
+  let days = ca.default_days;
+  if (days > MAX_DAYS3) {
+    f.notes.push(
+      `${p.source.file}: default_days ${days} is more than mtls-ca issues (${MAX_DAYS3}): cut to ${MAX_DAYS3}`
+    );
+    days = MAX_DAYS3;
+  }
+  f.map("issuance.days", String(days), where(p, "default_days"));
+  return days;
+}
+function crlDays(p, role, f) {
+  const { ca } = p;
+  let days;
+  let from;
+  if (ca.default_crl_days !== void 0) {
+    days = ca.default_crl_days;
+    from = where(p, "default_crl_days");
+  } else if (ca.default_crl_hours !== void 0) {
+    days = Math.max(1, Math.ceil(ca.default_crl_hours / 24));
+    from = where(p, "default_crl_hours");
+    if (ca.default_crl_hours % 24 !== 0) {
+      f.item(
+        p,
+        f.unmapped,
+        ca.section,
+        "default_crl_hours",
+        `mtls-ca counts CRL validity in whole days: ${days}`
+      );
+    }
+  } else {
+    days = 30;
+    from = "not set (openssl ca -gencrl needed -crldays): 30";
+  }
+  if (days > MAX_CRL_DAYS) {
+    f.notes.push(`${p.source.file}: CRL validity of ${days} days cut to ${MAX_CRL_DAYS}`);
+    days = MAX_CRL_DAYS;
+  }
+  f.map(`${role}.crl.days`, String(days), from);
+  return days;
+}
+
+// src/adopt/ca-side.ts
+async function adoptSide(store, base, role, p, f) {
+  const { ca } = p;
+  const files = caFiles(base, p, role, f);
+  const { yml, dir, database, serialFile } = files;
+  const certPath = files.certificate;
+  const certificate = caCertificate(
+    p,
+    at(p, "certificate"),
+    certPath,
+    await readText2(store, p, certPath),
+    role,
+    f
+  );
+  yml.certificate = certPath;
+  f.map(`${role}.certificate`, certPath, where(p, "certificate"));
+  if (ca.private_key === void 0 && role === "root") {
+    f.notes.push(
+      `${p.source.file}: [${ca.section}] has no private_key: the root key is left out (offline root)`
+    );
+  } else {
+    const keyPath = inside(base, p, "private_key", required2(p, "private_key"));
+    checkPrivateKey(p, at(p, "private_key"), keyPath, await readFile4(store, p, keyPath), certificate);
+    yml.key = `file:${keyPath}`;
+    f.map(`${role}.key`, `file:${keyPath}`, where(p, "private_key"));
+    yml.signature = signatureScheme(p, role, certificate, f);
+  }
+  const index = indexEntries(p, database, await readText2(store, p, database), f);
+  const serialText = !ca.rand_serial && serialFile !== void 0 ? await readText2(store, p, serialFile) : void 0;
+  const serials = serialMode(p, role, serialFile, serialText, index, f);
+  yml.serials = serials.serials;
+  const attrPath = `${database}.attr`;
+  yml.uniqueSubject = uniqueSubject(p, role, attrPath, await readText2(store, p, attrPath), f);
+  const rules = subjectRules(p, role, f);
+  yml.policy = rules.policy;
+  yml.preserveDn = rules.preserveDn;
+  yml.emailInDn = rules.emailInDn;
+  const crl3 = crlFile(base, p, role, dir, f);
+  yml.crl = { file: crl3, days: crlDays(p, role, f) };
+  f.map(`${role}.crl.file`, crl3, where(p, "crl", "crl (not set)"));
+  copyExtensionsNote(p, role, f);
+  caSectionItems(p, role, f);
+  return { yml, dir, certificate, index, nextSerial: serials.nextSerial };
+}
+
+// src/adopt/chain.ts
+init_errors();
+import { X509Certificate as NodeCertificate2 } from "node:crypto";
+import { dirname as dirname4 } from "node:path";
+var CHAIN_NAME = "ca-chain.cert.pem";
+var MAX_CERTIFICATE_FILE_BYTES = 64 * 1024;
+async function adoptChain(input2, f) {
+  const { store, p, intermediate, dir, root, writes } = input2;
+  const certDir = dirname4(intermediate.path);
+  const candidates = [.../* @__PURE__ */ new Set([`${certDir}/${CHAIN_NAME}`, `${dir}/certs/${CHAIN_NAME}`])];
+  let found;
+  for (const c of candidates) {
+    const text = await readText2(store, p, c);
+    if (text !== void 0) {
+      found = { path: c, text };
+      break;
+    }
+  }
+  if (found === void 0) {
+    if (root === void 0) {
+      throw new CaError(
+        "adopt.ca_invalid",
+        `no chain file (${candidates.join(" or ")}) and no --root-config: the root certificate cannot be found; pass --root-config, or write the intermediate and the root into ${candidates[0]}`,
+        { file: p.source.file }
+      );
+    }
+    if (!verifiedBy(intermediate.node, root.node)) {
+      throw new CaError("adopt.ca_invalid", `${intermediate.path} is not signed by the root ${root.path}`, {
+        file: p.source.file
+      });
+    }
+    const path3 = `${dir}/certs/${CHAIN_NAME}`;
+    writes.push({ path: path3, data: intermediate.pem + root.pem });
+    f.map("intermediate.chain", path3, "written now: intermediate + root (there was none)");
+    return { path: path3, rootPath: root.path, root, rootFrom: "" };
+  }
+  const chainFile = found.path;
+  const where2 = `chain file ${chainFile}`;
+  const blocks = pemCertificates(found.text).map((pem) => loadCertificate(p, where2, chainFile, pem));
+  const [first, last] = [blocks[0], blocks.at(-1)];
+  if (first === void 0 || last === void 0 || blocks.length !== 2) {
+    throw new CaError(
+      blocks.length > 2 ? "adopt.unsupported" : "adopt.ca_invalid",
+      `${chainFile} holds ${blocks.length} certificate(s); mtls-ca expects the intermediate then the root` + (blocks.length > 2 ? " (chains of more than two CAs are not supported)" : ""),
+      { file: p.source.file }
+    );
+  }
+  if (!first.node.raw.equals(intermediate.node.raw)) {
+    throw new CaError(
+      "adopt.ca_invalid",
+      `${chainFile} does not start with the intermediate certificate ${intermediate.path} (a stale chain?)`,
+      { file: p.source.file }
+    );
+  }
+  if (!isSelfSigned(last.node) || !verifiedBy(first.node, last.node)) {
+    throw new CaError(
+      "adopt.ca_invalid",
+      `${chainFile}: its second certificate is not a self-signed root that signed the intermediate`,
+      { file: p.source.file }
+    );
+  }
+  if (root !== void 0 && !last.node.raw.equals(root.node.raw)) {
+    throw new CaError(
+      "adopt.ca_invalid",
+      `${chainFile} ends with a root other than ${root.path} of the root configuration`,
+      { file: p.source.file }
+    );
+  }
+  f.map("intermediate.chain", chainFile, "found beside the intermediate certificate; checked");
+  if (root !== void 0) return { path: chainFile, rootPath: root.path, root, rootFrom: "" };
+  const existing = await findCertificateFile(store, last);
+  if (existing !== void 0) {
+    return {
+      path: chainFile,
+      rootPath: existing,
+      root: last,
+      rootFrom: `the last certificate of ${chainFile}, found in ${existing}`
+    };
+  }
+  const rootPath = `${dir}/certs/root.cert.pem`;
+  if (await readFile4(store, p, rootPath) !== void 0) {
+    throw new CaError(
+      "adopt.unsupported",
+      `${rootPath} exists but is not the root of ${chainFile}; pass --root-config`,
+      {
+        file: p.source.file
+      }
+    );
+  }
+  writes.push({ path: rootPath, data: last.pem });
+  return {
+    path: chainFile,
+    rootPath,
+    root: last,
+    rootFrom: `the last certificate of ${chainFile}, written to ${rootPath}`
+  };
+}
+async function findCertificateFile(store, cert) {
+  const folders = await store.list("").catch(() => []);
+  for (const folder of folders) {
+    if (folder.startsWith(".")) continue;
+    const names = await store.list(`${folder}/certs`).catch(() => []);
+    for (const name3 of names.filter((n) => n.endsWith(".pem") && n !== CHAIN_NAME)) {
+      const path3 = `${folder}/certs/${name3}`;
+      const data = await store.read(path3).catch(() => void 0);
+      if (data === void 0 || data.length > MAX_CERTIFICATE_FILE_BYTES) continue;
+      const blocks = pemCertificates(data.toString("utf8"));
+      try {
+        if (blocks.length === 1 && new NodeCertificate2(blocks[0]).raw.equals(cert.node.raw))
+          return path3;
+      } catch {
+      }
+    }
+  }
+  return void 0;
+}
+function checkRootIndex(root, rootIndex, intermediate, f) {
+  const serial = intermediate.node.serialNumber.toUpperCase().replace(/^0+(?=.)/, "");
+  const known = rootIndex.some((e) => e.serial.replace(/^0+(?=.)/, "") === serial);
+  if (!known) {
+    f.notes.push(
+      `${root.source.file}: the root's index.txt has no entry for the intermediate (serial ${serial}): a root CRL cannot revoke it by index`
+    );
+  }
+}
+
+// src/adopt/urls.ts
+var KINDS = ["crl", "ocsp", "caIssuers"];
+function addExtensionUrls(ext, at2, urls, f) {
+  switch (ext.kind) {
+    case "crlDistributionPoints": {
+      const all = ext.points.flatMap((pt) => pt.uris);
+      if (ext.points.some((pt) => pt.uris.length > 1)) {
+        f.notes.push(`${at2}: a distribution point with several names becomes one point per URL`);
+      }
+      addAll(urls.crl, all);
+      f.map("issuance.crlUrls", all.join(", "), at2);
+      return true;
+    }
+    case "authorityInfoAccess":
+      addAll(urls.ocsp, ext.ocsp);
+      addAll(urls.caIssuers, ext.caIssuers);
+      if (ext.ocsp.length) f.map("issuance.ocspUrls", ext.ocsp.join(", "), at2);
+      if (ext.caIssuers.length) f.map("issuance.caIssuersUrls", ext.caIssuers.join(", "), at2);
+      return true;
+    default:
+      return false;
+  }
+}
+function joinUrls(perSection, into, f) {
+  const sets = new Set(perSection.map((u) => JSON.stringify(u)));
+  for (const own4 of perSection) for (const k of KINDS) addAll(into[k], own4[k]);
+  if (sets.size > 1) {
+    f.notes.push(
+      "the leaf sections differ in their crlDistributionPoints / authorityInfoAccess: ca.yml has one set of URLs for every profile, the union of them all"
+    );
+  }
+}
+function addAll(list4, urls) {
+  for (const u of urls) if (!list4.includes(u)) list4.push(u);
+}
+
+// src/adopt/leaf-profile.ts
 var KEY_TYPE_USAGES = ["digitalSignature", "keyEncipherment"];
+function profileName(section) {
+  const name3 = section.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
+  return /^[a-z]/.test(name3) ? name3 : `profile-${name3 || "x"}`;
+}
+function leafProfile(p, section, taken, urls, f) {
+  const sectionName = section.section;
+  let name3 = profileName(sectionName);
+  for (let i = 2; taken.has(name3); i++) name3 = `${profileName(sectionName)}-${i}`;
+  taken.add(name3);
+  const file2 = sectionFile(p, sectionName);
+  const from = `${file2} [${sectionName}] line ${section.extensions[0]?.line ?? 0}`;
+  if (Object.hasOwn(BUILTIN_PROFILES, name3)) {
+    f.notes.push(`${from}: the profile ${name3} replaces mtls-ca's built-in profile of that name`);
+  }
+  let extendedKeyUsage2 = [];
+  let keyUsage2;
+  for (const ext of section.extensions) {
+    const at2 = `${file2} [${sectionName}] line ${ext.line}`;
+    if (addExtensionUrls(ext, at2, urls, f)) continue;
+    switch (ext.kind) {
+      case "extendedKeyUsage":
+        extendedKeyUsage2 = ext.usages.map(
+          (u, i) => Object.hasOwn(EKU_OIDS, u) ? u : ext.oids[i]
+        );
+        if (ext.critical)
+          f.notes.push(`${at2}: extendedKeyUsage is critical there; mtls-ca writes it non-critical`);
+        break;
+      case "keyUsage": {
+        const isCaUsage = (u) => u === "keyCertSign" || u === "cRLSign";
+        const forbidden = ext.usages.filter(isCaUsage);
+        const usages2 = ext.usages.filter((u) => !isCaUsage(u));
+        if (forbidden.length) {
+          f.extensionItem(
+            p,
+            f.unmapped,
+            sectionName,
+            ext,
+            "mtls-ca never gives a leaf keyCertSign or cRLSign",
+            forbidden.join(", ")
+          );
+        }
+        if (sameSet(usages2, KEY_TYPE_USAGES)) {
+          f.notes.push(
+            `${at2}: keyUsage ${usages2.join(", ")} becomes "by key type": RSA keys get exactly that, EC keys digitalSignature only (they cannot encipher)`
+          );
+        } else if (usages2.length) {
+          keyUsage2 = usages2;
+          if (usages2.includes("keyEncipherment")) {
+            f.notes.push(`${at2}: keyUsage includes keyEncipherment, which EC keys get too under this profile`);
+          }
+        }
+        if (!ext.critical) f.notes.push(`${at2}: keyUsage is not critical there; mtls-ca writes it critical`);
+        break;
+      }
+      case "subjectKeyIdentifier":
+        if (ext.method === "none")
+          f.notes.push(`${at2}: subjectKeyIdentifier = none; mtls-ca always writes one`);
+        break;
+      case "authorityKeyIdentifier":
+        if (ext.issuer !== "omit") {
+          f.notes.push(`${at2}: authorityKeyIdentifier issuer: mtls-ca writes the key identifier only`);
+        }
+        break;
+      case "subjectAltName":
+        f.extensionItem(
+          p,
+          f.unmapped,
+          sectionName,
+          ext,
+          "fixed SANs in a profile: mtls-ca takes SANs from the CSR (and the CN), checked against issuance.sans"
+        );
+        break;
+    }
+  }
+  if (!section.extensions.some((e) => e.kind === "subjectKeyIdentifier")) {
+    f.notes.push(`${from}: [${sectionName}] has no subjectKeyIdentifier; mtls-ca always writes one`);
+  }
+  const requireSan = extendedKeyUsage2.includes("serverAuth");
+  if (requireSan) {
+    f.notes.push(
+      `${from}: ${name3} certificates always carry a SAN in mtls-ca: the CN when it is a hostname, plus the CSR's SANs that pass issuance.sans`
+    );
+  }
+  f.map(
+    `profiles.${name3}`,
+    [
+      `extendedKeyUsage ${extendedKeyUsage2.join(",")}`,
+      `keyUsage ${keyUsage2?.join(",") ?? "by key type"}`,
+      requireSan ? "requireSan" : ""
+    ].filter(Boolean).join("; "),
+    from
+  );
+  return { name: name3, section: sectionName, from, extendedKeyUsage: extendedKeyUsage2, keyUsage: keyUsage2, requireSan, default: false };
+}
+function sameSet(a, b) {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+// src/adopt/types.ts
+function noUrls() {
+  return { crl: [], ocsp: [], caIssuers: [] };
+}
+
+// src/adopt/extension-sections.ts
 var CA_PROFILE_KINDS = /* @__PURE__ */ new Set([
   "basicConstraints",
   "keyUsage",
   "subjectKeyIdentifier",
   "authorityKeyIdentifier"
 ]);
-function readConfigSource(path3, cwd) {
-  return { file: path3, text: readConfigFile(path3, cwd) };
-}
-function includeReader2(cwd) {
-  return includeReader(cwd);
-}
-async function adoptCa(store, input2) {
-  return new Adoption(store, input2).run();
-}
-var Adoption = class {
-  constructor(store, input2) {
-    this.store = store;
-    this.input = input2;
+function adoptExtensionSections(p, role, urls, f) {
+  const { config: config2, ca } = p;
+  const reqX509 = lookupEntry(config2, "req", "x509_extensions")?.value;
+  const reqExtensions = lookupEntry(config2, "req", "req_extensions")?.value;
+  const leafSections = [];
+  for (const name3 of config2.sections.keys()) {
+    if (name3 === "default") continue;
+    const entries2 = config2.sections.get(name3)?.entries ?? [];
+    const named = name3 === ca.x509_extensions || name3 === ca.crl_extensions || name3 === reqX509;
+    const looksLikeExtensions = entries2.some(
+      (e) => e.name === "basicConstraints" || e.name === "extendedKeyUsage"
+    );
+    if (!named && !looksLikeExtensions) continue;
+    if (name3 === reqExtensions && !named) {
+      f.notes.push(
+        `${p.source.file}: [${name3}] holds what openssl req puts into CSRs: not a certificate profile`
+      );
+      continue;
+    }
+    const section = extensionSection(config2, name3);
+    for (const n of section.notes) f.notes.push(`${p.source.file}: ${n}`);
+    for (const s of section.ignored) f.skipped(p, f.ignored, s);
+    for (const s of section.unmapped) f.skipped(p, f.unmapped, s);
+    if (name3 === ca.crl_extensions) {
+      crlSection(p, role, section, f);
+      continue;
+    }
+    const bc = section.extensions.find((e) => e.kind === "basicConstraints");
+    const eku = section.extensions.find((e) => e.kind === "extendedKeyUsage");
+    if (bc?.kind === "basicConstraints" && bc.ca) {
+      caSection(p, section, f);
+    } else if (role === "root") {
+      f.sectionItem(
+        p,
+        f.unmapped,
+        section,
+        "a leaf profile in the root's configuration: in mtls-ca only the intermediate issues leaves"
+      );
+    } else if (eku === void 0) {
+      f.sectionItem(
+        p,
+        f.unmapped,
+        section,
+        "a leaf profile without extendedKeyUsage (any purpose): mtls-ca profiles name their purposes; add one to ca.yml by hand"
+      );
+    } else {
+      leafSections.push(section);
+    }
   }
-  store;
-  input;
+  if (role === "root") return "";
+  const taken = /* @__PURE__ */ new Set();
+  const perSection = leafSections.map((section) => {
+    const own4 = noUrls();
+    f.profiles.push(leafProfile(p, section, taken, own4, f));
+    return own4;
+  });
+  joinUrls(perSection, urls, f);
+  return defaultProfile(p, f);
+}
+function defaultProfile(p, f) {
+  const { ca } = p;
+  const profiles = f.profiles;
+  let chosen = profiles.find((pr) => pr.section === ca.x509_extensions);
+  let why;
+  if (chosen) why = where(p, "x509_extensions");
+  else if (profiles.length === 1) {
+    chosen = profiles[0];
+    why = `the only leaf section (openssl ca was run with -extensions ${chosen?.section ?? ""})`;
+  } else {
+    why = profiles.length === 0 ? "no leaf section: the built-in server profile" : `no x509_extensions names a leaf section: the built-in server profile (adopted: ${profiles.map((x) => x.name).join(", ")})`;
+  }
+  if (ca.x509_extensions !== void 0 && !profiles.some((pr) => pr.section === ca.x509_extensions)) {
+    f.notes.push(
+      `${where(p, "x509_extensions")}: [${ca.x509_extensions}] is not a leaf profile mtls-ca can adopt, so it is not the default`
+    );
+  }
+  if (chosen) chosen.default = true;
+  const name3 = chosen?.name ?? "server";
+  f.map("issuance.profile", name3, why);
+  return name3;
+}
+function caSection(p, section, f) {
+  const bc = section.extensions.find((e) => e.kind === "basicConstraints");
+  f.notes.push(
+    `${sectionFile(p, section.section)} [${section.section}] line ${bc?.line ?? 0} is a CA profile (CA:TRUE): mtls-ca's fixed CA profiles apply (critical CA:TRUE, pathlen:0 for the intermediate, keyCertSign and cRLSign, SKI, AKI)`
+  );
+  for (const ext of section.extensions) {
+    if (CA_PROFILE_KINDS.has(ext.kind)) continue;
+    f.extensionItem(
+      p,
+      f.unmapped,
+      section.section,
+      ext,
+      "an extension of a CA certificate: mtls-ca's CA profiles are fixed and do not write it"
+    );
+  }
+}
+function crlSection(p, role, section, f) {
+  f.map(
+    `${role}.crl (extensions)`,
+    "AKI keyid, CRL number (always)",
+    `${where(p, "crl_extensions")} \u2192 [${section.section}]`
+  );
+  for (const ext of section.extensions) {
+    if (ext.kind === "authorityKeyIdentifier") {
+      if (ext.issuer !== "omit") {
+        f.notes.push(
+          `${sectionFile(p, section.section)} [${section.section}] line ${ext.line}: authorityKeyIdentifier issuer: mtls-ca CRLs carry the key identifier only`
+        );
+      }
+      continue;
+    }
+    f.extensionItem(p, f.unmapped, section.section, ext, "not an extension of a CRL that mtls-ca writes");
+  }
+}
+
+// src/adopt/findings.ts
+var Findings = class {
   mapped = [];
   notes = [];
   unmapped = [];
   ignored = [];
-  writes = [];
   profiles = [];
-  async run() {
-    let isDirectory = false;
-    try {
-      isDirectory = statSync3(this.store.root).isDirectory();
-    } catch {
-    }
-    if (!isDirectory) {
-      throw new CaError("state.missing", `no directory at ${this.store.root} to adopt`, {
-        file: this.store.root
-      });
-    }
-    await this.refuseExisting();
-    const intermediate = this.parse(this.input.intermediate);
-    const root = this.input.root ? this.parse(this.input.root) : void 0;
-    const inter = await this.side("intermediate", intermediate);
-    const rootSide = root ? await this.side("root", root) : void 0;
-    if (rootSide && rootSide.dir === inter.dir) {
-      throw new CaError(
-        "adopt.unsupported",
-        `the root and the intermediate use the same folder ${inter.dir}: they need a database each`,
-        { file: root?.source.file }
-      );
-    }
-    const chain = await this.chain(intermediate, inter, rootSide);
-    const rootYml = rootSide ? rootSide.yml : { certificate: chain.rootPath };
-    if (rootSide) this.checkRootIndex(root, rootSide, inter);
-    else {
-      this.map("root.certificate", chain.rootPath, chain.rootFrom);
-      this.notes.push(
-        "no --root-config: the root is offline to mtls-ca (no root key, database or CRL in ca.yml); only its certificate is used, for chains and verification"
-      );
-    }
-    const urls = { crl: [], ocsp: [], caIssuers: [] };
-    const defaultProfile = this.extensions(intermediate, "intermediate", urls);
-    if (root) this.extensions(root, "root", urls);
-    const issuance = {
-      profile: defaultProfile,
-      days: this.issuanceDays(intermediate),
-      crlUrls: urls.crl,
-      ocspUrls: urls.ocsp,
-      caIssuersUrls: urls.caIssuers,
-      // openssl ca checks no names: say so in ca.yml rather than leave it implied by an empty policy.
-      sans: { unrestricted: [...SAN_TYPES] }
-    };
-    const profiles = {};
-    for (const p of this.profiles) {
-      profiles[p.name] = {
-        extendedKeyUsage: p.extendedKeyUsage,
-        ...p.keyUsage ? { keyUsage: p.keyUsage } : {},
-        requireSan: p.requireSan,
-        copyCommonName: p.requireSan
-      };
-    }
-    const config2 = {
-      version: 1,
-      root: rootYml,
-      intermediate: { ...inter.yml, chain: chain.path },
-      issuance,
-      profiles
-    };
-    try {
-      validateCaConfig(config2, CONFIG_FILE);
-    } catch (e) {
-      if (!(e instanceof CaError)) throw e;
-      throw new CaError(
-        "adopt.unsupported",
-        `the adopted configuration is not valid for mtls-ca: ${e.message}`,
-        {
-          file: this.input.intermediate.file,
-          cause: e
-        }
-      );
-    }
-    this.notes.push(
-      "issuance.sans.unrestricted is [dns, ip, email, uri]: every name a CSR asks for is allowed, as with openssl ca; list your names in issuance.sans and set unrestricted: [] to restrict it"
-    );
-    const yml = formatCaConfig(config2) + this.adoptionComment();
-    const writes = [{ path: CONFIG_FILE, data: yml }, ...this.writes];
-    await this.store.locked(async () => {
-      await this.refuseExisting();
-      for (const w of this.writes) {
-        if (await this.store.read(w.path) !== void 0) {
-          throw new CaError("state.conflict", `${w.path} appeared while adopting; nothing was written`, {
-            file: w.path
-          });
-        }
-      }
-      await this.store.commit(writes);
-    });
-    return {
-      dir: this.store.root,
-      written: writes.map((w) => w.path),
-      config: config2,
-      mapped: this.mapped,
-      profiles: this.profiles,
-      notes: this.notes,
-      unmapped: this.unmapped,
-      ignored: this.ignored,
-      nextSteps: this.nextSteps(inter, rootSide)
-    };
-  }
-  async refuseExisting() {
-    if (await this.store.read(CONFIG_FILE) !== void 0) {
-      throw new CaError(
-        "state.exists",
-        `${this.store.root} already has a ${CONFIG_FILE}: it is already an mtls-ca directory; refusing to overwrite it`,
-        { file: CONFIG_FILE }
-      );
-    }
-  }
-  parse(source) {
-    const config2 = parseOpensslConfig(source.text, {
-      file: source.file,
-      env: this.input.env,
-      // Whatever reader the caller passes, it never sees a path outside the CA directory.
-      readInclude: confineIncludes(this.input.readInclude, this.input.cwd, this.store.root),
-      // Values end up in ca.yml (committed) and the report: none may come from the environment.
-      sealEnvironment: true
-    });
-    const ca = readCaConfig(config2);
-    for (const n of ca.notes) this.notes.push(`${source.file}: ${n}`);
-    return { source, config: config2, ca };
-  }
-  // ---------------------------------------------------------------------------------------------
-  // One CA: its files, checked, and its ca.yml section
-  async side(role, p) {
-    const { ca } = p;
-    const required2 = (key) => {
-      const value = ca[key];
-      if (value === void 0) {
-        throw new CaError(
-          "adopt.config_invalid",
-          `[${ca.section}] has no ${key}: openssl ca cannot issue without it`,
-          { file: p.source.file }
-        );
-      }
-      return value;
-    };
-    const yml = {};
-    const database = this.inside(p, "database", required2("database"));
-    let dir;
-    if (ca.dir !== void 0) {
-      dir = this.inside(p, "dir", ca.dir);
-      this.map(`${role}.dir`, dir, this.where(p, "dir"));
-    } else {
-      dir = dirname2(database);
-      if (dir === ".") {
-        throw new CaError(
-          "adopt.unsupported",
-          `${this.at(p, "database")}: the database is directly in ${this.store.root}; mtls-ca needs each CA's database in a folder of its own: adopt with --dir set to the parent folder`,
-          { file: p.source.file }
-        );
-      }
-      this.map(`${role}.dir`, dir, `${this.where(p, "database")} (its folder; no dir variable)`);
-    }
-    yml.dir = dir;
-    const defaults = databaseFiles(dir);
-    const override = (key, value, fallback, configKey) => {
-      if (value === fallback)
-        this.map(`${role}.${key}`, `${value} (the default under dir)`, this.where(p, configKey));
-      else {
-        yml[key] = value;
-        this.map(`${role}.${key}`, value, this.where(p, configKey));
-      }
-    };
-    override("database", database, defaults.index, "database");
-    const newCerts = this.inside(p, "new_certs_dir", required2("new_certs_dir"));
-    override("newCertsDir", newCerts, defaults.newcerts, "new_certs_dir");
-    const serialFile = ca.serial === void 0 ? void 0 : this.inside(p, "serial", ca.serial);
-    if (serialFile !== void 0) override("serialFile", serialFile, defaults.serial, "serial");
-    if (ca.crlnumber !== void 0) {
-      override("crlnumberFile", this.inside(p, "crlnumber", ca.crlnumber), defaults.crlnumber, "crlnumber");
-    } else {
-      this.notes.push(
-        `${p.source.file}: no crlnumber: openssl ca made CRLs without a CRL number; mtls-ca keeps one in ${defaults.crlnumber}, which it creates`
-      );
-    }
-    const certPath = this.inside(p, "certificate", required2("certificate"));
-    const certificate = await this.caCertificate(p, "certificate", certPath, role);
-    yml.certificate = certPath;
-    this.map(`${role}.certificate`, certPath, this.where(p, "certificate"));
-    if (ca.private_key === void 0 && role === "root") {
-      this.notes.push(
-        `${p.source.file}: [${ca.section}] has no private_key: the root key is left out (offline root)`
-      );
-    } else {
-      const keyPath = this.inside(p, "private_key", required2("private_key"));
-      await this.privateKey(p, keyPath, certificate);
-      yml.key = `file:${keyPath}`;
-      this.map(`${role}.key`, `file:${keyPath}`, this.where(p, "private_key"));
-      yml.signature = this.signature(p, role, certificate);
-    }
-    const indexText = await this.readText(p, database);
-    if (indexText === void 0) {
-      throw new CaError("adopt.ca_invalid", `${this.at(p, "database")}: ${database} does not exist`, {
-        file: p.source.file
-      });
-    }
-    let index;
-    try {
-      index = parseIndex(indexText);
-    } catch (e) {
-      throw this.stateError(p, database, e);
-    }
-    const revoked = index.filter((e) => e.status === "R").length;
-    this.notes.push(
-      `${database}: ${index.length} certificate(s) issued by openssl ca (${revoked} revoked) stay where they are`
-    );
-    let nextSerial;
-    if (ca.rand_serial) {
-      yml.serials = "random";
-      this.map(`${role}.serials`, "random", this.where(p, "rand_serial"));
-    } else if (serialFile === void 0) {
-      yml.serials = "random";
-      this.notes.push(
-        `${p.source.file}: [${ca.section}] has neither serial nor rand_serial: mtls-ca uses random serials`
-      );
-    } else {
-      const serialText = await this.readText(p, serialFile);
-      if (serialText === void 0) {
-        yml.serials = "random";
-        this.notes.push(
-          `${serialFile} does not exist (openssl ca needed -create_serial, which starts with a random serial): mtls-ca uses random serials`
-        );
-      } else {
-        try {
-          nextSerial = parseSerialFile(serialText);
-        } catch (e) {
-          throw this.stateError(p, serialFile, e);
-        }
-        yml.serials = "sequential";
-        const hex4 = serialToHex(nextSerial);
-        this.map(`${role}.serials`, `sequential (next ${hex4})`, `${this.where(p, "serial")}, no rand_serial`);
-        if (index.some((e) => BigInt(`0x${e.serial}`) === nextSerial)) {
-          this.notes.push(
-            `${serialFile} holds ${hex4}, which index.txt already has: mtls-ca will refuse to issue until it is fixed`
-          );
-        }
-      }
-    }
-    const attrPath = `${database}.attr`;
-    const attrText = await this.readText(p, attrPath);
-    let uniqueSubject = ca.unique_subject;
-    let uniqueFrom = this.where(p, "unique_subject", `unique_subject (not set: openssl ca's default is yes)`);
-    if (attrText !== void 0) {
-      let attr;
-      try {
-        attr = parseIndexAttr(attrText);
-      } catch (e) {
-        throw this.stateError(p, attrPath, e);
-      }
-      if (attr.uniqueSubject !== void 0) {
-        if (attr.uniqueSubject !== uniqueSubject) {
-          this.notes.push(
-            `${attrPath} says unique_subject = ${attr.uniqueSubject ? "yes" : "no"}, which overrides the configuration, as in openssl ca`
-          );
-        }
-        uniqueSubject = attr.uniqueSubject;
-        uniqueFrom = attrPath;
-      }
-    }
-    yml.uniqueSubject = uniqueSubject;
-    this.map(`${role}.uniqueSubject`, String(uniqueSubject), uniqueFrom);
-    const fields = ca.policyFields.map((f) => f.field);
-    const twice = fields.find((f, i) => fields.indexOf(f) !== i);
-    if (fields.length === 0 || twice !== void 0) {
-      throw new CaError(
-        "adopt.unsupported",
-        `${this.at(p, "policy")}: policy [${ca.policy}] ${twice ? `names ${twice} twice` : "is empty"}: mtls-ca needs each field once, and at least one`,
-        { file: p.source.file }
-      );
-    }
-    yml.policy = ca.policyFields.map((f) => ({ field: f.field, rule: f.rule }));
-    this.map(
-      `${role}.policy`,
-      ca.policyFields.map((f) => `${f.field}=${f.rule}`).join(", "),
-      `${this.where(p, "policy")} \u2192 [${ca.policy}]`
-    );
-    yml.preserveDn = ca.preserve;
-    this.map(
-      `${role}.preserveDn`,
-      String(ca.preserve),
-      this.whereIn(p, "ca", "preserve", "preserve (not set: no)")
-    );
-    yml.emailInDn = ca.email_in_dn;
-    this.map(
-      `${role}.emailInDn`,
-      String(ca.email_in_dn),
-      this.where(p, "email_in_dn", "email_in_dn (not set: yes)")
-    );
-    const crlFile = ca.crl !== void 0 ? this.inside(p, "crl", ca.crl) : `${dir}/crl/${role === "root" ? "ca" : "intermediate"}.crl.pem`;
-    if (ca.crl === void 0) {
-      this.notes.push(
-        `${p.source.file}: no crl file named (openssl ca -gencrl needed -out): mtls-ca writes ${crlFile}`
-      );
-    }
-    yml.crl = { file: crlFile, days: this.crlDays(p, role) };
-    this.map(`${role}.crl.file`, crlFile, this.where(p, "crl", "crl (not set)"));
-    this.copyExtensionsNote(p, role);
-    this.caSectionItems(p, role);
-    return { yml, dir, certificate, index, nextSerial };
-  }
-  crlDays(p, role) {
-    const { ca } = p;
-    let days;
-    let from;
-    if (ca.default_crl_days !== void 0) {
-      days = ca.default_crl_days;
-      from = this.where(p, "default_crl_days");
-    } else if (ca.default_crl_hours !== void 0) {
-      days = Math.max(1, Math.ceil(ca.default_crl_hours / 24));
-      from = this.where(p, "default_crl_hours");
-      if (ca.default_crl_hours % 24 !== 0) {
-        this.item(
-          p,
-          this.unmapped,
-          ca.section,
-          "default_crl_hours",
-          `mtls-ca counts CRL validity in whole days: ${days}`
-        );
-      }
-    } else {
-      days = 30;
-      from = "not set (openssl ca -gencrl needed -crldays): 30";
-    }
-    if (days > MAX_CRL_DAYS) {
-      this.notes.push(`${p.source.file}: CRL validity of ${days} days cut to ${MAX_CRL_DAYS}`);
-      days = MAX_CRL_DAYS;
-    }
-    this.map(`${role}.crl.days`, String(days), from);
-    return days;
-  }
-  issuanceDays(p) {
-    const { ca } = p;
-    if (ca.default_days === void 0) {
-      this.map("issuance.days", "375", `${p.source.file} default_days (not set: the tutorial's -days 375)`);
-      return 375;
-    }
-    let days = ca.default_days;
-    if (days > MAX_DAYS3) {
-      this.notes.push(
-        `${p.source.file}: default_days ${days} is more than mtls-ca issues (${MAX_DAYS3}): cut to ${MAX_DAYS3}`
-      );
-      days = MAX_DAYS3;
-    }
-    this.map("issuance.days", String(days), this.where(p, "default_days"));
-    return days;
-  }
-  copyExtensionsNote(p, role) {
-    if (role === "root") {
-      if (p.ca.copy_extensions !== "none") {
-        this.item(
-          p,
-          this.ignored,
-          p.ca.section,
-          "copy_extensions",
-          "mtls-ca never copies a CSR's extensions into an intermediate"
-        );
-      }
-      return;
-    }
-    const from = this.where(p, "copy_extensions", "copy_extensions (not set: none)");
-    this.notes.push(
-      `${from}: mtls-ca copies only the SANs a CSR asks for that pass issuance.sans (and a server profile's hostname CN), never the CSR's other extensions`
-    );
-  }
-  /** CA-section settings that change nothing in mtls-ca or cannot be carried over. */
-  caSectionItems(p, role) {
-    const s = p.ca.section;
-    const unmapped = [
-      [
-        "default_startdate",
-        "fixes the start date of every certificate; mtls-ca dates each certificate when it signs it"
-      ],
-      ["default_enddate", "fixes the end date of every certificate; mtls-ca uses days"],
-      ["string_mask", "mtls-ca chooses the string types of subject attributes itself"]
-    ];
-    const ignored = [
-      ["name_opt", "only changes how openssl ca displays names"],
-      ["cert_opt", "only changes how openssl ca displays certificates"],
-      ["certs", "a folder variable; openssl ca does not read it"],
-      ["crl_dir", "a folder variable; openssl ca does not read it"],
-      ["utf8", "only affects openssl ca -subj and -ss_cert input; mtls-ca reads subjects from CSRs"]
-    ];
-    if (role === "root") {
-      unmapped.push(["default_days", "ca.yml has no setting for how long the root's intermediates are valid"]);
-    }
-    for (const [key, reason] of unmapped) {
-      if (lookupEntry(p.config, s, key)) this.item(p, this.unmapped, s, key, reason);
-    }
-    for (const [key, reason] of ignored) {
-      if (lookupEntry(p.config, s, key)) this.item(p, this.ignored, s, key, reason);
-    }
-  }
-  checkRootIndex(root, rootSide, inter) {
-    const serial = inter.certificate.node.serialNumber.toUpperCase().replace(/^0+(?=.)/, "");
-    const known = rootSide.index.some((e) => e.serial.replace(/^0+(?=.)/, "") === serial);
-    if (!known) {
-      this.notes.push(
-        `${root.source.file}: the root's index.txt has no entry for the intermediate (serial ${serial}): a root CRL cannot revoke it by index`
-      );
-    }
-  }
-  // ---------------------------------------------------------------------------------------------
-  // Certificates, keys and the chain
-  async caCertificate(p, key, path3, role) {
-    const where = this.at(p, key);
-    const text = await this.readText(p, path3);
-    if (text === void 0) {
-      throw new CaError("adopt.ca_invalid", `${where}: ${path3} does not exist`, { file: p.source.file });
-    }
-    const blocks = pemCertificates(text);
-    const first = blocks[0];
-    if (first === void 0) {
-      throw new CaError("adopt.ca_invalid", `${where}: ${path3} holds no PEM certificate`, {
-        file: p.source.file
-      });
-    }
-    if (blocks.length > 1)
-      this.notes.push(`${path3} holds ${blocks.length} certificates: the first is the ${role}'s`);
-    const cert = this.loadCertificate(p, where, path3, first);
-    const bc = cert.x509.getExtension(x5099.BasicConstraintsExtension);
-    const ku = cert.x509.getExtension(x5099.KeyUsagesExtension);
-    if (bc?.ca !== true || ku !== null && (ku.usages & x5099.KeyUsageFlags.keyCertSign) === 0) {
-      throw new CaError(
-        "adopt.ca_invalid",
-        `${where}: ${path3} is not a CA certificate (${bc?.ca !== true ? "no basicConstraints CA:TRUE" : "no keyCertSign"}): ${cert.node.subject.replace(/\n/g, ", ")}`,
-        { file: p.source.file }
-      );
-    }
-    const selfSigned = isSelfSigned(cert.node);
-    if (role === "root" && !selfSigned) {
-      throw new CaError("adopt.ca_invalid", `${where}: ${path3} is not self-signed, so it is not a root`, {
-        file: p.source.file
-      });
-    }
-    if (role === "intermediate" && selfSigned) {
-      throw new CaError(
-        "adopt.unsupported",
-        `${where}: ${path3} is self-signed: mtls-ca issues from an intermediate under a root, not from a root`,
-        { file: p.source.file }
-      );
-    }
-    if (new Date(cert.node.validTo) <= this.input.now) {
-      this.notes.push(
-        `${path3}: the ${role} certificate expired on ${new Date(cert.node.validTo).toISOString()}`
-      );
-    }
-    return cert;
-  }
-  loadCertificate(p, where, path3, pem) {
-    try {
-      return { path: path3, pem, node: new NodeCertificate(pem), x509: new x5099.X509Certificate(pem) };
-    } catch (cause) {
-      throw new CaError("adopt.ca_invalid", `${where}: ${path3} is not a readable certificate`, {
-        file: p.source.file,
-        cause
-      });
-    }
-  }
-  /** The key file must be readable by mtls-ca and be the certificate's key. */
-  async privateKey(p, path3, cert) {
-    const where = this.at(p, "private_key");
-    const data = await this.readFile(p, path3);
-    if (data === void 0) {
-      throw new CaError("adopt.ca_invalid", `${where}: ${path3} does not exist`, { file: p.source.file });
-    }
-    let key;
-    try {
-      key = createPrivateKey3(data);
-    } catch (cause) {
-      const encrypted = cause.code === "ERR_MISSING_PASSPHRASE" || /ENCRYPTED/.test(data.toString("latin1"));
-      throw encrypted ? new CaError(
-        "adopt.unsupported",
-        `${where}: ${path3} is encrypted; mtls-ca needs the key unencrypted (openssl pkey -in KEY -out KEY, mode 0400, outside git) or in Key Vault`,
-        { file: p.source.file, cause }
-      ) : new CaError("adopt.ca_invalid", `${where}: ${path3} is not a private key`, {
-        file: p.source.file,
-        cause
-      });
-    }
-    let matches;
-    try {
-      matches = cert.node.checkPrivateKey(key);
-    } catch {
-      matches = false;
-    }
-    if (!matches) {
-      throw new CaError(
-        "adopt.ca_invalid",
-        `${where}: ${path3} is not the key of the certificate ${cert.path}`,
-        {
-          file: p.source.file
-        }
-      );
-    }
-  }
-  /** `default_md` and the key type give the signature scheme (openssl ca has no PSS setting of its own). */
-  signature(p, role, cert) {
-    const type = cert.node.publicKey.asymmetricKeyType;
-    const curve = cert.node.publicKey.asymmetricKeyDetails?.namedCurve;
-    let prefix;
-    if (type === "rsa") prefix = "RS";
-    else if (type === "rsa-pss") prefix = "PS";
-    else if (type === "ec" && ["prime256v1", "secp384r1", "secp521r1"].includes(curve ?? "")) prefix = "ES";
-    else {
-      throw new CaError(
-        "adopt.unsupported",
-        `${cert.path}: the ${role} key is ${[type, curve].filter(Boolean).join(" ")}; mtls-ca signs with RSA or EC P-256/P-384/P-521 keys`,
-        { file: p.source.file }
-      );
-    }
-    const md = p.ca.default_md;
-    const m = md === void 0 ? void 0 : /^sha-?(256|384|512)$/i.exec(md);
-    let bits = "256";
-    if (m?.[1] !== void 0) bits = m[1];
-    else if (md === void 0 || md === "default") {
-      this.notes.push(`${p.source.file}: default_md ${md ?? "not set"}: the ${role} signs with SHA-256`);
-    } else {
-      this.notes.push(
-        `${this.where(p, "default_md")}: default_md = ${md} is not one mtls-ca signs with: the ${role} signs with SHA-256`
-      );
-    }
-    const scheme = `${prefix}${bits}`;
-    this.map(
-      `${role}.signature`,
-      scheme,
-      `${this.where(p, "default_md", "default_md (not set)")} and the ${type} key of ${cert.path}`
-    );
-    return scheme;
-  }
-  /** The intermediate + root bundle: checked when it exists, written when only the root config names the root. */
-  async chain(p, inter, root) {
-    const certDir = dirname2(inter.certificate.path);
-    const candidates = [.../* @__PURE__ */ new Set([`${certDir}/${CHAIN_NAME}`, `${inter.dir}/certs/${CHAIN_NAME}`])];
-    let found;
-    for (const c of candidates) {
-      const text = await this.readText(p, c);
-      if (text !== void 0) {
-        found = { path: c, text };
-        break;
-      }
-    }
-    if (found === void 0) {
-      if (root === void 0) {
-        throw new CaError(
-          "adopt.ca_invalid",
-          `no chain file (${candidates.join(" or ")}) and no --root-config: the root certificate cannot be found; pass --root-config, or write the intermediate and the root into ${candidates[0]}`,
-          { file: p.source.file }
-        );
-      }
-      if (!verifiedBy(inter.certificate.node, root.certificate.node)) {
-        throw new CaError(
-          "adopt.ca_invalid",
-          `${inter.certificate.path} is not signed by the root ${root.certificate.path}`,
-          { file: p.source.file }
-        );
-      }
-      const path3 = `${inter.dir}/certs/${CHAIN_NAME}`;
-      this.writes.push({ path: path3, data: inter.certificate.pem + root.certificate.pem });
-      this.map("intermediate.chain", path3, "written now: intermediate + root (there was none)");
-      return { path: path3, rootPath: root.certificate.path, rootFrom: "" };
-    }
-    const where = `chain file ${found.path}`;
-    const blocks = pemCertificates(found.text).map((pem) => this.loadCertificate(p, where, found.path, pem));
-    const [first, last] = [blocks[0], blocks.at(-1)];
-    if (first === void 0 || last === void 0 || blocks.length !== 2) {
-      throw new CaError(
-        blocks.length > 2 ? "adopt.unsupported" : "adopt.ca_invalid",
-        `${found.path} holds ${blocks.length} certificate(s); mtls-ca expects the intermediate then the root` + (blocks.length > 2 ? " (chains of more than two CAs are not supported)" : ""),
-        { file: p.source.file }
-      );
-    }
-    if (!first.node.raw.equals(inter.certificate.node.raw)) {
-      throw new CaError(
-        "adopt.ca_invalid",
-        `${found.path} does not start with the intermediate certificate ${inter.certificate.path} (a stale chain?)`,
-        { file: p.source.file }
-      );
-    }
-    if (!isSelfSigned(last.node) || !verifiedBy(first.node, last.node)) {
-      throw new CaError(
-        "adopt.ca_invalid",
-        `${found.path}: its second certificate is not a self-signed root that signed the intermediate`,
-        { file: p.source.file }
-      );
-    }
-    if (root !== void 0 && !last.node.raw.equals(root.certificate.node.raw)) {
-      throw new CaError(
-        "adopt.ca_invalid",
-        `${found.path} ends with a root other than ${root.certificate.path} of the root configuration`,
-        { file: p.source.file }
-      );
-    }
-    this.map("intermediate.chain", found.path, "found beside the intermediate certificate; checked");
-    if (root !== void 0) return { path: found.path, rootPath: root.certificate.path, rootFrom: "" };
-    const existing = await this.findCertificateFile(last);
-    if (existing !== void 0) {
-      return {
-        path: found.path,
-        rootPath: existing,
-        rootFrom: `the last certificate of ${found.path}, found in ${existing}`
-      };
-    }
-    const rootPath = `${inter.dir}/certs/root.cert.pem`;
-    if (await this.readFile(p, rootPath) !== void 0) {
-      throw new CaError(
-        "adopt.unsupported",
-        `${rootPath} exists but is not the root of ${found.path}; pass --root-config`,
-        { file: p.source.file }
-      );
-    }
-    this.writes.push({ path: rootPath, data: last.pem });
-    return {
-      path: found.path,
-      rootPath,
-      rootFrom: `the last certificate of ${found.path}, written to ${rootPath}`
-    };
-  }
-  /** A `<folder>/certs/*.pem` file holding exactly this certificate (the tutorial's rootCA/certs/ca.cert.pem). */
-  async findCertificateFile(cert) {
-    const folders = await this.store.list("").catch(() => []);
-    for (const folder of folders) {
-      if (folder.startsWith(".")) continue;
-      const names = await this.store.list(`${folder}/certs`).catch(() => []);
-      for (const name3 of names.filter((n) => n.endsWith(".pem") && n !== CHAIN_NAME)) {
-        const path3 = `${folder}/certs/${name3}`;
-        const data = await this.store.read(path3).catch(() => void 0);
-        if (data === void 0 || data.length > 64 * 1024) continue;
-        const blocks = pemCertificates(data.toString("utf8"));
-        try {
-          if (blocks.length === 1 && new NodeCertificate(blocks[0]).raw.equals(cert.node.raw))
-            return path3;
-        } catch {
-        }
-      }
-    }
-    return void 0;
-  }
-  // ---------------------------------------------------------------------------------------------
-  // Extension sections: leaf profiles, CA profiles, CRL extensions
-  /** Reads every extension section of a configuration; returns the default profile's name. */
-  extensions(p, role, urls) {
-    const { config: config2, ca } = p;
-    const reqX509 = lookupEntry(config2, "req", "x509_extensions")?.value;
-    const reqExtensions = lookupEntry(config2, "req", "req_extensions")?.value;
-    const leafSections = [];
-    for (const name4 of config2.sections.keys()) {
-      if (name4 === "default") continue;
-      const entries = config2.sections.get(name4)?.entries ?? [];
-      const named = name4 === ca.x509_extensions || name4 === ca.crl_extensions || name4 === reqX509;
-      const looksLikeExtensions = entries.some(
-        (e) => e.name === "basicConstraints" || e.name === "extendedKeyUsage"
-      );
-      if (!named && !looksLikeExtensions) continue;
-      if (name4 === reqExtensions && !named) {
-        this.notes.push(
-          `${p.source.file}: [${name4}] holds what openssl req puts into CSRs: not a certificate profile`
-        );
-        continue;
-      }
-      const section = extensionSection(config2, name4);
-      for (const n of section.notes) this.notes.push(`${p.source.file}: ${n}`);
-      for (const s of section.ignored) this.skipped(p, this.ignored, s);
-      for (const s of section.unmapped) this.skipped(p, this.unmapped, s);
-      if (name4 === ca.crl_extensions) {
-        this.crlSection(p, role, section);
-        continue;
-      }
-      const bc = section.extensions.find((e) => e.kind === "basicConstraints");
-      const eku = section.extensions.find((e) => e.kind === "extendedKeyUsage");
-      if (bc?.kind === "basicConstraints" && bc.ca) {
-        this.caSection(p, section);
-      } else if (role === "root") {
-        this.sectionItem(
-          p,
-          this.unmapped,
-          section,
-          "a leaf profile in the root's configuration: in mtls-ca only the intermediate issues leaves"
-        );
-      } else if (eku === void 0) {
-        this.sectionItem(
-          p,
-          this.unmapped,
-          section,
-          "a leaf profile without extendedKeyUsage (any purpose): mtls-ca profiles name their purposes; add one to ca.yml by hand"
-        );
-      } else {
-        leafSections.push({ name: name4, section });
-      }
-    }
-    if (role === "root") return "";
-    const taken = /* @__PURE__ */ new Set();
-    const urlSets = /* @__PURE__ */ new Set();
-    for (const { name: name4, section } of leafSections) {
-      const own3 = { crl: [], ocsp: [], caIssuers: [] };
-      this.profiles.push(this.leafProfile(p, name4, section, taken, own3));
-      urlSets.add(JSON.stringify(own3));
-      for (const k of ["crl", "ocsp", "caIssuers"]) {
-        for (const u of own3[k]) if (!urls[k].includes(u)) urls[k].push(u);
-      }
-    }
-    if (urlSets.size > 1) {
-      this.notes.push(
-        "the leaf sections differ in their crlDistributionPoints / authorityInfoAccess: ca.yml has one set of URLs for every profile, the union of them all"
-      );
-    }
-    let chosen = this.profiles.find((pr) => pr.section === ca.x509_extensions);
-    let why;
-    if (chosen) why = this.where(p, "x509_extensions");
-    else if (this.profiles.length === 1) {
-      chosen = this.profiles[0];
-      why = `the only leaf section (openssl ca was run with -extensions ${chosen?.section ?? ""})`;
-    } else {
-      why = this.profiles.length === 0 ? "no leaf section: the built-in server profile" : `no x509_extensions names a leaf section: the built-in server profile (adopted: ${this.profiles.map((x) => x.name).join(", ")})`;
-    }
-    if (ca.x509_extensions !== void 0 && !this.profiles.some((pr) => pr.section === ca.x509_extensions)) {
-      this.notes.push(
-        `${this.where(p, "x509_extensions")}: [${ca.x509_extensions}] is not a leaf profile mtls-ca can adopt, so it is not the default`
-      );
-    }
-    if (chosen) chosen.default = true;
-    const name3 = chosen?.name ?? "server";
-    this.map("issuance.profile", name3, why);
-    return name3;
-  }
-  leafProfile(p, sectionName, section, taken, urls) {
-    let name3 = profileName(sectionName);
-    for (let i = 2; taken.has(name3); i++) name3 = `${profileName(sectionName)}-${i}`;
-    taken.add(name3);
-    const firstLine = section.extensions[0]?.line ?? 0;
-    const from = `${this.sectionFile(p, sectionName)} [${sectionName}] line ${firstLine}`;
-    if (BUILTIN_PROFILES[name3] !== void 0) {
-      this.notes.push(`${from}: the profile ${name3} replaces mtls-ca's built-in profile of that name`);
-    }
-    let extendedKeyUsage2 = [];
-    let keyUsage2;
-    for (const ext of section.extensions) {
-      const at = `${this.sectionFile(p, sectionName)} [${sectionName}] line ${ext.line}`;
-      switch (ext.kind) {
-        case "extendedKeyUsage":
-          extendedKeyUsage2 = ext.usages.map(
-            (u, i) => EKU_OIDS[u] !== void 0 ? u : ext.oids[i]
-          );
-          if (ext.critical)
-            this.notes.push(`${at}: extendedKeyUsage is critical there; mtls-ca writes it non-critical`);
-          break;
-        case "keyUsage": {
-          const isCaUsage = (u) => u === "keyCertSign" || u === "cRLSign";
-          const forbidden = ext.usages.filter(isCaUsage);
-          const usages2 = ext.usages.filter((u) => !isCaUsage(u));
-          if (forbidden.length) {
-            this.unmapped.push({
-              file: this.fileOfLine(p, sectionName, ext.name),
-              section: sectionName,
-              line: ext.line,
-              name: ext.name,
-              value: forbidden.join(", "),
-              reason: "mtls-ca never gives a leaf keyCertSign or cRLSign"
-            });
-          }
-          if (sameSet(usages2, KEY_TYPE_USAGES)) {
-            this.notes.push(
-              `${at}: keyUsage ${usages2.join(", ")} becomes "by key type": RSA keys get exactly that, EC keys digitalSignature only (they cannot encipher)`
-            );
-          } else if (usages2.length) {
-            keyUsage2 = usages2;
-            if (usages2.includes("keyEncipherment")) {
-              this.notes.push(
-                `${at}: keyUsage includes keyEncipherment, which EC keys get too under this profile`
-              );
-            }
-          }
-          if (!ext.critical)
-            this.notes.push(`${at}: keyUsage is not critical there; mtls-ca writes it critical`);
-          break;
-        }
-        case "basicConstraints":
-          break;
-        case "subjectKeyIdentifier":
-          if (ext.method === "none")
-            this.notes.push(`${at}: subjectKeyIdentifier = none; mtls-ca always writes one`);
-          break;
-        case "authorityKeyIdentifier":
-          if (ext.issuer !== "omit") {
-            this.notes.push(`${at}: authorityKeyIdentifier issuer: mtls-ca writes the key identifier only`);
-          }
-          break;
-        case "subjectAltName":
-          this.unmapped.push({
-            file: this.fileOfLine(p, sectionName, ext.name),
-            section: sectionName,
-            line: ext.line,
-            name: ext.name,
-            value: this.valueOf(p, sectionName, ext.name),
-            reason: "fixed SANs in a profile: mtls-ca takes SANs from the CSR (and the CN), checked against issuance.sans"
-          });
-          break;
-        case "crlDistributionPoints": {
-          const all = ext.points.flatMap((pt) => pt.uris);
-          if (ext.points.some((pt) => pt.uris.length > 1)) {
-            this.notes.push(`${at}: a distribution point with several names becomes one point per URL`);
-          }
-          for (const u of all) if (!urls.crl.includes(u)) urls.crl.push(u);
-          this.map("issuance.crlUrls", all.join(", "), at);
-          break;
-        }
-        case "authorityInfoAccess":
-          for (const u of ext.ocsp) if (!urls.ocsp.includes(u)) urls.ocsp.push(u);
-          for (const u of ext.caIssuers) if (!urls.caIssuers.includes(u)) urls.caIssuers.push(u);
-          if (ext.ocsp.length) this.map("issuance.ocspUrls", ext.ocsp.join(", "), at);
-          if (ext.caIssuers.length) this.map("issuance.caIssuersUrls", ext.caIssuers.join(", "), at);
-          break;
-      }
-    }
-    if (!section.extensions.some((e) => e.kind === "subjectKeyIdentifier")) {
-      this.notes.push(`${from}: [${sectionName}] has no subjectKeyIdentifier; mtls-ca always writes one`);
-    }
-    const requireSan = extendedKeyUsage2.includes("serverAuth");
-    if (requireSan) {
-      this.notes.push(
-        `${from}: ${name3} certificates always carry a SAN in mtls-ca: the CN when it is a hostname, plus the CSR's SANs that pass issuance.sans`
-      );
-    }
-    this.map(
-      `profiles.${name3}`,
-      [
-        `extendedKeyUsage ${extendedKeyUsage2.join(",")}`,
-        `keyUsage ${keyUsage2?.join(",") ?? "by key type"}`,
-        requireSan ? "requireSan" : ""
-      ].filter(Boolean).join("; "),
-      from
-    );
-    return { name: name3, section: sectionName, from, extendedKeyUsage: extendedKeyUsage2, keyUsage: keyUsage2, requireSan, default: false };
-  }
-  caSection(p, section) {
-    const bc = section.extensions.find((e) => e.kind === "basicConstraints");
-    this.notes.push(
-      `${this.sectionFile(p, section.section)} [${section.section}] line ${bc?.line ?? 0} is a CA profile (CA:TRUE): mtls-ca's fixed CA profiles apply (critical CA:TRUE, pathlen:0 for the intermediate, keyCertSign and cRLSign, SKI, AKI)`
-    );
-    for (const ext of section.extensions) {
-      if (CA_PROFILE_KINDS.has(ext.kind)) continue;
-      this.unmapped.push({
-        file: this.fileOfLine(p, section.section, ext.name),
-        section: section.section,
-        line: ext.line,
-        name: ext.name,
-        value: this.valueOf(p, section.section, ext.name),
-        reason: "an extension of a CA certificate: mtls-ca's CA profiles are fixed and do not write it"
-      });
-    }
-  }
-  crlSection(p, role, section) {
-    this.map(
-      `${role}.crl (extensions)`,
-      "AKI keyid, CRL number (always)",
-      `${this.where(p, "crl_extensions")} \u2192 [${section.section}]`
-    );
-    for (const ext of section.extensions) {
-      if (ext.kind === "authorityKeyIdentifier") {
-        if (ext.issuer !== "omit") {
-          this.notes.push(
-            `${this.sectionFile(p, section.section)} [${section.section}] line ${ext.line}: authorityKeyIdentifier issuer: mtls-ca CRLs carry the key identifier only`
-          );
-        }
-        continue;
-      }
-      this.unmapped.push({
-        file: this.fileOfLine(p, section.section, ext.name),
-        section: section.section,
-        line: ext.line,
-        name: ext.name,
-        value: this.valueOf(p, section.section, ext.name),
-        reason: "not an extension of a CRL that mtls-ca writes"
-      });
-    }
-  }
-  // ---------------------------------------------------------------------------------------------
-  // Helpers
-  /** A path of the configuration as a path inside the CA directory, or `adopt.unsupported`. */
-  inside(p, key, value) {
-    const full = resolve3(this.input.cwd, value);
-    const rel = within2(this.store.root, full) ?? within2(realish(this.store.root), realish(full));
-    if (rel === void 0 || rel === "") {
-      throw new CaError(
-        "adopt.unsupported",
-        `${this.at(p, key)}: ${value}${value === full ? "" : ` (${full})`} is ${rel === "" ? "the CA directory itself" : `outside ${this.store.root}`}; mtls-ca keeps every file of a CA inside the CA directory (relative paths are read from the current directory, as openssl ca does): adopt with --dir set to the folder that holds them all`,
-        { file: p.source.file }
-      );
-    }
-    return rel;
-  }
-  async readFile(p, path3) {
-    try {
-      return await this.store.read(path3);
-    } catch (e) {
-      if (!(e instanceof CaError)) throw e;
-      throw new CaError("adopt.unsupported", `${path3}: ${e.message}`, { file: p.source.file, cause: e });
-    }
-  }
-  async readText(p, path3) {
-    return (await this.readFile(p, path3))?.toString("utf8");
-  }
-  stateError(p, path3, e) {
-    if (!(e instanceof CaError)) throw e;
-    return new CaError("adopt.ca_invalid", `${path3}: ${e.message}`, { file: p.source.file, cause: e });
-  }
-  entry(p, section, key) {
-    return lookupEntry(p.config, section, key);
-  }
-  /** `[CA_default] certificate (line 12)`, or `fallback` when the key is not set. */
-  where(p, key, fallback) {
-    return this.whereIn(p, p.ca.section, key, fallback);
-  }
-  /** `[CA_default] certificate (line 12)`, for errors (which name the configuration file already). */
-  at(p, key) {
-    const e = this.entry(p, p.ca.section, key);
-    if (e === void 0) return `[${p.ca.section}] ${key}`;
-    const included = e.includedFrom === void 0 ? "" : ` of included ${JSON.stringify(e.includedFrom)}`;
-    return `[${e.section}] ${key} (line ${e.line}${included})`;
-  }
-  whereIn(p, section, key, fallback) {
-    const e = this.entry(p, section, key);
-    if (e === void 0) return `${p.source.file} ${fallback ?? `${key} (not set)`}`;
-    return `${e.includedFrom ?? p.source.file} [${e.section}] ${key} (line ${e.line})`;
-  }
   map(key, value, from) {
     this.mapped.push({ key, value, from });
   }
-  item(p, list3, section, key, reason) {
-    const e = this.entry(p, section, key);
+  /** The entry `key` of `section` with a reason, when it is set. */
+  item(p, list4, section, key, reason) {
+    const e = entryOf(p, section, key);
     if (e === void 0) return;
-    list3.push({
+    list4.push({
       file: e.includedFrom ?? p.source.file,
       section: e.section,
       line: e.line,
@@ -91489,9 +95134,9 @@ var Adoption = class {
       reason
     });
   }
-  skipped(p, list3, s) {
-    list3.push({
-      file: this.fileOfLine(p, s.section, s.name),
+  skipped(p, list4, s) {
+    list4.push({
+      file: fileOfLine(p, s.section, s.name),
       section: s.section,
       line: s.line,
       name: s.name,
@@ -91499,53 +95144,59 @@ var Adoption = class {
       reason: s.reason
     });
   }
-  sectionItem(p, list3, section, reason) {
-    const entries = p.config.sections.get(section.section)?.entries ?? [];
-    list3.push({
-      file: entries[0]?.includedFrom ?? p.source.file,
+  /** A whole section, when none of it is carried over. */
+  sectionItem(p, list4, section, reason) {
+    const entries2 = p.config.sections.get(section.section)?.entries ?? [];
+    list4.push({
+      file: entries2[0]?.includedFrom ?? p.source.file,
       section: section.section,
-      line: entries[0]?.line ?? 0,
+      line: entries2[0]?.line ?? 0,
       name: `[${section.section}]`,
-      value: entries.map((e) => e.name).join(", "),
+      value: entries2.map((e) => e.name).join(", "),
       reason
     });
   }
-  /** The file a section's entries come from (an included file, or the configuration itself). */
-  sectionFile(p, section) {
-    return p.config.sections.get(section)?.entries[0]?.includedFrom ?? p.source.file;
-  }
-  fileOfLine(p, section, name3) {
-    return p.config.sections.get(section)?.values.get(name3)?.includedFrom ?? p.source.file;
-  }
-  valueOf(p, section, name3) {
-    return p.config.sections.get(section)?.values.get(name3)?.value ?? "";
-  }
-  /** Appended to ca.yml: where it came from and what it does not say. */
-  adoptionComment() {
-    const files = [this.input.intermediate.file, this.input.root?.file].filter(Boolean).join(" and ");
-    const lines = [``, `# Adopted by "mtls-ca adopt" from ${files}.`];
-    if (this.unmapped.length) {
-      lines.push("# Not carried over (certificates from mtls-ca will not reflect these):");
-      for (const u of this.unmapped) lines.push(`#   ${clean(formatItem(u))}`);
-    }
-    return lines.join("\n") + "\n";
-  }
-  nextSteps(inter, root) {
-    const keys = [inter.yml.key, root?.yml.key].filter((k) => typeof k === "string");
-    const steps = [
-      'Review ca.yml, and set issuance.sans (e.g. dns: [".example.com"] and unrestricted: []) so that only your names can be certified.',
-      `Keep the CA keys out of git (${keys.map((k) => k.slice("file:".length)).join(", ")}): add their folders to .gitignore; later, move the intermediate key to Key Vault (intermediate.key: https://<vault>/keys/<name>/<version>).`,
-      inter.nextSerial !== void 0 ? `mtls-ca sign issues the next certificate with serial ${serialToHex(inter.nextSerial)}; openssl ca keeps working on the same files.` : "mtls-ca sign issues with random serials; openssl ca keeps working on the same files.",
-      "mtls-ca list shows the certificates openssl ca issued and the ones mtls-ca will issue."
-    ];
-    if (this.unmapped.length) {
-      steps.push(
-        `Look at each of the ${this.unmapped.length} item(s) not mapped: certificates from mtls-ca will not have them.`
-      );
-    }
-    return steps;
+  /** One extension of a section, by its name, as it stands in the configuration. */
+  extensionItem(p, list4, section, ext, reason, value = valueOf(p, section, ext.name)) {
+    list4.push({
+      file: fileOfLine(p, section, ext.name),
+      section,
+      line: ext.line,
+      name: ext.name,
+      value,
+      reason
+    });
   }
 };
+function fileOfLine(p, section, name3) {
+  return p.config.sections.get(section)?.values.get(name3)?.includedFrom ?? p.source.file;
+}
+function valueOf(p, section, name3) {
+  return p.config.sections.get(section)?.values.get(name3)?.value ?? "";
+}
+
+// src/adopt/read-config.ts
+function readConfigSource(path3, cwd) {
+  return { file: path3, text: readConfigFile(path3, cwd) };
+}
+function includeReader2(cwd) {
+  return includeReader(cwd);
+}
+function parseConfig(source, input2, base, f) {
+  const config2 = parseOpensslConfig(source.text, {
+    file: source.file,
+    env: input2.env,
+    // Whatever reader the caller passes, it never sees a path outside the CA directory.
+    readInclude: confineIncludes(input2.readInclude, base.cwd, base.root),
+    // Values end up in ca.yml (committed) and the report: none may come from the environment.
+    sealEnvironment: true
+  });
+  const ca = readCaConfig(config2);
+  for (const n of ca.notes) f.notes.push(`${source.file}: ${n}`);
+  return { source, config: config2, ca };
+}
+
+// src/adopt/report.ts
 function formatAdoptReport(r) {
   const out = [`Adopted ${r.dir}: wrote ${r.written.join(", ")}`, "", "Mapped:"];
   const width = Math.min(32, Math.max(...r.mapped.map((m) => m.key.length)));
@@ -91568,58 +95219,609 @@ function formatAdoptReport(r) {
   out.push("", "Next steps:", ...r.nextSteps.map((s, i) => `  ${i + 1}. ${s}`));
   return out;
 }
+function adoptionComment(files, unmapped) {
+  const lines = [``, `# Adopted by "mtls-ca adopt" from ${files.join(" and ")}.`];
+  if (unmapped.length) {
+    lines.push("# Not carried over (certificates from mtls-ca will not reflect these):");
+    for (const u of unmapped) lines.push(`#   ${clean(formatItem(u))}`);
+  }
+  return lines.join("\n") + "\n";
+}
+function nextSteps(input2) {
+  const steps = [
+    'Review ca.yml, and set issuance.sans (e.g. dns: [".example.com"] and unrestricted: []) so that only your names can be certified.',
+    `Keep the CA keys out of git (${input2.keys.map((k) => k.slice("file:".length)).join(", ")}): add their folders to .gitignore; later, move the intermediate key to Key Vault (intermediate.key: https://<vault>/keys/<name>/<version>).`,
+    input2.nextSerial !== void 0 ? `mtls-ca sign issues the next certificate with serial ${serialToHex(input2.nextSerial)}; openssl ca keeps working on the same files.` : "mtls-ca sign issues with random serials; openssl ca keeps working on the same files.",
+    "mtls-ca list shows the certificates openssl ca issued and the ones mtls-ca will issue."
+  ];
+  if (input2.unmapped) {
+    steps.push(
+      `Look at each of the ${input2.unmapped} item(s) not mapped: certificates from mtls-ca will not have them.`
+    );
+  }
+  return steps;
+}
 function formatItem(u) {
   return `${u.file}:${u.line} [${u.section}] ${u.name} = ${u.value}: ${u.reason}`;
 }
 function clean(s) {
   return s.replace(/[\x00-\x1f\x7f]/g, " ");
 }
-function profileName(section) {
-  const name3 = section.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
-  return /^[a-z]/.test(name3) ? name3 : `profile-${name3 || "x"}`;
-}
-function sameSet(a, b) {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
-function pemCertificates(text) {
-  return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map(
-    (b) => `${b}
-`
-  );
-}
-function isSelfSigned(cert) {
-  return cert.checkIssued(cert) && cert.verify(cert.publicKey);
-}
-function verifiedBy(cert, issuer) {
+
+// src/adopt/adoption.ts
+async function adoptCa(store, input2) {
+  let isDirectory = false;
   try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+    isDirectory = statSync3(store.root).isDirectory();
   } catch {
-    return false;
   }
-}
-function within2(root, full) {
-  const rel = relative2(root, full);
-  if (rel === ".." || rel.startsWith(`..${sep2}`) || isAbsolute2(rel)) return void 0;
-  return rel.split(sep2).join("/");
-}
-function realish(path3) {
-  const rest = [];
-  let p = path3;
-  for (; ; ) {
-    try {
-      return resolve3(realpathSync2(p), ...rest.reverse());
-    } catch {
-      const parent = dirname2(p);
-      if (parent === p) return path3;
-      rest.push(basename3(p));
-      p = parent;
+  if (!isDirectory) {
+    throw new CaError("state.missing", `no directory at ${store.root} to adopt`, { file: store.root });
+  }
+  await refuseExisting(store);
+  const f = new Findings();
+  const base = { cwd: input2.cwd, root: store.root };
+  const intermediate = parseConfig(input2.intermediate, input2, base, f);
+  const root = input2.root ? parseConfig(input2.root, input2, base, f) : void 0;
+  const inter = await adoptSide(store, base, "intermediate", intermediate, f);
+  const rootSide = root ? await adoptSide(store, base, "root", root, f) : void 0;
+  if (rootSide && rootSide.dir === inter.dir) {
+    throw new CaError(
+      "adopt.unsupported",
+      `the root and the intermediate use the same folder ${inter.dir}: they need a database each`,
+      { file: root?.source.file }
+    );
+  }
+  const writes = [];
+  const chain = await adoptChain(
+    {
+      store,
+      p: intermediate,
+      intermediate: inter.certificate,
+      dir: inter.dir,
+      root: rootSide?.certificate,
+      writes
+    },
+    f
+  );
+  checkCaCertificates({
+    root: { certificate: chain.root.x509, file: chain.rootPath },
+    intermediate: { certificate: inter.certificate.x509, file: inter.certificate.path },
+    now: input2.now
+  });
+  const rootYml = rootSide ? rootSide.yml : { certificate: chain.rootPath };
+  if (root && rootSide) checkRootIndex(root, rootSide.index, inter.certificate, f);
+  else {
+    f.map("root.certificate", chain.rootPath, chain.rootFrom);
+    f.notes.push(
+      "no --root-config: the root is offline to mtls-ca (no root key, database or CRL in ca.yml); only its certificate is used, for chains and verification"
+    );
+  }
+  const urls = noUrls();
+  const defaultProfile2 = adoptExtensionSections(intermediate, "intermediate", urls, f);
+  if (root) adoptExtensionSections(root, "root", urls, f);
+  const issuance = {
+    profile: defaultProfile2,
+    days: issuanceDays(intermediate, f),
+    crlUrls: urls.crl,
+    ocspUrls: urls.ocsp,
+    caIssuersUrls: urls.caIssuers,
+    // openssl ca checks no names: say so in ca.yml rather than leave it implied by an empty policy.
+    sans: { unrestricted: [...SAN_TYPES] }
+  };
+  const profiles = {};
+  for (const p of f.profiles) {
+    profiles[p.name] = {
+      extendedKeyUsage: p.extendedKeyUsage,
+      ...p.keyUsage ? { keyUsage: p.keyUsage } : {},
+      requireSan: p.requireSan,
+      copyCommonName: p.requireSan
+    };
+  }
+  const config2 = {
+    version: 1,
+    root: rootYml,
+    intermediate: { ...inter.yml, chain: chain.path },
+    issuance,
+    profiles
+  };
+  try {
+    validateCaConfig(config2, CONFIG_FILE);
+  } catch (e) {
+    if (!(e instanceof CaError)) throw e;
+    throw new CaError(
+      "adopt.unsupported",
+      `the adopted configuration is not valid for mtls-ca: ${e.message}`,
+      {
+        file: input2.intermediate.file,
+        cause: e
+      }
+    );
+  }
+  f.notes.push(
+    "issuance.sans.unrestricted is [dns, ip, email, uri]: every name a CSR asks for is allowed, as with openssl ca; list your names in issuance.sans and set unrestricted: [] to restrict it"
+  );
+  const files = [input2.intermediate.file, input2.root?.file].filter((x) => Boolean(x));
+  const yml = formatCaConfig(config2) + adoptionComment(files, f.unmapped);
+  const all = [{ path: CONFIG_FILE, data: yml }, ...writes];
+  await store.locked(async () => {
+    await refuseExisting(store);
+    for (const w of writes) {
+      if (await store.read(w.path) !== void 0) {
+        throw new CaError("state.conflict", `${w.path} appeared while adopting; nothing was written`, {
+          file: w.path
+        });
+      }
     }
+    await store.commit(all);
+  });
+  const keys = [inter.yml.key, rootSide?.yml.key].filter((k) => typeof k === "string");
+  return {
+    dir: store.root,
+    written: all.map((w) => w.path),
+    config: config2,
+    mapped: f.mapped,
+    profiles: f.profiles,
+    notes: f.notes,
+    unmapped: f.unmapped,
+    ignored: f.ignored,
+    nextSteps: nextSteps({ keys, nextSerial: inter.nextSerial, unmapped: f.unmapped.length })
+  };
+}
+async function refuseExisting(store) {
+  if (await store.read(CONFIG_FILE) !== void 0) {
+    throw new CaError(
+      "state.exists",
+      `${store.root} already has a ${CONFIG_FILE}: it is already an mtls-ca directory; refusing to overwrite it`,
+      { file: CONFIG_FILE }
+    );
   }
 }
 
 // src/commands/rotate-intermediate.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 init_errors();
+
+// src/ca/crl.ts
+var import_reflect_metadata11 = __toESM(require_Reflect(), 1);
+var x50910 = __toESM(require_x509_cjs(), 1);
+var import_asn1_schema13 = __toESM(require_cjs2(), 1);
+var import_asn1_x50912 = __toESM(require_cjs3(), 1);
+init_errors();
+import { constants as constants8, createPublicKey as createPublicKey10, verify as nodeVerify3 } from "node:crypto";
+
+// src/ca/crl-entries.ts
+init_errors();
+
+// src/ca/der-writer.ts
+var TAG_INTEGER = 2;
+var TAG_OCTET_STRING = 4;
+var TAG_OID = 6;
+var TAG_ENUMERATED = 10;
+var TAG_UTC_TIME = 23;
+var TAG_GENERALIZED_TIME = 24;
+var OID_REASON = [85, 29, 21];
+var OID_INVALIDITY = [85, 29, 24];
+var OID_HOLD = [85, 29, 23];
+function oidContent(oid) {
+  const arcs = oid.split(".").map((a) => {
+    if (!/^\d+$/.test(a)) throw new RangeError(`'${oid}' is not an OID`);
+    return BigInt(a);
+  });
+  if (arcs.length < 2) throw new RangeError(`'${oid}' is not an OID`);
+  const [first, second, ...rest] = arcs;
+  if (first > 2n || first < 2n && second > 39n) throw new RangeError(`'${oid}' is not an OID`);
+  const out = [];
+  for (const arc of [first * 40n + second, ...rest]) {
+    const septets = [Number(arc & 0x7fn)];
+    for (let v = arc >> 7n; v > 0n; v >>= 7n) septets.unshift(Number(v & 0x7fn) | 128);
+    out.push(...septets);
+  }
+  return out;
+}
+var oidCache = /* @__PURE__ */ new Map();
+function cachedOid(oid) {
+  let content = oidCache.get(oid);
+  if (content === void 0) {
+    content = oidContent(oid);
+    oidCache.set(oid, content);
+  }
+  return content;
+}
+function writeText(out, at2, s) {
+  for (let i = 0; i < s.length; i++) out[at2++] = s.charCodeAt(i);
+  return at2;
+}
+var UTC_TIME_LENGTH = 13;
+var GENERALIZED_TIME_LENGTH = 15;
+function serialOctets(hex4) {
+  const octets = hex4.length + 1 >> 1;
+  return hex4.length % 2 === 0 && hex4.charCodeAt(0) >= 56 ? octets + 1 : octets;
+}
+function writeSerial(out, at2, hex4) {
+  let i = 0;
+  if (hex4.length % 2 === 1) {
+    out[at2++] = HEX_VALUE[hex4.charCodeAt(0) & 127];
+    i = 1;
+  } else if (hex4.charCodeAt(0) >= 56) {
+    out[at2++] = 0;
+  }
+  for (; i < hex4.length; i += 2) {
+    out[at2++] = HEX_VALUE[hex4.charCodeAt(i) & 127] << 4 | HEX_VALUE[hex4.charCodeAt(i + 1) & 127];
+  }
+  return at2;
+}
+var HEX_VALUE = new Uint8Array(128);
+for (let v = 0; v < 16; v++) {
+  HEX_VALUE[v.toString(16).charCodeAt(0)] = v;
+  HEX_VALUE[v.toString(16).toUpperCase().charCodeAt(0)] = v;
+}
+function extensionsContent(e) {
+  if (e.reasonCode !== void 0 && !(Number.isInteger(e.reasonCode) && e.reasonCode >= 0 && e.reasonCode < 128)) {
+    throw new RangeError(`reason code ${e.reasonCode} is not 0\u2026127`);
+  }
+  const { revocationDate, invalidityDate } = e;
+  if (revocationDate.length !== UTC_TIME_LENGTH && revocationDate.length !== GENERALIZED_TIME_LENGTH) {
+    throw new RangeError(`'${revocationDate}' is not an ASN.1 time YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`);
+  }
+  if (invalidityDate !== void 0 && invalidityDate.length !== GENERALIZED_TIME_LENGTH) {
+    throw new RangeError(`'${invalidityDate}' is not a GeneralizedTime YYYYMMDDHHMMSSZ`);
+  }
+  if (e.reasonCode === void 0 && e.invalidityDate === void 0 && e.holdInstructionOid === void 0)
+    return -1;
+  let n = 0;
+  if (e.reasonCode !== void 0) n += tlv(tlv(3) + tlv(tlv(1)));
+  if (e.invalidityDate !== void 0) n += tlv(tlv(3) + tlv(tlv(GENERALIZED_TIME_LENGTH)));
+  if (e.holdInstructionOid !== void 0) n += tlv(tlv(3) + tlv(tlv(cachedOid(e.holdInstructionOid).length)));
+  return n;
+}
+function writeExtensionHeader(out, at2, oid, valueTlv) {
+  out[at2++] = TAG_SEQUENCE;
+  at2 = writeLength(out, at2, tlv(oid.length) + tlv(valueTlv));
+  out[at2++] = TAG_OID;
+  at2 = writeLength(out, at2, oid.length);
+  for (const b of oid) out[at2++] = b;
+  out[at2++] = TAG_OCTET_STRING;
+  return writeLength(out, at2, valueTlv);
+}
+var RevokedListWriter = class {
+  #body = Buffer.allocUnsafe(64 * 1024);
+  #at = 0;
+  /** Where each entry starts in #body. */
+  #starts = [];
+  /** Where each entry's serial content starts in #body. */
+  #serials = [];
+  #keys = [];
+  /** How many entries were added. */
+  get count() {
+    return this.#keys.length;
+  }
+  add(e) {
+    const exts = extensionsContent(e);
+    const octets = serialOctets(e.serial);
+    if (octets < 1 || octets > 21) throw new RangeError(`serial '${e.serial}' is not 1 to 20 octets in hex`);
+    let content = tlv(octets) + tlv(e.revocationDate.length);
+    if (exts >= 0) content += tlv(exts);
+    const start = this.#at;
+    const end = start + tlv(content);
+    if (end > this.#body.length) {
+      const grown = Buffer.allocUnsafe(Math.max(end, 2 * this.#body.length));
+      this.#body.copy(grown, 0, 0, start);
+      this.#body = grown;
+    }
+    const body = this.#body;
+    let at2 = start;
+    body[at2++] = TAG_SEQUENCE;
+    at2 = writeLength(body, at2, content);
+    body[at2++] = TAG_INTEGER;
+    at2 = writeLength(body, at2, octets);
+    this.#starts.push(start);
+    this.#serials.push(at2);
+    at2 = writeSerial(body, at2, e.serial);
+    this.#keys.push(sortKey(body, at2 - octets, octets));
+    at2 = writeRest(body, at2, e, exts);
+    if (at2 !== end) throw new Error(`DER writer: wrote ${at2 - start} of ${end - start} octets`);
+    this.#at = end;
+  }
+  /** The list, in serial order. */
+  finish() {
+    const body = this.#body;
+    const starts = this.#starts;
+    const serials = this.#serials;
+    const keys = this.#keys;
+    const order = sortedOrder(
+      keys,
+      (i, j) => keys[i] - keys[j] || tieBreak(body, serials, i, j) || i - j
+    );
+    const out = Buffer.allocUnsafe(tlv(this.#at));
+    out[0] = TAG_SEQUENCE;
+    let at2 = writeLength(out, 1, this.#at);
+    for (const i of order) {
+      const end = i + 1 < starts.length ? starts[i + 1] : this.#at;
+      for (let k = starts[i]; k < end; k++) out[at2++] = body[k];
+    }
+    return out;
+  }
+};
+function sortedOrder(keys, compare) {
+  const count = keys.length;
+  const scale = 2 ** Math.max(1, Math.ceil(Math.log2(count)));
+  const packed = new Float64Array(count);
+  for (let i = 0; i < count; i++) packed[i] = Math.floor(keys[i] / scale) * scale + i;
+  packed.sort();
+  const order = new Array(count);
+  for (let i = 0; i < count; i++) order[i] = packed[i] % scale;
+  for (let start = 0; start < count; ) {
+    const reduced = Math.floor(packed[start] / scale);
+    let end = start + 1;
+    while (end < count && Math.floor(packed[end] / scale) === reduced) end++;
+    if (end - start > 1) {
+      const run = order.slice(start, end).sort(compare);
+      for (let k = 0; k < run.length; k++) order[start + k] = run[k];
+    }
+    start = end;
+  }
+  return order;
+}
+function sortKey(der, at2, octets) {
+  let key = octets;
+  for (let k = 0; k < 6; k++) key = key * 256 + (k < octets ? der[at2 + k] : 0);
+  return key;
+}
+function tieBreak(der, serials, i, j) {
+  const a = serials[i];
+  const b = serials[j];
+  const octets = der[a - 1];
+  for (let k = 6; k < octets; k++) {
+    const d = der[a + k] - der[b + k];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+function writeRest(out, at2, e, exts) {
+  const time3 = e.revocationDate;
+  out[at2++] = time3.length === UTC_TIME_LENGTH ? TAG_UTC_TIME : TAG_GENERALIZED_TIME;
+  out[at2++] = time3.length;
+  at2 = writeText(out, at2, time3);
+  if (exts < 0) return at2;
+  out[at2++] = TAG_SEQUENCE;
+  at2 = writeLength(out, at2, exts);
+  if (e.reasonCode !== void 0) {
+    at2 = writeExtensionHeader(out, at2, OID_REASON, tlv(1));
+    out[at2++] = TAG_ENUMERATED;
+    out[at2++] = 1;
+    out[at2++] = e.reasonCode;
+  }
+  if (e.invalidityDate !== void 0) {
+    at2 = writeExtensionHeader(out, at2, OID_INVALIDITY, tlv(GENERALIZED_TIME_LENGTH));
+    out[at2++] = TAG_GENERALIZED_TIME;
+    out[at2++] = GENERALIZED_TIME_LENGTH;
+    at2 = writeText(out, at2, e.invalidityDate);
+  }
+  if (e.holdInstructionOid !== void 0) {
+    const hold = cachedOid(e.holdInstructionOid);
+    at2 = writeExtensionHeader(out, at2, OID_HOLD, tlv(hold.length));
+    out[at2++] = TAG_OID;
+    at2 = writeLength(out, at2, hold.length);
+    for (const b of hold) out[at2++] = b;
+  }
+  return at2;
+}
+
+// src/ca/crl-entries.ts
+function crlListings(entries2, previousThisUpdate) {
+  const listed = [];
+  for (const entry of entries2) {
+    if (entry.status !== "R") continue;
+    const revocation = parseRevocation(entry.revocation);
+    if (revocation.reason === "removeFromCRL") continue;
+    const expiry = parseIndexTime(entry.expiry);
+    if (previousThisUpdate !== void 0 && expiry.getTime() < previousThisUpdate.getTime()) continue;
+    const serial = serialFromHex(entry.serial);
+    if (serial <= 0n || serial > MAX_SERIAL2) {
+      throw new CaError("state.corrupt", `serial ${entry.serial} cannot be listed on a CRL (1\u20262^159-1)`);
+    }
+    listed.push({ serial, expiry, revocation });
+  }
+  return listed.sort((a, b) => a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0);
+}
+function revokedCertificatesDer(entries2, previousThisUpdate) {
+  const notBefore = previousThisUpdate?.getTime();
+  const list4 = new RevokedListWriter();
+  for (const entry of entries2) {
+    if (entry.status !== "R") continue;
+    const usual = usualEntry(entry, notBefore);
+    if (usual === void 0) {
+      for (const listing of crlListings([entry], previousThisUpdate)) list4.add(derEntry(listing));
+    } else if (usual !== null) {
+      list4.add(usual);
+    }
+  }
+  return list4.count === 0 ? void 0 : list4.finish();
+}
+var PSEUDO_REASONS = {
+  keyTime: "keyCompromise",
+  CAkeyTime: "CACompromise",
+  holdInstruction: "certificateHold"
+};
+function usualEntry(entry, notBefore) {
+  const { revocation } = entry;
+  if (!isUsualRevocation(revocation)) return void 0;
+  let reason;
+  let argument;
+  if (revocation.length > 13) {
+    const comma = revocation.indexOf(",", 14);
+    if (comma === -1) {
+      reason = reasonNameAt(revocation, 14, revocation.length);
+      if (reason === "removeFromCRL") return null;
+    } else {
+      reason = PSEUDO_REASONS[revocation.slice(14, comma)];
+      argument = revocation.slice(comma + 1);
+    }
+  }
+  const expiry = indexTimeMs(entry.expiry);
+  if (Number.isNaN(expiry)) return void 0;
+  if (notBefore !== void 0 && expiry < notBefore) return null;
+  const serial = listableSerial(entry.serial);
+  if (serial === void 0) return void 0;
+  return {
+    serial,
+    revocationDate: revocation.length === 13 ? revocation : revocation.slice(0, 13),
+    reasonCode: reason === void 0 ? void 0 : REVOCATION_REASON_CODES[reason],
+    invalidityDate: reason === "certificateHold" ? void 0 : argument,
+    holdInstructionOid: reason === "certificateHold" ? holdInstructionOid(argument) : void 0
+  };
+}
+function listableSerial(hex4) {
+  if (typeof hex4 !== "string") return void 0;
+  let start = 0;
+  while (hex4.charCodeAt(start) === 48) start++;
+  const digits = hex4.length - start;
+  if (digits === 0 || digits > 40 || digits === 40 && hex4.charCodeAt(start) >= 56) return void 0;
+  if (!isHex(hex4)) return void 0;
+  return start === 0 ? hex4 : hex4.slice(start);
+}
+function derEntry(listing) {
+  const { revocation } = listing;
+  return {
+    serial: listing.serial.toString(16).toUpperCase(),
+    revocationDate: formatIndexTime(revocation.time),
+    reasonCode: revocation.reason === void 0 ? void 0 : REVOCATION_REASON_CODES[revocation.reason],
+    invalidityDate: revocation.invalidityDate === void 0 ? void 0 : formatGeneralizedTime(revocation.invalidityDate),
+    // parseRevocation only accepts instructions that resolve to an OID.
+    holdInstructionOid: revocation.holdInstruction === void 0 ? void 0 : holdInstructionOid(revocation.holdInstruction)
+  };
+}
+
+// src/ca/crl.ts
+async function buildCrl(params) {
+  const { issuer } = params;
+  if (params.nextUpdate.getTime() <= params.thisUpdate.getTime()) {
+    throw new RangeError(`nextUpdate ${params.nextUpdate.toISOString()} is not after thisUpdate`);
+  }
+  const keyId2 = normalizedKeyId(issuer.keyId);
+  const ski = issuer.certificate.getExtension(x50910.SubjectKeyIdentifierExtension)?.keyId.toLowerCase();
+  if (ski !== void 0 && ski !== keyId2) {
+    throw new CaError(
+      "config.invalid",
+      `the CRL's authority key id ${keyId2} is not the subject key identifier ${ski} of the issuer certificate`
+    );
+  }
+  const list4 = revokedCertificatesDer(params.entries, params.previousThisUpdate);
+  const issuerCert = import_asn1_schema13.AsnConvert.parse(issuer.certificate.rawData, import_asn1_x50912.Certificate);
+  const { signingKey, signingAlgorithm } = x509Signing(issuer.signer);
+  const webAlgorithm = { ...signingAlgorithm, ...signingKey.algorithm };
+  const algorithm = new x50910.AlgorithmProvider().toAsnAlgorithm(webAlgorithm);
+  const tbs = new import_asn1_x50912.TBSCertList({
+    version: import_asn1_x50912.Version.v2,
+    signature: algorithm,
+    issuer: issuerCert.tbsCertificate.subject,
+    thisUpdate: asnTime(params.thisUpdate),
+    nextUpdate: asnTime(params.nextUpdate),
+    // OpenSSL's crl_ext order: the AKI, then the CRL number it adds itself.
+    crlExtensions: [
+      import_asn1_schema13.AsnConvert.parse(akiExtension(keyId2).rawData, import_asn1_x50912.Extension),
+      extension2(import_asn1_x50912.id_ce_cRLNumber, new CrlNumber(crlNumberContent(params.crlNumber)))
+    ]
+  });
+  const tbsHead = new Uint8Array(import_asn1_schema13.AsnConvert.serialize(tbs));
+  const tbsDer = list4 === void 0 ? tbsHead : insertIntoSequence(tbsHead, list4, 160);
+  let signature;
+  try {
+    const raw = await issuer.signer.sign(tbsDer);
+    const asn = new x50910.AsnEcSignatureFormatter().toAsnSignature(webAlgorithm, raw);
+    signature = asn === null ? raw : new Uint8Array(asn);
+  } catch (cause) {
+    if (cause instanceof CaError) throw cause;
+    throw new CaError(
+      "signer.failed",
+      `signing the CRL with ${issuer.signer.ref} failed: ${cause.message}`,
+      { cause }
+    );
+  }
+  const der = wrap(48, [tbsDer, new Uint8Array(import_asn1_schema13.AsnConvert.serialize(algorithm)), bitString(signature)]);
+  const spki = new Uint8Array(issuer.certificate.publicKey.rawData);
+  if (!signatureVerifies(tbsDer, signature, webAlgorithm, spki)) {
+    throw new CaError(
+      "signer.mismatch",
+      `the CRL signed by ${issuer.signer.ref} does not verify with the public key of ${issuer.certificate.subject}: is it the right key?`
+    );
+  }
+  return new LazyCrl(der, false);
+}
+function signatureVerifies(tbs, signature, algorithm, spki) {
+  const hashName = typeof algorithm.hash === "string" ? algorithm.hash : algorithm.hash?.name;
+  const hash2 = /^SHA-(256|384|512)$/.exec(hashName ?? "");
+  if (hash2 === null) throw new CaError("signer.failed", `unsupported signature hash ${String(hashName)}`);
+  const digest = `sha${hash2[1]}`;
+  try {
+    const key = createPublicKey10({ key: Buffer.from(spki), format: "der", type: "spki" });
+    if (algorithm.name === "RSA-PSS") {
+      const saltLength = Number(algorithm.saltLength);
+      return nodeVerify3(digest, tbs, { key, padding: constants8.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    }
+    if (algorithm.name !== "RSASSA-PKCS1-v1_5" && algorithm.name !== "ECDSA") {
+      throw new CaError("signer.failed", `unsupported signature algorithm ${algorithm.name}`);
+    }
+    return nodeVerify3(digest, tbs, key, signature);
+  } catch (e) {
+    if (e instanceof CaError) throw e;
+    return false;
+  }
+}
+function crlPem(crl3) {
+  const base643 = Buffer.from(Buffer.from(crl3.rawData).toString("base64"), "latin1");
+  const lines = Buffer.allocUnsafe(base643.length + Math.ceil(base643.length / 64));
+  let at2 = 0;
+  for (let i = 0; i < base643.length; i += 64) {
+    at2 += base643.copy(lines, at2, i, Math.min(i + 64, base643.length));
+    lines[at2++] = 10;
+  }
+  return `-----BEGIN X509 CRL-----
+${lines.toString("latin1")}-----END X509 CRL-----
+`;
+}
+function crlDer(crl3) {
+  return new Uint8Array(crl3.rawData);
+}
+function extension2(oid, value, critical = false) {
+  return new import_asn1_x50912.Extension({ extnID: oid, critical, extnValue: new import_asn1_schema13.OctetString(import_asn1_schema13.AsnConvert.serialize(value)) });
+}
+function asnTime(d) {
+  const t = wholeSeconds(d);
+  const year = t.getUTCFullYear();
+  return year >= 1950 && year <= 2049 ? new import_asn1_x50912.Time({ utcTime: t }) : new import_asn1_x50912.Time({ generalTime: t });
+}
+function wholeSeconds(d) {
+  const t = d.getTime();
+  if (Number.isNaN(t)) throw new RangeError("invalid date");
+  return t % 1e3 === 0 ? d : new Date(Math.floor(t / 1e3) * 1e3);
+}
+function crlNumberContent(crlNumber) {
+  if (crlNumber < 0n || crlNumber > MAX_SERIAL2) {
+    throw new RangeError(`CRL number ${crlNumber} is not an integer 0\u20262^159-1`);
+  }
+  return crlNumber === 0n ? new ArrayBuffer(1) : arrayBuffer(serialToDer(crlNumber));
+}
+function normalizedKeyId(hex4) {
+  const keyId2 = hex4.replaceAll(":", "").toLowerCase();
+  if (!/^(?:[0-9a-f]{2})+$/.test(keyId2)) throw new RangeError(`'${hex4}' is not a key identifier in hex`);
+  return keyId2;
+}
+var CrlNumber = class {
+  value;
+  constructor(value = new ArrayBuffer(1)) {
+    this.value = value;
+  }
+};
+__decorateClass([
+  (0, import_asn1_schema13.AsnProp)({ type: import_asn1_schema13.AsnPropTypes.Integer, converter: import_asn1_schema13.AsnIntegerArrayBufferConverter })
+], CrlNumber.prototype, "value", 2);
+CrlNumber = __decorateClass([
+  (0, import_asn1_schema13.AsnType)({ type: import_asn1_schema13.AsnTypeTypes.Choice })
+], CrlNumber);
+
+// src/commands/rotate-intermediate.ts
 function derPath(pemPath) {
   return pemPath.replace(/(\.crl)?\.pem$/, "") + ".crl.der";
 }
@@ -91795,8 +95997,8 @@ function rotatedConfig(text, key, previous) {
   if (!(0, import_yaml3.isMap)(intermediate))
     throw new CaError("config.invalid", "intermediate: expected a mapping", { file: CONFIG_FILE });
   intermediate.set("key", key);
-  const list3 = intermediate.get("previous");
-  if ((0, import_yaml3.isSeq)(list3)) list3.items.unshift(doc.createNode(previous));
+  const list4 = intermediate.get("previous");
+  if ((0, import_yaml3.isSeq)(list4)) list4.items.unshift(doc.createNode(previous));
   else intermediate.set("previous", doc.createNode([previous]));
   const out = doc.toString({ lineWidth: 0 });
   parseCaConfig(out, CONFIG_FILE);
@@ -91814,7 +96016,91 @@ var systemRuntime = {
 init_errors();
 import { AsyncLocalStorage } from "node:async_hooks";
 import { lstat as lstat2, mkdir as mkdir2, readdir as readdir3, stat as stat2, unlink as unlink3 } from "node:fs/promises";
-import { dirname as dirname6, join as join4, resolve as resolve5 } from "node:path";
+import { dirname as dirname7, join as join6, resolve as resolve5 } from "node:path";
+
+// src/store/write-plan.ts
+init_errors();
+import { join } from "node:path";
+var LOOKUP_CONCURRENCY = 16;
+async function planWrites(root, checked) {
+  const refuse = (path3, why) => {
+    throw new CaError("state.path_invalid", `refused path "${path3}": ${why}; nothing was written`, {
+      file: path3
+    });
+  };
+  const paths = /* @__PURE__ */ new Set();
+  const folders = /* @__PURE__ */ new Set();
+  for (const { segments } of checked) {
+    const key = segments.join("/");
+    if (paths.has(key)) refuse(key, "it is written twice in one commit");
+    paths.add(key);
+    for (let k = 1; k < segments.length; k++) folders.add(segments.slice(0, k).join("/"));
+  }
+  for (const key of paths) if (folders.has(key)) refuse(key, "it is both a file and a folder in this commit");
+  const kinds = /* @__PURE__ */ new Map();
+  const kindAt = async (segments) => {
+    const key = segments.join("/");
+    let kind = kinds.get(key);
+    if (kind === void 0) {
+      kind = await kindOf(join(root, ...segments));
+      kinds.set(key, kind);
+    }
+    return kind;
+  };
+  await lookUpKinds(root, checked, folders, kinds);
+  const staged = [];
+  for (const { write, segments } of checked) {
+    const path3 = segments.join("/");
+    const key = write.key === true;
+    if (!key && isKeyPath(segments))
+      refuse(
+        path3,
+        "it names a key (a private/ folder or *.key.pem), which is only ever written as a new key file"
+      );
+    for (let k = 1; k < segments.length; k++) {
+      const kind2 = await kindAt(segments.slice(0, k));
+      if (kind2 === "absent") break;
+      if (kind2 === "symlink") refuse(path3, `${segments.slice(0, k).join("/")} is a symbolic link`);
+      if (kind2 !== "folder") refuse(path3, `${segments.slice(0, k).join("/")} is not a folder`);
+    }
+    const kind = await kindAt(segments);
+    if (kind === "folder") refuse(path3, "it is a folder");
+    if (kind === "symlink") refuse(path3, "it is a symbolic link");
+    if (kind === "other") refuse(path3, "it is not a regular file");
+    if (key && kind !== "absent") refuse(path3, "a key file is never replaced");
+    const { mode } = write;
+    if (mode !== void 0 && (!Number.isInteger(mode) || mode < 0 || mode > 4095)) {
+      throw new CaError(
+        "state.write_failed",
+        `refused mode ${String(mode)} for ${path3}; nothing was written`,
+        {
+          file: path3
+        }
+      );
+    }
+    const data = typeof write.data === "string" ? Buffer.from(write.data, "utf8") : Buffer.from(write.data);
+    staged.push({ path: path3, data, key, ...mode === void 0 ? {} : { mode } });
+  }
+  return staged;
+}
+async function lookUpKinds(root, checked, folders, kinds) {
+  const lookUp = (keys) => forEachConcurrently(keys, LOOKUP_CONCURRENCY, async (key) => {
+    kinds.set(key, await kindOf(join(root, ...key.split("/"))));
+  });
+  const parentIsFolder = (key) => {
+    const cut = key.lastIndexOf("/");
+    return cut < 0 || kinds.get(key.slice(0, cut)) === "folder";
+  };
+  const byDepth = /* @__PURE__ */ new Map();
+  for (const key of folders) {
+    const depth = key.split("/").length;
+    byDepth.set(depth, [...byDepth.get(depth) ?? [], key]);
+  }
+  for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
+    await lookUp((byDepth.get(depth) ?? []).filter(parentIsFolder));
+  }
+  await lookUp(checked.map(({ segments }) => segments.join("/")).filter(parentIsFolder));
+}
 
 // src/store/directory-lock.ts
 init_errors();
@@ -91822,80 +96108,8 @@ import { randomBytes as randomBytes3 } from "node:crypto";
 import { readFileSync as readFileSync3 } from "node:fs";
 import { link, readdir, rename as rename2, rm as rm2, unlink, writeFile } from "node:fs/promises";
 import { hostname as hostname3 } from "node:os";
-import { join } from "node:path";
+import { join as join2 } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-
-// src/store/durable-fs.ts
-import { open as open4, rename, rm } from "node:fs/promises";
-import { dirname as dirname3 } from "node:path";
-function errorCode(e) {
-  return typeof e === "object" && e !== null && "code" in e ? String(e.code) : void 0;
-}
-async function fsyncDirectory(dir) {
-  if (process.platform === "win32") return;
-  const handle = await open4(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-async function writeNewFileSynced(path3, data, mode) {
-  const handle = await open4(path3, "wx", mode ?? 438);
-  try {
-    if (mode !== void 0) await handle.chmod(mode);
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-async function replaceFileAtomically(path3, data, mode) {
-  const temp = `${path3}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  try {
-    await writeNewFileSynced(temp, data, mode);
-    await rename(temp, path3);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await fsyncDirectory(dirname3(path3));
-}
-
-// src/store/path-kinds.ts
-import { constants as constants9 } from "node:fs";
-import { lstat, open as open5 } from "node:fs/promises";
-var NOFOLLOW2 = constants9.O_NOFOLLOW ?? 0;
-async function kindOf2(path3) {
-  try {
-    const s = await lstat(path3);
-    if (s.isSymbolicLink()) return "symlink";
-    if (s.isDirectory()) return "folder";
-    return s.isFile() ? "file" : "other";
-  } catch (e) {
-    if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return "absent";
-    throw e;
-  }
-}
-async function readRegularFile3(path3, limit = Number.MAX_SAFE_INTEGER) {
-  let handle;
-  try {
-    handle = await open5(path3, constants9.O_RDONLY | NOFOLLOW2);
-  } catch (e) {
-    if (errorCode(e) === "ENOENT") return void 0;
-    if (errorCode(e) === "ELOOP" || errorCode(e) === "ENOTDIR") return "not-a-file";
-    throw e;
-  }
-  try {
-    const s = await handle.stat();
-    if (!s.isFile() || s.size > limit) return "not-a-file";
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
-}
-
-// src/store/directory-lock.ts
 var LOCK_FILE = "lock";
 var TEMP_PATTERN = /^lock-\d+-[0-9a-f]+\.tmp$/;
 var MARKER_PREFIX = "lock.break-";
@@ -91915,7 +96129,7 @@ function bootId() {
   return bootIdCache ?? void 0;
 }
 async function acquireDirectoryLock(dir, options) {
-  const lockPath = join(dir, LOCK_FILE);
+  const lockPath = join2(dir, LOCK_FILE);
   const boot = bootId();
   const mine = {
     pid: process.pid,
@@ -91924,7 +96138,7 @@ async function acquireDirectoryLock(dir, options) {
     token: randomBytes3(8).toString("hex"),
     acquiredAt: (/* @__PURE__ */ new Date()).toISOString()
   };
-  const temp = join(dir, `lock-${mine.pid}-${mine.token}.tmp`);
+  const temp = join2(dir, `lock-${mine.pid}-${mine.token}.tmp`);
   const deadline = Date.now() + options.timeoutMs;
   ownTokens.add(mine.token);
   let acquired = false;
@@ -91980,8 +96194,8 @@ async function acquireDirectoryLock(dir, options) {
   };
 }
 async function takeOver(dir, holder, temp) {
-  const lockPath = join(dir, LOCK_FILE);
-  const marker = join(dir, MARKER_PREFIX + holder.token);
+  const lockPath = join2(dir, LOCK_FILE);
+  const marker = join2(dir, MARKER_PREFIX + holder.token);
   try {
     await link(temp, marker);
   } catch (e) {
@@ -92008,7 +96222,7 @@ async function takeOver(dir, holder, temp) {
 async function removeLeftovers(dir) {
   for (const name3 of await readdir(dir)) {
     if (!TEMP_PATTERN.test(name3) && !name3.startsWith(MARKER_PREFIX)) continue;
-    const path3 = join(dir, name3);
+    const path3 = join2(dir, name3);
     let owner;
     try {
       owner = await readHolder(path3);
@@ -92033,7 +96247,7 @@ function holderIsGone(holder) {
 async function readHolder(path3) {
   let data;
   try {
-    data = await readRegularFile3(path3, MAX_LOCK_FILE);
+    data = await readOwnFile(path3, MAX_LOCK_FILE);
   } catch (e) {
     throw new CaError("state.locked", `cannot read the lock file ${path3}: ${String(e)}`, {
       file: path3,
@@ -92070,13 +96284,72 @@ async function readHolder(path3) {
 init_errors();
 import { createHash as createHash6, randomBytes as randomBytes4 } from "node:crypto";
 import { mkdir, readdir as readdir2, rename as rename3, rmdir, unlink as unlink2 } from "node:fs/promises";
-import { dirname as dirname4, join as join2 } from "node:path";
+import { dirname as dirname5, join as join4 } from "node:path";
+
+// src/store/journal-manifest.ts
+init_errors();
+import { join as join3 } from "node:path";
 var FORMAT = "mtls-ca.journal/1";
 var MANIFEST = "manifest.json";
 var MANIFEST_TEMP = `${MANIFEST}.tmp`;
 var FOLDER_NAME = /^[0-9a-z]{1,16}-[0-9a-f]{8}$/;
 var STAGED_NAME = /^(0|[1-9][0-9]{0,8})$/;
 var MANIFEST_LIMIT = 64 * 1024 * 1024;
+async function readManifest(folder) {
+  const file2 = join3(folder, MANIFEST);
+  const corrupt = (why) => {
+    throw new CaError(
+      "state.corrupt",
+      `the journal ${file2} is damaged (${why}); the state needs a person to decide`,
+      {
+        file: file2
+      }
+    );
+  };
+  const data = await readOwnFile(file2, MANIFEST_LIMIT);
+  if (data === void 0 || data === "not-a-file") throw untrusted(file2, "it is not a regular file");
+  let value;
+  try {
+    value = JSON.parse(data.toString("utf8"));
+  } catch (e) {
+    return corrupt(e instanceof Error ? e.message : String(e));
+  }
+  const m = value;
+  if (typeof m !== "object" || m === null || m.format !== FORMAT) return corrupt(`not ${FORMAT}`);
+  if (!Array.isArray(m.writes)) return corrupt("no list of writes");
+  const paths = /* @__PURE__ */ new Set();
+  const staged = /* @__PURE__ */ new Set();
+  return m.writes.map((w, i) => {
+    if (typeof w !== "object" || w === null) return corrupt(`write ${i} is not an object`);
+    if (typeof w.path !== "string") return corrupt(`write ${i} has no path`);
+    let segments;
+    try {
+      segments = storePathSegments(w.path);
+    } catch (e) {
+      throw untrusted(file2, `write ${i}: ${isCaError(e) ? e.message : String(e)}`);
+    }
+    if (isKeyPath(segments))
+      throw untrusted(file2, `write ${i} names the key ${w.path}, which the store never journals`);
+    const key = segments.join("/");
+    if (paths.has(key)) throw untrusted(file2, `write ${i} names ${w.path} a second time`);
+    paths.add(key);
+    if (typeof w.staged !== "string" || !STAGED_NAME.test(w.staged) || staged.has(w.staged))
+      return corrupt(`write ${i} has no staged file of its own`);
+    staged.add(w.staged);
+    if (typeof w.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(w.sha256))
+      return corrupt(`write ${i} has no SHA-256`);
+    return { path: w.path, staged: w.staged, sha256: w.sha256 };
+  });
+}
+function untrusted(file2, why) {
+  return new CaError(
+    "state.untrusted_journal",
+    `refused the store's journal entry ${file2}: ${why}; mtls-ca replays only what its own commits wrote and left it untouched \u2014 remove it by hand once you know where it came from`,
+    { file: file2 }
+  );
+}
+
+// src/store/journal.ts
 var CONCURRENCY = 16;
 var Journal = class {
   /**
@@ -92098,8 +96371,8 @@ var Journal = class {
    */
   async commit(writes, hooks) {
     const name3 = `${Date.now().toString(36)}-${randomBytes4(4).toString("hex")}`;
-    const folder = join2(this.dir, name3);
-    const entries = writes.map((w, i) => ({
+    const folder = join4(this.dir, name3);
+    const entries2 = writes.map((w, i) => ({
       path: w.path,
       staged: String(i),
       sha256: sha256(w.data),
@@ -92115,14 +96388,14 @@ var Journal = class {
       await mkdir(folder, { mode: 448 });
       made = true;
       await fsyncDirectory(this.dir);
-      await fsyncDirectory(dirname4(this.dir));
+      await fsyncDirectory(dirname5(this.dir));
       await forEachConcurrently(writes, CONCURRENCY, async (w, i) => {
         await this.step(`stage:${i}`);
-        await writeNewFileSynced(join2(folder, String(i)), w.data, w.mode);
+        await writeNewFileSynced(join4(folder, String(i)), w.data, w.mode);
       });
       await this.step("manifest");
-      const manifest = JSON.stringify({ format: FORMAT, writes: entries }, null, 1) + "\n";
-      await writeNewFileSynced(join2(folder, MANIFEST_TEMP), Buffer.from(manifest));
+      const manifest = JSON.stringify({ format: FORMAT, writes: entries2 }, null, 1) + "\n";
+      await writeNewFileSynced(join4(folder, MANIFEST_TEMP), Buffer.from(manifest));
       await fsyncDirectory(folder);
       await hooks.beforeCommitPoint();
     } catch (e) {
@@ -92134,9 +96407,9 @@ var Journal = class {
     }
     try {
       await this.step("commit");
-      await rename3(join2(folder, MANIFEST_TEMP), join2(folder, MANIFEST));
+      await rename3(join4(folder, MANIFEST_TEMP), join4(folder, MANIFEST));
       await fsyncDirectory(folder);
-      await this.apply(folder, entries);
+      await this.apply(folder, entries2);
     } catch (e) {
       let outcome;
       try {
@@ -92154,7 +96427,7 @@ var Journal = class {
   }
   /** Brings the directory to a committed state: see the module comment. Only under the lock. */
   async recover() {
-    const kind = await kindOf2(this.dir);
+    const kind = await kindOf(this.dir);
     if (kind === "absent") return "clean";
     if (kind !== "folder") throw untrusted(this.dir, `it is ${describeKind(kind)}, not a folder`);
     let names;
@@ -92165,9 +96438,9 @@ var Journal = class {
     }
     const folders = [];
     for (const name3 of names) {
-      const folder2 = join2(this.dir, name3);
+      const folder2 = join4(this.dir, name3);
       if (!FOLDER_NAME.test(name3)) throw untrusted(folder2, "it is not a name the store gives its commits");
-      const k = await kindOf2(folder2);
+      const k = await kindOf(folder2);
       if (k !== "folder") throw untrusted(folder2, `it is ${describeKind(k)}, not a folder`);
       const files = await this.ownFiles(folder2);
       folders.push({ folder: folder2, committed: files.includes(MANIFEST) });
@@ -92192,11 +96465,11 @@ var Journal = class {
     }
     const folder = committed[0];
     if (folder === void 0) return discarded ? "discarded" : "clean";
-    const entries = await this.readManifest(folder);
-    await this.checkTargets(entries);
-    await this.verify(folder, entries);
+    const entries2 = await readManifest(folder);
+    await this.checkTargets(entries2);
+    await this.verify(folder, entries2);
     try {
-      await this.apply(folder, entries);
+      await this.apply(folder, entries2);
     } catch (e) {
       throw writeFailed(e, `cannot complete the interrupted commit recorded in ${folder}`);
     }
@@ -92209,7 +96482,7 @@ var Journal = class {
     } catch (e) {
       if (errorCode(e) !== "EEXIST") throw e;
     }
-    const kind = await kindOf2(this.dir);
+    const kind = await kindOf(this.dir);
     if (kind !== "folder") throw untrusted(this.dir, `it is ${describeKind(kind)}, not a folder`);
   }
   /** The names in a commit folder, each checked to be one commit() writes and a regular file. */
@@ -92217,126 +96490,80 @@ var Journal = class {
     const names = await readdir2(folder);
     for (const name3 of names) {
       if (name3 !== MANIFEST && name3 !== MANIFEST_TEMP && !STAGED_NAME.test(name3)) {
-        throw untrusted(join2(folder, name3), "it is not a name the store writes in a commit");
+        throw untrusted(join4(folder, name3), "it is not a name the store writes in a commit");
       }
-      const k = await kindOf2(join2(folder, name3));
-      if (k !== "file") throw untrusted(join2(folder, name3), `it is ${describeKind(k)}, not a regular file`);
+      const k = await kindOf(join4(folder, name3));
+      if (k !== "file") throw untrusted(join4(folder, name3), `it is ${describeKind(k)}, not a regular file`);
     }
     return names;
   }
   /** Removes a commit folder whose every file is one of ours: file by file, then the empty folder. */
   async removeOwnFolder(folder) {
     const names = await this.ownFiles(folder);
-    for (const name3 of names) await unlink2(join2(folder, name3));
+    for (const name3 of names) await unlink2(join4(folder, name3));
     await rmdir(folder);
   }
-  async apply(folder, entries) {
+  async apply(folder, entries2) {
     const folders = /* @__PURE__ */ new Set();
     const parents = /* @__PURE__ */ new Set();
-    const targets = entries.map((entry) => {
+    const targets = entries2.map((entry) => {
       const segments = storePathSegments(entry.path);
-      for (let k = 0; k < segments.length; k++) folders.add(join2(this.root, ...segments.slice(0, k)));
-      const target = join2(this.root, ...segments);
-      parents.add(dirname4(target));
+      for (let k = 0; k < segments.length; k++) folders.add(join4(this.root, ...segments.slice(0, k)));
+      const target = join4(this.root, ...segments);
+      parents.add(dirname5(target));
       return target;
     });
     for (const dir of parents) await mkdir(dir, { recursive: true });
-    await forEachConcurrently(entries, CONCURRENCY, async (entry, i) => {
+    await forEachConcurrently(entries2, CONCURRENCY, async (entry, i) => {
       await this.step(`apply:${i}`);
-      const staged = join2(folder, entry.staged);
+      const staged = join4(folder, entry.staged);
       try {
         await rename3(staged, targets[i]);
       } catch (e) {
-        if (errorCode(e) === "ENOENT" && await kindOf2(staged) === "absent") return;
+        if (errorCode(e) === "ENOENT" && await kindOf(staged) === "absent") return;
         throw e;
       }
     });
     await this.step("apply:sync");
     await forEachConcurrently([...folders], CONCURRENCY, (dir) => fsyncDirectory(dir));
     await this.step("finish");
-    await unlink2(join2(folder, MANIFEST));
+    await unlink2(join4(folder, MANIFEST));
     await fsyncDirectory(folder);
     await this.step("clean");
     await this.removeOwnFolder(folder);
     await this.step("done");
   }
-  async readManifest(folder) {
-    const file2 = join2(folder, MANIFEST);
-    const corrupt = (why) => {
-      throw new CaError(
-        "state.corrupt",
-        `the journal ${file2} is damaged (${why}); the state needs a person to decide`,
-        {
-          file: file2
-        }
-      );
-    };
-    const data = await readRegularFile3(file2, MANIFEST_LIMIT);
-    if (data === void 0 || data === "not-a-file") throw untrusted(file2, "it is not a regular file");
-    let value;
-    try {
-      value = JSON.parse(data.toString("utf8"));
-    } catch (e) {
-      return corrupt(e instanceof Error ? e.message : String(e));
-    }
-    const m = value;
-    if (typeof m !== "object" || m === null || m.format !== FORMAT) return corrupt(`not ${FORMAT}`);
-    if (!Array.isArray(m.writes)) return corrupt("no list of writes");
-    const paths = /* @__PURE__ */ new Set();
-    const staged = /* @__PURE__ */ new Set();
-    return m.writes.map((w, i) => {
-      if (typeof w !== "object" || w === null) return corrupt(`write ${i} is not an object`);
-      if (typeof w.path !== "string") return corrupt(`write ${i} has no path`);
-      let segments;
-      try {
-        segments = storePathSegments(w.path);
-      } catch (e) {
-        throw untrusted(file2, `write ${i}: ${isCaError(e) ? e.message : String(e)}`);
-      }
-      if (isKeyPath(segments))
-        throw untrusted(file2, `write ${i} names the key ${w.path}, which the store never journals`);
-      const key = segments.join("/");
-      if (paths.has(key)) throw untrusted(file2, `write ${i} names ${w.path} a second time`);
-      paths.add(key);
-      if (typeof w.staged !== "string" || !STAGED_NAME.test(w.staged) || staged.has(w.staged))
-        return corrupt(`write ${i} has no staged file of its own`);
-      staged.add(w.staged);
-      if (typeof w.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(w.sha256))
-        return corrupt(`write ${i} has no SHA-256`);
-      return { path: w.path, staged: w.staged, sha256: w.sha256 };
-    });
-  }
   /**
    * Before a replay moves anything: every folder from the CA root down to each target is a real
    * folder or absent (never a symbolic link or a file), and each target a regular file or absent.
    */
-  async checkTargets(entries) {
-    for (const entry of entries) {
+  async checkTargets(entries2) {
+    for (const entry of entries2) {
       const segments = storePathSegments(entry.path);
       for (let k = 1; k <= segments.length; k++) {
-        const at = segments.slice(0, k).join("/");
-        const kind = await kindOf2(join2(this.root, ...segments.slice(0, k)));
+        const at2 = segments.slice(0, k).join("/");
+        const kind = await kindOf(join4(this.root, ...segments.slice(0, k)));
         if (kind === "absent") break;
         const last = k === segments.length;
         if (kind === (last ? "file" : "folder")) continue;
         throw new CaError(
           "state.path_invalid",
-          `refused to complete the journal's write of "${entry.path}": ${at} is ${describeKind(kind)}; expected ${last ? "a regular file" : "a folder"} or nothing. Nothing was changed`,
+          `refused to complete the journal's write of "${entry.path}": ${at2} is ${describeKind(kind)}; expected ${last ? "a regular file" : "a folder"} or nothing. Nothing was changed`,
           { file: entry.path }
         );
       }
     }
   }
   /** Every entry's bytes are either still staged or already at the target, and are what was committed. */
-  async verify(folder, entries) {
-    await forEachConcurrently(entries, CONCURRENCY, async (entry) => {
-      const staged = join2(folder, entry.staged);
-      const target = join2(this.root, ...storePathSegments(entry.path));
+  async verify(folder, entries2) {
+    await forEachConcurrently(entries2, CONCURRENCY, async (entry) => {
+      const staged = join4(folder, entry.staged);
+      const target = join4(this.root, ...storePathSegments(entry.path));
       let file2 = staged;
-      let data = await readRegularFile3(staged);
+      let data = await readOwnFile(staged);
       if (data === void 0) {
         file2 = target;
-        data = await readRegularFile3(target);
+        data = await readOwnFile(target);
       }
       if (data === "not-a-file") throw untrusted(file2, "it is not a regular file");
       if (data === void 0 || sha256(data) !== entry.sha256) {
@@ -92358,13 +96585,6 @@ function sha256(data) {
 function describeKind(kind) {
   return kind === "symlink" ? "a symbolic link" : kind === "folder" ? "a folder" : kind === "file" ? "a file" : kind === "absent" ? "missing" : "not a file or folder";
 }
-function untrusted(file2, why) {
-  return new CaError(
-    "state.untrusted_journal",
-    `refused the store's journal entry ${file2}: ${why}; mtls-ca replays only what its own commits wrote and left it untouched \u2014 remove it by hand once you know where it came from`,
-    { file: file2 }
-  );
-}
 function writeFailed(e, message) {
   if (isCaError(e)) return e;
   const detail = e instanceof Error ? `: ${e.message}` : "";
@@ -92375,25 +96595,25 @@ function writeFailed(e, message) {
 init_errors();
 import { createHash as createHash7 } from "node:crypto";
 import { realpath } from "node:fs/promises";
-import { dirname as dirname5, join as join3, relative as relative3, resolve as resolve4, sep as sep3 } from "node:path";
+import { dirname as dirname6, join as join5, relative as relative2, resolve as resolve4, sep as sep3 } from "node:path";
 var GIT_FOLDER = "mtls-ca";
 var GITDIR_FILE_LIMIT = 4096;
 async function locateStoreFolder(root) {
   const real = await realpath(root);
-  for (let dir = real; ; dir = dirname5(dir)) {
+  for (let dir = real; ; dir = dirname6(dir)) {
     const gitDir = await gitDirAt(dir);
     if (gitDir !== void 0) {
-      const key = relative3(dir, real).split(sep3).join("/") || ".";
+      const key = relative2(dir, real).split(sep3).join("/") || ".";
       const id = createHash7("sha256").update(key).digest("hex").slice(0, 32);
-      const base = join3(gitDir, GIT_FOLDER);
-      return { dir: join3(base, id), kind: "git", parents: [base] };
+      const base = join5(gitDir, GIT_FOLDER);
+      return { dir: join5(base, id), kind: "git", parents: [base] };
     }
-    if (dirname5(dir) === dir) break;
+    if (dirname6(dir) === dir) break;
   }
-  return { dir: join3(root, STORE_DIR), kind: "local", parents: [] };
+  return { dir: join5(root, STORE_DIR), kind: "local", parents: [] };
 }
 async function gitDirAt(dir) {
-  const dotGit = join3(dir, ".git");
+  const dotGit = join5(dir, ".git");
   const refuse = (why) => {
     throw new CaError(
       "state.untrusted_journal",
@@ -92401,23 +96621,22 @@ async function gitDirAt(dir) {
       { file: dotGit }
     );
   };
-  const kind = await kindOf2(dotGit);
+  const kind = await kindOf(dotGit);
   if (kind === "absent") return void 0;
   if (kind === "folder") return dotGit;
   if (kind !== "file") return refuse(kind === "symlink" ? "is a symbolic link" : "is not a folder or a file");
-  const data = await readRegularFile3(dotGit, GITDIR_FILE_LIMIT);
+  const data = await readOwnFile(dotGit, GITDIR_FILE_LIMIT);
   if (data === void 0 || data === "not-a-file") return refuse("cannot be read as a file");
   const m = /^gitdir: ([^\n\0]+)\n?$/.exec(data.toString("utf8"));
   if (m === null) return refuse('is a file without a "gitdir:" line');
   const target = resolve4(dir, m[1]);
-  if (await kindOf2(target) !== "folder") return refuse(`names ${target}, which is not a folder`);
+  if (await kindOf(target) !== "folder") return refuse(`names ${target}, which is not a folder`);
   return target;
 }
 
 // src/store/directory-store.ts
 var DEFAULT_LOCK_TIMEOUT_MS = 3e4;
 var JOURNAL_DIR = "journal";
-var LOOKUP_CONCURRENCY = 16;
 var insideLock = new AsyncLocalStorage();
 function openDirectoryStore(root, options = {}) {
   return new DirectoryStore(resolve5(root), options);
@@ -92440,7 +96659,7 @@ var DirectoryStore = class {
     const segments = storePathSegments(path3);
     await this.settle();
     if (!await this.foldersOnTheWay(segments, path3)) return void 0;
-    const target = join4(this.root, ...segments);
+    const target = join6(this.root, ...segments);
     let st;
     try {
       st = await lstat2(target);
@@ -92475,7 +96694,7 @@ var DirectoryStore = class {
     await this.settle();
     if (!await this.foldersOnTheWay([...segments, ""], dir)) return [];
     try {
-      const names = await readdir3(join4(this.root, ...segments));
+      const names = await readdir3(join6(this.root, ...segments));
       return names.filter((n) => segments.length > 0 || n !== STORE_DIR).sort();
     } catch (e) {
       if (errorCode(e) === "ENOENT") return [];
@@ -92508,7 +96727,7 @@ var DirectoryStore = class {
     }
     const checked = writes.map((w) => ({ write: w, segments: storePathSegments(w.path) }));
     await this.settle();
-    const staged = await this.plan(checked).catch((e) => {
+    const staged = await planWrites(this.root, checked).catch((e) => {
       if (isCaError(e)) throw e;
       throw new CaError(
         "state.write_failed",
@@ -92548,23 +96767,23 @@ var DirectoryStore = class {
     for (const key of keys) {
       const segments = storePathSegments(key.path);
       for (let k = 1; k < segments.length; k++) {
-        const dir = join4(this.root, ...segments.slice(0, k));
-        let kind = await kindOf2(dir);
+        const dir = join6(this.root, ...segments.slice(0, k));
+        let kind = await kindOf(dir);
         if (kind === "absent") {
           await mkdir2(dir).catch((e) => {
             if (errorCode(e) !== "EEXIST") throw e;
           });
-          await fsyncDirectory(dirname6(dir));
-          kind = await kindOf2(dir);
+          await fsyncDirectory(dirname7(dir));
+          kind = await kindOf(dir);
         }
         if (kind !== "folder")
           throw pathRefused(key.path, `${segments.slice(0, k).join("/")} is not a folder`);
       }
-      const target = join4(this.root, ...segments);
+      const target = join6(this.root, ...segments);
       await writeNewFileSynced(target, key.data, key.mode ?? 256);
       const s = await lstat2(target);
       created.push({ target, dev: s.dev, ino: s.ino });
-      await fsyncDirectory(dirname6(target));
+      await fsyncDirectory(dirname7(target));
     }
   }
   /** Undoes createKeys(): removes only the very files it made (same inode), best effort. */
@@ -92609,7 +96828,7 @@ var DirectoryStore = class {
         throw new CaError("state.missing", `no CA directory at ${this.root}`, { file: this.root, cause: e });
       }
       const first = await mkdir2(this.root, { recursive: true });
-      if (first !== void 0) await fsyncDirectory(dirname6(first));
+      if (first !== void 0) await fsyncDirectory(dirname7(first));
     }
   }
   /**
@@ -92622,20 +96841,20 @@ var DirectoryStore = class {
       for (const dir of [...location.parents, location.dir]) await this.ensureOwnFolder(dir);
       if (location.kind === "local") await this.ignoreForGit(location.dir);
       this.storeDir = location.dir;
-      this.journal = new Journal(this.root, join4(location.dir, JOURNAL_DIR), this.options.onCommitStep);
+      this.journal = new Journal(this.root, join6(location.dir, JOURNAL_DIR), this.options.onCommitStep);
       return location.dir;
     }
     await this.ensureOwnFolder(this.storeDir);
     return this.storeDir;
   }
   async ensureOwnFolder(dir) {
-    let kind = await kindOf2(dir);
+    let kind = await kindOf(dir);
     if (kind === "absent") {
       await mkdir2(dir, { mode: 448 }).catch((e) => {
         if (errorCode(e) !== "EEXIST") throw e;
       });
-      await fsyncDirectory(dirname6(dir));
-      kind = await kindOf2(dir);
+      await fsyncDirectory(dirname7(dir));
+      kind = await kindOf(dir);
     }
     if (kind !== "folder") {
       throw new CaError(
@@ -92647,8 +96866,8 @@ var DirectoryStore = class {
   }
   /** `.mtls-ca/` of a CA outside git still keeps itself out of any repository made later. */
   async ignoreForGit(storeDir) {
-    const gitignore = join4(storeDir, ".gitignore");
-    if (await kindOf2(gitignore) === "absent") {
+    const gitignore = join6(storeDir, ".gitignore");
+    if (await kindOf(gitignore) === "absent") {
       await replaceFileAtomically(
         gitignore,
         Buffer.from("# lock and journal of mtls-ca, never committed\n*\n")
@@ -92662,103 +96881,12 @@ var DirectoryStore = class {
     this.unsettled = false;
   }
   /**
-   * Checks a batch before anything is staged, so that applying it after the commit point cannot fail
-   * for a reason that could have been seen: a path twice, a path that is also a folder of another,
-   * a folder on the way that is a file or a symlink, a target that is a folder.
-   */
-  async plan(checked) {
-    const refuse = (path3, why) => {
-      throw new CaError("state.path_invalid", `refused path "${path3}": ${why}; nothing was written`, {
-        file: path3
-      });
-    };
-    const paths = /* @__PURE__ */ new Set();
-    const folders = /* @__PURE__ */ new Set();
-    for (const { segments } of checked) {
-      const key = segments.join("/");
-      if (paths.has(key)) refuse(key, "it is written twice in one commit");
-      paths.add(key);
-      for (let k = 1; k < segments.length; k++) folders.add(segments.slice(0, k).join("/"));
-    }
-    for (const key of paths)
-      if (folders.has(key)) refuse(key, "it is both a file and a folder in this commit");
-    const kinds = /* @__PURE__ */ new Map();
-    const kindAt = async (segments) => {
-      const key = segments.join("/");
-      let kind = kinds.get(key);
-      if (kind === void 0) {
-        kind = await kindOf2(join4(this.root, ...segments));
-        kinds.set(key, kind);
-      }
-      return kind;
-    };
-    await this.lookUpKinds(checked, folders, kinds);
-    const staged = [];
-    for (const { write, segments } of checked) {
-      const path3 = segments.join("/");
-      const key = write.key === true;
-      if (!key && isKeyPath(segments))
-        refuse(
-          path3,
-          "it names a key (a private/ folder or *.key.pem), which is only ever written as a new key file"
-        );
-      for (let k = 1; k < segments.length; k++) {
-        const kind2 = await kindAt(segments.slice(0, k));
-        if (kind2 === "absent") break;
-        if (kind2 === "symlink") refuse(path3, `${segments.slice(0, k).join("/")} is a symbolic link`);
-        if (kind2 !== "folder") refuse(path3, `${segments.slice(0, k).join("/")} is not a folder`);
-      }
-      const kind = await kindAt(segments);
-      if (kind === "folder") refuse(path3, "it is a folder");
-      if (kind === "symlink") refuse(path3, "it is a symbolic link");
-      if (kind === "other") refuse(path3, "it is not a regular file");
-      if (key && kind !== "absent") refuse(path3, "a key file is never replaced");
-      const { mode } = write;
-      if (mode !== void 0 && (!Number.isInteger(mode) || mode < 0 || mode > 4095)) {
-        throw new CaError(
-          "state.write_failed",
-          `refused mode ${String(mode)} for ${path3}; nothing was written`,
-          {
-            file: path3
-          }
-        );
-      }
-      const data = typeof write.data === "string" ? Buffer.from(write.data, "utf8") : Buffer.from(write.data);
-      staged.push({ path: path3, data, key, ...mode === void 0 ? {} : { mode } });
-    }
-    return staged;
-  }
-  /**
    * Whether every folder on the way to `segments` exists (false: the target cannot exist either);
    * a symbolic link on the way is refused. The last segment is the target and is not checked.
    */
-  /**
-   * Fills `kinds` for plan(), several lstat calls at once (3,001 one after another took 0.2 s): the
-   * folders level by level, each only under folders that are folders (never through a link), then
-   * the targets whose folders all exist. plan() then checks in write order on these answers, so the
-   * first problem it reports is the same as when it looked each path up in turn.
-   */
-  async lookUpKinds(checked, folders, kinds) {
-    const lookUp = (keys) => forEachConcurrently(keys, LOOKUP_CONCURRENCY, async (key) => {
-      kinds.set(key, await kindOf2(join4(this.root, ...key.split("/"))));
-    });
-    const parentIsFolder = (key) => {
-      const cut = key.lastIndexOf("/");
-      return cut < 0 || kinds.get(key.slice(0, cut)) === "folder";
-    };
-    const byDepth = /* @__PURE__ */ new Map();
-    for (const key of folders) {
-      const depth = key.split("/").length;
-      byDepth.set(depth, [...byDepth.get(depth) ?? [], key]);
-    }
-    for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
-      await lookUp((byDepth.get(depth) ?? []).filter(parentIsFolder));
-    }
-    await lookUp(checked.map(({ segments }) => segments.join("/")).filter(parentIsFolder));
-  }
   async foldersOnTheWay(segments, path3) {
     for (let k = 1; k < segments.length; k++) {
-      const kind = await kindOf2(join4(this.root, ...segments.slice(0, k)));
+      const kind = await kindOf(join6(this.root, ...segments.slice(0, k)));
       if (kind === "absent") return false;
       if (kind === "symlink") throw symlinkRefused(path3, segments.slice(0, k).join("/"));
       if (kind !== "folder") {
@@ -92781,38 +96909,32 @@ function symlinkRefused(path3, link2) {
   });
 }
 
-// src/cli/demo.ts
-var import_reflect_metadata13 = __toESM(require_Reflect(), 1);
-var x50911 = __toESM(require_x509_cjs(), 1);
-import { mkdtemp, readFile as readFile4, rm as rm3, writeFile as writeFile2, mkdir as mkdir3 } from "node:fs/promises";
-import { execFileSync as execFileSync2 } from "node:child_process";
-import { tmpdir } from "node:os";
-import { join as join5 } from "node:path";
-import { webcrypto } from "node:crypto";
+// src/github/scaffold.ts
+init_errors();
 
 // src/commands/revocation.ts
-var import_reflect_metadata12 = __toESM(require_Reflect(), 1);
+var import_reflect_metadata13 = __toESM(require_Reflect(), 1);
 init_errors();
 
 // src/ca/revocation.ts
-var import_reflect_metadata11 = __toESM(require_Reflect(), 1);
-var x50910 = __toESM(require_x509_cjs(), 1);
+var import_reflect_metadata12 = __toESM(require_Reflect(), 1);
+var x50911 = __toESM(require_x509_cjs(), 1);
 init_errors();
-function revoke(entries, request, now) {
+function revoke(entries2, request, now) {
   if (request.reason === "removeFromCRL") {
     throw new CaError(
       "usage.invalid",
       "removeFromCRL is not a reason to revoke: it only exists in delta CRLs; to take a certificate off hold, release it"
     );
   }
-  const { entry, index } = locate(entries, request.serial);
+  const { entry, index } = locate(entries2, request.serial);
   const serial = entry.serial;
   refuseInvalidityDate(serial, request, now);
   if (entry.status === "R") {
     const current = parseRevocation(entry.revocation);
     const currentReason = current.reason ?? "unspecified";
     const requested = request.reason ?? "unspecified";
-    if (currentReason === requested) return { entries: [...entries], outcome: "unchanged", entry };
+    if (currentReason === requested) return { entries: [...entries2], outcome: "unchanged", entry };
     if (currentReason !== "certificateHold") {
       throw new CaError(
         "revoke.already_revoked",
@@ -92821,14 +96943,14 @@ function revoke(entries, request, now) {
     }
     refuseExpired(entry, now);
     const revoked2 = withRevocation(entry, { ...request, time: current.time });
-    return { entries: replaced(entries, index, revoked2), outcome: "hold-made-final", entry: revoked2 };
+    return { entries: replaced(entries2, index, revoked2), outcome: "hold-made-final", entry: revoked2 };
   }
   refuseExpired(entry, now);
   const revoked = withRevocation(entry, request);
-  return { entries: replaced(entries, index, revoked), outcome: "revoked", entry: revoked };
+  return { entries: replaced(entries2, index, revoked), outcome: "revoked", entry: revoked };
 }
-function release2(entries, serial) {
-  const { entry, index } = locate(entries, serial);
+function release2(entries2, serial) {
+  const { entry, index } = locate(entries2, serial);
   const reason = entry.status === "R" ? parseRevocation(entry.revocation).reason : void 0;
   if (reason !== "certificateHold") {
     const state3 = entry.status === "R" ? `revoked (${reason ?? "no reason"})` : "not revoked";
@@ -92838,14 +96960,14 @@ function release2(entries, serial) {
     );
   }
   const released = { ...entry, status: "V", revocation: "" };
-  return { entries: replaced(entries, index, released), entry: released };
+  return { entries: replaced(entries2, index, released), entry: released };
 }
 function certificateIssuedBy(pem, ca) {
   const block = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
   let cert;
   try {
     if (block === null) throw new Error("no PEM CERTIFICATE block");
-    cert = new x50910.X509Certificate(block[0]);
+    cert = new x50911.X509Certificate(block[0]);
   } catch (cause) {
     throw new CaError("usage.invalid", "not a PEM certificate (-----BEGIN CERTIFICATE-----)", { cause });
   }
@@ -92856,8 +96978,8 @@ function certificateIssuedBy(pem, ca) {
       `certificate ${serial} (${cert.subject}) was issued by ${cert.issuer}, not by this CA`
     );
   }
-  const aki = cert.getExtension(x50910.AuthorityKeyIdentifierExtension)?.keyId;
-  const keyId2 = ca.getExtension(x50910.SubjectKeyIdentifierExtension)?.keyId;
+  const aki = cert.getExtension(x50911.AuthorityKeyIdentifierExtension)?.keyId;
+  const keyId2 = ca.getExtension(x50911.SubjectKeyIdentifierExtension)?.keyId;
   if (aki !== void 0 && keyId2 !== void 0 && aki.toLowerCase() !== keyId2.toLowerCase()) {
     throw new CaError(
       "revoke.wrong_issuer",
@@ -92872,13 +96994,13 @@ function certificateIssuedBy(pem, ca) {
   }
   return cert;
 }
-function locate(entries, serial) {
-  const entry = findBySerial(entries, serial);
+function locate(entries2, serial) {
+  const entry = findBySerial(entries2, serial);
   if (entry === void 0) {
     const shown = typeof serial === "bigint" ? serialToHex(serial) : serial;
     throw new CaError("revoke.unknown_serial", `no certificate with serial ${shown} in index.txt`);
   }
-  return { entry, index: entries.indexOf(entry) };
+  return { entry, index: entries2.indexOf(entry) };
 }
 function refuseInvalidityDate(serial, request, now) {
   const date5 = request.invalidityDate;
@@ -92921,8 +97043,8 @@ function withRevocation(entry, request) {
     throw new CaError("usage.invalid", `cannot revoke ${entry.serial}: ${cause.message}`, { cause });
   }
 }
-function replaced(entries, index, entry) {
-  const copy = [...entries];
+function replaced(entries2, index, entry) {
+  const copy = [...entries2];
   copy[index] = entry;
   return copy;
 }
@@ -92953,7 +97075,7 @@ function sideConfig(ca, side2) {
 function derPath2(pemPath) {
   return pemPath.replace(/(\.crl)?\.pem$/, "") + ".crl.der";
 }
-async function crlWrites(ca, side2, entries, runtime, days) {
+async function crlWrites(ca, side2, entries2, runtime, days) {
   const cfg = sideConfig(ca, side2);
   if (!cfg.crl) throw new CaError("config.invalid", `ca.yml names no CRL file for the ${side2} (${side2}.crl)`);
   const files = databaseFiles(cfg);
@@ -92979,7 +97101,7 @@ async function crlWrites(ca, side2, entries, runtime, days) {
   const nextUpdate = new Date(thisUpdate.getTime() + validDays * 864e5);
   const issuer = await openIssuer(ca, side2, runtime);
   const crl3 = await buildCrl({
-    entries,
+    entries: entries2,
     issuer: { certificate: issuer.certificate, keyId: issuer.keyId, signer: issuer.signer },
     crlNumber,
     thisUpdate,
@@ -93029,13 +97151,13 @@ async function revokeCertificate(store, options, runtime) {
     const db = await loadDatabase(store, cfg);
     const now = runtime.now();
     checkCa(ca, options.side, now);
-    const caCertificate = ca[options.side].certificate;
+    const caCertificate2 = ca[options.side].certificate;
     let serial;
     let notBefore;
     if ("pem" in options.target) {
       let cert;
       try {
-        cert = certificateIssuedBy(options.target.pem, caCertificate);
+        cert = certificateIssuedBy(options.target.pem, caCertificate2);
       } catch (e) {
         if (!(e instanceof CaError)) throw e;
         throw (await previousIntermediateHint(ca, options, e)).withFile(options.target.file);
@@ -93054,7 +97176,7 @@ async function revokeCertificate(store, options, runtime) {
         time: now,
         ...options.invalidityDate ? { invalidityDate: options.invalidityDate } : {},
         // a certificate cannot have become invalid before it, or its CA, existed
-        certificateNotBefore: notBefore ?? caCertificate.notBefore
+        certificateNotBefore: notBefore ?? caCertificate2.notBefore
       },
       now
     );
@@ -93095,9 +97217,9 @@ async function releaseCertificate(store, options, runtime) {
     return { serial: result.entry.serial, subject: result.entry.subject, crl: crl3 };
   });
 }
-function indexWrites(files, entries, db, configuredUnique) {
+function indexWrites(files, entries2, db, configuredUnique) {
   return [
-    { path: files.index, data: serializeIndex(entries) },
+    { path: files.index, data: serializeIndex(entries2) },
     {
       path: files.attr,
       data: formatIndexAttr({ uniqueSubject: effectiveUniqueSubject(db, configuredUnique) })
@@ -93121,9 +97243,9 @@ async function issuedNotBefore(ca, files, serial) {
     return void 0;
   }
 }
-async function previousIntermediateHint(ca, options, refusal) {
+async function previousIntermediateHint(ca, options, refusal2) {
   if (options.side !== "intermediate" || options.intermediate !== void 0 || !("pem" in options.target)) {
-    return refusal;
+    return refusal2;
   }
   for (const previous of ca.config.intermediate.previous) {
     const pem = await readText(ca.store, previous.certificate);
@@ -93134,21 +97256,239 @@ async function previousIntermediateHint(ca, options, refusal) {
       continue;
     }
     return new CaError(
-      refusal.code,
-      `${refusal.message}; it was issued by the previous intermediate ${previous.serial}: revoke it with --intermediate ${previous.serial}`,
-      { cause: refusal }
+      refusal2.code,
+      `${refusal2.message}; it was issued by the previous intermediate ${previous.serial}: revoke it with --intermediate ${previous.serial}`,
+      { cause: refusal2 }
     );
   }
-  return refusal;
+  return refusal2;
 }
+
+// src/github/scaffold.ts
+var CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2";
+var ACTION_REF = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}(\/[A-Za-z0-9._/-]+)?@[0-9a-f]{40}$/;
+function checkActionRef(ref) {
+  if (!ACTION_REF.test(ref)) {
+    throw new CaError(
+      "usage.invalid",
+      `--action-ref must name the mtls-ca Action pinned by full commit SHA, OWNER/REPO@<40 hex digits>, not "${ref}"`
+    );
+  }
+  return ref;
+}
+var NAME4 = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+function githubScaffold(options) {
+  const action = checkActionRef(options.actionRef);
+  const environment = options.environment ?? "ca";
+  const branch = options.branch ?? "main";
+  const label2 = options.revokeLabel ?? "revoke";
+  for (const [what2, v] of [
+    ["environment", environment],
+    ["branch", branch],
+    ["revoke label", label2]
+  ]) {
+    if (!NAME4.test(v))
+      throw new CaError("usage.invalid", `the ${what2} "${v}" must be letters, digits, '.', '_' or '-'`);
+  }
+  const checkout = `      - uses: ${CHECKOUT}
+        with:
+          persist-credentials: false`;
+  const azure = `          azure-client-id: \${{ secrets.AZURE_CLIENT_ID }}
+          azure-tenant-id: \${{ secrets.AZURE_TENANT_ID }}`;
+  const stateConcurrency = `    concurrency:
+      group: mtls-ca-state
+      cancel-in-progress: false`;
+  const validate2 = `# Checks every certificate request a pull request adds, by the base branch's ca.yml, without any
+# key or secret: pull_request (never pull_request_target), read-only contents.
+name: Validate certificate requests
+on:
+  pull_request:
+    types: [opened, synchronize, reopened]
+permissions: {}
+jobs:
+  validate:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      pull-requests: write
+    steps:
+${checkout}
+      - uses: ${action}
+        with:
+          command: validate
+`;
+  const issue2 = `# Signs the requests merged into ${branch} with the intermediate key in Key Vault and commits the
+# certificates back. The push uses the token given to the Action (a GitHub App's token if branch
+# protection must be bypassed), never the checkout's credentials.
+name: Issue certificates
+on:
+  push:
+    branches: [${branch}]
+    paths: ['requests/**']
+permissions: {}
+jobs:
+  issue:
+    runs-on: ubuntu-latest
+    environment: ${environment}
+${stateConcurrency}
+    permissions:
+      contents: write
+      pull-requests: write
+      id-token: write
+    steps:
+${checkout}
+      - uses: ${action}
+        with:
+          command: sign
+${azure}
+`;
+  const revoke3 = `# Revokes the certificate a revoke issue names when someone with the write, maintain or admin role
+# (or in ca.yml github.revokers) applies the "${label2}" label; the Action checks the labeller's role.
+name: Revoke a certificate
+on:
+  issues:
+    types: [labeled]
+permissions: {}
+jobs:
+  revoke:
+    if: github.event.label.name == '${label2}'
+    runs-on: ubuntu-latest
+    environment: ${environment}
+${stateConcurrency}
+    permissions:
+      contents: write
+      issues: write
+      id-token: write
+    steps:
+${checkout}
+      - uses: ${action}
+        with:
+          command: revoke
+          revoke-label: ${label2}
+${azure}
+`;
+  const maintain = `# Renews the CRL before its nextUpdate comes close and reports certificates near expiry.
+name: Maintain the CA
+on:
+  schedule:
+    - cron: '17 3 * * *'
+  workflow_dispatch:
+    inputs:
+      renew-crl:
+        description: Renew the CRL now, even if it is not due
+        type: boolean
+        default: false
+permissions: {}
+jobs:
+  maintain:
+    runs-on: ubuntu-latest
+    environment: ${environment}
+${stateConcurrency}
+    permissions:
+      contents: write
+      issues: write
+      id-token: write
+    steps:
+${checkout}
+      - uses: ${action}
+        with:
+          command: \${{ inputs.renew-crl && 'crl' || 'auto' }}
+${azure}
+`;
+  const form = `name: Revoke a certificate
+description: Ask for a certificate to be revoked. An owner acts on it by applying the "${label2}" label.
+title: 'Revoke: '
+body:
+  - type: markdown
+    attributes:
+      value: >-
+        Name the certificate by its serial (hex), its name, or its file certs/<name>.cert.pem. Nothing
+        happens until someone with the write, maintain or admin role applies the "${label2}" label.
+  - type: input
+    id: certificate
+    attributes:
+      label: Certificate (serial, name or certs/<name>.cert.pem)
+    validations:
+      required: true
+  - type: dropdown
+    id: reason
+    attributes:
+      label: Reason
+      options:
+${REVOCATION_REASONS.map((r) => `        - ${r}`).join("\n")}
+    validations:
+      required: true
+  - type: textarea
+    id: details
+    attributes:
+      label: Details
+`;
+  const codeowners = `# Changes to the policy and to the workflows change what this CA signs: have an owner review them.
+# Replace the team, uncomment, and turn on "Require review from Code Owners" for ${branch}.
+# /ca.yml      @YOUR-ORG/pki-owners
+# /.github/    @YOUR-ORG/pki-owners
+`;
+  const readme = `# Certificate authority
+
+This repository is a private CA run by [mtls-ca](https://github.com/${action.split("@")[0]}).
+
+- **Request a certificate**: open a pull request adding \`requests/<name>.csr.pem\` (and optionally
+  \`requests/<name>.yml\` with \`profile:\` and \`days:\`). The check reports what will be issued.
+  Once merged, the certificate appears as \`certs/<name>.cert.pem\` and \`certs/<name>.fullchain.pem\`.
+- **Revoke a certificate**: open a "Revoke a certificate" issue; an owner applies the \`${label2}\` label.
+- **The CRL** is \`intermediateCA/crl/intermediate.crl.pem\`, renewed on a schedule.
+- **The chain** for servers and gateways is \`intermediateCA/certs/ca-chain.cert.pem\`.
+
+Only the workflows write \`index.txt\`, \`serial\`, \`crlnumber\`, \`newcerts/\` and \`certs/\`: a pull request
+that changes them fails.
+`;
+  return [
+    { path: ".github/workflows/ca-validate.yml", data: validate2 },
+    { path: ".github/workflows/ca-issue.yml", data: issue2 },
+    { path: ".github/workflows/ca-revoke.yml", data: revoke3 },
+    { path: ".github/workflows/ca-maintain.yml", data: maintain },
+    { path: ".github/ISSUE_TEMPLATE/revoke.yml", data: form },
+    { path: ".github/CODEOWNERS", data: codeowners },
+    { path: "README.md", data: readme }
+  ];
+}
+
+// src/commands/github-scaffold.ts
+async function writeGitHubScaffold(store, options) {
+  const files = githubScaffold(options);
+  return store.locked(async () => {
+    const written = [];
+    const skipped = [];
+    const writes = [];
+    for (const f of files) {
+      if (await store.read(f.path) !== void 0) {
+        skipped.push(f.path);
+        continue;
+      }
+      writes.push(f);
+      written.push(f.path);
+    }
+    await store.commit(writes);
+    return { written, skipped };
+  });
+}
+
+// src/cli/demo.ts
+var import_reflect_metadata14 = __toESM(require_Reflect(), 1);
+var x50912 = __toESM(require_x509_cjs(), 1);
+import { mkdtemp, readFile as readFile5, rm as rm3, writeFile as writeFile2, mkdir as mkdir3 } from "node:fs/promises";
+import { execFileSync as execFileSync2 } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join as join7 } from "node:path";
+import { webcrypto } from "node:crypto";
 
 // src/commands/verify.ts
 init_errors();
 async function verifyAgainstCa(store, certificate, now) {
   return store.locked(async () => {
     const ca = await loadCa(store);
-    const crlFile = ca.config.intermediate.crl.file;
-    const crl3 = await readText(store, crlFile);
+    const crlFile2 = ca.config.intermediate.crl.file;
+    const crl3 = await readText(store, crlFile2);
     let result;
     try {
       result = verifyCertificate({
@@ -93190,12 +97530,12 @@ var REQUESTERS = [
 async function makeRequest(r) {
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
-  const csr = await x50911.Pkcs10CertificateRequestGenerator.create(
+  const csr = await x50912.Pkcs10CertificateRequestGenerator.create(
     {
       name: r.subject,
       keys,
       signingAlgorithm: alg,
-      extensions: r.sans.length ? [new x50911.SubjectAlternativeNameExtension(r.sans.map((value) => ({ type: "dns", value })))] : []
+      extensions: r.sans.length ? [new x50912.SubjectAlternativeNameExtension(r.sans.map((value) => ({ type: "dns", value })))] : []
     },
     webcrypto
   );
@@ -93243,8 +97583,8 @@ function hasOpenssl(env) {
 }
 async function runDemo(opts) {
   const { out } = opts;
-  const dir = await mkdtemp(join5(tmpdir(), "mtls-ca-demo-"));
-  const ca = join5(dir, "myCA");
+  const dir = await mkdtemp(join7(tmpdir(), "mtls-ca-demo-"));
+  const ca = join7(dir, "myCA");
   const store = openDirectoryStore(ca, { create: true });
   const verified = [];
   try {
@@ -93260,15 +97600,15 @@ async function runDemo(opts) {
     out("");
     out("Step 2. Requesters make keys and CSRs; the CSRs go into requests/ (tutorial \xA76)");
     out("  replaces: openssl genpkey + openssl req -new");
-    const keysDir = join5(dir, "requester-keys");
+    const keysDir = join7(dir, "requester-keys");
     await mkdir3(keysDir, { mode: 448 });
-    await mkdir3(join5(ca, "requests"), { recursive: true });
+    await mkdir3(join7(ca, "requests"), { recursive: true });
     for (const r of REQUESTERS) {
       const { csrPem, keyPem } = await makeRequest(r);
-      await writeFile2(join5(ca, "requests", `${r.name}.csr.pem`), csrPem);
-      await writeFile2(join5(ca, "requests", `${r.name}.yml`), `profile: ${r.profile}
+      await writeFile2(join7(ca, "requests", `${r.name}.csr.pem`), csrPem);
+      await writeFile2(join7(ca, "requests", `${r.name}.yml`), `profile: ${r.profile}
 `);
-      await writeFile2(join5(keysDir, `${r.name}.key.pem`), keyPem, { mode: 256 });
+      await writeFile2(join7(keysDir, `${r.name}.key.pem`), keyPem, { mode: 256 });
       out(`  requests/${r.name}.csr.pem  (${r.profile}; key stays with the requester)`);
     }
     out("");
@@ -93301,10 +97641,10 @@ async function runDemo(opts) {
     );
     out("");
     out("Step 6. Verify each certificate: chain, purpose and revocation");
-    const crlFile = join5(ca, DEFAULT_LAYOUT.intermediate.crl);
+    const crlFile2 = join7(ca, DEFAULT_LAYOUT.intermediate.crl);
     const openssl = hasOpenssl(opts.env);
     for (const c of signed.issued) {
-      const certFile = join5(ca, "certs", `${c.name}.cert.pem`);
+      const certFile = join7(ca, "certs", `${c.name}.cert.pem`);
       const purpose = c.profile === "client" ? "sslclient" : "sslserver";
       const expected = c.name === api.name ? "revoked" : "OK";
       let seen;
@@ -93315,15 +97655,15 @@ async function runDemo(opts) {
           opts.env,
           certFile,
           purpose,
-          join5(ca, DEFAULT_LAYOUT.root.certificate),
-          join5(ca, DEFAULT_LAYOUT.intermediate.certificate),
-          crlFile
+          join7(ca, DEFAULT_LAYOUT.root.certificate),
+          join7(ca, DEFAULT_LAYOUT.intermediate.certificate),
+          crlFile2
         );
       } else {
         by = "mtls-ca verify (openssl is not installed)";
         seen = await verifyAgainstCa(
           store,
-          { pem: await readFile4(certFile, "utf8"), file: certFile },
+          { pem: await readFile5(certFile, "utf8"), file: certFile },
           systemRuntime.now()
         ).then(
           () => "OK",
@@ -93681,11 +98021,707 @@ function parseIsoTime(text) {
   return date5;
 }
 
+// src/cli/publish-command.ts
+init_errors();
+
+// src/commands/publish.ts
+init_errors();
+
+// src/publish/gateway-bundle.ts
+var import_reflect_metadata15 = __toESM(require_Reflect(), 1);
+var x50913 = __toESM(require_x509_cjs(), 1);
+import { createHash as createHash8 } from "node:crypto";
+init_errors();
+var MAX_BUNDLE_BYTES = 25 * 1024;
+var EXPIRY_WARNING_DAYS = 30;
+function sha256Fingerprint(der) {
+  const hex4 = createHash8("sha256").update(new Uint8Array(der)).digest("hex").toUpperCase();
+  return hex4.match(/../g).join(":");
+}
+var BLOCK = /-----BEGIN ([A-Z0-9 ]{1,64})-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END \1-----/g;
+function pemBlocks(pem, what2) {
+  if (/PRIVATE KEY/.test(pem)) {
+    throw new CaError(
+      "publish.bundle_invalid",
+      `${what2} contains a private key; expected CA certificates only`
+    );
+  }
+  const blocks = [];
+  let end = 0;
+  for (const m of pem.matchAll(BLOCK)) {
+    if (pem.slice(end, m.index).trim() !== "") {
+      throw new CaError(
+        "publish.bundle_invalid",
+        `${what2} has text outside its PEM blocks; expected PEM CERTIFICATE blocks only`
+      );
+    }
+    end = m.index + m[0].length;
+    const label2 = m[1];
+    if (label2 !== "CERTIFICATE") {
+      throw new CaError(
+        "publish.bundle_invalid",
+        `${what2} contains a PEM ${label2} block; expected CERTIFICATE blocks only`
+      );
+    }
+    blocks.push({ label: label2, der: Buffer.from(m[2].replace(/\s+/g, ""), "base64") });
+  }
+  if (pem.slice(end).trim() !== "") {
+    throw new CaError(
+      "publish.bundle_invalid",
+      `${what2} has text outside its PEM blocks; expected PEM CERTIFICATE blocks only`
+    );
+  }
+  if (blocks.length === 0) {
+    throw new CaError("publish.bundle_invalid", `${what2} holds no certificate`);
+  }
+  return blocks;
+}
+function parseDer(der, what2, n) {
+  try {
+    return new x50913.X509Certificate(der);
+  } catch (cause) {
+    throw new CaError(
+      "publish.bundle_invalid",
+      `${what2}: certificate ${n} is not a valid X.509 certificate`,
+      {
+        cause
+      }
+    );
+  }
+}
+function checkGatewayBundle(input2, options) {
+  const what2 = options.what ?? "the chain bundle";
+  const parts = typeof input2 === "string" ? [{ pem: input2 }] : input2;
+  const pem = parts.map((p) => p.pem.endsWith("\n") ? p.pem : p.pem + "\n").join("");
+  const size = Buffer.byteLength(pem, "utf8");
+  if (size > MAX_BUNDLE_BYTES) {
+    throw new CaError(
+      "publish.bundle_invalid",
+      `${what2} is ${size} bytes; Application Gateway takes at most ${MAX_BUNDLE_BYTES} (25 KB) per trusted client certificate`
+    );
+  }
+  const parsed = parts.flatMap((part) => {
+    const at2 = (e) => e instanceof CaError && part.file ? e.withFile(part.file) : e;
+    try {
+      return pemBlocks(part.pem, part.file ? `this file of ${what2}` : what2).map((b, i) => {
+        const cert = parseDer(b.der, part.file ? `this file of ${what2}` : what2, i + 1);
+        const names = certificateNames(cert);
+        const spki = new Uint8Array(cert.publicKey.rawData);
+        const selfSigned = sameName(names.issuer, names.subject) && verifiesWith(cert.rawData, spki);
+        return {
+          cert,
+          names,
+          spki,
+          selfSigned,
+          fingerprint: sha256Fingerprint(cert.rawData),
+          file: part.file
+        };
+      });
+    } catch (e) {
+      throw at2(e);
+    }
+  });
+  const refuse = (message, p) => new CaError("publish.bundle_invalid", message, p?.file ? { file: p.file } : {});
+  const seen = /* @__PURE__ */ new Set();
+  for (const p of parsed) {
+    const bc = p.cert.getExtension(x50913.BasicConstraintsExtension);
+    if (bc === null || !bc.ca) {
+      throw refuse(
+        `${what2} contains ${p.cert.subject}, which is not a CA certificate (basicConstraints CA:TRUE missing); the gateway takes CA certificates only, never a leaf`,
+        p
+      );
+    }
+    if (seen.has(p.fingerprint)) throw refuse(`${what2} contains ${p.cert.subject} twice`, p);
+    seen.add(p.fingerprint);
+  }
+  const roots = parsed.filter((p) => p.selfSigned);
+  if (roots.length !== 1) {
+    const listed = roots.map((r) => `${r.cert.subject}${r.file ? ` in ${r.file}` : ""}`).join("; ");
+    throw refuse(
+      `${what2} has ${roots.length} root certificates (${listed || "none"}); the gateway takes exactly one root per trusted client certificate`
+    );
+  }
+  const root = roots[0];
+  for (const p of parsed) {
+    let at2 = p;
+    for (let depth = 0; at2 !== root; depth++) {
+      const issuer = parsed.find(
+        (q) => q !== at2 && sameName(q.names.subject, at2.names.issuer) && verifiesWith(at2.cert.rawData, q.spki)
+      );
+      if (issuer === void 0 || depth >= parsed.length) {
+        throw refuse(
+          `${what2}: ${at2.cert.subject} does not chain to the root ${root.cert.subject} (no certificate in the bundle signed it)`,
+          at2
+        );
+      }
+      at2 = issuer;
+    }
+  }
+  const warnings = [];
+  for (const p of parsed) {
+    if (p.cert.notAfter.getTime() <= options.now.getTime()) {
+      throw refuse(`${what2}: ${p.cert.subject} expired on ${p.cert.notAfter.toISOString()}`, p);
+    }
+    if (p.cert.notBefore.getTime() > options.now.getTime()) {
+      throw refuse(`${what2}: ${p.cert.subject} is not valid before ${p.cert.notBefore.toISOString()}`, p);
+    }
+  }
+  const current = parsed.find((p) => p.fingerprint === options.currentIntermediate);
+  if (current) {
+    const days = (current.cert.notAfter.getTime() - options.now.getTime()) / 864e5;
+    if (days < EXPIRY_WARNING_DAYS) {
+      warnings.push(
+        `the intermediate ${current.cert.subject} expires on ${current.cert.notAfter.toISOString()} (in ${Math.floor(days)} days): rotate it (mtls-ca rotate-intermediate) and publish again`
+      );
+    }
+  }
+  return {
+    pem,
+    certificates: parsed.map((p) => ({
+      subject: p.cert.subject,
+      fingerprint: p.fingerprint,
+      notAfter: p.cert.notAfter,
+      role: p === root ? "root" : "intermediate"
+    })),
+    warnings
+  };
+}
+function readGatewayBundle(pem) {
+  const certificates = [];
+  let unreadable = false;
+  const matches = [...pem.matchAll(BLOCK)];
+  for (const m of matches) {
+    if (m[1] !== "CERTIFICATE") continue;
+    try {
+      const cert = new x50913.X509Certificate(Buffer.from(m[2].replace(/\s+/g, ""), "base64"));
+      const names = certificateNames(cert);
+      certificates.push({
+        subject: cert.subject,
+        fingerprint: sha256Fingerprint(cert.rawData),
+        notAfter: cert.notAfter,
+        role: sameName(names.issuer, names.subject) ? "root" : "intermediate"
+      });
+    } catch {
+      unreadable = true;
+    }
+  }
+  if (matches.length === 0 && pem.trim() !== "") unreadable = true;
+  return { certificates, unreadable };
+}
+
+// src/publish/chain-bundle.ts
+function sameSerial2(a, b) {
+  try {
+    return serialToHex(serialFromHex(a)) === serialToHex(serialFromHex(b));
+  } catch {
+    return false;
+  }
+}
+async function buildChainBundle(store, now) {
+  const ca = await loadCa(store);
+  const members2 = [{ file: ca.config.intermediate.certificate, role: "intermediate" }];
+  const omitted = [];
+  const rootIndex = await rootDatabase(ca);
+  for (const previous of ca.config.intermediate.previous) {
+    const member = { file: previous.certificate, role: "previous intermediate" };
+    const retired = rootIndex?.find((e) => sameSerial2(e.serial, previous.serial));
+    if (retired?.status === "R") {
+      omitted.push({ ...member, note: `intermediate ${previous.serial} is revoked in the root's database` });
+      continue;
+    }
+    const { index } = await loadDatabase(store, { dir: previous.dir, newCertsDir: previous.newCertsDir });
+    const live = index.filter((e) => e.status === "V" && indexTimeMs(e.expiry) > now.getTime());
+    if (live.length === 0) {
+      omitted.push({
+        ...member,
+        note: `intermediate ${previous.serial} has no unexpired, unrevoked certificates`
+      });
+      continue;
+    }
+    members2.push({
+      ...member,
+      note: `intermediate ${previous.serial} still has ${live.length} valid certificate(s)`
+    });
+  }
+  members2.push({ file: ca.config.root.certificate, role: "root" });
+  const parts = await Promise.all(
+    members2.map(async (m) => ({ pem: await requireText(store, m.file), file: m.file }))
+  );
+  const checked = checkGatewayBundle(parts, {
+    now,
+    currentIntermediate: sha256Fingerprint(ca.intermediate.certificate.rawData)
+  });
+  return { ...checked, members: members2, omitted };
+}
+async function rootDatabase(ca) {
+  const root = ca.config.root;
+  if (root.dir === void 0) return void 0;
+  return (await loadDatabase(ca.store, { ...root, dir: root.dir })).index;
+}
+
+// src/commands/publish.ts
+init_gateway_target();
+
+// src/publish/gateway-update.ts
+init_errors();
+init_app_gateway_client();
+
+// src/publish/gateway-change.ts
+init_errors();
+init_gateway_target();
+var MAX_CHAINS_PER_PROFILE = 100;
+var MAX_CHAINS_PER_GATEWAY = 200;
+function isObject3(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function own3(o, key) {
+  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : void 0;
+}
+function list2(o, key, where2) {
+  const v = own3(o, key);
+  if (v === void 0 || v === null) return [];
+  if (!Array.isArray(v) || !v.every(isObject3)) {
+    throw new CaError("publish.gateway_invalid", `${where2}.${key} is not a list of objects`);
+  }
+  return v;
+}
+var sameId = (a, b) => typeof a === "string" && a.toLowerCase() === b.toLowerCase();
+var sameName2 = (a, b) => typeof a === "string" && a.toLowerCase() === b.toLowerCase();
+function gatewayEntry(document2, target) {
+  const properties = own3(document2, "properties");
+  if (!isObject3(properties)) return void 0;
+  const entry = list2(properties, "trustedClientCertificates", "properties").find(
+    (e) => sameName2(own3(e, "name"), target.trustedClientCertificate)
+  );
+  if (!entry) return void 0;
+  const data = isObject3(own3(entry, "properties")) ? own3(own3(entry, "properties"), "data") : void 0;
+  const pem = typeof data === "string" ? Buffer.from(data, "base64").toString("utf8") : "";
+  return { pem, ...readGatewayBundle(pem) };
+}
+function profileReferences(document2, target) {
+  const properties = own3(document2, "properties");
+  if (!isObject3(properties)) return void 0;
+  const profile2 = list2(properties, "sslProfiles", "properties").find(
+    (p) => sameName2(own3(p, "name"), target.sslProfile)
+  );
+  if (!profile2) return void 0;
+  const pp = own3(profile2, "properties");
+  const refs = isObject3(pp) ? list2(pp, "trustedClientCertificates", "sslProfile.properties") : [];
+  const id = trustedClientCertificateId(gatewayIdOf(document2, target), target.trustedClientCertificate);
+  return refs.some((r) => sameId(own3(r, "id"), id));
+}
+function gatewayIdOf(document2, target) {
+  const id = own3(document2, "id");
+  return typeof id === "string" && sameId(id, target.resourceId) ? id : target.resourceId;
+}
+function planGatewayChange(read, target, bundle) {
+  const gateway = `gateway ${target.resourceId}`;
+  const document2 = structuredClone(read);
+  const properties = own3(document2, "properties");
+  if (!isObject3(properties)) {
+    throw new CaError("publish.gateway_invalid", `${gateway}: the gateway's answer has no properties`);
+  }
+  const gatewayId = gatewayIdOf(document2, target);
+  const entryId = trustedClientCertificateId(gatewayId, target.trustedClientCertificate);
+  const profiles = list2(properties, "sslProfiles", "properties");
+  const profile2 = profiles.find((p) => sameName2(own3(p, "name"), target.sslProfile));
+  if (!profile2) {
+    const names = profiles.map((p) => String(own3(p, "name"))).join(", ") || "none";
+    throw new CaError(
+      "publish.gateway_invalid",
+      `${gateway} has no SSL profile '${target.sslProfile}' (it has: ${names}); create it, with its listener, first`
+    );
+  }
+  const entries2 = list2(properties, "trustedClientCertificates", "properties");
+  const at2 = entries2.findIndex((e) => sameName2(own3(e, "name"), target.trustedClientCertificate));
+  const current = gatewayEntry(read, target);
+  const ours = new Set(bundle.certificates.map((c) => c.fingerprint));
+  const theirs = new Set(current?.certificates.map((c) => c.fingerprint) ?? []);
+  const added = bundle.certificates.filter((c) => !theirs.has(c.fingerprint));
+  const removed = (current?.certificates ?? []).filter((c) => !ours.has(c.fingerprint));
+  const unreadable = current?.unreadable ?? false;
+  let entry = "unchanged";
+  const data = Buffer.from(bundle.pem, "utf8").toString("base64");
+  if (at2 < 0) {
+    entries2.push({ name: target.trustedClientCertificate, id: entryId, properties: { data } });
+    entry = "added";
+  } else if (added.length || removed.length || unreadable) {
+    const old = entries2[at2];
+    entries2[at2] = {
+      name: own3(old, "name"),
+      ...own3(old, "id") !== void 0 ? { id: own3(old, "id") } : { id: entryId },
+      properties: { data }
+    };
+    entry = "replaced";
+  }
+  if (entries2.length > MAX_CHAINS_PER_GATEWAY) {
+    throw new CaError(
+      "publish.gateway_invalid",
+      `${gateway} would hold ${entries2.length} trusted client certificates; the limit is ${MAX_CHAINS_PER_GATEWAY}`
+    );
+  }
+  if (entry !== "unchanged") properties.trustedClientCertificates = entries2;
+  let pp = own3(profile2, "properties");
+  if (!isObject3(pp)) {
+    pp = {};
+    profile2.properties = pp;
+  }
+  const profileProps = pp;
+  const refs = list2(profileProps, "trustedClientCertificates", "sslProfile.properties");
+  let profileReference = "present";
+  if (!refs.some((r) => sameId(own3(r, "id"), entryId))) {
+    refs.push({ id: entryId });
+    profileProps.trustedClientCertificates = refs;
+    profileReference = "added";
+  }
+  if (refs.length > MAX_CHAINS_PER_PROFILE) {
+    throw new CaError(
+      "publish.gateway_invalid",
+      `${gateway}: SSL profile '${target.sslProfile}' would reference ${refs.length} trusted client certificates; the limit is ${MAX_CHAINS_PER_PROFILE}`
+    );
+  }
+  const clientAuth = [];
+  const wanted = [];
+  if (target.verifyClientRevocation !== void 0)
+    wanted.push(["verifyClientRevocation", target.verifyClientRevocation]);
+  if (target.verifyClientCertIssuerDN !== void 0)
+    wanted.push(["verifyClientCertIssuerDN", target.verifyClientCertIssuerDN]);
+  for (const [field, to] of wanted) {
+    const config2 = own3(profileProps, "clientAuthConfiguration");
+    const from = isObject3(config2) ? own3(config2, field) : void 0;
+    if (from === to) continue;
+    if (!isObject3(config2)) profileProps.clientAuthConfiguration = {};
+    profileProps.clientAuthConfiguration[field] = to;
+    clientAuth.push({ field, from, to });
+  }
+  return {
+    changed: entry !== "unchanged" || profileReference === "added" || clientAuth.length > 0,
+    document: document2,
+    entry,
+    added,
+    removed,
+    unreadable,
+    profileReference,
+    clientAuth
+  };
+}
+
+// src/publish/gateway-update.ts
+var GATEWAY_RETRY_DELAYS_MS = [1e3, 2e3, 4e3, 8e3, 16e3];
+async function updateGateway(api, target, bundle, options = {}) {
+  const delays = options.delaysMs ?? GATEWAY_RETRY_DELAYS_MS;
+  const sleep2 = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  let gets = 0;
+  let puts = 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      gets++;
+      const read = await api.get(target.resourceId);
+      const { document: document2, ...change } = planGatewayChange(read, target, bundle);
+      const result = { ...change, resourceId: target.resourceId, gets, puts };
+      if (!change.changed) return { ...result, outcome: "unchanged" };
+      if (options.dryRun) return { ...result, outcome: "would-update" };
+      puts++;
+      await api.put(target.resourceId, document2);
+      return { ...result, puts, outcome: "updated" };
+    } catch (e) {
+      if (!(e instanceof GatewayBusy)) throw e;
+      const delay4 = delays[attempt];
+      if (delay4 === void 0) {
+        throw new CaError(
+          e.code,
+          `gateway ${target.resourceId}: gave up after ${attempt + 1} tries, each from a fresh GET; last: ${e.message}`,
+          { cause: e }
+        );
+      }
+      await sleep2(Math.max(delay4, e.retryAfterMs ?? 0));
+    }
+  }
+}
+async function checkGateway(api, target, bundle, options = {}) {
+  const delays = options.delaysMs ?? GATEWAY_RETRY_DELAYS_MS;
+  const sleep2 = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  for (let attempt = 0; ; attempt++) {
+    let read;
+    try {
+      read = await api.get(target.resourceId);
+    } catch (e) {
+      const delay4 = delays[attempt];
+      if (!(e instanceof GatewayBusy) || delay4 === void 0) throw e;
+      await sleep2(Math.max(delay4, e.retryAfterMs ?? 0));
+      continue;
+    }
+    const entry = gatewayEntry(read, target);
+    const problems = [];
+    if (!entry) problems.push(`no trusted client certificate '${target.trustedClientCertificate}'`);
+    else if (entry.unreadable)
+      problems.push(`'${target.trustedClientCertificate}' holds data that is not PEM certificates`);
+    const references = profileReferences(read, target);
+    if (references === void 0) problems.push(`no SSL profile '${target.sslProfile}'`);
+    else if (!references)
+      problems.push(
+        `SSL profile '${target.sslProfile}' does not reference '${target.trustedClientCertificate}'`
+      );
+    if (references !== void 0) {
+      const wanted = planGatewayChange(read, target, { pem: "", certificates: bundle.certificates });
+      for (const a of wanted.clientAuth)
+        problems.push(
+          `SSL profile '${target.sslProfile}' has clientAuthConfiguration.${a.field} ${String(a.from)}, not ${String(a.to)}`
+        );
+    }
+    const theirs = new Set(entry?.certificates.map((c) => c.fingerprint) ?? []);
+    const ours = new Set(bundle.certificates.map((c) => c.fingerprint));
+    const missing = bundle.certificates.filter((c) => !theirs.has(c.fingerprint));
+    const unexpected = (entry?.certificates ?? []).filter((c) => !ours.has(c.fingerprint));
+    return {
+      resourceId: target.resourceId,
+      inSync: problems.length === 0 && missing.length === 0 && unexpected.length === 0,
+      missing,
+      unexpected,
+      problems
+    };
+  }
+}
+
+// src/commands/publish.ts
+function configuredTargets(configText) {
+  const config2 = parseCaConfig(configText, CONFIG_FILE);
+  return (config2.publish?.app_gateway ?? []).map(
+    (t, i) => checkTarget(
+      {
+        resourceId: t.resource_id,
+        trustedClientCertificate: t.trusted_client_certificate,
+        sslProfile: t.ssl_profile,
+        verifyClientRevocation: t.verify_client_revocation,
+        verifyClientCertIssuerDN: t.verify_client_cert_issuer_dn
+      },
+      `${CONFIG_FILE} publish.app_gateway[${i}]`
+    )
+  );
+}
+async function publishToGateways(store, options, runtime) {
+  const mode = options.mode ?? "publish";
+  const now = runtime.now();
+  const { bundle, targets } = await store.locked(async () => {
+    const targets2 = options.targets ?? configuredTargets(await requireText(store, CONFIG_FILE));
+    return { bundle: await buildChainBundle(store, now), targets: targets2 };
+  });
+  if (targets.length === 0) {
+    throw new CaError(
+      "publish.target_invalid",
+      `no gateway to publish to: add ${CONFIG_FILE} publish.app_gateway, or give --app-gateway, --trusted-client-certificate and --ssl-profile`,
+      { file: CONFIG_FILE }
+    );
+  }
+  const retry = {
+    ...runtime.sleep ? { sleep: runtime.sleep } : {},
+    ...runtime.delaysMs ? { delaysMs: runtime.delaysMs } : {}
+  };
+  const updates = [];
+  const drift = [];
+  for (const target of targets) {
+    if (mode === "check") drift.push(await checkGateway(runtime.gateways, target, bundle, retry));
+    else
+      updates.push(
+        await updateGateway(runtime.gateways, target, bundle, { ...retry, dryRun: mode === "dry-run" })
+      );
+  }
+  return {
+    mode,
+    bundle: {
+      certificates: bundle.certificates,
+      members: bundle.members,
+      omitted: bundle.omitted,
+      warnings: bundle.warnings,
+      bytes: Buffer.byteLength(bundle.pem, "utf8")
+    },
+    updates,
+    drift,
+    drifted: drift.some((d) => !d.inSync)
+  };
+}
+function formatPublishReport(result) {
+  const lines = [];
+  const cert = (c) => `${c.subject}  SHA-256 ${c.fingerprint}`;
+  lines.push(`Bundle: ${result.bundle.certificates.length} CA certificates, ${result.bundle.bytes} bytes`);
+  for (const c of result.bundle.certificates) lines.push(`  ${c.role.padEnd(12)} ${cert(c)}`);
+  for (const o of result.bundle.omitted) lines.push(`  left out     ${o.file}: ${o.note ?? ""}`);
+  for (const w of result.bundle.warnings) lines.push(`Warning: ${w}`);
+  for (const u of result.updates) {
+    const verb = { updated: "Updated", unchanged: "Unchanged", "would-update": "Would update" }[u.outcome];
+    lines.push(`${verb}: ${u.resourceId}`);
+    if (u.outcome === "unchanged") {
+      lines.push("  the trusted client certificate and the SSL profile already match the repository");
+      continue;
+    }
+    if (u.entry !== "unchanged") lines.push(`  trusted client certificate: ${u.entry}`);
+    for (const c of u.added) lines.push(`  + ${cert(c)}`);
+    for (const c of u.removed) lines.push(`  - ${cert(c)}`);
+    if (u.unreadable) lines.push("  - (data that is not PEM certificates)");
+    if (u.profileReference === "added") lines.push("  SSL profile: reference added");
+    for (const a of u.clientAuth)
+      lines.push(`  SSL profile clientAuthConfiguration.${a.field}: ${String(a.from)} -> ${String(a.to)}`);
+    if (u.outcome === "would-update") lines.push("  (dry run: nothing was written)");
+  }
+  for (const d of result.drift) {
+    lines.push(`${d.inSync ? "In sync" : "Drift"}: ${d.resourceId}`);
+    for (const p of d.problems) lines.push(`  ${p}`);
+    for (const c of d.missing) lines.push(`  missing at the gateway:    ${cert(c)}`);
+    for (const c of d.unexpected) lines.push(`  not in the repository:     ${cert(c)}`);
+  }
+  return lines;
+}
+
+// src/publish/app-gateway-runtime.ts
+init_errors();
+init_app_gateway_client();
+function armEndpoint(env) {
+  const raw = env.MTLS_CA_ARM_ENDPOINT?.trim();
+  if (!raw) return PUBLIC_ARM_ENDPOINT;
+  let url2;
+  try {
+    url2 = new URL(raw);
+  } catch {
+    throw new CaError(
+      "usage.invalid",
+      `MTLS_CA_ARM_ENDPOINT '${raw}' is not a URL; expected https://<host>[:port]`
+    );
+  }
+  if (url2.protocol !== "https:" || url2.username || url2.password || url2.search || url2.hash || url2.pathname !== "/") {
+    throw new CaError(
+      "usage.invalid",
+      `MTLS_CA_ARM_ENDPOINT '${raw}' must be an https origin without path, e.g. https://management.usgovcloudapi.net`
+    );
+  }
+  return url2.origin;
+}
+function appGatewayRuntime(env, options = {}) {
+  const endpoint = armEndpoint(env);
+  let opened;
+  const open5 = () => {
+    opened ??= (async () => {
+      const { azureCredential: azureCredential2 } = await Promise.resolve().then(() => (init_azure_credential(), azure_credential_exports));
+      const clientId = options.clientId ?? env.AZURE_CLIENT_ID;
+      const tenantId = options.tenantId ?? env.AZURE_TENANT_ID;
+      const oidc = options.getIdToken && (clientId || tenantId) ? { clientId, tenantId, getIdToken: options.getIdToken } : {};
+      const { credential, clientOptions } = azureCredential2(env, {
+        ...oidc,
+        ...options.readFile ? { readFile: options.readFile } : {}
+      });
+      const { openAppGatewayClient: openAppGatewayClient2 } = await Promise.resolve().then(() => (init_app_gateway_client(), app_gateway_client_exports));
+      return openAppGatewayClient2({
+        credential,
+        endpoint,
+        ...clientOptions.tlsOptions ? { tlsOptions: clientOptions.tlsOptions } : {},
+        ...options.sleep ? { sleep: options.sleep } : {},
+        ...options.pollIntervalMs !== void 0 ? { pollIntervalMs: options.pollIntervalMs } : {}
+      });
+    })();
+    void opened.catch(() => opened = void 0);
+    return opened;
+  };
+  return {
+    endpoint,
+    get: async (id) => (await open5()).get(id),
+    put: async (id, document2) => (await open5()).put(id, document2)
+  };
+}
+
+// src/cli/publish-command.ts
+init_gateway_target();
+function targetFromFlags(ctx) {
+  const resourceId = stringOption(ctx, "app-gateway");
+  const trustedClientCertificate = stringOption(ctx, "trusted-client-certificate");
+  const sslProfile = stringOption(ctx, "ssl-profile");
+  const revocation = stringOption(ctx, "verify-client-revocation");
+  const issuerDn = stringOption(ctx, "verify-client-cert-issuer-dn");
+  const given = [resourceId, trustedClientCertificate, sslProfile, revocation, issuerDn].some(
+    (v) => v !== void 0
+  );
+  if (!given) return void 0;
+  if (resourceId === void 0 || trustedClientCertificate === void 0 || sslProfile === void 0) {
+    throw new CaError(
+      "usage.invalid",
+      "--app-gateway, --trusted-client-certificate and --ssl-profile go together (one target); or leave them out to use ca.yml publish.app_gateway"
+    );
+  }
+  if (revocation !== void 0 && revocation !== "None" && revocation !== "OCSP") {
+    throw new CaError("usage.invalid", `--verify-client-revocation takes None or OCSP, not "${revocation}"`);
+  }
+  if (issuerDn !== void 0 && issuerDn !== "true" && issuerDn !== "false") {
+    throw new CaError(
+      "usage.invalid",
+      `--verify-client-cert-issuer-dn takes true or false, not "${issuerDn}"`
+    );
+  }
+  return checkTarget(
+    {
+      resourceId,
+      trustedClientCertificate,
+      sslProfile,
+      verifyClientRevocation: revocation,
+      verifyClientCertIssuerDN: issuerDn === void 0 ? void 0 : issuerDn === "true"
+    },
+    "the flags"
+  );
+}
+var publish = {
+  name: "publish",
+  summary: "publish the chain bundle to Azure Application Gateway (mutual TLS), or check it for drift",
+  usage: "mtls-ca publish [--dir D] [--dry-run | --check] [--app-gateway RESOURCE_ID --trusted-client-certificate NAME --ssl-profile NAME]",
+  help: [
+    "Builds the bundle (root, current intermediate, and previous intermediates that still have valid",
+    "certificates), checks it as the gateway will (one root, CA certificates only, no key, <= 25 KB, the",
+    "chain verifies, nothing expired), then for each gateway: GET it, and when its trusted client",
+    "certificate or SSL profile differs, replace that one entry, reference it from the SSL profile and PUT",
+    "the gateway (everything else as read). Conflicts and throttling start again from a fresh GET.",
+    "Targets: ca.yml publish.app_gateway, or one target from the flags.",
+    "",
+    "Options:",
+    DIR_HELP,
+    "  --dry-run        print the change (certificates added/removed) and write nothing",
+    "  --check          compare each gateway with the repository; exit 1 on drift",
+    "  --app-gateway RESOURCE_ID   /subscriptions/\u2026/resourceGroups/\u2026/providers/Microsoft.Network/applicationGateways/\u2026",
+    "  --trusted-client-certificate NAME   the trusted client certificate entry",
+    "  --ssl-profile NAME          the SSL profile that references it",
+    "  --verify-client-revocation None|OCSP   set the profile's client revocation check",
+    "  --verify-client-cert-issuer-dn true|false   set the profile's issuer DN check",
+    JSON_HELP
+  ],
+  options: {
+    ...DIR,
+    "dry-run": { type: "boolean" },
+    check: { type: "boolean" },
+    "app-gateway": { type: "string" },
+    "trusted-client-certificate": { type: "string" },
+    "ssl-profile": { type: "string" },
+    "verify-client-revocation": { type: "string" },
+    "verify-client-cert-issuer-dn": { type: "string" }
+  },
+  async run(ctx) {
+    noPositionals(ctx);
+    if (ctx.values["dry-run"] === true && ctx.values.check === true) {
+      throw new CaError("usage.invalid", "--dry-run and --check exclude each other");
+    }
+    const target = targetFromFlags(ctx);
+    const result = await publishToGateways(
+      openDirectoryStore(ctx.dir),
+      {
+        mode: ctx.values.check === true ? "check" : ctx.values["dry-run"] === true ? "dry-run" : "publish",
+        ...target ? { targets: [target] } : {}
+      },
+      { now: systemRuntime.now, gateways: appGatewayRuntime(ctx.env) }
+    );
+    for (const line of formatPublishReport(result)) ctx.out(line);
+    return { json: result, exitCode: result.drifted ? 1 : 0 };
+  }
+};
+
 // src/cli/commands.ts
 var init = {
   name: "init",
   summary: "create a root and an intermediate CA with OpenSSL-compatible state (keys in files or Key Vault)",
-  usage: "mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--allow-ip CIDR]... [--allow-email PATTERN]... [--allow-uri PATTERN]... [--crl-url URL] [--ocsp-url URL]",
+  usage: "mtls-ca init [--dir D] [--root-key REF] [--intermediate-key REF] [--create] [--key-type T] [--root-subject DN] [--intermediate-subject DN] [--allow-dns NAME]... [--allow-ip CIDR]... [--allow-email PATTERN]... [--allow-uri PATTERN]... [--crl-url URL] [--ocsp-url URL] [--github --action-ref OWNER/REPO@SHA]",
   help: [
     "Each key REF is file:PATH (inside D; used when the file exists, generated when not) or a Key Vault",
     "key URL https://<vault>/keys/<name>[/<version>] (an existing key; without a version the latest one,",
@@ -93712,6 +98748,8 @@ var init = {
     "                   (init warns, and ca.yml says issuance.sans.unrestricted: [dns, ip, email, uri]).",
     "  --crl-url URL    CRL distribution point written into certificates",
     "  --ocsp-url URL   OCSP responder URL written into certificates (AIA)",
+    "  --github         also write the CA repository's GitHub workflows, revoke issue form, CODEOWNERS",
+    "                   hint and README (needs --action-ref OWNER/REPO@SHA: the Action, pinned)",
     JSON_HELP
   ],
   options: {
@@ -93727,10 +98765,13 @@ var init = {
     "allow-email": { type: "string", multiple: true },
     "allow-uri": { type: "string", multiple: true },
     "crl-url": { type: "string" },
-    "ocsp-url": { type: "string" }
+    "ocsp-url": { type: "string" },
+    github: { type: "boolean" },
+    "action-ref": { type: "string" }
   },
   async run(ctx) {
     noPositionals(ctx);
+    const github = githubOption(ctx);
     const keyType = keyTypeOption(ctx) ?? "rsa-2048";
     for (const name3 of ["crl-url", "ocsp-url"]) {
       const url2 = stringOption(ctx, name3);
@@ -93766,9 +98807,26 @@ var init = {
     ctx.out(`  root key          ${describeKey2(result.keys.root)}`);
     ctx.out(`  intermediate key  ${describeKey2(result.keys.intermediate)}`);
     for (const note of result.notes) ctx.out(note.startsWith("WARNING") ? note : `Note: ${note}`);
-    return { json: { dir: ctx.dir, ...result } };
+    const scaffold = github ? await writeGitHubScaffold(openDirectoryStore(ctx.dir), github) : void 0;
+    for (const f of scaffold?.written ?? []) ctx.out(`  wrote ${f}`);
+    for (const f of scaffold?.skipped ?? []) ctx.out(`  kept the existing ${f}`);
+    return { json: { dir: ctx.dir, ...result, ...scaffold ? { github: scaffold } : {} } };
   }
 };
+function githubOption(ctx) {
+  const ref = stringOption(ctx, "action-ref");
+  if (ctx.values.github !== true) {
+    if (ref !== void 0) throw new CaError("usage.invalid", "--action-ref goes with --github");
+    return void 0;
+  }
+  if (ref === void 0) {
+    throw new CaError(
+      "usage.invalid",
+      "--github needs --action-ref OWNER/REPO@SHA: the workflows pin the mtls-ca Action by full commit SHA"
+    );
+  }
+  return { actionRef: checkActionRef(ref) };
+}
 function keyTypeOption(ctx) {
   const keyType = stringOption(ctx, "key-type");
   if (keyType !== void 0 && !KEY_TYPES.includes(keyType)) {
@@ -93880,7 +98938,7 @@ var sign2 = {
     };
   }
 };
-var list2 = {
+var list3 = {
   name: "list",
   summary: "list the intermediate's certificates: status, serial, subject, SANs, profile, notAfter",
   usage: "mtls-ca list [--dir D] [--json]",
@@ -93953,7 +99011,7 @@ var demo = {
     return { json: result, exitCode: result.ok ? 0 : 1 };
   }
 };
-var COMMANDS = [init, adopt, rotate, sign2, list2, ...REVOCATION_COMMANDS, demo];
+var COMMANDS = [init, adopt, rotate, sign2, list3, ...REVOCATION_COMMANDS, publish, demo];
 
 // src/cli/main.ts
 var COMMON = {
@@ -94035,9 +99093,9 @@ ${commandHelp(command)}`);
     if (json2) {
       io.stdout(JSON.stringify({ error: errorJson(e) }, null, 2) + "\n");
     } else {
-      io.stderr(`mtls-ca ${command.name}: ${printable(e.toLine())}
+      io.stderr(`mtls-ca ${command.name}: ${printable2(e.toLine())}
 `);
-      for (const d of e.details) io.stderr(`  ${printable(d.toLine())}
+      for (const d of e.details) io.stderr(`  ${printable2(d.toLine())}
 `);
       if (usageError) io.stderr(`
 ${commandHelp(command)}`);
@@ -94045,7 +99103,7 @@ ${commandHelp(command)}`);
     return usageError ? 2 : 1;
   }
 }
-function printable(line) {
+function printable2(line) {
   return line.replace(
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (c) => c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "	" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
