@@ -194,7 +194,7 @@ it.each([
     expect(r.stdout).not.toMatch(/^::set-output|^::error::forged/m)
     expect(r.outputs.commit).toBeUndefined()
     expect(r.stdout).toMatch(
-      /::error title=usage\.invalid,file=requests\/[^\n]*::[^\n]*cannot name a certificate/,
+      /::error title=request\.bad_name,file=requests\/[^\n]*::[^\n]*cannot name a certificate/,
     )
     const comment = github.comments.get(14)?.[0]?.body ?? ''
     expect(comment).toContain('cannot name a certificate')
